@@ -1,0 +1,80 @@
+"""Backends: each turns a Probe into a Trace. Frameworks are imported lazily, inside.
+
+A backend family module provides:
+    import_framework()           the framework, or BackendUnavailable with the install command
+    backend_names(cell)          the backends it offers for a cell
+    unsupported(name, probe)     why a backend cannot run a probe exactly, or None
+    run(name, probe) -> Trace
+"""
+
+import importlib
+
+from ..errors import BackendUnavailable, HarnessError
+
+FAMILIES = {"torch": ".torch_backend"}
+
+
+def family(name):
+    return importlib.import_module(FAMILIES[name], __name__)
+
+
+def _family_of(name):
+    for fam in FAMILIES:
+        if name == fam or name.startswith(fam + "."):
+            return fam
+    return None
+
+
+def parse(backends):
+    """Accept a tuple/list or a comma-separated string; return a list of names."""
+    if isinstance(backends, str):
+        backends = backends.split(",")
+    names = [b.strip() for b in backends if b and b.strip()]
+    if not names:
+        raise HarnessError(f"backends: expected at least one of {', '.join(FAMILIES)} or 'all', got {backends!r}")
+    return names
+
+
+def resolve(backends, probe):
+    """Expand family names and 'all' into concrete backends for ``probe``.
+
+    Returns (runnable, skipped): runnable is a list of (name, family module); skipped a
+    list of (name, reason). A backend asked for by name that cannot run raises.
+    """
+    runnable, skipped = [], []
+    for asked in parse(backends):
+        fams = list(FAMILIES) if asked == "all" else [_family_of(asked)]
+        if fams == [None]:
+            raise HarnessError(f"backends: unknown backend {asked!r}; expected one of "
+                               f"{', '.join(FAMILIES)}, 'all', or a name such as torch.nn.RNNCell")
+        for fam in fams:
+            try:
+                mod = family(fam)
+                mod.import_framework()
+            except BackendUnavailable as exc:
+                if asked != "all":
+                    raise
+                skipped.append((fam, str(exc)))
+                continue
+            names = mod.backend_names(probe.cell) if asked in (fam, "all") else [asked]
+            if asked not in (fam, "all") and asked not in mod.backend_names(probe.cell):
+                raise HarnessError(f"backends: {asked!r} is not a {fam} backend for cell {probe.cell!r}; "
+                                   f"expected one of {', '.join(mod.backend_names(probe.cell))}")
+            for name in names:
+                reason = mod.unsupported(name, probe)
+                if reason is None:
+                    runnable.append((name, mod))
+                elif asked == name:
+                    raise HarnessError(f"backends: {reason}")
+                else:
+                    skipped.append((name, reason))
+    return _unique(runnable), skipped
+
+
+def _unique(pairs):
+    seen, out = set(), []
+    for name, mod in pairs:
+        if name not in seen:
+            seen.add(name)
+            out.append((name, mod))
+    return out

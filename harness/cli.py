@@ -1,0 +1,86 @@
+"""The ``gradharness`` command line. Exit status: 0 all match, 1 mismatch, 2 usage or input error."""
+
+import argparse
+import sys
+
+from .errors import HarnessError
+
+EXIT_OK, EXIT_MISMATCH, EXIT_USAGE = 0, 1, 2
+
+
+def _int_list(text):
+    try:
+        return [int(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+
+
+def _add_compare(sub):
+    p = sub.add_parser("compare", help="compare the NumPy reference cells with framework autograd",
+                       description="Compare the NumPy reference BPTT with framework autograd, layer "
+                                   "by layer and step by step, and write CSV and HTML reports.")
+    p.add_argument("--cell", default="rnn", help="rnn, lstm or gru (comma-separated for several)")
+    p.add_argument("--layers", default="1", type=_int_list, help="number of layers, e.g. 3 or 1,2,3")
+    p.add_argument("--activation", default="tanh", help="RNN nonlinearity: tanh, relu, sigmoid, identity")
+    p.add_argument("--no-bias", dest="bias", action="store_false", help="layers without biases")
+    p.add_argument("--input-size", type=int, default=4, help="D (default 4)")
+    p.add_argument("--hidden-size", type=int, default=5, help="H (default 5)")
+    p.add_argument("--steps", type=int, default=10, help="T (default 10)")
+    p.add_argument("--batch", type=int, default=3, help="N (default 3)")
+    p.add_argument("--dtype", default="float64", help="float64 (default) or float32, comma-separated for both")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--forget-bias", type=float, default=0.0, help="LSTM forget-gate offset (TF's forget_bias)")
+    p.add_argument("--reset-before", dest="reset_after", action="store_false",
+                   help="GRU with the reset gate before the recurrent matmul (TF1 GRUCell)")
+    p.add_argument("--backends", default="torch", help="torch, tf, keras, all, or backend names, comma-separated")
+    p.add_argument("--atol", type=float, default=None, help="override the dtype's default atol")
+    p.add_argument("--rtol", type=float, default=None, help="override the dtype's default rtol")
+    p.add_argument("--csv", default="reports/gradharness.csv", help="CSV report path ('' to skip)")
+    p.add_argument("--html", default="reports/gradharness.html", help="HTML report path ('' to skip)")
+    p.set_defaults(func=_run_compare)
+
+
+def _run_compare(args):
+    from .api import compare
+    from .report import Report
+    reports = []
+    for cell in [c.strip() for c in args.cell.split(",") if c.strip()] or [""]:
+        for dtype in [d.strip() for d in args.dtype.split(",")]:
+            for layers in args.layers:
+                reports.append(compare(
+                    cell, backends=args.backends, layers=layers, activation=args.activation,
+                    bias=args.bias, batch=args.batch, steps=args.steps, input_size=args.input_size,
+                    hidden_size=args.hidden_size, dtype=dtype, seed=args.seed,
+                    forget_bias=args.forget_bias, reset_after=args.reset_after,
+                    atol=args.atol, rtol=args.rtol))
+    return _finish(Report.concat(reports), args)
+
+
+def _finish(report, args):
+    """Write the reports, print the summary, return the exit status."""
+    print(report.summary())
+    for path, writer in ((args.csv, report.to_csv), (args.html, report.to_html)):
+        if path:
+            print(f"wrote {writer(path)}")
+    return EXIT_OK if report.ok else EXIT_MISMATCH
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="gradharness", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_compare(sub)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)   # usage errors exit 2
+    try:
+        return args.func(args)
+    except HarnessError as exc:
+        print(f"gradharness: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        print(f"gradharness: error: cannot write report: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+

@@ -1,0 +1,143 @@
+"""Compare two traces: a pure function of the traces and the tolerances.
+
+An element passes when |value - ref| <= atol + rtol * |ref| (numpy.allclose's rule,
+asymmetric: the reference is the yardstick). NaN or Inf anywhere, in either trace,
+fails. Every (quantity, layer, step) of the reference gives one row per gate block
+(gated weights are split along their G*H rows, so a wrong gate is named); what the
+other trace does not have gives one "not compared" row per (quantity, layer), never a
+pass.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .trace import FORWARD, PARAM_GRADS, QUANTITIES
+
+# Default tolerances by dtype: (atol, rtol). See README "Tolerances" for the reasoning.
+TOLERANCES = {
+    "float64": (1e-9, 1e-7),
+    "float32": (1e-4, 1e-3),
+}
+
+COLUMNS = ["backend", "layer", "step", "quantity", "gate", "status", "passed",
+           "max_abs_err", "max_rel_err", "err_ratio", "worst_index", "ref_value", "value",
+           "atol", "rtol", "shape", "note"]
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    atol: float
+    rtol: float
+
+    @classmethod
+    def for_dtype(cls, dtype, atol=None, rtol=None):
+        d_atol, d_rtol = TOLERANCES[dtype]
+        return cls(d_atol if atol is None else float(atol), d_rtol if rtol is None else float(rtol))
+
+
+def compare_traces(ref, other, tol, gates=("",)):
+    """Rows (dicts with COLUMNS) comparing ``other`` against ``ref``.
+
+    Args:
+        ref, other: Trace objects; ``ref`` is the yardstick.
+        tol: a Tolerance.
+        gates: gate block names along axis 0 of the weight gradients ("",) for no gates.
+    """
+    rows, missing = [], {}
+    for key, ref_value in ref.values.items():
+        quantity, layer, step = key
+        if key not in other.values:
+            missing.setdefault((quantity, layer), []).append(step)
+            continue
+        for gate, a, b in _blocks(quantity, gates, ref_value, other.values[key]):
+            row = compare_arrays(a, b, tol)
+            row.update(backend=other.backend, layer=layer, step=step, quantity=quantity, gate=gate)
+            rows.append(row)
+    for (quantity, layer), steps in missing.items():
+        rows.append(_not_compared(other, quantity, layer, steps, tol))
+    rows.sort(key=order_key)
+    return rows
+
+
+def _blocks(quantity, gates, a, b):
+    """Split gated weight gradients into their gate row blocks."""
+    a, b = np.asarray(a), np.asarray(b)
+    G = len(gates)
+    if G == 1 or quantity not in PARAM_GRADS or a.shape != b.shape or a.shape[0] % G:
+        return [("", a, b)]
+    H = a.shape[0] // G
+    return [(g, a[i * H:(i + 1) * H], b[i * H:(i + 1) * H]) for i, g in enumerate(gates)]
+
+
+def compare_arrays(ref, value, tol):
+    """One comparison: errors, where the worst element is, and the verdict."""
+    ref, value = np.asarray(ref), np.asarray(value)
+    row = dict(atol=tol.atol, rtol=tol.rtol, shape=str(tuple(ref.shape)), note="")
+    if ref.shape != value.shape:
+        hint = " (the transpose)" if value.shape == ref.shape[::-1] else ""
+        row.update(status="FAIL", passed=False, max_abs_err=np.inf, max_rel_err=np.inf,
+                   err_ratio=np.inf, worst_index="", ref_value=np.nan, value=np.nan,
+                   note=f"shape {tuple(value.shape)} != reference {tuple(ref.shape)}{hint}")
+        return row
+    r, v = ref.astype(np.float64), value.astype(np.float64)
+    finite = np.isfinite(r) & np.isfinite(v)
+    with np.errstate(invalid="ignore", over="ignore"):
+        err = np.where(finite, np.abs(v - r), np.inf)
+        rel = err / np.maximum(np.abs(r), np.finfo(np.float64).tiny)
+        ratio = err / (tol.atol + tol.rtol * np.abs(r))
+    if ref.size == 0:
+        row.update(status="pass", passed=True, max_abs_err=0.0, max_rel_err=0.0, err_ratio=0.0,
+                   worst_index="", ref_value=np.nan, value=np.nan)
+        return row
+    worst = np.unravel_index(int(np.argmax(ratio)), ref.shape)
+    passed = bool(finite.all() and (ratio <= 1.0).all())
+    row.update(status="pass" if passed else "FAIL", passed=passed,
+               max_abs_err=float(err.max()), max_rel_err=float(rel.max()),
+               err_ratio=float(ratio.max()), worst_index=str(tuple(int(i) for i in worst)),
+               ref_value=float(r[worst]), value=float(v[worst]))
+    if not finite.all():
+        row["note"] = f"{int((~finite).sum())} non-finite element(s) (NaN/Inf never pass)"
+    return row
+
+
+def _not_compared(other, quantity, layer, steps, tol):
+    where = "whole sequence" if steps == [None] else (
+        f"steps {_ranges([s for s in steps if s is not None])}"
+        + (" and total" if None in steps else ""))
+    note = f"not provided by {other.backend} ({where})"
+    if other.note:
+        note += f": {other.note}"
+    return dict(backend=other.backend, layer=layer, step=None, quantity=quantity, gate="",
+                status="not compared", passed=None, max_abs_err=np.nan, max_rel_err=np.nan,
+                err_ratio=np.nan, worst_index="", ref_value=np.nan, value=np.nan,
+                atol=tol.atol, rtol=tol.rtol, shape="", note=note)
+
+
+def _ranges(steps):
+    steps = sorted(steps)
+    if not steps:
+        return ""
+    out, start, prev = [], steps[0], steps[0]
+    for s in steps[1:] + [None]:
+        if s is not None and s == prev + 1:
+            prev = s
+            continue
+        out.append(str(start) if start == prev else f"{start}-{prev}")
+        if s is not None:
+            start = prev = s
+    return ", ".join(out)
+
+
+def order_key(row):
+    """Computation order: forward states by layer then time; then backprop, which runs
+    from the top layer down and from the last step back; totals last of all."""
+    q = QUANTITIES.index(row["quantity"]) if row["quantity"] in QUANTITIES else len(QUANTITIES)
+    step, layer = row["step"], row["layer"]
+    if row["status"] == "not compared":
+        return (3, 0, 0, q)
+    if row["quantity"] in FORWARD:
+        return (0, layer, step if step is not None else 10**9, q)
+    if step is None:
+        return (2, -layer, 0, q)
+    return (1, -layer, -step, q)

@@ -1,0 +1,110 @@
+"""The probe: one seeded set of weights, inputs, initial states and upstream gradients.
+
+A weak probe hides bugs: with a batch of 1 a bias gradient averaged over the batch
+looks right; with a constant input, pairing dW_ih with x_{t-1} looks right; with a
+zero initial state dh0 and the h_{t-1} of step 0 are never exercised; with a
+symmetric W_hh a missing transpose is invisible. So by default everything is random
+(Gaussian inputs, states and cotangents; uniform, non-symmetric weights), batch > 1,
+and the loss is <outputs, G> + <final states, G_n>, so every output element of every
+step, and the final state of every layer, carries its own random weight.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import cells
+from .errors import HarnessError
+
+DTYPES = ("float64", "float32")
+
+
+@dataclass(frozen=True)
+class Probe:
+    """Everything a backend needs to run one case. Arrays are never modified."""
+    cell: str
+    layers: int
+    bias: bool
+    options: dict                      # cell options: activation / forget_bias / reset_after
+    dtype: str
+    seed: int
+    x: np.ndarray                      # (N, T, D)
+    state0: dict                       # state name -> (L, N, H)
+    params: dict                       # canonical name -> array (see harness.cells)
+    dout: np.ndarray                   # (N, T, H): dL/d(top layer output) of every step
+    dstate_n: dict                     # state name -> (L, N, H): dL/d(final state) of every layer
+    notes: tuple = field(default=())
+
+    @property
+    def sizes(self):
+        N, T, D = self.x.shape
+        return {"N": N, "T": T, "D": D, "H": self.dout.shape[2], "L": self.layers}
+
+    def layer_params(self, layer):
+        return cells.split_layer(self.params, layer)
+
+    def describe(self):
+        s = self.sizes
+        opts = ", ".join(f"{k}={v}" for k, v in self.options.items())
+        return (f"{self.cell} ({opts}), L={s['L']} layers, bias={self.bias}, N={s['N']} batch, "
+                f"T={s['T']} steps, D={s['D']} inputs, H={s['H']} hidden, {self.dtype}, seed={self.seed}; "
+                "random non-symmetric weights, random inputs and initial states, "
+                "random cotangent on every output of every step and on every final state")
+
+
+def _positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise HarnessError(f"{name}: expected a positive integer, got {value!r}")
+    return int(value)
+
+
+def check_dtype(dtype):
+    name = np.dtype(dtype).name if isinstance(dtype, type) or isinstance(dtype, np.dtype) else dtype
+    if name not in DTYPES:
+        raise HarnessError(f"dtype: expected 'float64' or 'float32', got {dtype!r}")
+    return name
+
+
+def make_probe(cell="rnn", *, layers=1, bias=True, batch=3, steps=10, input_size=4,
+               hidden_size=5, dtype="float64", seed=0, params=None, **options):
+    """Build a seeded probe. ``params`` (canonical names) replaces the random weights."""
+    cells.check_cell(cell)
+    L = _positive_int("layers", layers)
+    N, T = _positive_int("batch", batch), _positive_int("steps", steps)
+    D, H = _positive_int("input_size", input_size), _positive_int("hidden_size", hidden_size)
+    dtype = check_dtype(dtype)
+    options = cells.cell_options(cell, **options)
+    rng = np.random.default_rng(seed)
+    shapes = cells.param_shapes(cell, L, D, H, bias)
+    scale = 1.0 / np.sqrt(H)
+    weights = {name: rng.uniform(-scale, scale, size=shape) for name, shape in shapes.items()}
+    if params is not None:
+        weights = check_params(params, shapes)
+    states = cells.STATES[cell]
+    return Probe(
+        cell=cell, layers=L, bias=bool(bias), options=options, dtype=dtype, seed=seed,
+        x=rng.standard_normal((N, T, D)).astype(dtype),
+        state0={s: (0.5 * rng.standard_normal((L, N, H))).astype(dtype) for s in states},
+        params={k: np.array(v, dtype=dtype) for k, v in weights.items()},
+        dout=rng.standard_normal((N, T, H)).astype(dtype),
+        dstate_n={s: rng.standard_normal((L, N, H)).astype(dtype) for s in states},
+    )
+
+
+def check_params(params, shapes):
+    """Check user-supplied canonical weights: every name present, every shape right."""
+    missing = sorted(set(shapes) - set(params))
+    extra = sorted(set(params) - set(shapes))
+    if missing or extra:
+        raise HarnessError(f"params: expected the names {sorted(shapes)}, "
+                           f"missing {missing}, unexpected {extra}")
+    out = {}
+    for name, shape in shapes.items():
+        arr = np.asarray(params[name])
+        if arr.shape != shape:
+            hint = " (that is the transpose: the canonical layout is (out, in))" if arr.shape == shape[::-1] else ""
+            raise HarnessError(f"params[{name!r}]: expected shape {shape}, got {arr.shape}{hint}")
+        if not np.issubdtype(arr.dtype, np.floating):
+            raise HarnessError(f"params[{name!r}]: expected a floating-point array, got dtype {arr.dtype}")
+        out[name] = arr
+    return out

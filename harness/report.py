@@ -1,0 +1,113 @@
+"""The report: a tidy pandas table (one row per comparison) plus what was probed."""
+
+import os
+import tempfile
+
+import pandas as pd
+
+from .compare import COLUMNS, order_key
+
+STATUS_ORDER = {"FAIL": 0, "pass": 1, "not compared": 2, "skipped": 3}
+
+
+def write_atomic(path, text):
+    """Write to a temporary file beside ``path``, then rename: never a half-written report."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".gradharness-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+class Report:
+    """Results of one or more cases.
+
+    Attributes:
+        table: pandas DataFrame, one row per (case, backend, layer, step, quantity, gate).
+            ``step`` is the time index for per-step rows and empty (<NA>) for totals;
+            ``passed`` is True/False, or <NA> for rows that were not compared.
+        cases: list of dicts {"case", "probe"} describing what was probed.
+    """
+
+    def __init__(self, table, cases):
+        self.table = table
+        self.cases = cases
+
+    @classmethod
+    def from_rows(cls, case, probe_text, rows):
+        table = pd.DataFrame(rows, columns=COLUMNS)
+        table.insert(0, "case", case)
+        return cls(_typed(table), [{"case": case, "probe": probe_text}])
+
+    @classmethod
+    def concat(cls, reports):
+        reports = list(reports)
+        table = pd.concat([r.table for r in reports], ignore_index=True)
+        return cls(_typed(table), [c for r in reports for c in r.cases])
+
+    @property
+    def compared(self):
+        return self.table[self.table["status"].isin(["pass", "FAIL"])]
+
+    @property
+    def ok(self):
+        """True when at least one comparison ran and every comparison passed."""
+        compared = self.compared
+        return len(compared) > 0 and bool((compared["status"] == "pass").all())
+
+    def __bool__(self):
+        return self.ok
+
+    def failures(self):
+        """Failing rows in computation order (the first is where things start to diverge)."""
+        bad = self.table[self.table["status"] == "FAIL"]
+        rows = bad.to_dict("records")
+        for r in rows:
+            r["step"] = None if pd.isna(r["step"]) else int(r["step"])
+        rows.sort(key=lambda r: (r["case"], r["backend"]) + order_key(r))
+        return rows
+
+    def first_mismatch(self):
+        """The earliest failing comparison in computation order, or None."""
+        fails = self.failures()
+        if not fails:
+            return None
+        first_case = self.table.loc[self.table["status"] == "FAIL", "case"].iloc[0]
+        return min((r for r in fails if r["case"] == first_case), key=order_key)
+
+    def sorted_table(self):
+        """Failures first (by how far over tolerance), then the rest."""
+        t = self.table.assign(_s=self.table["status"].map(STATUS_ORDER))
+        return t.sort_values(["_s", "err_ratio"], ascending=[True, False], kind="stable").drop(columns="_s")
+
+    def to_csv(self, path):
+        """Write the table as CSV (readable back with pandas.read_csv). Returns the path."""
+        return write_atomic(path, self.table.to_csv(index=False))
+
+    def to_html(self, path):
+        """Write a self-contained HTML page (no network needed). Returns the path."""
+        from .html import render
+        return write_atomic(path, render(self))
+
+    def summary(self, width=100):
+        from .summary import summarize
+        return summarize(self, width)
+
+    def __repr__(self):
+        return f"<Report ok={self.ok} rows={len(self.table)} cases={len(self.cases)}>"
+
+
+def _typed(table):
+    table = table.copy()
+    table["step"] = table["step"].astype("Int64")
+    table["layer"] = table["layer"].astype("Int64")
+    table["passed"] = table["passed"].astype("boolean")
+    return table

@@ -1,0 +1,45 @@
+"""Activations and their derivatives, written in terms of the activation's *output*.
+
+Each entry is (f, df) with df(y) = f'(a) where y = f(a): tanh' = 1 - y^2,
+sigmoid' = y (1 - y), relu' = [y > 0], identity' = 1.
+"""
+
+import numpy as np
+
+
+def sigmoid(a):
+    """Numerically stable logistic sigmoid: never overflows exp for large |a|."""
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(np.result_type(a), copy=False)
+
+
+def _tanh_grad(y):
+    return 1.0 - y * y
+
+
+def _sigmoid_grad(y):
+    return y * (1.0 - y)
+
+
+def _relu(a):
+    return np.maximum(a, 0)
+
+
+def _relu_grad(y):
+    return (y > 0).astype(y.dtype)
+
+
+def _identity(a):
+    return a
+
+
+def _identity_grad(y):
+    return np.ones_like(y)
+
+
+ACTIVATIONS = {
+    "tanh": (np.tanh, _tanh_grad),
+    "relu": (_relu, _relu_grad),
+    "sigmoid": (sigmoid, _sigmoid_grad),
+    "identity": (_identity, _identity_grad),
+}

@@ -1,0 +1,79 @@
+"""The comparison is a pure function of two traces and tolerances."""
+
+import numpy as np
+import pytest
+
+from harness.compare import Tolerance, compare_arrays, compare_traces
+from harness.trace import Trace
+
+TOL = Tolerance(atol=1e-9, rtol=1e-7)
+
+
+def _trace(name, values):
+    t = Trace(name)
+    t.values.update(values)
+    return t
+
+
+def test_rule_is_atol_plus_rtol_times_reference():
+    ref = np.array([1.0, 100.0])
+    just_in = ref + np.array([1e-9 + 1e-7, 1e-9 + 1e-5]) * 0.99
+    just_out = ref + np.array([0.0, 1e-9 + 1e-5]) * 1.01
+    assert compare_arrays(ref, just_in, TOL)["passed"]
+    row = compare_arrays(ref, just_out, TOL)
+    assert not row["passed"] and row["worst_index"] == "(1,)"
+    assert row["ref_value"] == 100.0 and row["value"] == just_out[1]
+    assert row["err_ratio"] == pytest.approx(1.01, rel=1e-6)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_never_passes(bad):
+    a = np.zeros(3)
+    b = a.copy()
+    b[1] = bad
+    for ref, val in ((a, b), (b, a), (b, b)):
+        row = compare_arrays(ref, val, Tolerance(1e300, 1e300))
+        assert row["passed"] is False and row["status"] == "FAIL"
+        assert "non-finite" in row["note"]
+
+
+def test_shape_mismatch_fails_and_names_the_transpose():
+    row = compare_arrays(np.zeros((2, 3)), np.zeros((3, 2)), TOL)
+    assert not row["passed"] and "transpose" in row["note"]
+
+
+def test_missing_quantities_are_not_compared_never_passed():
+    ref = _trace("reference", {("h", 0, 0): np.ones(2), ("h", 0, 1): np.ones(2),
+                                 ("dh0", 0, None): np.ones(2)})
+    other = _trace("b", {("h", 0, 1): np.ones(2)})
+    other.note = "fused"
+    rows = compare_traces(ref, other, TOL)
+    by_q = {(r["quantity"], r["status"]) for r in rows}
+    assert by_q == {("h", "pass"), ("h", "not compared"), ("dh0", "not compared")}
+    nc = [r for r in rows if r["status"] == "not compared"]
+    assert all(r["passed"] is None for r in nc)
+    assert any("steps 0" in r["note"] and "fused" in r["note"] for r in nc)
+
+
+def test_gated_weights_are_split_and_the_wrong_gate_is_named():
+    H = 2
+    ref_w = np.arange(4 * H * 3, dtype=float).reshape(4 * H, 3)
+    bad = ref_w.copy()
+    bad[1 * H:2 * H] += 1.0                                   # rows of gate f
+    rows = compare_traces(_trace("r", {("dweight_hh", 0, None): ref_w}),
+                          _trace("b", {("dweight_hh", 0, None): bad}), TOL, gates=("i", "f", "g", "o"))
+    assert [(r["gate"], r["passed"]) for r in rows] == [("i", True), ("f", False), ("g", True), ("o", True)]
+
+
+def test_compare_does_not_modify_traces():
+    a, b = np.ones((2, 2)), np.full((2, 2), np.nan)
+    a0, b0 = a.copy(), b.copy()
+    compare_arrays(a, b, TOL)
+    np.testing.assert_array_equal(a, a0)
+    np.testing.assert_array_equal(b, b0)
+
+
+def test_default_tolerances_depend_on_dtype():
+    assert Tolerance.for_dtype("float64") == Tolerance(1e-9, 1e-7)
+    assert Tolerance.for_dtype("float32") == Tolerance(1e-4, 1e-3)
+    assert Tolerance.for_dtype("float32", atol=1.0).atol == 1.0
