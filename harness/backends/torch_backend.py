@@ -104,13 +104,15 @@ def _loss(torch, probe, out, final):
 
 def _call(probe, module, inp, states):
     """Call a module or cell with the state in torch's form; returns (out, state dict)."""
+    is_cell = type(module).__name__.endswith("Cell")
     if probe.cell == "lstm":
-        out, (h, c) = module(inp, (states["h"], states["c"]))
-        return out, {"h": h, "c": c}
-    out = module(inp, states["h"])
-    if isinstance(out, tuple):
-        return out[0], {"h": out[1]}
-    return out, {"h": out}
+        result = module(inp, (states["h"], states["c"]))
+        h, c = result if is_cell else result[1]
+        return (h if is_cell else result[0]), {"h": h, "c": c}
+    result = module(inp, states["h"])
+    if is_cell:
+        return result, {"h": result}
+    return result[0], {"h": result[1]}
 
 
 def _run_fused(torch, probe, trace, kind):
