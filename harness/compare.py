@@ -20,7 +20,7 @@ TOLERANCES = {
     "float32": (1e-4, 1e-3),
 }
 
-COLUMNS = ["backend", "layer", "step", "quantity", "gate", "status", "passed",
+COLUMNS = ["backend", "probe", "layer", "step", "quantity", "gate", "status", "passed",
            "max_abs_err", "max_rel_err", "err_ratio", "worst_index", "ref_value", "value",
            "atol", "rtol", "shape", "note"]
 

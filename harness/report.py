@@ -34,7 +34,8 @@ class Report:
         table: pandas DataFrame, one row per (case, backend, layer, step, quantity, gate).
             ``step`` is the time index for per-step rows and empty (<NA>) for totals;
             ``passed`` is True/False, or <NA> for rows that were not compared.
-        cases: list of dicts {"case", "probe"} describing what was probed.
+        cases: list of dicts {"case", "probe", "findings"}: what was probed and, for
+            checks of user code, where it goes wrong and the likely cause.
     """
 
     def __init__(self, table, cases):
@@ -42,10 +43,14 @@ class Report:
         self.cases = cases
 
     @classmethod
-    def from_rows(cls, case, probe_text, rows):
+    def from_rows(cls, case, probe_text, rows, findings=(), labels=("reference", "backend")):
+        """One case. ``findings``: lines of diagnosis to show with the summary; ``labels``:
+        what ``ref_value`` and ``value`` are (the yardstick and what is checked)."""
+        rows = [{"probe": "full", **r} for r in rows]
         table = pd.DataFrame(rows, columns=COLUMNS)
         table.insert(0, "case", case)
-        return cls(_typed(table), [{"case": case, "probe": probe_text}])
+        return cls(_typed(table), [{"case": case, "probe": probe_text, "findings": list(findings),
+                                   "labels": tuple(labels)}])
 
     @classmethod
     def concat(cls, reports):
@@ -56,6 +61,10 @@ class Report:
     @property
     def compared(self):
         return self.table[self.table["status"].isin(["pass", "FAIL"])]
+
+    @property
+    def findings(self):
+        return [line for c in self.cases for line in c.get("findings", [])]
 
     @property
     def ok(self):
@@ -72,15 +81,15 @@ class Report:
         rows = bad.to_dict("records")
         for r in rows:
             r["step"] = None if pd.isna(r["step"]) else int(r["step"])
-        rows.sort(key=lambda r: (r["case"], r["backend"]) + order_key(r))
+        rows.sort(key=lambda r: (r["case"],) + order_key(r) + (r["backend"],))
         return rows
 
     def first_mismatch(self):
         """The earliest failing comparison in computation order, or None."""
-        fails = self.failures()
+        fails = [r for r in self.failures() if r["probe"] == "full"] or self.failures()
         if not fails:
             return None
-        first_case = self.table.loc[self.table["status"] == "FAIL", "case"].iloc[0]
+        first_case = fails[0]["case"]
         return min((r for r in fails if r["case"] == first_case), key=order_key)
 
     def sorted_table(self):

@@ -5,7 +5,7 @@ import pandas as pd
 from .compare import _ranges
 
 
-def describe_row(row, T=None):
+def describe_row(row, T=None, labels=("reference", "backend")):
     """One line locating and quantifying a failing row."""
     gate = f", gate {row['gate']}" if row.get("gate") else ""
     step = "total (whole sequence)" if row["step"] is None else (
@@ -15,7 +15,7 @@ def describe_row(row, T=None):
     return (f"{row['backend']} | layer {row['layer']} | {step} | {row['quantity']}{gate} | "
             f"max_abs_err {row['max_abs_err']:.3g} vs atol {row['atol']:.0e} + rtol {row['rtol']:.0e}*|ref| "
             f"({row['err_ratio']:.3g}x tolerance) | worst at {row['worst_index']}: "
-            f"reference {row['ref_value']:.6g}, backend {row['value']:.6g}"
+            f"{labels[0]} {row['ref_value']:.6g}, {labels[1]} {row['value']:.6g}"
             + (f" | {row['note']}" if row["note"] else ""))
 
 
@@ -44,6 +44,7 @@ def summarize(report, width=100, max_lines=12):
         sub = t[t["case"] == case["case"]]
         out.append(f"case {case['case']}")
         out.append(f"  probe: {case['probe']}")
+        sub = sub[sub["probe"] == "full"]
         for backend, g in sub.groupby("backend", sort=False):
             counts = g["status"].value_counts()
             if counts.get("skipped"):
@@ -51,7 +52,7 @@ def summarize(report, width=100, max_lines=12):
                 continue
             out.append(f"  {backend:<28} {counts.get('pass', 0):5d} passed {counts.get('FAIL', 0):5d} failed "
                        f"{counts.get('not compared', 0):4d} not compared")
-    fails = report.failures()
+    fails = [r for r in report.failures() if r["probe"] == "full"] or report.failures()
     if not len(report.compared):
         out.append("NOTHING COMPARED: no backend produced a comparable quantity")
     elif not fails:
@@ -59,8 +60,12 @@ def summarize(report, width=100, max_lines=12):
     else:
         first = report.first_mismatch()
         T = _steps_of(report, first["case"])
-        out.append(f"MISMATCH: {len(fails)} of {len(report.compared)} comparisons failed")
-        out.append(f"first divergence ({first['case']}): " + describe_row(first, T))
+        full = report.compared[report.compared["probe"] == "full"]
+        out.append(f"MISMATCH: {len(fails)} of {len(full) or len(report.compared)} comparisons failed")
+        labels = next(c.get("labels", ("reference", "backend")) for c in report.cases if c["case"] == first["case"])
+        out.append(f"first divergence ({first['case']}): " + describe_row(first, T, labels))
+        for line in report.findings:
+            out.append(line)
         out.append("failing (backend: quantity layer: where):")
         lines = _failing_groups(fails)
         out.extend(lines[:max_lines])

@@ -1,0 +1,72 @@
+"""Calling the user's forward and backward safely.
+
+The harness never lets user code change what it compares later: every call gets fresh
+copies of its inputs, and every backward call gets the cache of a forward run just
+before it (real code consumes its cache: pops from lists, overwrites in place). What the
+user returns is checked (count, type, dtype, shape) and a mistake becomes one
+``UserCodeError`` line naming the function, the value and what was expected; an
+exception raised inside the user's code is chained as the cause, so its own traceback
+is shown.
+"""
+
+import numpy as np
+
+from ..errors import HarnessError
+
+
+class UserCodeError(HarnessError):
+    """The user's function raised or returned something unusable."""
+
+
+def _where(context):
+    return f" ({context})" if context else ""
+
+
+def call(fn, label, args, context=""):
+    """Call ``fn(*copies of args)``; wrap any exception it raises."""
+    args = tuple(np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args)
+    try:
+        return fn(*args)
+    except Exception as exc:                                   # the user's own error, chained
+        raise UserCodeError(f"{label} raised {type(exc).__name__}: {exc}{_where(context)}") from exc
+
+
+def unpack(result, label, names, context=""):
+    """Check that ``result`` is a tuple of len(names) values."""
+    if not isinstance(result, (tuple, list)):
+        raise UserCodeError(f"{label}: expected a tuple ({', '.join(names)}), "
+                            f"got a single {type(result).__name__}{_where(context)}")
+    if len(result) != len(names):
+        raise UserCodeError(f"{label}: expected {len(names)} values ({', '.join(names)}), "
+                            f"got {len(result)}{_where(context)}")
+    return tuple(result)
+
+
+def check_array(value, label, name, shape, context=""):
+    """A floating-point array of exactly ``shape``; returns a float64-safe copy."""
+    if value is None:
+        raise UserCodeError(f"{label}: {name} is None; expected an array of shape {shape}{_where(context)}")
+    arr = np.asarray(value)
+    if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
+        raise UserCodeError(f"{label}: {name} has dtype {arr.dtype}; expected a floating-point array{_where(context)}")
+    if not np.issubdtype(arr.dtype, np.floating):
+        raise UserCodeError(f"{label}: {name} is an integer array ({arr.dtype}); expected floating point "
+                            f"(an np.zeros_like of an integer array?){_where(context)}")
+    if arr.shape != tuple(shape):
+        raise UserCodeError(f"{label}: {name} has shape {arr.shape}; expected {tuple(shape)}"
+                            f"{_shape_hint(arr.shape, tuple(shape))}{_where(context)}")
+    return np.array(arr, copy=True)
+
+
+def _shape_hint(got, want):
+    if len(got) == 2 and got == want[::-1] and got != want:
+        return " (that is the transpose of the expected shape)"
+    if tuple(d for d in want if d != 1) == got:
+        return " (an axis of size 1 was squeezed away; the probe size can be changed with batch=/steps=)"
+    return ""
+
+
+def check_cache(cache, label, context=""):
+    if cache is None:
+        raise UserCodeError(f"{label}: returned no cache (None); the backward function needs it{_where(context)}")
+    return cache
