@@ -41,3 +41,6 @@ def broken_transpose(monkeypatch):
 
     monkeypatch.setattr(rnn, "rnn_backward", backward)
     return backward
+
+
+pytest_plugins = ["pytester"]

@@ -2,16 +2,31 @@
 
 Public API (everything else is internal and may change):
     compare(cell="rnn", *, backends=("torch",), ...) -> Report
+    check_backward(forward, backward, *, cell="rnn", layout="cs231n", against=("torch",), ...) -> Report
+    check_model(fn, *, cell="rnn", layers=1, head=None, loss="squared_error", ...) -> Report
+    assert_backward, assert_model, assert_matches: the same, raising GradientMismatchError
+    Layout: a weight convention of your own for check_backward
     Report
     HarnessError, BackendUnavailable, LayoutError, GradientMismatchError
 """
 
 from .api import compare as compare
+from .assertions import assert_backward as assert_backward
+from .assertions import assert_matches as assert_matches
+from .assertions import assert_model as assert_model
+from .guard.check import check_backward as check_backward
+from .guard.layouts import Layout as Layout
 from .errors import BackendUnavailable as BackendUnavailable
 from .errors import GradientMismatchError as GradientMismatchError
 from .errors import HarnessError as HarnessError
 from .errors import LayoutError as LayoutError
 from .report import Report as Report
 
-__all__ = ["compare", "Report", "HarnessError", "BackendUnavailable", "LayoutError",
-           "GradientMismatchError"]
+__all__ = ["compare", "check_backward", "check_model", "assert_backward", "assert_model", "assert_matches",
+           "Layout", "Report", "HarnessError", "BackendUnavailable", "LayoutError", "GradientMismatchError"]
+
+
+def check_model(fn, **options):
+    """Check a whole small model's ``fn(params, x, target) -> (loss, grads)``; see harness.guard.model."""
+    from .guard.model import check_model as _check_model
+    return _check_model(fn, **options)

@@ -65,10 +65,65 @@ def _finish(report, args):
     return EXIT_OK if report.ok else EXIT_MISMATCH
 
 
+def _add_check(sub):
+    p = sub.add_parser("check", help="check your own forward/backward functions",
+                       description="Check your hand-written forward and backward (module:function) against "
+                                   "framework autograd, finite differences and the reference; locate and "
+                                   "diagnose a mismatch.")
+    p.add_argument("forward", help="your forward, as module:function (the module is imported from the current folder)")
+    p.add_argument("backward", help="your backward, as module:function")
+    p.add_argument("--layout", default="cs231n", help="cs231n (default), tf_kernel or karpathy")
+    p.add_argument("--cell", default="rnn", help="rnn (default), lstm or gru")
+    p.add_argument("--against", default="torch,numeric", help="torch, tf, keras, numeric, reference (comma-separated)")
+    p.add_argument("--activation", default="tanh", help="RNN nonlinearity your cell uses")
+    p.add_argument("--no-bias", dest="bias", action="store_false", help="your cell has no bias")
+    p.add_argument("--forget-bias", type=float, default=0.0, help="the forget-gate offset your LSTM adds")
+    p.add_argument("--batch", type=int, default=3, help="probe N (default 3)")
+    p.add_argument("--steps", type=int, default=5, help="probe T (default 5)")
+    p.add_argument("--input-size", type=int, default=4, help="probe D (default 4)")
+    p.add_argument("--hidden-size", type=int, default=6, help="probe H (default 6)")
+    p.add_argument("--dtype", default="float64", help="float64 (default) or float32")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--numeric", default="directional", help="finite differences: directional (default) or full")
+    p.add_argument("--csv", default="reports/check.csv", help="CSV report path ('' to skip)")
+    p.add_argument("--html", default="reports/check.html", help="HTML report path ('' to skip)")
+    p.set_defaults(func=_run_check)
+
+
+def load_function(spec, what):
+    """Import ``module:function`` (the current folder first on the path, as pytest does)."""
+    import importlib
+    import os
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise HarnessError(f"{what}: expected module:function, got {spec!r}")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise HarnessError(f"{what}: cannot import module {module_name!r} ({exc})") from exc
+    fn = getattr(module, attr, None)
+    if not callable(fn):
+        raise HarnessError(f"{what}: module {module_name!r} has no function {attr!r}")
+    return fn
+
+
+def _run_check(args):
+    from .guard.check import check_backward
+    report = check_backward(
+        load_function(args.forward, "forward"), load_function(args.backward, "backward"),
+        cell=args.cell, layout=args.layout, against=args.against, batch=args.batch, steps=args.steps,
+        input_size=args.input_size, hidden_size=args.hidden_size, dtype=args.dtype, seed=args.seed,
+        activation=args.activation, bias=args.bias, forget_bias=args.forget_bias, numeric=args.numeric)
+    return _finish(report, args)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="gradharness", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _add_compare(sub)
+    _add_check(sub)
     return parser
 
 
@@ -79,6 +134,10 @@ def main(argv=None):
         return args.func(args)
     except HarnessError as exc:
         print(f"gradharness: error: {exc}", file=sys.stderr)
+        cause = exc.__cause__
+        if cause is not None and type(exc).__name__ == "UserCodeError":
+            import traceback                                  # the user's own traceback, as the cause
+            traceback.print_exception(type(cause), cause, cause.__traceback__, file=sys.stderr)
         return EXIT_USAGE
     except OSError as exc:
         print(f"gradharness: error: cannot write report: {exc}", file=sys.stderr)

@@ -15,3 +15,7 @@ class LayoutError(HarnessError):
 
 class GradientMismatchError(AssertionError):
     """Raised by assertion helpers when a report has a mismatch; str() is the located summary."""
+
+    def __init__(self, report):
+        super().__init__(report.summary())
+        self.report = report

@@ -46,10 +46,14 @@ class Probe:
     def describe(self):
         s = self.sizes
         opts = ", ".join(f"{k}={v}" for k, v in self.options.items())
+        zero = [f"{k}0" for k, v in self.state0.items() if not np.any(v)]
+        final = any(np.any(v) for v in self.dstate_n.values())
         return (f"{self.cell} ({opts}), L={s['L']} layers, bias={self.bias}, N={s['N']} batch, "
                 f"T={s['T']} steps, D={s['D']} inputs, H={s['H']} hidden, {self.dtype}, seed={self.seed}; "
-                "random non-symmetric weights, random inputs and initial states, "
-                "random cotangent on every output of every step and on every final state")
+                "random non-symmetric weights, random inputs and initial states"
+                + (f" ({', '.join(zero)} = 0)" if zero else "")
+                + ", random cotangent on every output of every step"
+                + (" and on every final state" if final else ""))
 
 
 def _positive_int(name, value):

@@ -91,3 +91,23 @@ def test_python_dash_m_and_console_script_agree(tmp_path):
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=os.path.dirname(os.path.dirname(__file__)))
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "a.csv").exists()
+
+
+def test_check_command_exit_codes(tmp_path, monkeypatch, capsys):
+    (tmp_path / "user_rnn.py").write_text(
+        "import numpy as np\n"
+        "from examples.cs231n_rnn import rnn_forward, rnn_backward\n"
+        "def wrong(dh, cache):\n"
+        "    dx, dh0, dWx, dWh, db = rnn_backward(dh, cache)\n"
+        "    return dx, dh0, dWx, dWh, -db\n")
+    monkeypatch.syspath_prepend(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    monkeypatch.chdir(tmp_path)
+    args = ["check", "user_rnn:rnn_forward", "--csv", "c.csv", "--html", "c.html"]
+    assert main(args[:2] + ["user_rnn:rnn_backward"] + args[2:]) == 0
+    assert main(args[:2] + ["user_rnn:wrong"] + args[2:]) == 1
+    out = capsys.readouterr().out
+    assert "likely cause: bias gradient with the wrong sign" in out
+    assert pd.read_csv(tmp_path / "c.csv")["status"].eq("FAIL").any()
+    assert main(["check", "user_rnn:nothing", "user_rnn:wrong"]) == 2
+    assert "forward: module 'user_rnn' has no function 'nothing'" in capsys.readouterr().err
+    assert main(["check", "no_such_module:f", "user_rnn:wrong"]) == 2

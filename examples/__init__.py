@@ -1,0 +1,1 @@
+"""Worked examples of hand-written BPTT in the conventions gradharness understands."""

@@ -1,0 +1,156 @@
+"""check_backward on well-behaved and badly-behaved user code (the zoo of planted BPTT
+mistakes is in test_mutant_zoo.py)."""
+
+import numpy as np
+import pytest
+
+import harness
+from harness.guard.usercode import UserCodeError
+
+pytest.importorskip("torch")
+
+
+def rnn_forward(x, h0, Wx, Wh, b):
+    """cs231n-style: x (N, T, D), Wx (D, H), Wh (H, H), b (H,) -> h (N, T, H)."""
+    h, prev = [], h0
+    for t in range(x.shape[1]):
+        prev = np.tanh(x[:, t] @ Wx + prev @ Wh + b)
+        h.append(prev)
+    return np.stack(h, axis=1), [x, h0, Wx, Wh, h]
+
+
+def rnn_backward(dh, cache):
+    x, h0, Wx, Wh, hs = cache
+    dx, dWx, dWh, db = np.zeros_like(x), np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(Wh.shape[0])
+    dnext = np.zeros_like(h0)
+    for t in reversed(range(x.shape[1])):
+        h = hs.pop()                               # consumes its cache, as real code does
+        prev = hs[-1] if hs else h0
+        da = (dh[:, t] + dnext) * (1 - h * h)
+        dx[:, t], dWx, dWh, db = da @ Wx.T, dWx + x[:, t].T @ da, dWh + prev.T @ da, db + da.sum(0)
+        dnext = da @ Wh.T
+    return dx, dnext, dWx, dWh, db
+
+
+def test_correct_code_passes_against_every_oracle():
+    report = harness.check_backward(rnn_forward, rnn_backward, against=("torch", "numeric", "reference"))
+    assert report.ok, report.summary()
+    assert set(report.table["backend"]) == {"torch.nn.RNN", "numeric-directional", "reference"}
+    assert report.findings == []
+
+
+def test_cache_consuming_code_gets_a_fresh_forward_before_every_backward():
+    """rnn_backward pops from its cache: a second backward on the same cache would break."""
+    assert harness.check_backward(rnn_forward, rnn_backward, against=("reference", "numeric")).ok
+
+
+def test_user_arrays_are_never_shared_with_the_harness():
+    def forward(x, h0, Wx, Wh, b):
+        out = rnn_forward(x.copy(), h0.copy(), Wx.copy(), Wh.copy(), b.copy())
+        x[:] = 0                                   # vandalises the arrays it was handed:
+        Wh *= 2                                    # the next forward call must not see this
+        return out
+    assert harness.check_backward(forward, rnn_backward, against=("reference",)).ok
+
+
+def test_a_gradient_returned_as_none_is_not_compared():
+    def backward(dh, cache):
+        dx, dh0, dWx, dWh, db = rnn_backward(dh, cache)
+        return dx, dh0, dWx, dWh, None
+    report = harness.check_backward(rnn_forward, backward, against=("reference",))
+    row = report.table[report.table["quantity"] == "dbias_ih"]
+    assert list(row["status"]) == ["not compared"] and row["passed"].isna().all()
+    assert "returned None" in row["note"].iloc[0]
+    assert report.ok                               # everything that was compared matches
+
+
+def test_nan_in_a_gradient_fails():
+    def backward(dh, cache):
+        dx, dh0, dWx, dWh, db = rnn_backward(dh, cache)
+        dWh[0, 0] = np.nan
+        return dx, dh0, dWx, dWh, db
+    report = harness.check_backward(rnn_forward, backward, against=("reference",))
+    assert not report.ok
+    bad = report.table[(report.table["quantity"] == "dweight_hh") & (report.table["probe"] == "full")]
+    assert "non-finite" in bad["note"].iloc[0]
+
+
+def _raise(dh, cache):
+    raise KeyError("h_prev")
+
+
+@pytest.mark.parametrize("backward, message", [
+    (_raise, "backward raised KeyError: 'h_prev'"),
+    (lambda dh, c: rnn_backward(dh, c)[:4], "backward: expected 5 values (dx, dh0, dWx, dWh, db), got 4"),
+    (lambda dh, c: rnn_backward(dh, c)[0], "backward: expected a tuple (dx, dh0, dWx, dWh, db), got a single ndarray"),
+    (lambda dh, c: (lambda g: (g[0], g[1], g[2].T, g[3], g[4]))(rnn_backward(dh, c)),
+     "backward: dWx has shape (6, 4); expected (4, 6) (that is the transpose of the expected shape)"),
+    (lambda dh, c: (lambda g: (g[0], g[1], g[2], g[3].astype(int), g[4]))(rnn_backward(dh, c)),
+     "backward: dWh is an integer array"),
+])
+def test_bad_backward_gets_one_clear_line(backward, message):
+    with pytest.raises(UserCodeError) as exc:
+        harness.check_backward(rnn_forward, backward, against=("reference",))
+    assert message in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_the_users_own_exception_is_the_cause():
+    with pytest.raises(UserCodeError) as exc:
+        harness.check_backward(rnn_forward, _raise, against=("reference",))
+    assert isinstance(exc.value.__cause__, KeyError)
+
+
+def test_missing_cache_is_named():
+    with pytest.raises(UserCodeError, match="forward: returned no cache"):
+        harness.check_backward(lambda *a: (rnn_forward(*a)[0], None), rnn_backward, against=("reference",))
+
+
+def test_squeezed_batch_axis_points_at_the_probe_size():
+    def forward(x, h0, Wx, Wh, b):
+        h, cache = rnn_forward(x, h0, Wx, Wh, b)
+        return h.squeeze(), cache
+    with pytest.raises(UserCodeError, match="squeezed away.*batch="):
+        harness.check_backward(forward, rnn_backward, batch=1, against=("reference",))
+    # and with a batch of 3 the same code is fine
+    assert harness.check_backward(forward, rnn_backward, against=("reference",)).ok
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"layout": "pytorch"}, "layout: expected one of cs231n, tf_kernel, karpathy or a Layout, got 'pytorch'"),
+    ({"layout": "karpathy", "cell": "lstm"}, "layout: 'karpathy' covers cells rnn, not 'lstm'"),
+    ({"against": ("jax",)}, "against: expected some of torch, tf, keras, numeric, reference"),
+    ({"numeric": "sparse"}, "numeric: expected 'directional' or 'full', got 'sparse'"),
+])
+def test_bad_options(kwargs, message):
+    with pytest.raises(harness.HarnessError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        harness.check_backward(rnn_forward, rnn_backward, **kwargs)
+
+
+def test_custom_layout_round_trips_through_two_small_functions():
+    """A user whose weights are stored torch-style (out, in) with two biases."""
+    def to_user(cell, p):
+        return {"W_ih": p["weight_ih"], "W_hh": p["weight_hh"], "b_ih": p["bias_ih"], "b_hh": p["bias_hh"]}
+
+    def to_canonical(cell, g, p):
+        return {"dweight_ih": g["dW_ih"], "dweight_hh": g["dW_hh"], "dbias_ih": g["db_ih"], "dbias_hh": g["db_hh"]}
+
+    def forward(x, h0, W_ih, W_hh, b_ih, b_hh):
+        return rnn_forward(x, h0, W_ih.T, W_hh.T, b_ih + b_hh)
+
+    def backward(dh, cache):
+        dx, dh0, dWx, dWh, db = rnn_backward(dh, cache)
+        return dx, dh0, dWx.T, dWh.T, db, db
+
+    layout = harness.Layout.custom(to_user, to_canonical, cells=("rnn",))
+    assert harness.check_backward(forward, backward, layout=layout, against=("torch", "numeric")).ok
+
+
+def test_assert_backward_raises_with_the_summary():
+    def backward(dh, cache):
+        dx, dh0, dWx, dWh, db = rnn_backward(dh, cache)
+        return dx, dh0, dWx, dWh, db / dh.shape[0]
+    with pytest.raises(harness.GradientMismatchError) as exc:
+        harness.assert_backward(rnn_forward, backward, against=("torch",))
+    text = str(exc.value)
+    assert "dbias_ih" in text and "bias gradient averaged instead of summed" in text
+    assert "array(" not in text
