@@ -22,6 +22,8 @@ def import_tensorflow():
     if "tensorflow" not in sys.modules:
         os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if "keras" not in sys.modules:
+        os.environ.setdefault("KERAS_BACKEND", "tensorflow")       # the Keras backend uses GradientTape
     try:
         import tensorflow as tf
     except ImportError as exc:

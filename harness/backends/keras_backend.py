@@ -1,0 +1,189 @@
+"""Keras 3 (TensorFlow backend) autograd as a backend, in two forms (named for an RNN;
+LSTM and GRU alike):
+
+    keras.SimpleRNN            the stacked layers as users run them: L layers, each with
+                               return_sequences=True and return_state=True, started from
+                               the probe's initial states (the LSTM's state is [h, c]).
+                               Every layer's h at every step, every layer's final state,
+                               total gradients of every weight, dL/dx, dL/dh0 (dc0)
+    keras.SimpleRNNCell-loop   T x L cells with identical but untied weights (one cell per
+                               step and layer) called in a Python loop under a
+                               GradientTape: each step's contribution to every weight
+                               gradient, and the total adjoint of every state
+
+Every layer and cell is built with the probe's dtype: left at its default, Keras
+silently computes float64 input in float32. Weights go through
+harness.layouts.keras_layout, gradients come back through its adjoint.
+"""
+
+import numpy as np
+
+from ..errors import BackendUnavailable, LayoutError
+from ..layouts import keras_layout as layout
+from ..trace import Trace
+from ._tf import import_keras
+
+# Keras names the identity activation "linear".
+ACTIVATIONS = {"tanh": "tanh", "relu": "relu", "sigmoid": "sigmoid", "identity": "linear"}
+LOOP = "-loop"
+KERAS_STATES = ("h", "c")        # Keras's state list order ([h, c] for the LSTM; TF1's is (c, h))
+
+
+def import_framework():
+    keras = import_keras()
+    if keras.backend.backend() != "tensorflow":      # GradientTape sees only TensorFlow ops
+        raise BackendUnavailable(f"backends: 'keras' needs Keras on the TensorFlow backend, got "
+                                 f"{keras.backend.backend()!r}; set KERAS_BACKEND=tensorflow")
+    return keras
+
+
+def backend_names(cell):
+    spec = layout.TABLE[cell]
+    return [f"keras.{spec.layer}", f"keras.{spec.cell}{LOOP}"]
+
+
+def unsupported(name, probe):
+    """Why backend ``name`` cannot run ``probe`` exactly, or None."""
+    act = probe.options.get("activation")
+    if probe.cell == "rnn" and act not in ACTIVATIONS:
+        return f"{name} offers the activations {', '.join(ACTIVATIONS)} (activation={act})"
+    try:
+        layout.to_keras_weights(probe.cell, probe.layer_params(0), probe.options)
+    except LayoutError as exc:
+        return f"{name}: {exc}"
+    return None
+
+
+def run(name, probe):
+    """Run backend ``name`` on ``probe`` and return its Trace."""
+    keras = import_framework()
+    import tensorflow as tf          # already loaded by import_keras, with the right flags
+    trace = Trace(name)
+    (_run_loop if name.endswith(LOOP) else _run_layers)(keras, tf, probe, trace)
+    return trace
+
+
+def _cell_kwargs(probe):
+    """Keyword arguments shared by the Keras layer and cell of ``probe.cell``."""
+    kw = {"use_bias": probe.bias, "dtype": probe.dtype,
+          "kernel_initializer": "zeros", "recurrent_initializer": "zeros"}   # overwritten by the layout
+    if probe.cell == "rnn":
+        kw["activation"] = ACTIVATIONS[probe.options["activation"]]
+    else:
+        # Keras 3's default, written out: tf_keras's v1 LSTM/GRU defaulted to hard_sigmoid.
+        kw["recurrent_activation"] = "sigmoid"
+    if probe.cell == "gru":
+        kw["reset_after"] = probe.options["reset_after"]
+    return kw
+
+
+def _input_size(probe, layer):
+    return probe.sizes["D"] if layer == 0 else probe.sizes["H"]
+
+
+def _build(target, probe, layer, shape):
+    target.build(shape)
+    return layout.load_weights(target, probe.cell, probe.layer_params(layer), probe.options)
+
+
+def _make_layer(keras, probe, layer):
+    s = probe.sizes
+    kw = _cell_kwargs(probe)
+    if probe.cell != "rnn":
+        kw["use_cudnn"] = False      # Keras's own loop on every device: cuDNN is another computation
+    cls = getattr(keras.layers, layout.TABLE[probe.cell].layer)
+    keras_layer = cls(s["H"], return_sequences=True, return_state=True, **kw)
+    return _build(keras_layer, probe, layer, (s["N"], s["T"], _input_size(probe, layer)))
+
+
+def _make_cell(keras, probe, layer):
+    cls = getattr(keras.layers, layout.TABLE[probe.cell].cell)
+    return _build(cls(probe.sizes["H"], **_cell_kwargs(probe)), probe, layer, (None, _input_size(probe, layer)))
+
+
+def _states(probe):
+    return [s for s in KERAS_STATES if s in probe.state0]
+
+
+def _inputs(tf, probe, tape):
+    """x and the initial states as watched tensors: x (N, T, D), state name -> [L x (N, H)]."""
+    x = tf.constant(probe.x)
+    s0 = {s: [tf.constant(probe.state0[s][k]) for k in range(probe.layers)] for s in _states(probe)}
+    tape.watch([x] + [t for v in s0.values() for t in v])
+    return x, s0
+
+
+def _dot(tf, a, b):
+    return tf.reduce_sum(a * tf.constant(b))
+
+
+def _final_loss(tf, probe, finals):
+    """<final states, dstate_n>; finals: list over layers of {state name: (N, H)}."""
+    return sum(_dot(tf, st[s], probe.dstate_n[s][k]) for k, st in enumerate(finals) for s in st)
+
+
+def _add_input_grads(trace, probe, dx, ds0):
+    trace.add_steps("dx", 0, dx.numpy())
+    for s, grads in ds0.items():
+        for k, g in enumerate(grads):
+            trace.add_total(f"d{s}0", k, g.numpy())
+
+
+def _canonical_grads(probe, grads):
+    return layout.grads_from_keras(probe.cell, [g.numpy() for g in grads], probe.options)
+
+
+def _run_layers(keras, tf, probe, trace):
+    T = probe.sizes["T"]
+    layers = [_make_layer(keras, probe, k) for k in range(probe.layers)]
+    with tf.GradientTape() as tape:
+        x, s0 = _inputs(tf, probe, tape)
+        inp, seqs, finals = x, [], []
+        for k, keras_layer in enumerate(layers):
+            inp, *final = keras_layer(inp, initial_state=[s0[s][k] for s in _states(probe)])
+            seqs.append(inp)
+            finals.append(dict(zip(_states(probe), final)))
+        loss = _dot(tf, inp, probe.dout) + _final_loss(tf, probe, finals)
+    weights = [list(keras_layer.trainable_weights) for keras_layer in layers]
+    dx, ds0, dw = tape.gradient(loss, [x, s0, weights])
+    for k in range(probe.layers):
+        trace.add_steps("h", k, seqs[k].numpy())
+        if "c" in finals[k]:
+            trace.values[("c", k, T - 1)] = finals[k]["c"].numpy()
+        for name, value in _canonical_grads(probe, dw[k]).items():
+            trace.add_total(f"d{name}", k, value)
+    _add_input_grads(trace, probe, dx, ds0)
+    trace.note = (f"{trace.backend} exposes every layer's h at every step and final state; "
+                  "per-step adjoints and weight contributions, and the LSTM's c before the "
+                  "last step, are not observable through a layer call")
+
+
+def _run_loop(keras, tf, probe, trace):
+    """Untied unroll: cells[t][k] holds its own copy of layer k's weights."""
+    L, T = probe.layers, probe.sizes["T"]
+    cells = [[_make_cell(keras, probe, k) for k in range(L)] for _ in range(T)]
+    kept = {}
+    with tf.GradientTape() as tape:
+        x, s0 = _inputs(tf, probe, tape)
+        state = [[s0[s][k] for s in _states(probe)] for k in range(L)]
+        loss = 0.0
+        for t in range(T):
+            inp = x[:, t]
+            for k in range(L):
+                _, state[k] = cells[t][k](inp, state[k])
+                kept.update({(s, k, t): v for s, v in zip(_states(probe), state[k])})
+                inp = state[k][0]      # h itself goes on, so its adjoint counts every consumer
+            loss = loss + _dot(tf, inp, probe.dout[:, t])
+        loss = loss + _final_loss(tf, probe, [dict(zip(_states(probe), st)) for st in state])
+    weights = [[list(c.trainable_weights) for c in row] for row in cells]
+    dx, ds0, dkept, dw = tape.gradient(loss, [x, s0, list(kept.values()), weights])
+    for ((s, k, t), value), grad in zip(kept.items(), dkept):
+        trace.values[(s, k, t)] = value.numpy()
+        trace.values[(f"d{s}_total", k, t)] = grad.numpy()
+    for k in range(L):
+        per_step = [_canonical_grads(probe, dw[t][k]) for t in range(T)]
+        for name in per_step[0]:
+            stacked = np.stack([g[name] for g in per_step])
+            trace.add_steps(f"d{name}", k, stacked, time_axis=0)
+            trace.add_total(f"d{name}", k, stacked.sum(axis=0))
+    _add_input_grads(trace, probe, dx, ds0)

@@ -1,0 +1,218 @@
+"""Keras 3 backends against the reference, the Keras weight layout, and the Keras traps."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+pytest.importorskip("keras")
+
+import harness  # noqa: E402
+from harness import cells  # noqa: E402
+from harness.backends import keras_backend  # noqa: E402
+from harness.compare import TOLERANCES  # noqa: E402
+from harness.errors import HarnessError, LayoutError  # noqa: E402
+from harness.layouts import keras_layout  # noqa: E402
+from harness.probe import make_probe  # noqa: E402
+
+T = 6
+CELLS = [("rnn", {}), ("lstm", {}), ("gru", {"reset_after": True}), ("gru", {"reset_after": False})]
+
+
+def _cell_id(cell, options):
+    return cell + ("-reset_after=False" if options.get("reset_after") is False else "")
+
+
+CASES = [
+    pytest.param(cell, options, L, backend, dtype, id=f"{_cell_id(cell, options)}-L{L}-{backend}-{dtype}")
+    for (cell, options), L, dtype in itertools.product(CELLS, (1, 2, 3), ("float64", "float32"))
+    for backend in keras_backend.backend_names(cell)
+]
+
+
+@pytest.fixture(scope="module")
+def keras():
+    return keras_backend.import_framework()
+
+
+def _seen(report):
+    c = report.compared
+    return set(zip(c["quantity"], c["layer"], c["step"].fillna(-1)))
+
+
+def _check_coverage(report, cell, layers, backend, bias=True):
+    """Every quantity the backend can observe was compared; the rest is 'not compared'."""
+    seen, states = _seen(report), cells.STATES[cell]
+    params = ("weight_ih", "weight_hh") + (("bias_ih", "bias_hh") if bias else ())
+    assert all(("dx", 0, t) in seen for t in range(T))
+    for k in range(layers):
+        assert all(("h", k, t) in seen for t in range(T))             # return_sequences on every layer
+        for s in states:
+            assert (s, k, T - 1) in seen and (f"d{s}0", k, -1) in seen
+        assert all((f"d{p}", k, -1) in seen for p in params)
+    not_compared = set(report.table.loc[report.table["status"] == "not compared", "quantity"])
+    if backend.endswith("-loop"):
+        for k, t, s in itertools.product(range(layers), range(T), states):
+            assert {(s, k, t), (f"d{s}_total", k, t)} <= seen, (s, k, t)
+            assert all((f"d{p}", k, t) in seen for p in params), (k, t)
+        assert not not_compared
+    else:
+        per_step = {f"d{s}_total" for s in states} | {f"d{p}" for p in params} | set(states) - {"h"}
+        assert not_compared == per_step
+    if cell != "rnn":
+        gates = set(report.compared.loc[report.compared["quantity"] == "dweight_hh", "gate"])
+        assert gates == set(cells.GATES[cell])
+
+
+@pytest.mark.parametrize("cell, options, layers, backend, dtype", CASES)
+def test_reference_matches_keras(cell, options, layers, backend, dtype):
+    report = harness.compare(cell, backends=(backend,), layers=layers, dtype=dtype, steps=T, **options)
+    assert report.ok, report.summary()
+    assert set(report.compared["atol"]) == {TOLERANCES[dtype][0]}
+    _check_coverage(report, cell, layers, backend)
+
+
+@pytest.mark.parametrize("cell, kwargs", [
+    ("rnn", dict(activation="relu")), ("rnn", dict(activation="sigmoid")),
+    ("rnn", dict(activation="identity", bias=False)), ("lstm", dict(bias=False)),
+    ("lstm", dict(forget_bias=1.0)), ("gru", dict(bias=False)),
+    ("gru", dict(bias=False, reset_after=False)),
+], ids=lambda v: v if isinstance(v, str) else "-".join(f"{k}={x}" for k, x in v.items()))
+def test_options_and_no_bias(cell, kwargs):
+    report = harness.compare(cell, backends="keras", layers=2, steps=T, **kwargs)
+    assert report.ok, report.summary()
+    assert set(report.compared["backend"]) == set(keras_backend.backend_names(cell))
+    for backend in keras_backend.backend_names(cell):
+        sub = report.table[report.table["backend"] == backend]
+        _check_coverage(harness.Report(sub, report.cases), cell, 2, backend, kwargs.get("bias", True))
+
+
+def test_lstm_forget_bias_without_bias_is_refused_with_the_reason():
+    report = harness.compare("lstm", backends="keras", forget_bias=1.0, bias=False)
+    skipped = report.table[report.table["status"] == "skipped"]
+    assert set(skipped["backend"]) == set(keras_backend.backend_names("lstm"))
+    assert skipped["note"].str.contains("no bias to fold it into").all()
+    with pytest.raises(HarnessError, match="unit_forget_bias only initialises"):
+        harness.compare("lstm", backends="keras.LSTM", forget_bias=1.0, bias=False)
+
+
+# ---- layout -------------------------------------------------------------------------------
+
+LAYOUT_CASES = [(c, o, b) for c, o in CELLS for b in (True, False)]
+
+
+def _canonical(cell, bias, D=4, H=5, seed=1):
+    rng = np.random.default_rng(seed)
+    return {n: rng.standard_normal(s) for n, s in cells.layer_param_shapes(cell, 0, D, H, bias).items()}
+
+
+@pytest.mark.parametrize("cell, options, bias", LAYOUT_CASES,
+                         ids=[f"{_cell_id(c, o)}{'' if b else '-nobias'}" for c, o, b in LAYOUT_CASES])
+def test_round_trip_canonical_keras_canonical(cell, options, bias):
+    p = _canonical(cell, bias)
+    weights = keras_layout.to_keras_weights(cell, p, options)
+    assert [w.shape for w in weights] == keras_layout.keras_shapes(cell, 4, 5, options, bias)
+    back = keras_layout.from_keras_weights(cell, weights, options)
+    assert set(back) == set(p)
+    for name in ("weight_ih", "weight_hh"):
+        assert np.array_equal(back[name], p[name]), name
+    if keras_layout.bias_form(cell, options, bias) == "stack":
+        assert np.array_equal(back["bias_ih"], p["bias_ih"]) and np.array_equal(back["bias_hh"], p["bias_hh"])
+    elif bias:       # one Keras bias: the sum comes back as bias_ih, bias_hh = 0
+        assert np.array_equal(back["bias_ih"], p["bias_ih"] + p["bias_hh"])
+        assert not back["bias_hh"].any()
+    again = keras_layout.to_keras_weights(cell, back, options)
+    assert all(np.array_equal(a, b) for a, b in zip(again, weights))
+
+
+def test_gru_columns_are_z_r_n():
+    p, H = _canonical("gru", True), 5
+    kernel, recurrent, bias = keras_layout.to_keras_weights("gru", p, {"reset_after": True})
+    for keras_block, torch_block in enumerate((1, 0, 2)):          # torch rows r, z, n
+        cols, rows = slice(keras_block * H, (keras_block + 1) * H), slice(torch_block * H, (torch_block + 1) * H)
+        assert np.array_equal(kernel[:, cols], p["weight_ih"][rows].T)
+        assert np.array_equal(recurrent[:, cols], p["weight_hh"][rows].T)
+        assert np.array_equal(bias[1, cols], p["bias_hh"][rows])
+
+
+def test_keras_layer_round_trip_and_shape_checks(keras):
+    p = _canonical("lstm", True)
+    cell = keras.layers.LSTMCell(5, dtype="float64")
+    cell.build((None, 4))
+    keras_layout.load_weights(cell, "lstm", p, {"forget_bias": 0.0})
+    assert all(np.array_equal(a, b) for a, b in
+               zip(cell.get_weights(), keras_layout.to_keras_weights("lstm", p, {"forget_bias": 0.0})))
+    wrong = keras.layers.LSTMCell(5, dtype="float64")
+    wrong.build((None, 3))
+    with pytest.raises(LayoutError, match=r"kernel: Keras LSTMCell expects shape \(3, 20\), "
+                                          r"the converted canonical weight has \(4, 20\)"):
+        keras_layout.load_weights(wrong, "lstm", p, {})
+    transposed = r"weight_ih: .* expects shape \(20, 4\), got \(4, 20\) \(the transpose\)"
+    with pytest.raises(LayoutError, match=transposed):
+        keras_layout.to_keras_weights("lstm", dict(p, weight_ih=p["weight_ih"].T), {})
+    one_bias = r"bias: Keras GRU\(reset_after=True\) expects shape \(2, 15\), got \(15,\)"
+    with pytest.raises(LayoutError, match=one_bias):
+        keras_layout.from_keras_weights("gru", [np.zeros((4, 15)), np.zeros((5, 15)), np.zeros(15)],
+                                        {"reset_after": True})
+    with pytest.raises(LayoutError, match="no bias to fold it into"):
+        keras_layout.to_keras_weights("lstm", _canonical("lstm", False), {"forget_bias": 1.0})
+
+
+# ---- traps --------------------------------------------------------------------------------
+
+def test_float32_autocast_trap(keras):
+    """Left at its default dtype, a Keras layer silently computes float64 input in float32."""
+    import tensorflow as tf
+    probe = make_probe("gru", steps=T)
+    x = tf.constant(probe.x)
+    weights = keras_layout.to_keras_weights("gru", probe.layer_params(0), probe.options)
+    outputs = {}
+    for dtype in (None, "float64"):
+        layer = keras.layers.GRU(5, return_sequences=True, **({"dtype": dtype} if dtype else {}))
+        layer.build(x.shape)
+        layer.set_weights(weights)
+        outputs[dtype] = layer(x, initial_state=[tf.constant(probe.state0["h"][0])])
+    assert x.dtype == tf.float64 and outputs[None].dtype == tf.float32      # the trap
+    assert outputs["float64"].dtype == tf.float64
+    err = np.abs(outputs[None].numpy().astype(np.float64) - outputs["float64"].numpy()).max()
+    assert err > 1e-9                                   # float32 would fail float64 tolerances
+    trace = keras_backend.run("keras.GRU", probe)
+    assert {v.dtype for v in trace.values.values()} == {np.dtype("float64")}
+    report = harness.compare("gru", backends="keras", steps=T)
+    assert report.ok and set(report.compared["atol"]) == {1e-9}
+
+
+def test_gru_gate_order_trap(monkeypatch):
+    """Reading Keras's z, r, h columns back as torch's r, z, n fails exactly gates r and z."""
+    monkeypatch.setattr(keras_layout, "_inverse", lambda order: tuple(range(len(order))))
+    report = harness.compare("gru", backends="keras", layers=2, steps=T)
+    fails = report.table[report.table["status"] == "FAIL"]
+    assert set(fails.loc[fails["gate"] != "", "gate"]) == {"r", "z"}
+    assert (fails["gate"] != "").all()             # states, adjoints, dx, dh0 all still pass
+    assert set(report.compared.loc[report.compared["gate"] == "n", "status"]) == {"pass"}
+
+
+def test_torch_gru_weights_run_in_keras(keras):
+    torch = pytest.importorskip("torch")
+    import tensorflow as tf
+    from harness.layouts.torch_layout import from_torch, to_torch
+    torch.manual_seed(0)
+    m = torch.nn.GRU(4, 5, num_layers=2, batch_first=True, dtype=torch.float64)
+    rng = np.random.default_rng(0)
+    x, h0 = rng.standard_normal((3, 7, 4)), rng.standard_normal((2, 3, 5))
+    out_t, hn_t = m(torch.tensor(x), torch.tensor(h0))
+    layers = [keras.layers.GRU(5, return_sequences=True, return_state=True, reset_after=True, dtype="float64")
+              for _ in range(2)]
+    for k, layer in enumerate(layers):
+        layer.build((3, 7, 4 if k == 0 else 5))
+    keras_layout.to_keras(from_torch(m), layers, "gru", {"reset_after": True})
+    inp, finals = tf.constant(x), []
+    for k, layer in enumerate(layers):
+        inp, hn = layer(inp, initial_state=[tf.constant(h0[k])])
+        finals.append(hn.numpy())
+    np.testing.assert_allclose(inp.numpy(), out_t.detach().numpy(), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(np.stack(finals), hn_t.detach().numpy(), rtol=0, atol=1e-12)
+    fresh = to_torch(keras_layout.from_keras(layers, "gru", {"reset_after": True}),
+                     torch.nn.GRU(4, 5, num_layers=2, batch_first=True, dtype=torch.float64))
+    for (n, a), (_, b) in zip(m.named_parameters(), fresh.named_parameters()):
+        assert torch.equal(a, b), n                     # and back, bit for bit
