@@ -119,11 +119,36 @@ def _run_check(args):
     return _finish(report, args)
 
 
+def _add_convert(sub):
+    p = sub.add_parser("convert", help="convert saved weights: torch .pt <-> canonical .npz <-> Keras .weights.h5",
+                       description="Convert saved RNN/LSTM/GRU weights between a torch state_dict (.pt/.pth), "
+                                   "the canonical layout (.npz) and a Keras 3 weights file (.weights.h5).")
+    p.add_argument("input", help="file to read (.pt, .pth, .weights.h5 or .npz)")
+    p.add_argument("output", help="file to write (.pt, .pth, .weights.h5 or .npz)")
+    p.add_argument("--cell", default=None, help="rnn, lstm or gru (default: from the weights)")
+    p.add_argument("--reset-before", dest="reset_after", action="store_const", const=False, default=None,
+                   help="the GRU applies its reset gate before the recurrent matmul (TF1 GRUCell)")
+    p.set_defaults(func=_run_convert)
+
+
+def _run_convert(args):
+    from .convert import convert
+    from .errors import LayoutError
+    try:
+        params, meta = convert(args.input, args.output, cell=args.cell, reset_after=args.reset_after)
+    except LayoutError as exc:
+        raise HarnessError(f"convert: {exc}") from exc
+    print(f"wrote {args.output}: {meta['cell']}, {len(params)} arrays "
+          f"({', '.join(f'{k} {tuple(v.shape)}' for k, v in list(params.items())[:4])}{', ...' if len(params) > 4 else ''})")
+    return EXIT_OK
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="gradharness", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _add_compare(sub)
     _add_check(sub)
+    _add_convert(sub)
     return parser
 
 
