@@ -19,7 +19,7 @@ def _add_compare(sub):
     p = sub.add_parser("compare", help="compare the NumPy reference cells with framework autograd",
                        description="Compare the NumPy reference BPTT with framework autograd, layer "
                                    "by layer and step by step, and write CSV and HTML reports.")
-    p.add_argument("--cell", default="rnn", help="rnn, lstm or gru (comma-separated for several)")
+    p.add_argument("--cell", default="rnn", help="rnn, lstm, gru, comma-separated for several, or all")
     p.add_argument("--layers", default="1", type=_int_list, help="number of layers, e.g. 3 or 1,2,3")
     p.add_argument("--activation", default="tanh", help="RNN nonlinearity: tanh, relu, sigmoid, identity")
     p.add_argument("--no-bias", dest="bias", action="store_false", help="layers without biases")
@@ -44,7 +44,8 @@ def _run_compare(args):
     from .api import compare
     from .report import Report
     reports = []
-    for cell in [c.strip() for c in args.cell.split(",") if c.strip()] or [""]:
+    cells = ["rnn", "lstm", "gru"] if args.cell == "all" else [c.strip() for c in args.cell.split(",") if c.strip()]
+    for cell in cells or [""]:
         for dtype in [d.strip() for d in args.dtype.split(",")]:
             for layers in args.layers:
                 reports.append(compare(

@@ -17,6 +17,7 @@ import numpy as np
 
 from .cells import split_layer
 from .errors import HarnessError, LayoutError
+from .report import _umask
 
 CELL_OF_GATES = {1: "rnn", 4: "lstm", 3: "gru"}
 KERAS_CELL = {"simple_rnn": "rnn", "lstm": "lstm", "gru": "gru"}
@@ -119,6 +120,7 @@ def write(path, params, meta):
     os.close(fd)
     try:
         {"torch": _write_torch, "keras": _write_keras, "npz": _write_npz}[kind](tmp, params, meta)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
