@@ -30,14 +30,28 @@ def _e(value):
 
 
 def _color(ratio):
-    """Green shades within tolerance (darker = closer to the limit), red beyond it."""
+    """Within tolerance: light green (tiny) to yellow (at the limit); beyond it: red."""
     if ratio is None or (isinstance(ratio, float) and math.isnan(ratio)):
         return "#e4e4e4"
     if ratio > 1 or math.isinf(ratio):
         return "#f4a3a3" if ratio < 1e3 else "#e05555"
     level = min(max(math.log10(max(ratio, 1e-6)) + 6, 0), 6) / 6     # 1e-6 .. 1 -> 0 .. 1
-    g = int(235 - 80 * level)
-    return f"rgb({int(200 - 60 * level)},{g},{int(200 - 60 * level)})"
+    low, high = (212, 240, 212), (245, 225, 110)
+    return "rgb({},{},{})".format(*(int(a + (b - a) * level) for a, b in zip(low, high)))
+
+
+# Localization probes of a check (harness.guard.localize): what a grid column means there.
+PROBE_FAMILIES = {
+    "upstream on step": "localization: upstream gradient on one step only (column: the step that carries it)",
+    "first ": "localization: sequence cut to the first k steps (column: k - 1, the last step kept)",
+}
+
+
+def _family(probe):
+    for prefix, title in PROBE_FAMILIES.items():
+        if probe.startswith(prefix):
+            return title
+    return ""
 
 
 def _grid(rows, layers, steps):
@@ -88,11 +102,12 @@ def _case_section(report, case):
     steps_all = t["step"].dropna()
     steps = list(range(int(steps_all.max()) + 1)) if len(steps_all) else []
     layers = sorted(int(x) for x in t["layer"].dropna().unique())
-    for backend, g in t.groupby("backend", sort=False):
+    t = t.assign(_family=t["probe"].map(_family))
+    for (family, backend), g in t.groupby(["_family", "backend"], sort=False):
         if (g["status"] == "skipped").all():
             parts.append(f"<h3>{_e(backend)}: skipped</h3><p>{_e(g['note'].iloc[0])}</p>")
             continue
-        parts.append(f"<h3>{_e(backend)}</h3>")
+        parts.append(f"<h3>{_e(backend)}{' | ' + _e(family) if family else ''}</h3>")
         recs = g.to_dict("records")
         for q in sorted(g["quantity"].unique(), key=lambda q: QUANTITIES.index(q) if q in QUANTITIES else 99):
             parts.append(f"<div><b>{_e(q)}</b>{_grid([r for r in recs if r['quantity'] == q], layers, steps)}</div>")
@@ -101,8 +116,8 @@ def _case_section(report, case):
 
 def render(report):
     legend = ("<p class='legend'>Cells show max error / tolerance for each layer and step "
-              "(worst gate for gated weights): <span style='background:#c8ebc8'>tiny</span>"
-              "<span style='background:#8c9b8c'>near the limit</span><span style='background:#f4a3a3'>over</span>"
+              "(worst gate for gated weights): <span style='background:#d4f0d4'>tiny</span>"
+              "<span style='background:#f5e16e'>at the limit</span><span style='background:#f4a3a3'>over</span>"
               "<span style='background:#e05555'>over 1000x</span><span class='nc'>n/c not compared</span>"
               " Hover a cell for the numbers.</p>")
     sections = "".join(_case_section(report, c) for c in report.cases)
