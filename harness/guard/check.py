@@ -68,7 +68,7 @@ def check_backward(forward, backward, *, cell="rnn", layout="cs231n", against=("
     if any(r["status"] == "FAIL" for r in rows):
         loc_rows, findings = localize(code, probe, tol)
         rows += loc_rows
-        findings = _diagnosis_lines(diagnose(probe, user, tol)) + findings
+        findings = _diagnosis_lines(diagnose(probe, user, tol, layout=code.layout)) + findings
     text = f"{probe.describe()}; layout {code.layout.name}"
     return Report.from_rows(f"check-{cell}-{code.layout.name}-{probe.dtype}", text, rows, findings,
                             labels=("expected", "yours"))

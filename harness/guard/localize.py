@@ -1,6 +1,8 @@
 """Locate where the user's backward first goes wrong, also when it only returns totals.
 
-Two probes, both against the reference on the same weights:
+First the forward: the first step whose h differs from the reference's (a wrong forward
+makes every gradient differ, so it is named before anything else). Then two probes, both
+against the reference on the same weights:
     upstream on one step at a time   dh is zero except at step s; a wrong result for s
                                      means what flows back from step s is wrong
     sequence length 1 .. T           the first length that fails names the earliest step
@@ -32,13 +34,16 @@ def _compare(user, ref, tol, probe_label, step):
 def localize(code, probe, tol):
     """Rows for both probes and the findings they support (text lines)."""
     T = probe.sizes["T"]
-    rows, upstream_bad, length_bad, stopped = [], [], {}, ""
+    rows, upstream_bad, length_bad, stopped, forward_bad = [], [], {}, "", []
     for s in range(T):
         dout = np.zeros_like(probe.dout)
         dout[:, s] = probe.dout[:, s]
         p = dataclasses.replace(probe, dout=dout)
         label = f"upstream on step {s} only"
-        r = _compare(run_user(code, p, dout, label), reference_values(p), tol, label, s)
+        user, ref = run_user(code, p, dout, label), reference_values(p)
+        if s == 0:
+            forward_bad = [t for t in range(T) if not compare_arrays(ref["h"][:, t], user["h"][:, t], tol)["passed"]]
+        r = _compare(user, ref, tol, label, s)
         rows += r
         if not all(x["passed"] for x in r):
             upstream_bad.append(s)
@@ -55,11 +60,15 @@ def localize(code, probe, tol):
         bad = [x["quantity"] for x in r if not x["passed"]]
         if bad:
             length_bad[k] = bad
-    return rows, _findings(T, upstream_bad, length_bad, stopped)
+    return rows, _findings(T, upstream_bad, length_bad, stopped, forward_bad)
 
 
-def _findings(T, upstream_bad, length_bad, stopped):
+def _findings(T, upstream_bad, length_bad, stopped, forward_bad=()):
     lines = []
+    if forward_bad:
+        lines.append(f"forward: your h differs from the reference's from step {forward_bad[0]} on "
+                     f"(step(s) {_ranges(forward_bad)}): the forward itself computes something else; fix it first "
+                     "(the gradients of a different forward differ too)")
     if upstream_bad:
         good = sorted(set(range(T)) - set(upstream_bad))
         lines.append(f"upstream gradient on one step at a time: wrong when it sits on step(s) {_ranges(upstream_bad)}"

@@ -1,0 +1,167 @@
+"""The mutant zoo: user-style BPTT (tests/zoo) with one classic mistake planted at a time.
+
+For every (style, mutant): check_backward flags it, its "likely cause" names exactly the
+planted catalogue entry, and the summary names a failing quantity. Correct code passes in
+float64 and float32; a mistake outside the catalogue is flagged as "unknown cause";
+finite differences alone flag every mutant whose backward disagrees with its own forward.
+"""
+
+import re
+
+import numpy as np
+import pytest
+
+from harness.compare import Tolerance
+from harness.guard.check import check_backward, check_probe
+from harness.guard.diagnose import CATALOGUE, diagnose
+from harness.guard.layouts import get_layout
+from harness.guard.oracles import USER_QUANTITIES
+from harness.guard.runner import UserCode, run_user
+from harness.probe import make_probe
+
+from zoo import cs231n_lstm, cs231n_rnn, karpathy_rnn, tf_lstm, tf_rnn
+
+pytest.importorskip("torch")
+
+ZOO = {"cs231n_rnn": cs231n_rnn, "cs231n_lstm": cs231n_lstm, "tf_rnn": tf_rnn, "tf_lstm": tf_lstm,
+       "karpathy_rnn": karpathy_rnn}
+CASES = [(style, bug) for style, module in ZOO.items() for bug in module.BUGS]
+IDS = [f"{style}-{bug}" for style, bug in CASES]
+
+# Mistakes that change only the forward, consistently in forward and backward: the backward
+# is the exact derivative of the user's (wrong) forward, so finite differences of that
+# forward agree with it. Only an oracle with its own forward (torch, reference) sees them.
+FORWARD_ONLY = {"read_torch_order", "no_forget_bias", "fb_unexpected"}
+
+# A second probe, other sizes and seed: the diagnosis must not hang on one lucky draw.
+OTHER_PROBE = dict(seed=1, batch=2, steps=7, input_size=3, hidden_size=5)
+
+
+def _causes(report):
+    return [line for line in report.findings if line.startswith("likely cause:")]
+
+
+def _assert_diagnosed(report, cause):
+    """Flagged; every "likely cause" line names ``cause`` and nothing else."""
+    summary = report.summary()
+    assert not report.ok, summary
+    lines = _causes(report)
+    assert lines, summary
+    assert not any("unknown cause" in line for line in lines), summary
+    for line in lines:
+        assert line.startswith(f"likely cause: {CATALOGUE[cause]}: "), summary
+    others = [d for k, d in CATALOGUE.items() if k != cause]
+    assert not any(d in line for line in lines for d in others), summary
+
+
+def _assert_names_failing_quantity(report):
+    summary = report.summary()
+    first = report.first_mismatch()
+    assert first is not None and first["quantity"] in USER_QUANTITIES
+    line = next(x for x in summary.splitlines() if x.startswith("first divergence"))
+    assert re.search(rf"\| {first['quantity']}( gate \w)? \|", line), line
+
+
+@pytest.mark.parametrize("style,bug", CASES, ids=IDS)
+def test_mutant_is_flagged_and_diagnosed(style, bug):
+    fwd, bwd, opts = ZOO[style].make(bug)
+    report = check_backward(fwd, bwd, against=("torch", "numeric"), **opts)
+    _assert_diagnosed(report, ZOO[style].BUGS[bug])
+    _assert_names_failing_quantity(report)
+
+
+@pytest.mark.parametrize("style,bug", CASES, ids=IDS)
+def test_mutant_diagnosed_on_another_probe(style, bug):
+    fwd, bwd, opts = ZOO[style].make(bug)
+    report = check_backward(fwd, bwd, against=("reference",), **opts, **OTHER_PROBE)
+    _assert_diagnosed(report, ZOO[style].BUGS[bug])
+
+
+@pytest.mark.parametrize("style,bug", CASES, ids=IDS)
+def test_directional_finite_differences_alone(style, bug):
+    fwd, bwd, opts = ZOO[style].make(bug)
+    report = check_backward(fwd, bwd, against=("numeric",), **opts)
+    if bug in FORWARD_ONLY:
+        # The backward differentiates the user's forward exactly: numeric cannot see it
+        # (test_mutant_is_flagged_and_diagnosed shows torch does, and names the cause).
+        assert report.ok, report.summary()
+    else:
+        _assert_diagnosed(report, ZOO[style].BUGS[bug])
+        full = report.compared[report.compared["probe"] == "full"]
+        assert (full["backend"] == "numeric-directional").all()
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("style", list(ZOO))
+def test_correct_code_passes(style, dtype):
+    fwd, bwd, opts = ZOO[style].make()
+    report = check_backward(fwd, bwd, against=("torch", "numeric", "reference"), dtype=dtype, **opts)
+    assert report.ok, report.summary()
+    assert set(report.compared["backend"].str.split(".").str[0]) == {"torch", "numeric-directional", "reference"}
+    assert not report.findings
+
+
+@pytest.mark.parametrize("style", list(ZOO))
+def test_correct_code_keeps_float32(style):
+    fwd, bwd, opts = ZOO[style].make()
+    code, probe = _code_and_probe(opts, dtype="float32")
+    weights = code.layout.to_user(code.cell, probe.layer_params(0))
+    if code.layout.per_example:
+        args = (probe.x[0][:, :, None], probe.state0["h"][0][0][:, None])
+        dh = probe.dout[0][:, :, None]
+    else:
+        args = (probe.x, probe.state0["h"][0]) + ((probe.state0["c"][0],) if code.cell == "lstm" and code.layout.takes_c0 else ())
+        dh = probe.dout
+    h, cache = fwd(*args, *weights.values())
+    assert h.dtype == np.float32
+    assert [g.dtype for g in bwd(dh, cache)] == [np.float32] * (len(args) + len(weights))
+
+
+def test_mistake_outside_the_catalogue_is_unknown_cause():
+    fwd, bwd, opts = cs231n_rnn.make()
+
+    def backward(dh, cache):                  # one element of dWh 1% off: no classic mistake
+        dx, dh0, dWx, dWh, db = bwd(dh, cache)
+        dWh[1, 2] *= 1.01
+        return dx, dh0, dWx, dWh, db
+    report = check_backward(fwd, backward, against=("torch", "numeric"), **opts)
+    assert not report.ok
+    assert _causes(report) == ["likely cause: unknown cause (no entry of the catalogue reproduces your numbers)"]
+    failing = {r["quantity"] for r in report.failures() if r["probe"] == "full"}
+    assert failing == {"dweight_hh"}, report.summary()
+
+
+def _code_and_probe(opts, dtype="float64"):
+    opts = dict(opts)
+    cell = opts.pop("cell")
+    code = UserCode(None, None, get_layout(opts.pop("layout"), cell), cell)
+    options = {"rnn": {"activation": "tanh"}, "lstm": {"forget_bias": opts.get("forget_bias", 0.0)}}[cell]
+    probe = make_probe(cell, batch=3, steps=5, input_size=4, hidden_size=6, dtype=dtype, **options)
+    return code, check_probe(code, probe)
+
+
+@pytest.mark.parametrize("style,bug,words", [
+    ("cs231n_rnn", "carry_T", "dprev_h = da @ Wh where da @ Wh.T belongs"),
+    ("tf_rnn", "carry_T", "da @ kernel[D:] where da @ kernel[D:].T belongs"),
+    ("karpathy_rnn", "carry_T", "dhnext = Whh @ dhraw where Whh.T @ dhraw belongs"),
+    ("tf_rnn", "pair_x_prev", "dkernel[:D] (input weights) built from x_(t-1)"),
+    ("karpathy_rnn", "bias_mean_T", "dbh divided by the number of steps T=5"),
+    ("cs231n_lstm", "bwd_swap_fo", "into da as i, o, f, g instead of i, f, o, g (cs231n's order)"),
+    ("cs231n_lstm", "read_torch_order", "read the gate blocks as i, f, g, o instead of i, f, o, g (cs231n's order)"),
+    ("tf_lstm", "bwd_swap_fo", "into da as i, j, o, f instead of i, j, f, o (tf_kernel's order)"),
+    ("tf_lstm", "read_torch_order", "read the gate blocks as i, f, j, o instead of i, j, f, o (tf_kernel's order)"),
+])
+def test_diagnosis_speaks_the_users_layout(style, bug, words):
+    fwd, bwd, opts = ZOO[style].make(bug)
+    code, probe = _code_and_probe(opts)
+    code = UserCode(fwd, bwd, code.layout, code.cell)
+    found = diagnose(probe, run_user(code, probe, probe.dout), Tolerance.for_dtype("float64"), layout=code.layout)
+    assert [f["cause"] for f in found] == [ZOO[style].BUGS[bug]]
+    assert words in found[0]["detail"]
+
+
+def test_forward_mistake_is_located_in_the_forward():
+    fwd, bwd, opts = tf_lstm.make("no_forget_bias")
+    report = check_backward(fwd, bwd, against=("torch",), **opts)
+    assert any(line.startswith("forward: your h differs from the reference's from step 0 on")
+               for line in report.findings), report.summary()

@@ -1,0 +1,95 @@
+"""A vanilla RNN the cs231n way: step functions, then sequence functions looping over them.
+
+The input data has dimension D, the hidden state dimension H, minibatch size N, T steps.
+``bug`` plants one classic mistake (see BUGS); None is the correct code.
+"""
+
+from functools import partial
+
+import numpy as np
+
+BUGS = {
+    "carry_T": "carry_not_transposed",            # dprev_h = da @ Wh
+    "act_preact": "act_grad_wrong_point",         # 1 - a^2 with a the pre-activation
+    "act_prev": "act_grad_wrong_point",           # 1 - prev_h^2
+    "carry_dropped": "carry_dropped",             # dh[:, t] alone, dprev_h never added
+    "pair_x_prev": "wrong_step_pairing",          # dWx from x_{t-1}
+    "pair_h_next": "wrong_step_pairing",          # dWh from h_t instead of h_{t-1}
+    "skip_first": "loop_skips_step",              # for t in range(T-1, 0, -1)
+    "skip_last": "loop_skips_step",               # for t in range(T-2, -1, -1)
+    "bias_mean_N": "bias_averaged",               # db / N
+    "bias_mean_NT": "bias_averaged",              # db / (N*T)
+    "bias_sign": "bias_wrong_sign",               # db -= ...
+}
+
+
+def rnn_step_forward(x, prev_h, Wx, Wh, b):
+    """x (N, D), prev_h (N, H), Wx (D, H), Wh (H, H), b (H,) -> next_h (N, H), cache."""
+    a = x @ Wx + prev_h @ Wh + b                # (N, H)
+    next_h = np.tanh(a)
+    return next_h, (x, prev_h, Wx, Wh, a, next_h)
+
+
+def rnn_step_backward(dnext_h, cache, bug=None):
+    """dnext_h (N, H) -> dx (N, D), dprev_h (N, H), dWx (D, H), dWh (H, H), db (H,)."""
+    x, prev_h, Wx, Wh, a, next_h = cache
+    if bug == "act_preact":
+        da = dnext_h * (1 - a ** 2)
+    elif bug == "act_prev":
+        da = dnext_h * (1 - prev_h ** 2)
+    else:
+        da = dnext_h * (1 - next_h ** 2)        # tanh'(a) = 1 - tanh(a)^2
+    dx = da @ Wx.T                              # (N, D)
+    dprev_h = da @ (Wh if bug == "carry_T" else Wh.T)
+    dWx = x.T @ da                              # (D, H)
+    dWh = (next_h if bug == "pair_h_next" else prev_h).T @ da
+    db = da.sum(axis=0)
+    return dx, dprev_h, dWx, dWh, db
+
+
+def rnn_forward(x, h0, Wx, Wh, b):
+    """x (N, T, D), h0 (N, H) -> h (N, T, H), cache (the list of step caches)."""
+    N, T, D = x.shape
+    H = h0.shape[1]
+    h = np.zeros((N, T, H), dtype=x.dtype)
+    caches = []
+    prev_h = h0
+    for t in range(T):
+        prev_h, cache = rnn_step_forward(x[:, t, :], prev_h, Wx, Wh, b)
+        h[:, t, :] = prev_h
+        caches.append(cache)
+    return h, caches
+
+
+def rnn_backward(dh, cache, bug=None):
+    """dh (N, T, H): upstream gradients of every step, NOT the ones passed between steps."""
+    N, T, H = dh.shape
+    x0, _, Wx, Wh, _, _ = cache[0]
+    D = x0.shape[1]
+    dx = np.zeros((N, T, D), dtype=dh.dtype)
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(H, dtype=dh.dtype)
+    dprev_h = np.zeros((N, H), dtype=dh.dtype)
+    steps = {"skip_first": range(T - 1, 0, -1), "skip_last": range(T - 2, -1, -1)}.get(bug, range(T - 1, -1, -1))
+    for t in steps:
+        step_cache = cache[t]
+        if bug == "pair_x_prev":                # off by one: the input of the step before
+            x_prev = cache[t - 1][0] if t > 0 else np.zeros_like(x0)
+            step_cache = (x_prev,) + step_cache[1:]
+        dnext = dh[:, t, :] if bug == "carry_dropped" else dh[:, t, :] + dprev_h
+        dx[:, t, :], dprev_h, dWx_t, dWh_t, db_t = rnn_step_backward(dnext, step_cache, bug)
+        dWx += dWx_t
+        dWh += dWh_t
+        if bug == "bias_sign":
+            db -= db_t
+        else:
+            db += db_t
+    if bug == "bias_mean_N":
+        db /= N
+    elif bug == "bias_mean_NT":
+        db /= N * T
+    return dx, dprev_h, dWx, dWh, db
+
+
+def make(bug=None):
+    assert bug is None or bug in BUGS, bug
+    return rnn_forward, partial(rnn_backward, bug=bug), {"cell": "rnn", "layout": "cs231n"}
