@@ -20,14 +20,6 @@ def strict_numpy():
         yield
 
 
-def torch_available():
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 @pytest.fixture
 def broken_transpose(monkeypatch):
     """The reference RNN with seed 003's bug: W_hh not transposed when the gradient is

@@ -11,7 +11,7 @@ import importlib
 
 from ..errors import BackendUnavailable, HarnessError
 
-FAMILIES = {"torch": ".torch_backend"}
+FAMILIES = {"torch": ".torch_backend", "tf": ".tf_backend", "keras": ".keras_backend"}
 
 
 def family(name):

@@ -1,0 +1,250 @@
+"""TF1 legacy-cell backends against the reference, the TF1 weight layout, and the TF traps."""
+
+import itertools
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+pytest.importorskip("tensorflow")
+pytest.importorskip("tf_keras")
+
+import harness  # noqa: E402
+from harness import cells  # noqa: E402
+from harness.backends import tf_backend  # noqa: E402
+from harness.backends.reference import run_reference  # noqa: E402
+from harness.compare import TOLERANCES  # noqa: E402
+from harness.errors import HarnessError, LayoutError  # noqa: E402
+from harness.layouts import tf_layout  # noqa: E402
+from harness.probe import make_probe  # noqa: E402
+
+T = 6
+OPTIONS = {"rnn": {}, "lstm": {}, "gru": {"reset_after": False}}     # TF1 GRUCell is reset-before
+CASES = [
+    pytest.param(cell, L, backend, dtype, id=f"{cell}-L{L}-{backend}-{dtype}")
+    for cell, L, dtype in itertools.product(OPTIONS, (1, 2, 3), ("float64", "float32"))
+    for backend in tf_backend.backend_names(cell)
+]
+
+
+@pytest.fixture(scope="module")
+def rnn_cell():
+    return tf_backend.import_framework()
+
+
+def _seen(report):
+    c = report.compared
+    return set(zip(c["quantity"], c["layer"], c["step"].fillna(-1)))
+
+
+def _check_coverage(report, cell, layers, backend, bias=True):
+    """Every quantity the backend can observe was compared; the rest is 'not compared'."""
+    seen, states = _seen(report), cells.STATES[cell]
+    params = ("weight_ih", "weight_hh") + (("bias_ih", "bias_hh") if bias else ())
+    assert all(("dx", 0, t) in seen for t in range(T))
+    assert all(("h", layers - 1, t) in seen for t in range(T))          # the top layer's outputs
+    for k in range(layers):
+        for s in states:
+            assert (s, k, T - 1) in seen and (f"d{s}0", k, -1) in seen
+        assert all((f"d{p}", k, -1) in seen for p in params)
+    not_compared = report.table[report.table["status"] == "not compared"]
+    if backend.endswith("-loop"):
+        for k, t, s in itertools.product(range(layers), range(T), states):
+            assert {(s, k, t), (f"d{s}_total", k, t)} <= seen, (s, k, t)
+            assert all((f"d{p}", k, t) in seen for p in params), (k, t)
+        assert not_compared.empty
+    else:
+        per_step = {f"d{s}_total" for s in states} | {f"d{p}" for p in params}
+        hidden = per_step | (set(states) if layers > 1 else set(states) - {"h"})
+        assert set(not_compared["quantity"]) == hidden
+        assert not_compared["note"].str.contains("not observable in one").all()
+    if cell != "rnn":
+        gates = set(report.compared.loc[report.compared["quantity"] == "dweight_hh", "gate"])
+        assert gates == set(cells.GATES[cell])
+
+
+@pytest.mark.parametrize("cell, layers, backend, dtype", CASES)
+def test_reference_matches_tf(cell, layers, backend, dtype):
+    report = harness.compare(cell, backends=(backend,), layers=layers, dtype=dtype, steps=T, **OPTIONS[cell])
+    assert report.ok, report.summary()
+    assert set(report.compared["atol"]) == {TOLERANCES[dtype][0]}
+    _check_coverage(report, cell, layers, backend)
+
+
+@pytest.mark.parametrize("cell, kwargs", [
+    ("rnn", dict(activation="relu")), ("rnn", dict(activation="sigmoid")),
+    ("rnn", dict(activation="identity", bias=False)), ("lstm", dict(bias=False, forget_bias=1.0)),
+    ("lstm", dict(forget_bias=1.0)), ("gru", dict(bias=False, reset_after=False)),
+], ids=lambda v: v if isinstance(v, str) else "-".join(f"{k}={x}" for k, x in v.items()))
+def test_options_and_no_bias(cell, kwargs):
+    report = harness.compare(cell, backends="tf", layers=2, steps=T, **kwargs)
+    assert report.ok, report.summary()
+    assert set(report.compared["backend"]) == set(tf_backend.backend_names(cell))
+    for backend in tf_backend.backend_names(cell):
+        sub = report.table[report.table["backend"] == backend]
+        _check_coverage(harness.Report(sub, report.cases), cell, 2, backend, kwargs.get("bias", True))
+
+
+def test_gru_reset_after_is_skipped_with_the_reason():
+    report = harness.compare("gru", backends="tf", reset_after=True)
+    skipped = report.table[report.table["status"] == "skipped"]
+    assert set(skipped["backend"]) == set(tf_backend.backend_names("gru")) == set(report.table["backend"])
+    assert skipped["note"].str.contains("reset_after=True: TF1 GRUCell applies the reset gate before").all()
+    with pytest.raises(HarnessError, match="has no exact GRUCell form"):
+        harness.compare("gru", backends="tf.GRUCell-loop", reset_after=True)
+
+
+# ---- layout -------------------------------------------------------------------------------
+
+def _canonical(cell, bias, D=4, H=5, seed=1):
+    rng = np.random.default_rng(seed)
+    return {n: rng.standard_normal(s) for n, s in cells.layer_param_shapes(cell, 0, D, H, bias).items()}
+
+
+LAYOUT_CASES = list(itertools.product(OPTIONS, (True, False)))
+
+
+@pytest.mark.parametrize("cell, bias", LAYOUT_CASES, ids=[f"{c}{'' if b else '-nobias'}" for c, b in LAYOUT_CASES])
+def test_round_trip_canonical_tf_canonical(cell, bias):
+    p = _canonical(cell, bias)
+    weights = tf_layout.to_tf_weights(cell, p, OPTIONS[cell])
+    assert [w.shape for w in weights] == tf_layout.tf_shapes(cell, 4, 5)
+    back = tf_layout.from_tf_weights(cell, weights, input_size=4)
+    for name in ("weight_ih", "weight_hh"):
+        assert np.array_equal(back[name], p[name]), name
+    if bias:          # one TF bias: the sum comes back as bias_ih, bias_hh = 0
+        assert np.array_equal(back["bias_ih"], p["bias_ih"] + p["bias_hh"]) and not back["bias_hh"].any()
+    else:             # TF cells always have a bias: zeros
+        assert not back["bias_ih"].any() and all(not w.any() for w, (_, kind, _) in
+                                                 zip(weights, tf_layout.TABLE[cell]) if kind == "bias")
+    again = tf_layout.to_tf_weights(cell, back, OPTIONS[cell])
+    assert all(np.array_equal(a, b) for a, b in zip(again, weights))
+
+
+def test_lstm_columns_are_i_j_f_o_and_forget_bias_is_not_stored():
+    p, D, H = _canonical("lstm", True), 4, 5
+    kernel, bias = tf_layout.to_tf_weights("lstm", p, {"forget_bias": 1.0})
+    assert np.array_equal(tf_layout.to_tf_weights("lstm", p, {"forget_bias": 0.0})[1], bias)
+    for tf_block, torch_block in enumerate((0, 2, 1, 3)):            # torch rows i, f, g, o
+        cols, rows = slice(tf_block * H, (tf_block + 1) * H), slice(torch_block * H, (torch_block + 1) * H)
+        assert np.array_equal(kernel[:D, cols], p["weight_ih"][rows].T)     # input rows first
+        assert np.array_equal(kernel[D:, cols], p["weight_hh"][rows].T)
+        assert np.array_equal(bias[cols], p["bias_ih"][rows] + p["bias_hh"][rows])
+    assert tf_layout.cell_kwargs("lstm", {}) == {"forget_bias": 0.0}      # explicit: TF's default is 1.0
+
+
+@pytest.mark.filterwarnings("ignore:`tf.nn.rnn_cell.BasicLSTMCell` is deprecated:UserWarning")
+def test_tf_cells_round_trip_and_shape_checks(rnn_cell):
+    import tensorflow as tf
+    stack = [rnn_cell.BasicLSTMCell(5, forget_bias=1.0, dtype=tf.float64) for _ in range(2)]
+    for k, c in enumerate(stack):
+        c.build(tf.TensorShape([None, 4 if k == 0 else 5]))
+    multi = rnn_cell.MultiRNNCell(stack)
+    params, options = tf_layout.from_tf(multi)           # TF's own random init
+    assert options == {"forget_bias": 1.0} and not params["bias_hh_l1"].any()
+    assert harness.compare("lstm", layers=2, params=params, backends="tf", **options).ok
+    fresh = {n: v + 0.5 for n, v in params.items()}                   # bias_hh = 0.5 now
+    again, _ = tf_layout.from_tf(tf_layout.to_tf(fresh, multi, options))
+    for k in range(2):
+        for n in ("weight_ih", "weight_hh"):
+            assert np.array_equal(again[f"{n}_l{k}"], fresh[f"{n}_l{k}"])
+        assert np.array_equal(again[f"bias_ih_l{k}"], fresh[f"bias_ih_l{k}"] + fresh[f"bias_hh_l{k}"])
+        assert not again[f"bias_hh_l{k}"].any()
+    with pytest.raises(LayoutError, match="the cell adds 1.0 at call time, the canonical model expects 0.0"):
+        tf_layout.to_tf(params, multi, {"forget_bias": 0.0})
+    with pytest.raises(LayoutError, match=r"kernel:0: TF1 BasicLSTMCell expects shape \(10, 20\), "
+                                          r"the converted canonical weight has \(9, 20\)"):
+        tf_layout.load_weights(stack[1], "lstm", cells.split_layer(params, 0), options)
+    with pytest.raises(LayoutError,
+                       match=r"weight_ih: .* expects shape \(20, 4\), got \(4, 20\) \(the transpose\)"):
+        tf_layout.to_tf_weights("lstm", dict(_canonical("lstm", True), weight_ih=np.zeros((4, 20))), {})
+    with pytest.raises(LayoutError,
+                       match=r"candidate/kernel: TF1 gru cell \(D=4\) expects shape \(9, 5\), got \(9, 6\)"):
+        tf_layout.from_tf_weights("gru", [np.zeros((9, 10)), np.zeros(10), np.zeros((9, 6)), np.zeros(5)], 4)
+
+
+# ---- traps --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("asked, used", [(1.0, 0.0), (0.0, None)],
+                         ids=["forget_bias-dropped", "forget_bias-omitted-tf-default-1.0"])
+def test_conversion_that_loses_forget_bias_fails_at_the_first_forward_step(monkeypatch, asked, used):
+    """forget_bias is added at call time, not stored: a conversion must pass it to the cell.
+    Passing 0 (or nothing, so TF's default 1.0 applies) moves the f pre-activation, so the
+    very first state differs, and the broken backend matches the reference with ITS offset."""
+    kwargs = {} if used is None else {"forget_bias": used}
+    monkeypatch.setattr(tf_layout, "cell_kwargs", lambda cell, options: dict(kwargs))
+    report = harness.compare("lstm", forget_bias=asked, backends=("tf.BasicLSTMCell-loop",), layers=2, steps=T)
+    assert not report.ok
+    first = report.first_mismatch()
+    assert (first["quantity"], first["layer"], first["step"]) == ("h", 0, 0)
+    fails = report.table[report.table["status"] == "FAIL"]
+    assert ("c", 0, 0) in set(zip(fails["quantity"], fails["layer"], fails["step"]))
+    assert "f" in set(fails["gate"])             # and i, g, o: the forward change reaches every gate
+    actual = 1.0 if used is None else used
+    assert harness.compare("lstm", forget_bias=actual, backends=("tf.BasicLSTMCell-loop",), layers=2, steps=T).ok
+
+
+def test_lstm_state_tuple_is_c_then_h_and_is_not_swapped(monkeypatch):
+    """LSTMStateTuple is (c, h): state[0] is c. The backend reads it by field name."""
+    probe = make_probe("lstm", layers=2, steps=T)
+    ref, trace = run_reference(probe), tf_backend.run("tf.BasicLSTMCell-loop", probe)
+    for k, t in itertools.product(range(2), range(T)):
+        np.testing.assert_allclose(trace.values[("h", k, t)], ref.values[("h", k, t)], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(trace.values[("c", k, t)], ref.values[("c", k, t)], rtol=0, atol=1e-12)
+    assert {v.dtype for v in trace.values.values()} == {np.dtype("float64")}
+    # Reading the tuple by position as (h, c), torch's order, swaps them: caught at the first state.
+    monkeypatch.setattr(tf_backend, "_from_tf_state",
+                        lambda probe, st: {"h": st[0], "c": st[1]} if probe.cell == "lstm" else {"h": st})
+    report = harness.compare("lstm", backends=("tf.BasicLSTMCell-loop",), layers=2, steps=T)
+    first = report.first_mismatch()
+    assert (first["quantity"], first["layer"], first["step"]) == ("h", 0, 0)
+
+
+# The TF_USE_LEGACY_KERAS trap needs fresh interpreters whose environment lacks the flag.
+CLI = ("\nimport sys\nfrom harness.cli import main\n"
+       "sys.exit(main(['compare', '--backends', 'tf', '--steps', '3', '--csv', '', '--html', '']))")
+SCENARIOS = {
+    # TensorFlow imported and tf.keras touched first: tf.keras is Keras 3.
+    "keras3_first": "import tensorflow as tf; tf.keras.layers.Dense\nimport atexit\n"
+                    "atexit.register(lambda: print('tf.keras is Keras 3:', "
+                    "tf.keras.layers.Dense.__module__.startswith('keras.src')))" + CLI,
+    # rnn_cell accessed without the flag after tf_keras was imported: resolved to Keras 3.
+    "resolved_without_flag": "import tensorflow as tf, tf_keras\ntry:\n    tf.compat.v1.nn.rnn_cell.GRUCell\n"
+                             "except AttributeError:\n    pass" + CLI,
+}
+
+
+@pytest.fixture(scope="module")
+def fresh_runs():
+    """(returncode, stdout, stderr) of every scenario; started together, as each spends
+    seconds importing TensorFlow."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_USE_LEGACY_KERAS"}
+    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    procs = {name: subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    text=True, env=env, cwd=root) for name, code in SCENARIOS.items()}
+    outputs = {name: p.communicate(timeout=180) for name, p in procs.items()}
+    return {name: (procs[name].returncode, *outputs[name]) for name in procs}
+
+
+def test_keras3_loaded_first_still_gets_the_tf1_cells(fresh_runs):
+    """TensorFlow imported and tf.keras touched (Keras 3) without TF_USE_LEGACY_KERAS. TF reads
+    the flag per lazy module at its first access, so the backend sets it and the TF1 cells
+    still load (from tf_keras) while tf.keras stays Keras 3: a mixed but working state."""
+    code, out, err = fresh_runs["keras3_first"]
+    assert code == 0, err[-2000:]
+    assert "OK: all" in out and "tf.BasicRNNCell-loop" in out
+    assert "tf.keras is Keras 3: True" in out
+
+
+def test_rnn_cell_resolved_without_the_flag_gives_the_one_line_fix(fresh_runs):
+    """Once rnn_cell was accessed without the flag (after tf_keras was imported), the loader has
+    resolved to Keras 3 for good. The loader hands out the module and fails only at a class
+    access; the backend must turn that into one line with the fix, not an AttributeError."""
+    code, out, err = fresh_runs["resolved_without_flag"]
+    assert code == 2, out[-2000:] + err[-2000:]
+    errors = [line for line in err.splitlines() if line.startswith("gradharness: error:")]
+    assert len(errors) == 1 and "set TF_USE_LEGACY_KERAS=1 in the environment" in errors[0]
+    assert "Traceback" not in err and "AttributeError" not in err
