@@ -16,6 +16,7 @@ from .assertions import assert_matches as assert_matches
 from .assertions import assert_model as assert_model
 from .guard.check import check_backward as check_backward
 from .guard.layouts import Layout as Layout
+from .guard.model import check_model as check_model
 from .errors import BackendUnavailable as BackendUnavailable
 from .errors import GradientMismatchError as GradientMismatchError
 from .errors import HarnessError as HarnessError
@@ -24,9 +25,3 @@ from .report import Report as Report
 
 __all__ = ["compare", "check_backward", "check_model", "assert_backward", "assert_model", "assert_matches",
            "Layout", "Report", "HarnessError", "BackendUnavailable", "LayoutError", "GradientMismatchError"]
-
-
-def check_model(fn, **options):
-    """Check a whole small model's ``fn(params, x, target) -> (loss, grads)``; see harness.guard.model."""
-    from .guard.model import check_model as _check_model
-    return _check_model(fn, **options)

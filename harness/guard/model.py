@@ -1,0 +1,330 @@
+"""check_model(): is the user's hand-written backprop of a whole model right, and if not, where?
+
+The model: a stack of recurrent layers (zero initial states, as in the tutorials), an
+optional output head, and a loss on some or all of the steps. The user writes
+
+    fn(params, x, target) -> (loss, grads)
+
+params: canonical names, torch layout: per layer k ``weight_ih_l{k}`` (G*H, D_k),
+``weight_hh_l{k}`` (G*H, H), ``bias_ih_l{k}``/``bias_hh_l{k}`` (G*H,) when bias; with a
+head, ``head.weight`` (O, H) and ``head.bias`` (O,) when head_bias. x: (N, T, D). target:
+(N, T, O) floats, or (N, T) integer classes for softmax_cross_entropy. grads: a dict with
+the same names (a missing name is "not compared", never passed); loss: a float.
+
+Rows: quantity "loss" and "d<param>" (dweight_ih, ..., dhead.weight, dhead.bias). ``layer``
+is the recurrent layer k for the stack's gradients and L (the number of layers: the
+output level above the top layer) for the loss and the head.
+"""
+
+import dataclasses
+
+import numpy as np
+
+from ..cells import GATES
+from ..compare import Tolerance, compare_traces
+from ..errors import HarnessError
+from ..probe import _positive_int, make_probe
+from ..report import Report
+from ..trace import Trace
+from . import model_oracles as oracles
+from .model_oracles import diagnose, key_of
+from .usercode import UserCodeError, call, check_array, unpack
+
+ORACLES = ("torch", "tf", "numeric", "reference")
+HEADS = (None, "linear", "linear+sigmoid")
+LOSSES = ("squared_error", "half_squared_error", "mean_squared_error", "softmax_cross_entropy")
+REDUCTIONS = ("sum", "mean")
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelSpec:
+    """What the model computes (no arrays)."""
+    cell: str
+    layers: int
+    options: dict
+    bias: bool
+    hidden_size: int
+    head: object
+    head_bias: bool
+    output_size: int
+    loss: str
+    loss_steps: object          # None (every step) or a tuple of step indices, negative allowed
+    reduction: str
+    dtype: str
+
+    def steps(self, T):
+        """The loss's steps as indices 0..T-1, or None when they do not all exist (distinct) at T."""
+        if self.loss_steps is None:
+            return list(range(T))
+        if any(not -T <= s < T for s in self.loss_steps):
+            return None
+        steps = [s % T for s in self.loss_steps]
+        return steps if len(set(steps)) == len(steps) else None
+
+    def scale(self, N, n_steps, O):
+        """The loss's constant factor: 1 for a sum, 1/(N*T') for a mean, 1/(N*T'*O) for mse."""
+        if self.loss == "mean_squared_error":
+            return 1.0 / (N * n_steps * O)
+        return 1.0 / (N * n_steps) if self.reduction == "mean" else 1.0
+
+    def describe(self):
+        steps = "every step" if self.loss_steps is None else f"steps {list(self.loss_steps)}"
+        head = "none (the top layer's states are the outputs)" if self.head is None else (
+            f"{self.head} ({'with' if self.head_bias else 'without'} bias)")
+        red = "mean over all selected elements" if self.loss == "mean_squared_error" else self.reduction
+        return f"head {head}, O={self.output_size}; loss {self.loss} on {steps}, {red}"
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelCase:
+    """One model and its arrays: canonical params (head included), inputs and targets."""
+    spec: ModelSpec
+    probe: object               # the recurrent part, from make_probe (its initial states are unused)
+    params: dict
+    x: np.ndarray
+    target: np.ndarray
+
+    def cut(self, k):
+        return dataclasses.replace(self, x=self.x[:, :k], target=self.target[:, :k])
+
+    def as_float64(self):
+        tgt = self.target if self.spec.loss == "softmax_cross_entropy" else self.target.astype(np.float64)
+        return dataclasses.replace(self, params={k: v.astype(np.float64) for k, v in self.params.items()},
+                                   x=self.x.astype(np.float64), target=tgt)
+
+
+def check_model(fn, *, cell="rnn", layers=1, activation="tanh", bias=True, head=None, output_size=None,
+                loss="squared_error", loss_steps=None, reduction="sum", head_bias=True, against=("torch",),
+                batch=3, steps=5, input_size=4, hidden_size=6, dtype="float64", seed=0, forget_bias=0.0,
+                reset_after=True, numeric="directional", atol=None, rtol=None):
+    """Compare the loss and every gradient of the user's ``fn`` with oracles; locate and diagnose.
+
+    Args:
+        fn: fn(params, x, target) -> (loss, grads); see the module docstring.
+        cell, layers, activation, bias, forget_bias, reset_after: the recurrent stack.
+        head: None, "linear" (y = h W^T + b) or "linear+sigmoid"; output_size: O (needed with a
+            head); head_bias: whether the head has a bias.
+        loss: "squared_error", "half_squared_error", "mean_squared_error" or
+            "softmax_cross_entropy"; loss_steps: None (every step) or step indices (negative
+            allowed); reduction: "sum" or "mean" over batch and steps.
+        against: some of "torch" (nn modules or torch ops, autograd), "tf" (TF ops, GradientTape),
+            "numeric" (finite differences of your loss; your fn then gets float64 arrays),
+            "reference" (the NumPy reference stack and a hand-written head/loss backward).
+        batch, steps, input_size, hidden_size, dtype, seed: N, T, D, H, precision, randomness.
+        numeric: "directional" (2 random directions per array) or "full".
+        atol, rtol: override the dtype's default tolerances.
+    Returns:
+        Report: one row per oracle and quantity (per gate for gated weights); when something
+        fails, rows of the length sweep (probe "first k steps") and ``findings``.
+    """
+    names = parse_against(against)
+    if numeric not in ("directional", "full"):
+        raise HarnessError(f"numeric: expected 'directional' or 'full', got {numeric!r}")
+    options = {"rnn": {"activation": activation}, "lstm": {"forget_bias": forget_bias},
+               "gru": {"reset_after": reset_after}}.get(cell, {})
+    probe = make_probe(cell, layers=layers, bias=bias, batch=batch, steps=steps, input_size=input_size,
+                       hidden_size=hidden_size, dtype=dtype, seed=seed, **options)
+    case = make_case(probe, head, output_size, head_bias, loss, loss_steps, reduction)
+    tol = Tolerance.for_dtype(probe.dtype, atol, rtol)
+    user = run_fn(fn, case)
+    rows = []
+    for oracle in names:
+        rows += _against(oracle, fn, case, user, tol, numeric)
+    findings = []
+    if any(r["status"] == "FAIL" for r in rows):
+        sweep_rows, findings = sweep_lengths(fn, case, tol)
+        rows += sweep_rows
+        findings = diagnose(case, user, tol) + findings
+    text = _describe(case)
+    name = f"check-model-{cell}-L{probe.layers}-{head or 'nohead'}-{loss}-{probe.dtype}"
+    return Report.from_rows(name, text, rows, findings, labels=("expected", "yours"))
+
+
+def _describe(case):
+    p, s = case.probe, case.probe.sizes
+    opts = ", ".join(f"{k}={v}" for k, v in p.options.items())
+    return (f"{p.cell} ({opts}), L={s['L']} layers, bias={p.bias}, N={s['N']} batch, T={s['T']} steps, "
+            f"D={s['D']} inputs, H={s['H']} hidden, {p.dtype}, seed={p.seed}; {case.spec.describe()}; "
+            "zero initial states; random non-symmetric weights, random inputs and targets")
+
+
+def parse_against(against):
+    names = [a.strip() for a in (against.split(",") if isinstance(against, str) else against) if a.strip()]
+    bad = [a for a in names if a not in ORACLES]
+    if not names or bad:
+        raise HarnessError(f"against: expected some of {', '.join(ORACLES)}, got {against!r}")
+    return names
+
+
+def _choice(name, value, allowed):
+    if value not in allowed:
+        raise HarnessError(f"{name}: expected one of {', '.join(map(repr, allowed))}, got {value!r}")
+    return value
+
+
+def make_spec(probe, head, output_size, head_bias, loss, loss_steps, reduction):
+    """Validate the model's arguments against the probe's sizes; a one-line HarnessError if wrong."""
+    _choice("head", head, HEADS)
+    _choice("loss", loss, LOSSES)
+    _choice("reduction", reduction, REDUCTIONS)
+    H, T = probe.sizes["H"], probe.sizes["T"]
+    if head is None and output_size not in (None, H):
+        raise HarnessError(f"output_size: expected None or hidden_size={H} when head is None "
+                           f"(the top layer's states are the outputs), got {output_size!r}")
+    if head is not None and output_size is None:
+        raise HarnessError(f"output_size: expected a positive integer (the head's O) when head={head!r}, got None")
+    O = H if head is None else _positive_int("output_size", output_size)
+    if loss_steps is not None:
+        if isinstance(loss_steps, (int, np.integer)) or not all(
+                isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in loss_steps) or not len(loss_steps):
+            raise HarnessError(f"loss_steps: expected None or a non-empty list of step indices, got {loss_steps!r}")
+        loss_steps = tuple(int(s) for s in loss_steps)
+    spec = ModelSpec(probe.cell, probe.layers, probe.options, probe.bias, H, head, bool(head_bias), O, loss,
+                     loss_steps, reduction, probe.dtype)
+    if spec.steps(T) is None:
+        raise HarnessError(f"loss_steps: expected distinct step indices in {-T}..{T - 1} (steps={T}), "
+                           f"got {list(loss_steps)}")
+    return spec
+
+
+def make_case(probe, head, output_size, head_bias, loss, loss_steps, reduction):
+    """The case: the probe's weights and inputs plus seeded head weights and targets."""
+    spec = make_spec(probe, head, output_size, head_bias, loss, loss_steps, reduction)
+    rng = np.random.default_rng([probe.seed, 1])
+    N, T, H, O = probe.sizes["N"], probe.sizes["T"], spec.hidden_size, spec.output_size
+    params = dict(probe.params)
+    if head is not None:
+        params["head.weight"] = rng.uniform(-1 / np.sqrt(H), 1 / np.sqrt(H), (O, H)).astype(probe.dtype)
+        if spec.head_bias:
+            params["head.bias"] = rng.uniform(-0.5, 0.5, O).astype(probe.dtype)
+    if loss == "softmax_cross_entropy":
+        target = rng.integers(0, O, size=(N, T))
+    else:
+        in_unit = head == "linear+sigmoid" or (head is None and probe.options.get("activation") == "sigmoid")
+        low = 0.0 if in_unit else -1.0                  # targets where the outputs can reach
+        target = rng.uniform(low, 1.0, size=(N, T, O)).astype(probe.dtype)
+    return ModelCase(spec, probe, params, probe.x, target)
+
+# ---------------------------------------------------------------- the user's fn
+
+
+def run_fn(fn, case, context=""):
+    """Call fn on copies of the case's arrays; {canonical name or "loss": array}, checked."""
+    params = {k: np.array(v, copy=True) for k, v in case.params.items()}
+    result = call(fn, "fn", (params, case.x, case.target), context)
+    loss, grads = unpack(result, "fn", ("loss", "grads"), context)
+    where = f" ({context})" if context else ""
+    arr = np.asarray(loss) if loss is not None else np.asarray(np.nan)
+    if arr.size != 1 or not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
+        raise UserCodeError(f"fn: loss has shape {arr.shape} and dtype {arr.dtype}; expected a real scalar "
+                            f"(sum the loss over batch and steps){where}")
+    if not isinstance(grads, dict):
+        raise UserCodeError(f"fn: grads is a {type(grads).__name__}; expected a dict keyed by the "
+                            f"canonical names ({', '.join(case.params)}){where}")
+    extra = sorted(set(grads) - set(case.params), key=str)
+    if extra:
+        raise UserCodeError(f"fn: grads has unexpected name(s) {extra}; expected names among "
+                            f"{list(case.params)}{where}")
+    out = {"loss": np.asarray(float(arr.reshape(())), dtype=np.float64)}
+    for name, g in grads.items():
+        if g is not None:
+            out[name] = check_array(g, "fn", f"grads[{name!r}]", case.params[name].shape, context)
+    return out
+
+
+def _trace(name, values, layers):
+    trace = Trace(name)
+    for n, v in values.items():
+        trace.add_total(*key_of(n, layers), np.asarray(v))
+    return trace
+
+
+def _against(oracle, fn, case, user, tol, numeric_mode):
+    """Rows comparing the user's values with one oracle (the oracle is the yardstick)."""
+    L, gates = case.spec.layers, GATES[case.spec.cell]
+    yours = _trace("yours", user, L)
+    yours.note = "your grads have no entry for it"
+    if oracle == "numeric":
+        case64 = case.as_float64()
+        fd, project = oracles.numeric_values(lambda p: _user_loss(fn, case64, p), case64.params, numeric_mode,
+                                             np.random.default_rng(case.probe.seed))
+        mine = _trace("yours", project(user) if project else user, L)
+        mine.note = yours.note
+        name = f"numeric{'-directional' if project else ''}"
+        return _relabel(compare_traces(_trace(name, fd, L), mine, numeric_tol()), name,
+                        "finite differences of your fn's loss, float64")
+    try:
+        name, values = {"reference": lambda c: ("reference", oracles.reference_values(c)),
+                        "torch": oracles.torch_values, "tf": oracles.tf_values}[oracle](case)
+    except HarnessError as exc:                         # BackendUnavailable: not installed
+        return [dict(backend=oracle, layer=None, step=None, quantity="", gate="", status="skipped", passed=None,
+                     atol=tol.atol, rtol=tol.rtol, note=str(exc))]
+    return _relabel(compare_traces(_trace(name, values, L), yours, tol, gates), name)
+
+
+def _user_loss(fn, case64, params):
+    return float(run_fn(fn, dataclasses.replace(case64, params=params), "finite differences")["loss"])
+
+
+def numeric_tol():
+    from ..backends.numeric import ATOL, RTOL
+    return Tolerance(ATOL, RTOL)
+
+
+def _relabel(rows, name, note=""):
+    for r in rows:
+        r["backend"] = name
+        if note and not r.get("note"):
+            r["note"] = note
+    return rows
+
+# ---------------------------------------------------------------- localization
+
+
+def sweep_lengths(fn, case, tol):
+    """The user's fn and the reference on the first k steps, k = 1..T: rows and findings."""
+    L, T = case.spec.layers, case.x.shape[1]
+    rows, first_bad, tested, stopped = [], {}, [], []
+    for k in range(1, T + 1):
+        if case.spec.steps(k) is None:
+            continue
+        sub = case.cut(k)
+        try:
+            user = run_fn(fn, sub, f"the length sweep, sequence cut to T={k}")
+        except UserCodeError as exc:
+            stopped.append(f"the length sweep stopped at T={k}: {exc}")
+            continue
+        tested.append(k)
+        ref = _trace("reference", oracles.reference_values(sub), L)
+        for r in compare_traces(ref, _trace("yours", user, L), tol, GATES[case.spec.cell]):
+            if r["status"] == "not compared":
+                continue
+            r.update(backend="reference", step=k - 1, probe=f"first {k} steps")
+            rows.append(r)
+            if not r["passed"]:
+                first_bad.setdefault((r["quantity"], r["layer"]), k)
+    return rows, _sweep_findings(case, first_bad, tested, stopped)
+
+
+def _sweep_findings(case, first_bad, tested, stopped):
+    lines = []
+    if first_bad:
+        k = min(first_bad.values())
+        if k == 1:
+            where = "wrong already with a single step: no recurrence involved"
+        elif k == tested[0]:
+            why = "your fn raised there" if stopped else (
+                f"loss_steps={list(case.spec.loss_steps)} selects steps that do not exist there")
+            where = f"wrong at the shortest length tested; T < {k} not tested: {why}"
+        else:
+            where = (f"right for sequences of up to {k - 1} step(s), wrong from {k} on: look at the carry "
+                     f"from step {k - 1} back into step {k - 2}")
+        lines.append(f"earliest failing length: T={k} ({where})")
+        for (q, layer), kk in sorted(first_bad.items(), key=lambda item: (item[1], -item[0][1], item[0][0])):
+            lines.append(f"  {q} layer {layer}: first wrong at T={kk}")
+    elif tested:
+        lines.append(f"the length sweep (T={tested[0]}..{tested[-1]}) against the reference found no failing "
+                     "length: your values match the reference")
+    if stopped:
+        lines.append(stopped[0] + (f" (and {len(stopped) - 1} more length(s))" if len(stopped) > 1 else ""))
+    return lines

@@ -1,0 +1,333 @@
+"""What check_model() compares the user's fn with: the whole model, loss and every gradient.
+
+    reference   the NumPy reference stack (reference_impls) under a NumPy head and loss
+                whose backward is written out here by hand; float64
+    torch       the same model in torch: nn.RNN/LSTM/GRU and nn.Linear where the modules
+                can express it, torch ops otherwise; autograd; the case's dtype
+    tf          the same model in TensorFlow ops under a GradientTape; the case's dtype
+    numeric     central finite differences of the user's own loss; float64
+
+Every oracle returns {"loss": 0-d array, canonical param name: gradient}. Below them, the
+diagnosis: known mistakes replayed on the whole model (through the reference) and
+compared with what the user's fn returned.
+"""
+
+import numpy as np
+
+from reference_impls._act import sigmoid
+from reference_impls.stack import CELLS, stack_forward
+
+from ..backends import numeric
+from ..compare import compare_arrays
+from ..cells import STATES, split_layer
+
+# ---------------------------------------------------------------- NumPy reference
+
+
+def reference_values(case, carry_transposed=()):
+    """Loss and gradients by hand-written backprop: loss -> head -> stack, top layer first.
+
+    carry_transposed: layers whose BPTT carries the gradient back with W_hh^T where W_hh
+    belongs (seed 003's bug, replayed for diagnosis; RNN only).
+    """
+    spec = case.spec
+    p = {k: np.asarray(v, dtype=np.float64) for k, v in case.params.items()}
+    x = np.asarray(case.x, dtype=np.float64)
+    N, L = x.shape[0], spec.layers
+    zeros = {s: np.zeros((L, N, spec.hidden_size)) for s in STATES[spec.cell]}
+    layers = [split_layer(p, k) for k in range(L)]
+    states, caches = stack_forward(spec.cell, x, zeros, layers, **spec.options)
+    y, head_cache = head_forward(spec, p, states[-1]["h"])
+    loss, dy = loss_backward(spec, y, case.target)
+    grads, dh = head_backward(spec, p, head_cache, dy)
+    for k in reversed(range(L)):
+        cache = _transpose_carry(caches[k]) if k in carry_transposed else caches[k]
+        g = CELLS[spec.cell].backward(dh, {}, cache)
+        grads.update({f"{name}_l{k}": g[f"d{name}"] for name in layers[k]})
+        dh = g["dx"]
+    return {"loss": np.asarray(loss), **grads}
+
+
+def _transpose_carry(cache):
+    """An RNN cache whose W_hh is transposed: rnn_backward then carries da @ W_hh^T."""
+    x, h0, h, w_ih, w_hh, *rest = cache
+    return (x, h0, h, w_ih, w_hh.T, *rest)
+
+
+def head_forward(spec, p, h):
+    """Outputs y (N, T, O) from the top layer's states h (N, T, H); and what backward needs."""
+    if spec.head is None:
+        return h, None
+    z = h @ p["head.weight"].T + (p["head.bias"] if spec.head_bias else 0.0)
+    y = sigmoid(z) if spec.head == "linear+sigmoid" else z
+    return y, (h, y)
+
+
+def head_backward(spec, p, cache, dy):
+    """({"head.weight", ["head.bias"]}, dL/dh of the top layer) from dL/dy."""
+    if spec.head is None:
+        return {}, dy
+    h, y = cache
+    dz = dy * y * (1.0 - y) if spec.head == "linear+sigmoid" else dy      # sigmoid' from its output
+    grads = {"head.weight": np.einsum("nto,nth->oh", dz, h)}               # summed over N and T
+    if spec.head_bias:
+        grads["head.bias"] = dz.sum(axis=(0, 1))
+    return grads, dz @ p["head.weight"]                                    # forward was h W^T
+
+
+def loss_backward(spec, y, target):
+    """(loss, dL/dy) for the selected steps; dL/dy is zero on the other steps."""
+    N, T, O = y.shape
+    steps = spec.steps(T)
+    c = spec.scale(N, len(steps), O)
+    ys = y[:, steps]
+    if spec.loss == "softmax_cross_entropy":
+        z = ys - ys.max(axis=-1, keepdims=True)                            # stable log-softmax
+        logp = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+        onehot = np.eye(O)[np.asarray(target)[:, steps]]
+        loss, dys = -c * (logp * onehot).sum(), c * (np.exp(logp) - onehot)
+    else:
+        k = 0.5 if spec.loss == "half_squared_error" else 1.0
+        diff = ys - np.asarray(target, dtype=np.float64)[:, steps]
+        loss, dys = c * k * (diff * diff).sum(), 2.0 * k * c * diff
+    dy = np.zeros_like(y)
+    dy[:, steps] = dys
+    return loss, dy
+
+# ---------------------------------------------------------------- torch
+
+
+def torch_values(case):
+    """(backend name, values): the model in torch, autograd for every gradient."""
+    from ..backends.torch_backend import _functional_step, import_framework, unsupported
+    from ..layouts.torch_layout import CLASSES
+    torch = import_framework()
+    spec, dt = case.spec, getattr(torch, case.spec.dtype)
+    x = torch.tensor(np.array(case.x), dtype=dt)
+    name = f"torch.nn.{CLASSES[spec.cell][0]}"
+    if unsupported(name, case.probe) is None:
+        h, leaves = _torch_module(torch, case, x, dt)
+    else:
+        name = "torch.functional"
+        leaves = {n: torch.tensor(np.array(v), dtype=dt, requires_grad=True)
+                  for n, v in case.params.items() if not n.startswith("head.")}
+        h = x
+        for k in range(spec.layers):
+            w = {n[: -len(f"_l{k}")]: v for n, v in leaves.items() if n.endswith(f"_l{k}")}
+            h = _torch_layer(torch, case.probe, w, h, _functional_step)
+    y = h
+    if spec.head is not None:
+        linear = torch.nn.Linear(spec.hidden_size, spec.output_size, bias=spec.head_bias, dtype=dt)
+        with torch.no_grad():
+            for n, param in linear.named_parameters():
+                param.copy_(torch.as_tensor(np.array(case.params[f"head.{n}"])))
+                leaves[f"head.{n}"] = param
+        y = linear(h)
+        y = torch.sigmoid(y) if spec.head == "linear+sigmoid" else y
+    loss = _torch_loss(torch, spec, y, case.target)
+    loss.backward()
+    return name, {"loss": loss.detach().numpy().copy(),
+                  **{n: v.grad.detach().numpy().copy() for n, v in leaves.items()}}
+
+
+def _torch_module(torch, case, x, dt):
+    from ..layouts.torch_layout import CLASSES, fold_options, load_layer
+    spec = case.spec
+    kwargs = {"nonlinearity": spec.options["activation"]} if spec.cell == "rnn" else {}
+    m = getattr(torch.nn, CLASSES[spec.cell][0])(x.shape[2], spec.hidden_size, num_layers=spec.layers,
+                                                  bias=spec.bias, batch_first=True, dtype=dt, **kwargs)
+    for k in range(spec.layers):
+        load_layer(m, fold_options(spec.cell, split_layer(case.params, k), spec.options), "fused", k)
+    return m(x)[0], dict(m.named_parameters())              # zero initial states by default
+
+
+def _torch_layer(torch, probe, w, inp, step):
+    N, T = inp.shape[:2]
+    st = {s: torch.zeros(N, probe.sizes["H"], dtype=inp.dtype) for s in STATES[probe.cell]}
+    out = []
+    for t in range(T):
+        st = step(torch, probe, w, inp[:, t], st)
+        out.append(st["h"])
+    return torch.stack(out, dim=1)
+
+
+def _torch_loss(torch, spec, y, target):
+    F = torch.nn.functional
+    N, T, O = y.shape
+    steps = spec.steps(T)
+    ys = y[:, steps]
+    if spec.loss == "softmax_cross_entropy":
+        t = torch.as_tensor(np.asarray(target)[:, steps].reshape(-1))
+        return F.cross_entropy(ys.reshape(-1, O), t, reduction=spec.reduction)
+    t = torch.as_tensor(np.asarray(target)[:, steps], dtype=y.dtype)
+    if spec.loss == "mean_squared_error":
+        return F.mse_loss(ys, t, reduction="mean")
+    se = F.mse_loss(ys, t, reduction="sum") * (0.5 if spec.loss == "half_squared_error" else 1.0)
+    return se / (N * len(steps)) if spec.reduction == "mean" else se
+
+# ---------------------------------------------------------------- TensorFlow
+
+
+def tf_values(case):
+    """(backend name, values): the model in TensorFlow ops, tf.GradientTape for every gradient."""
+    from ..backends._tf import import_tensorflow
+    tf = import_tensorflow()
+    spec, dt = case.spec, getattr(tf, case.spec.dtype)
+    v = {n: tf.Variable(np.array(a), dtype=dt) for n, a in case.params.items()}
+    with tf.GradientTape() as tape:
+        h = tf.constant(np.array(case.x), dtype=dt)
+        for k in range(spec.layers):
+            h = _tf_layer(tf, spec, {n[: -len(f"_l{k}")]: w for n, w in v.items() if n.endswith(f"_l{k}")}, h)
+        y = h
+        if spec.head is not None:
+            y = tf.matmul(h, v["head.weight"], transpose_b=True) + (v["head.bias"] if spec.head_bias else 0.0)
+            y = tf.sigmoid(y) if spec.head == "linear+sigmoid" else y
+        loss = _tf_loss(tf, spec, y, case.target)
+    grads = tape.gradient(loss, v)
+    return "tf", {"loss": loss.numpy(), **{n: g.numpy() for n, g in grads.items()}}
+
+
+def _tf_layer(tf, spec, w, inp):
+    N, T = inp.shape[:2]
+    st = {s: tf.zeros((N, spec.hidden_size), dtype=inp.dtype) for s in STATES[spec.cell]}
+    out = []
+    for t in range(T):
+        st = _tf_step(tf, spec, w, inp[:, t], st)
+        out.append(st["h"])
+    return tf.stack(out, axis=1)
+
+
+def _tf_step(tf, spec, w, inp, st):
+    h = st["h"]
+    gx = tf.matmul(inp, w["weight_ih"], transpose_b=True) + (w["bias_ih"] if spec.bias else 0.0)
+    gh = tf.matmul(h, w["weight_hh"], transpose_b=True) + (w["bias_hh"] if spec.bias else 0.0)
+    if spec.cell == "rnn":
+        act = {"tanh": tf.tanh, "relu": tf.nn.relu, "sigmoid": tf.sigmoid,
+               "identity": tf.identity}[spec.options["activation"]]
+        return {"h": act(gx + gh)}
+    if spec.cell == "lstm":
+        i, f, g, o = tf.split(gx + gh, 4, axis=1)
+        c = tf.sigmoid(f + spec.options["forget_bias"]) * st["c"] + tf.sigmoid(i) * tf.tanh(g)
+        return {"h": tf.sigmoid(o) * tf.tanh(c), "c": c}
+    (xr, xz, xn), (hr, hz, hn) = tf.split(gx, 3, axis=1), tf.split(gh, 3, axis=1)
+    r, z = tf.sigmoid(xr + hr), tf.sigmoid(xz + hz)
+    if spec.options["reset_after"]:
+        n = tf.tanh(xn + r * hn)
+    else:                                                   # TF1 GRUCell: reset before the matmul
+        H = spec.hidden_size
+        n = tf.tanh(xn + tf.matmul(r * h, w["weight_hh"][2 * H:], transpose_b=True)
+                    + (w["bias_hh"][2 * H:] if spec.bias else 0.0))
+    return {"h": (1 - z) * n + z * h}
+
+
+def _tf_loss(tf, spec, y, target):
+    N, T, O = y.shape
+    steps = spec.steps(T)
+    ys = tf.gather(y, steps, axis=1)
+    c = spec.scale(N, len(steps), O)
+    if spec.loss == "softmax_cross_entropy":
+        labels = tf.constant(np.asarray(target)[:, steps])
+        return c * tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=ys))
+    k = 0.5 if spec.loss == "half_squared_error" else 1.0
+    return c * k * tf.reduce_sum(tf.square(ys - tf.constant(np.asarray(target)[:, steps], dtype=y.dtype)))
+
+# ---------------------------------------------------------------- finite differences
+
+
+def numeric_values(loss, params, mode, rng):
+    """Finite differences of ``loss(params) -> float`` w.r.t. every array of ``params``, float64.
+
+    Returns (fd, project): fd maps each name to its gradient ("full") or to its derivatives
+    along 2 random unit directions ("directional"); ``project(grads)`` turns canonical
+    gradients into the same directional derivatives (None for "full").
+    """
+    arrays = {n: np.array(v, dtype=np.float64) for n, v in params.items()}
+    if mode == "full":
+        return numeric.full(loss, arrays, list(arrays)), None
+    result = numeric.directional(loss, arrays, {n: (n, ...) for n in arrays}, rng)
+
+    def project(grads):
+        return {n: np.tensordot(dirs, grads[n], axes=grads[n].ndim) for n, (dirs, _) in result.items() if n in grads}
+    return {n: derivs for n, (_, derivs) in result.items()}, project
+
+# ---------------------------------------------------------------- diagnosis: known mistakes replayed
+
+
+def key_of(name, layers):
+    """(quantity, layer) of a canonical name: "weight_hh_l1" -> ("dweight_hh", 1)."""
+    if name == "loss":
+        return "loss", layers
+    if name.startswith("head."):
+        return f"d{name}", layers
+    base, _, k = name.rpartition("_l")
+    return f"d{base}", int(k)
+
+
+def _matches(expected, got, tol):
+    return compare_arrays(expected, got, tol)["passed"]
+
+
+def _label(name, L):
+    q, layer = key_of(name, L)
+    return q if q == "loss" else f"{q} layer {layer}"
+
+
+def diagnose(case, user, tol):
+    """"likely cause: ..." lines: whole-model mistakes replayed, else per-gradient scalings."""
+    correct = reference_values(case)
+    failing = [n for n in user if not _matches(correct[n], user[n], tol)]
+    if not failing:
+        return ["likely cause: unknown cause (your values match the NumPy reference; an oracle disagrees with it)"]
+    whole = _whole_model(case, correct, user, tol)
+    if whole:
+        return [f"likely cause: {whole} (your values reproduce this mistake within tolerance)"]
+    found = {}                                          # cause -> the gradients it explains
+    for n in failing:
+        found.setdefault(_scaled(case, n, correct[n], user[n], tol), []).append(_label(n, case.spec.layers))
+    unknown = found.pop(None, [])
+    lines = [f"likely cause: {cause}: {', '.join(labels)}" for cause, labels in found.items()]
+    if unknown:
+        lines.append(f"likely cause: unknown cause for {', '.join(unknown)} "
+                     "(no entry of the catalogue reproduces your numbers)")
+    return lines
+
+
+def _scales(case):
+    N, T = case.x.shape[:2]
+    Ts = len(case.spec.steps(T))
+    scales = {N: f"the batch size N={N}", N * T: f"N*T={N * T} (batch x steps)"}
+    scales.setdefault(N * Ts, f"N*T'={N * Ts} (batch x loss steps)")
+    return scales
+
+
+def _whole_model(case, correct, user, tol):
+    """A mistake that moves the loss and every gradient together, replayed on the whole model."""
+    for n, text in _scales(case).items():
+        for s, mistake, by in ((1 / n, "averaged instead of summed", "divided by"),
+                               (n, "summed instead of averaged", "multiplied by")):
+            if all(_matches(correct[k] * s, user[k], tol) for k in user):
+                return f"loss {mistake}: your loss and every gradient are the correct ones {by} {text}"
+    if case.spec.cell != "rnn":
+        return None
+    L = case.spec.layers
+    for layers in [(k,) for k in range(L)] + ([tuple(range(L))] if L > 1 else []):
+        mutant = reference_values(case, carry_transposed=layers)
+        if all(_matches(mutant[k], user[k], tol) for k in user):
+            where = "every layer" if len(layers) > 1 else f"layer {layers[0]}"
+            return ("recurrent weight not transposed when the gradient is carried back to the previous step, "
+                    f"in {where} (torch layout: dh_prev = da @ W_hh.T where da @ W_hh belongs; "
+                    "with h_prev @ W2 in the forward: dtanh @ W2 where dtanh @ W2.T belongs)")
+    return None
+
+
+def _scaled(case, name, correct, got, tol):
+    """A per-gradient mistake: the right gradient negated, or averaged instead of summed."""
+    if _matches(-correct, got, tol):
+        return "gradient with the wrong sign (the negated gradient, e.g. the descent step -grad)"
+    if name == "loss":
+        return None
+    kind = "bias gradient" if "bias" in name else "gradient"
+    for n, text in _scales(case).items():
+        if _matches(correct / n, got, tol):
+            return f"{kind} averaged instead of summed (the correct one divided by {text})"
+    return None
