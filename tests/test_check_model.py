@@ -135,30 +135,25 @@ class VanillaRNN:
             H[:, t], O[:, t] = h, e / e.sum(axis=1, keepdims=True)
         return H, O
 
-    def rnn_cell_backward(self, xt, h, h_prev, output, true_label, dh_next):
-        e = np.copy(output)
-        idxs, rows = np.argmax(true_label, axis=1), np.arange(output.shape[0])
-        e[rows, idxs] -= 1
-        per_ts_loss = -np.log(output[rows, idxs]).sum()
-        dW3, dbo = np.dot(e.T, h), np.sum(e, axis=0)
-        dh = np.dot(e, self.W3) + dh_next
-        dtanh = (1 - h * h) * dh
-        dbh = np.sum(dtanh, axis=0)
-        dW1 = np.dot(xt.T, dtanh)
-        dh_prev = np.dot(dtanh, self.W2 if self.bug == "transpose" else self.W2.T)
-        dW2 = np.dot(h_prev.T, dtanh)
-        return dW1, dW2, dW3, dbh, dbo, dh_prev, per_ts_loss
+    def step_backward(self, x_t, h_t, h_before, probs, onehot, dh_later):
+        """One step of the backward pass: softmax/cross-entropy head, then the tanh unit."""
+        dz = probs - onehot                                             # (N, O): d(-log p_y)/dz
+        step_loss = -np.log((probs * onehot).sum(axis=1)).sum()
+        dh = dz @ self.W3 + dh_later                                    # head, plus what later steps sent
+        dpre = dh * (1 - h_t ** 2)
+        back = self.W2 if self.bug == "transpose" else self.W2.T        # h_t = tanh(... + h_before W2)
+        grads = (x_t.T @ dpre, h_before.T @ dpre, dz.T @ h_t, dpre.sum(axis=0), dz.sum(axis=0))
+        return grads, dpre @ back, step_loss
 
-    def rnn_layer_backward(self, Xt, labels, H, O):
-        grads = [np.zeros_like(w) for w in (self.W1, self.W2, self.W3, self.bh, self.bo)]
-        dh_next, loss = np.zeros_like(H[:, 0]), 0.0
-        for t in reversed(range(Xt.shape[1])):
-            hprev = H[:, t - 1] if t > 0 else np.zeros_like(H[:, 0])
-            *step, dh_next, per_ts_loss = self.rnn_cell_backward(Xt[:, t], H[:, t], hprev, O[:, t],
-                                                                 labels[:, t], dh_next)
-            grads = [g + s for g, s in zip(grads, step)]
-            loss += per_ts_loss
-        return (*grads, loss)
+    def backward(self, X, onehot, H, P):
+        totals = [np.zeros_like(w) for w in (self.W1, self.W2, self.W3, self.bh, self.bo)]
+        dh_later, loss = np.zeros_like(H[:, 0]), 0.0
+        for t in range(X.shape[1] - 1, -1, -1):
+            h_before = H[:, t - 1] if t else np.zeros_like(H[:, 0])
+            grads, dh_later, step_loss = self.step_backward(X[:, t], H[:, t], h_before, P[:, t], onehot[:, t], dh_later)
+            totals = [a + g for a, g in zip(totals, grads)]
+            loss += step_loss
+        return (*totals, loss)
 
 
 def seed003_fn(bug=None, dtype=np.float64):
@@ -168,7 +163,7 @@ def seed003_fn(bug=None, dtype=np.float64):
         X = x.astype(dtype)
         labels = np.eye(rnn.W3.shape[0], dtype=dtype)[target]            # one-hot, as the seed's labels
         H, O = rnn.forward(X)
-        dW1, dW2, dW3, dbh, dbo, loss = rnn.rnn_layer_backward(X, labels, H, O)
+        dW1, dW2, dW3, dbh, dbo, loss = rnn.backward(X, labels, H, O)
         grads = {"weight_ih_l0": dW1.T, "weight_hh_l0": dW2.T, "bias_ih_l0": dbh, "bias_hh_l0": dbh,
                  "head.weight": dW3, "head.bias": dbo}
         if bug == "mean":
@@ -179,47 +174,48 @@ def seed003_fn(bug=None, dtype=np.float64):
 # ---------------------------------------------------------------- seed 004: the binary adder
 
 
-def sigmoid(x):
-    return 1 / (1 + np.exp(-x))
+def logistic(z):
+    return 1 / (1 + np.exp(-z))
 
 
-def sigmoid_output_to_derivative(output):                               # the tutorial's name
-    return output * (1 - output)
+def logistic_slope(y):                                                   # from the unit's output
+    return y * (1 - y)
 
 
 def seed004_fn(bug=None, dtype=np.float64):
-    """bug: "derivative" (the hidden delta takes sigmoid' at the previous step's layer_1) or
-    "sign" (returns the tutorial's update, which points downhill, as the gradient)."""
+    """A bit-adder-style net written in our own words: sigmoid hidden units without bias, a
+    sigmoid output unit, one sequence at a time, row vectors, deltas stored on the way
+    forward and consumed on the way back.
+
+    bug: "derivative" (the hidden delta uses the slope at the previous step's activation)
+    or "sign" (returns the descent step, which points downhill, as the gradient)."""
     def fn(params, x, target):
-        synapse_0 = params["weight_ih_l0"].T.astype(dtype)              # (input_dim, hidden_dim)
-        synapse_h = params["weight_hh_l0"].T.astype(dtype)              # (hidden_dim, hidden_dim)
-        synapse_1 = params["head.weight"].T.astype(dtype)               # (hidden_dim, output_dim)
-        updates = [np.zeros_like(s) for s in (synapse_0, synapse_h, synapse_1)]
-        overall_error, (N, T, _) = 0.0, x.shape
-        for n in range(N):                                              # one sequence at a time
-            layer_2_deltas, layer_1_values = [], [np.zeros((1, synapse_h.shape[0]), dtype)]
-            for position in range(T):
-                X, y = x[n, position][None].astype(dtype), target[n, position][None].astype(dtype)
-                layer_1 = sigmoid(np.dot(X, synapse_0) + np.dot(layer_1_values[-1], synapse_h))
-                layer_2 = sigmoid(np.dot(layer_1, synapse_1))
-                layer_2_error = y - layer_2
-                layer_2_deltas.append(layer_2_error * sigmoid_output_to_derivative(layer_2))
-                overall_error += 0.5 * np.sum(layer_2_error ** 2)
-                layer_1_values.append(layer_1.copy())
-            future_layer_1_delta = np.zeros_like(layer_1_values[0])
-            for position in range(T):
-                X = x[n, T - position - 1][None].astype(dtype)
-                layer_1, prev_layer_1 = layer_1_values[-position - 1], layer_1_values[-position - 2]
-                point = prev_layer_1 if bug == "derivative" else layer_1
-                layer_1_delta = (future_layer_1_delta.dot(synapse_h.T) + layer_2_deltas[-position - 1].dot(
-                    synapse_1.T)) * sigmoid_output_to_derivative(point)
-                updates[2] += np.atleast_2d(layer_1).T.dot(layer_2_deltas[-position - 1])
-                updates[1] += np.atleast_2d(prev_layer_1).T.dot(layer_1_delta)
-                updates[0] += X.T.dot(layer_1_delta)
-                future_layer_1_delta = layer_1_delta
+        W_in = params["weight_ih_l0"].T.astype(dtype)                   # (D, H)
+        W_rec = params["weight_hh_l0"].T.astype(dtype)                  # (H, H)
+        W_out = params["head.weight"].T.astype(dtype)                   # (H, 1)
+        steps = [np.zeros_like(W) for W in (W_in, W_rec, W_out)]
+        total_error, (N, T, _) = 0.0, x.shape
+        for n in range(N):
+            acts, out_deltas = [np.zeros((1, W_rec.shape[0]), dtype)], []
+            for t in range(T):                                          # forward over the bits
+                a = logistic(x[n, t][None].astype(dtype) @ W_in + acts[-1] @ W_rec)
+                y = logistic(a @ W_out)
+                miss = target[n, t][None].astype(dtype) - y
+                total_error += 0.5 * float((miss ** 2).sum())
+                out_deltas.append(miss * logistic_slope(y))
+                acts.append(a)
+            carried = np.zeros_like(acts[0])
+            for t in reversed(range(T)):                                # backward over the bits
+                here, before = acts[t + 1], acts[t]
+                slope_at = before if bug == "derivative" else here
+                hidden_delta = (carried @ W_rec.T + out_deltas[t] @ W_out.T) * logistic_slope(slope_at)
+                steps[2] += here.T @ out_deltas[t]
+                steps[1] += before.T @ hidden_delta
+                steps[0] += x[n, t][None].astype(dtype).T @ hidden_delta
+                carried = hidden_delta
         sign = 1.0 if bug == "sign" else -1.0                           # the deltas point downhill
-        return overall_error, {"weight_ih_l0": sign * updates[0].T, "weight_hh_l0": sign * updates[1].T,
-                               "head.weight": sign * updates[2].T}
+        return total_error, {"weight_ih_l0": sign * steps[0].T, "weight_hh_l0": sign * steps[1].T,
+                             "head.weight": sign * steps[2].T}
     return fn
 
 
