@@ -3,7 +3,7 @@
     seed 000  two tanh layers, TF kernel (D+H, H) on concat([x, h]) and one bias per layer,
               squared error of the top layer's output on the last two steps
     seed 003  one tanh layer, a linear output layer, softmax cross-entropy at every step,
-              a per-step backward (rnn_cell_backward / rnn_layer_backward)
+              a per-step backward (step_backward / backward)
     seed 004  the binary adder: sigmoid units, no biases, a linear output without bias
               followed by a sigmoid, half squared error, one sequence at a time in row vectors
 """
@@ -43,14 +43,14 @@ class KernelCell:
         """error[t]: what the loss or the layer above sends into this step's output."""
         w1, w2 = self.w[:self.insize], self.w[self.insize:]
         dw, db = np.zeros_like(self.w), np.zeros_like(self.b)
-        self.back_error = [None] * len(self.outputs)
+        self.dinputs = [None] * len(self.outputs)
         carry = np.zeros_like(self.outputs[0])
         for t in range(len(self.outputs) - 1, -1, -1):
             err = (1 - self.outputs[t] ** 2) * (error[t] + carry)
             dw[:self.insize] += np.dot(self.inputs[t].T, err)
             dw[self.insize:] += np.dot(self.states[t].T, err)
             db += np.sum(err, axis=0)
-            self.back_error[t] = np.dot(err, w1.T)
+            self.dinputs[t] = np.dot(err, w1.T)
             carry = np.dot(err, w2 if self.carry_not_transposed else w2.T)
         return dw, db
 
@@ -80,7 +80,7 @@ class MultiCells:
         error, dws = self.error, [None] * len(self.cells)
         for k in range(len(self.cells) - 1, -1, -1):
             dws[k] = self.cells[k].backward(error)
-            error = self.cells[k].back_error
+            error = self.cells[k].dinputs
         return dws
 
 
