@@ -13,6 +13,18 @@ def sigmoid(a):
     return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(np.result_type(a), copy=False)
 
 
+def sigmoid_(a):
+    """Sigmoid in place, as (1 + tanh(a / 2)) / 2 (nothing to overflow); returns ``a``.
+
+    ``a`` may be a strided view (a gate block); its dtype is kept.
+    """
+    a *= 0.5
+    np.tanh(a, out=a)
+    a += 1.0
+    a *= 0.5
+    return a
+
+
 def _tanh_grad(y):
     return 1.0 - y * y
 

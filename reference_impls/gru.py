@@ -17,10 +17,13 @@ Shapes: x (N, T, D), h0 (N, H), weight_ih (3H, D), weight_hh (3H, H),
 bias_ih (3H,), bias_hh (3H,), h (N, T, H). G = 3 gate blocks, stacked along the
 rows of the weights in the order r, z, n.
 
-Only the recurrence loops over T. The input projection of all steps is one matrix
-product before the loop; the weight gradients are matrix products over all steps
-after it, from the projection gradients ``da_x`` and ``da_h`` kept by the loop
-(which also give each step's contribution, see ``gru_step_param_grads``).
+Only the recurrence loops over T. Inside, arrays are time-major (T, N, .) so that
+each step's slice is contiguous; what is returned is batch-major again. The hidden
+states are kept with h0 in front (h_all[t + 1] = h_t, h_all[0] = h0), so h_all[t]
+is h_{t-1} without a copy. The input projection of all steps is one matrix product
+before the loop; the weight gradients are matrix products over all steps after it,
+from the projection gradients ``da_x`` and ``da_h`` kept by the loop (which also
+give each step's contribution, see ``gru_step_param_grads``).
 Unlike the Elman RNN and the LSTM, dbias_ih != dbias_hh in general: with
 reset_after=True, b_hn is scaled by r_t and b_in is not, so their n blocks differ
 (with reset_after=False, and in the r and z blocks, the two are equal).
@@ -28,29 +31,13 @@ reset_after=True, b_hn is scaled by r_t and b_in is not, so their n blocks diffe
 
 import numpy as np
 
-from ._act import sigmoid
+from ._act import sigmoid_
 
 
-def _linear(v, weight, bias):
-    """v @ weight.T (+ bias): v (..., K), weight (M, K), bias (M,) or None -> (..., M)."""
-    a = v @ weight.T
-    return a if bias is None else a + bias
-
-
-def _prev(first, seq):
-    """(N, T, H): the previous step's value for each t, ``first`` (N, H) at t = 0."""
-    return np.concatenate([first[:, None], seq[:, :-1]], axis=1)
-
-
-def _local_derivatives(gates, h_prev):
-    """What does not depend on the backward recurrence, for all steps at once.
-
-    Returns (N, T, H) each: dn_pre and dz_pre, the n and z pre-activation gradients
-    per unit of dL/dh_t, and dr_pre = s'(r pre-activation).
-    """
-    H = h_prev.shape[2]
-    r, z, n = gates[..., :H], gates[..., H:2 * H], gates[..., 2 * H:]
-    return (1 - z) * (1 - n * n), (h_prev - n) * z * (1 - z), r * (1 - r)
+def _split(a):
+    """The r, z, n blocks of a gate array (N, 3H): three (N, H) views."""
+    H = a.shape[1] // 3
+    return a[:, :H], a[:, H:2 * H], a[:, 2 * H:]
 
 
 def gru_forward(x, h0, weight_ih, weight_hh, bias_ih=None, bias_hh=None, reset_after=True):
@@ -72,25 +59,41 @@ def gru_forward(x, h0, weight_ih, weight_hh, bias_ih=None, bias_hh=None, reset_a
     N, T, D = x.shape
     H = h0.shape[1]
     dtype = np.result_type(x, h0, weight_ih, weight_hh)
-    a_x = _linear(x, weight_ih, bias_ih)                    # (N, T, 3H): all steps at once
-    w_rz, w_n = weight_hh[:2 * H], weight_hh[2 * H:]        # (2H, H), (H, H)
-    b_rz, b_n = (None, None) if bias_hh is None else (bias_hh[:2 * H], bias_hh[2 * H:])
-    gates = np.empty((N, T, 3 * H), dtype=dtype)            # activated r, z, n of every step
-    a_hn = np.empty((N, T, H), dtype=dtype)                 # n block of the recurrent projection
-    hn_in = np.empty((N, T, H), dtype=dtype)                # what that block's matmul reads
-    h = np.empty((N, T, H), dtype=dtype)
-    prev_h = h0
+    x_tm = np.ascontiguousarray(x.transpose(1, 0, 2), dtype=dtype)   # (T, N, D): time-major
+    gates = (x_tm.reshape(T * N, D) @ weight_ih.T).reshape(T, N, 3 * H)  # (T, N, 3H): all steps
+    bias_x = np.zeros((N, 3 * H), dtype=dtype)              # b_ih, plus b_hh in the r, z blocks
+    bias_hn = np.zeros((N, H), dtype=dtype)                 # b_hh in the n block
+    if bias_ih is not None:
+        bias_x += bias_ih
+        bias_x[:, :2 * H] += bias_hh[:2 * H]
+        bias_hn += bias_hh[2 * H:]
+    w_hh_t = np.ascontiguousarray(weight_hh.T)              # (H, 3H); faster per step than the view
+    h_all = np.empty((T + 1, N, H), dtype=dtype)            # h_all[t + 1] = h_t, h_all[0] = h0
+    h_all[0] = h0
+    a_hn = np.empty((T, N, H), dtype=dtype)                 # a_h_n of every step
+    hn_in = h_all[:-1] if reset_after else np.empty((T, N, H), dtype=dtype)   # what W_hn reads
+    a_h = np.empty((N, 3 * H), dtype=dtype)                 # h_{t-1} W_hh^T, reused every step
     for t in range(T):
-        rz = sigmoid(a_x[:, t, :2 * H] + _linear(prev_h, w_rz, b_rz))  # (N, 2H)
-        r, z = rz[:, :H], rz[:, H:]
-        hn_in[:, t] = prev_h if reset_after else r * prev_h
-        a_hn[:, t] = _linear(hn_in[:, t], w_n, b_n)                      # (N, H)
-        n = np.tanh(a_x[:, t, 2 * H:] + (r * a_hn[:, t] if reset_after else a_hn[:, t]))
-        next_h = (1 - z) * n + z * prev_h                                 # (N, H)
-        gates[:, t, :2 * H], gates[:, t, 2 * H:], h[:, t] = rz, n, next_h
-        prev_h = next_h
-    cache = (x, h0, h, gates, a_hn, hn_in, weight_ih, weight_hh, bias_ih is not None, reset_after)
-    return h, cache
+        a = gates[t]                                        # (N, 3H), activated in place
+        r, z, n = _split(a)                                 # (N, H) views
+        a += bias_x                                         # a_x_t (+ b_hr, b_hz)
+        if reset_after:                                     # h_{t-1} W_hh^T, all three blocks
+            np.matmul(h_all[t], w_hh_t, out=a_h)
+        else:                                               # r, z blocks now, n block below
+            np.matmul(h_all[t], w_hh_t[:, :2 * H], out=a_h[:, :2 * H])
+        a[:, :2 * H] += a_h[:, :2 * H]
+        sigmoid_(a[:, :2 * H])                              # r_t, z_t
+        if not reset_after:                                 # hn_in_t = r_t h_{t-1}
+            np.matmul(np.multiply(r, h_all[t], out=hn_in[t]), w_hh_t[:, 2 * H:], out=a_h[:, 2 * H:])
+        np.add(a_h[:, 2 * H:], bias_hn, out=a_hn[t])        # a_h_n
+        n += r * a_hn[t] if reset_after else a_hn[t]
+        np.tanh(n, out=n)                                   # n_t
+        h_t = np.subtract(h_all[t], n, out=h_all[t + 1])    # h_t = n + z (h_{t-1} - n)
+        h_t *= z
+        h_t += n
+    cache = (x_tm, h_all, gates, a_hn, hn_in, weight_ih, weight_hh, bias_ih is not None,
+             reset_after)
+    return h_all[1:].transpose(1, 0, 2), cache              # (N, T, H) view
 
 
 def gru_backward(dh, cache):
@@ -111,41 +114,50 @@ def gru_backward(dh, cache):
             da_h (N, T, 3H): dL/da_h_t, the recurrent projection (its n block is
                 a_h_n of the module docstring, for either value of reset_after).
     """
-    x, h0, h, gates, a_hn, hn_in, weight_ih, weight_hh, has_bias, reset_after = cache
-    N, T, D = x.shape
-    H = h0.shape[1]
-    r, z = gates[..., :H], gates[..., H:2 * H]              # (N, T, H) each
-    h_prev = _prev(h0, h)                                   # (N, T, H): h_{t-1} for each t
-    dn_pre, dz_pre, dr_pre = _local_derivatives(gates, h_prev)
-    w_rz, w_n = weight_hh[:2 * H], weight_hh[2 * H:]
-    da_x, da_h = np.empty_like(gates), np.empty_like(gates)    # (N, T, 3H) each
-    dh_total = np.empty_like(h)
-    dnext_h = np.zeros((N, H), dtype=h.dtype)               # carry from step t+1
+    x_tm, h_all, gates, a_hn, hn_in, weight_ih, weight_hh, has_bias, reset_after = cache
+    T, N, D = x_tm.shape
+    H = h_all.shape[2]
+    dh_tm = dh.transpose(1, 0, 2)                           # (T, N, H) view
+    da_x, da_h = np.empty_like(gates), np.empty_like(gates)    # (T, N, 3H) each
+    dh_total = np.empty_like(a_hn)                          # (T, N, H)
+    dhn_in = np.empty_like(h_all[0])                        # dL/dhn_in_t, (N, H), one step
+    ds = np.empty_like(gates[0, :, :2 * H])                 # s'(a) of r and z, (N, 2H), one step
+    dnext_h = np.zeros_like(h_all[0])                       # carry from step t+1, (N, H)
     for t in reversed(range(T)):
-        dh_total[:, t] = dh[:, t] + dnext_h
-        dh_t = dh_total[:, t]                               # (N, H), in the layer's dtype
-        da_xn = dh_t * dn_pre[:, t]                         # n block of da_x
-        da_hn = da_xn * r[:, t] if reset_after else da_xn   # n block of da_h
-        dhn_in = da_hn @ w_n                                # dL/dhn_in_t, (N, H)
-        dr = da_xn * a_hn[:, t] if reset_after else dhn_in * h_prev[:, t]
-        da_x[:, t, :H] = dr * dr_pre[:, t]
-        da_x[:, t, H:2 * H] = dh_t * dz_pre[:, t]
-        da_x[:, t, 2 * H:] = da_xn
-        da_h[:, t, 2 * H:] = da_hn
-        dnext_h = (dh_t * z[:, t] + da_x[:, t, :2 * H] @ w_rz
-                   + (dhn_in if reset_after else dhn_in * r[:, t]))
-    da_h[..., :2 * H] = da_x[..., :2 * H]                   # r, z: a_x and a_h enter the same sum
-    da_x_flat, da_h_flat = da_x.reshape(N * T, 3 * H), da_h.reshape(N * T, 3 * H)
+        r, z, n = _split(gates[t])                          # (N, H) each
+        dr, dz, dn = _split(da_x[t])                        # dL/d(r, z, n) first, then dL/da_x
+        da_hn = da_h[t, :, 2 * H:]                          # (N, H) view
+        dh_t = np.add(dh_tm[t], dnext_h, out=dh_total[t])   # upstream + carry from step t+1
+        np.multiply(dh_t, np.subtract(h_all[t], n, out=dz), out=dz)   # h_t = n + z (h_{t-1} - n)
+        np.multiply(dh_t, np.subtract(1.0, z, out=dn), out=dn)        # dz, dn
+        dn *= 1.0 - n * n                                   # n = tanh(a_x_n + ...): da_x_n
+        if reset_after:                                     # ... + r * a_h_n
+            np.multiply(dn, r, out=da_hn)
+            np.multiply(dn, a_hn[t], out=dr)
+        else:                                               # ... + (r h_{t-1}) W_hn^T + b_hn
+            da_hn[...] = dn
+            np.multiply(np.matmul(da_hn, weight_hh[2 * H:], out=dhn_in), h_all[t], out=dr)
+        np.multiply(np.subtract(1.0, gates[t, :, :2 * H], out=ds), gates[t, :, :2 * H], out=ds)
+        da_x[t, :, :2 * H] *= ds                            # r, z = s(...): s' = s (1 - s)
+        da_h[t, :, :2 * H] = da_x[t, :, :2 * H]             # r, z: a_x and a_h enter the same sum
+        if reset_after:
+            np.matmul(da_h[t], weight_hh, out=dnext_h)      # (N, 3H) @ (3H, H)
+        else:
+            np.matmul(da_h[t, :, :2 * H], weight_hh[:2 * H], out=dnext_h)
+            dnext_h += dhn_in * r
+        dnext_h += dh_t * z                                 # h_t = ... + z h_{t-1}
+    da_x_flat, da_h_flat = da_x.reshape(T * N, 3 * H), da_h.reshape(T * N, 3 * H)
+    dweight_hh = da_h_flat.T @ h_all[:-1].reshape(T * N, H)    # (3H, H); h_all[:-1]: h_{t-1}
+    if not reset_after:                                     # the n rows pair with hn_in
+        dweight_hh[2 * H:] = da_h_flat[:, 2 * H:].T @ hn_in.reshape(T * N, H)
     grads = {
-        "dx": da_x @ weight_ih,                             # (N, T, D)
+        "dx": (da_x_flat @ weight_ih).reshape(T, N, D).transpose(1, 0, 2),   # (N, T, D)
         "dh0": dnext_h,
-        "dweight_ih": da_x_flat.T @ x.reshape(N * T, D),   # (3H, D), summed over N and T
-        "dweight_hh": np.concatenate([                     # (3H, H): n rows pair with hn_in
-            da_h_flat[:, :2 * H].T @ h_prev.reshape(N * T, H),
-            da_h_flat[:, 2 * H:].T @ hn_in.reshape(N * T, H)]),
-        "dh_total": dh_total,
-        "da_x": da_x,
-        "da_h": da_h,
+        "dweight_ih": da_x_flat.T @ x_tm.reshape(T * N, D),   # (3H, D), summed over N and T
+        "dweight_hh": dweight_hh,
+        "dh_total": dh_total.transpose(1, 0, 2),            # (N, T, H)
+        "da_x": da_x.transpose(1, 0, 2),                    # (N, T, 3H)
+        "da_h": da_h.transpose(1, 0, 2),                    # (N, T, 3H)
     }
     if has_bias:
         grads["dbias_ih"] = da_x_flat.sum(axis=0)           # summed, not averaged, over N and T
@@ -162,17 +174,17 @@ def gru_step_param_grads(grads, cache):
         dict name -> array (T, *param shape): dweight_ih (T, 3H, D),
         dweight_hh (T, 3H, H), and dbias_ih, dbias_hh (T, 3H) when the layer has bias.
     """
-    x, h0, h, _, _, hn_in, _, _, has_bias, _ = cache
-    H = h0.shape[1]
-    da_x, da_h = grads["da_x"], grads["da_h"]               # (N, T, 3H) each
-    h_prev = _prev(h0, h)
+    x_tm, h_all, _, _, hn_in, _, _, has_bias, _ = cache
+    H = h_all.shape[2]
+    da_x = grads["da_x"].transpose(1, 0, 2)                 # (T, N, 3H)
+    da_h = grads["da_h"].transpose(1, 0, 2)                 # (T, N, 3H)
     steps = {
-        "dweight_ih": np.einsum("ntg,ntd->tgd", da_x, x),
+        "dweight_ih": np.einsum("tng,tnd->tgd", da_x, x_tm),
         "dweight_hh": np.concatenate([
-            np.einsum("ntg,ntk->tgk", da_h[..., :2 * H], h_prev),
-            np.einsum("ntg,ntk->tgk", da_h[..., 2 * H:], hn_in)], axis=1),
+            np.einsum("tng,tnk->tgk", da_h[..., :2 * H], h_all[:-1]),   # h_{t-1} for each t
+            np.einsum("tng,tnk->tgk", da_h[..., 2 * H:], hn_in)], axis=1),
     }
     if has_bias:
-        steps["dbias_ih"] = da_x.sum(axis=0)
-        steps["dbias_hh"] = da_h.sum(axis=0)
+        steps["dbias_ih"] = da_x.sum(axis=1)
+        steps["dbias_hh"] = da_h.sum(axis=1)
     return steps

@@ -14,38 +14,37 @@ Shapes: x (N, T, D), h0 and c0 (N, H), weight_ih (4H, D), weight_hh (4H, H),
 bias_ih (4H,), bias_hh (4H,), h and c (N, T, H). G = 4 gate blocks, stacked along
 the rows of the weights in the order i, f, g, o.
 
-Only the recurrence loops over T. The input projection of all steps is one matrix
-product before the loop; the local gate derivatives are computed for all steps at
-once; the weight gradients are one matrix product over all steps after the loop,
-from the pre-activation gradients ``da`` kept by it (which also give each step's
-contribution, see ``lstm_step_param_grads``).
+Only the recurrence loops over T. Inside, arrays are time-major (T, N, .) so that
+each step's slice is contiguous; what is returned is batch-major again. The states
+are kept with the initial one in front (h_all[t + 1] = h_t, h_all[0] = h0), so
+h_all[t] is h_{t-1} without a copy. The input projection of all steps is one matrix
+product before the loop; the weight gradients are one matrix product over all steps
+after it, from the pre-activation gradients ``da`` kept by the loop (which also give
+each step's contribution, see ``lstm_step_param_grads``). Each step works in place on
+its (N, 4H) row of ``gates``, with one tanh for all four blocks (see ``_gate_scales``).
 """
 
 import numpy as np
 
-from ._act import sigmoid
+
+def _split(a):
+    """The i, f, g, o blocks of a gate array (N, 4H): four (N, H) views."""
+    H = a.shape[1] // 4
+    return a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
 
 
-def _prev(first, seq):
-    """(N, T, H): the previous step's value for each t, ``first`` (N, H) at t = 0."""
-    return np.concatenate([first[:, None], seq[:, :-1]], axis=1)
+def _gate_scales(N, H, dtype):
+    """(N, 4H) each: every gate is half * tanh(half * a) + shift.
 
-
-def _local_derivatives(gates, c, c0):
-    """What does not depend on the backward recurrence, for all steps at once.
-
-    Returns:
-        dc_from_h (N, T, H): dc_t/dh_t along h_t = o_t tanh(c_t).
-        local (N, T, 4, H): da_i/dc_t, da_f/dc_t, da_g/dc_t (c_t = f c_{t-1} + i g)
-            and da_o/dh_t, where da/dc means dL/da given dL/dc = 1.
+    s(a) = 0.5 tanh(a / 2) + 0.5, so with half = 0.5, shift = 0.5 in i, f, o and
+    half = 1, shift = 0 in g, one tanh activates all four blocks, and every gate's
+    derivative is d gate / da = half^2 - (gate - shift)^2: s (1 - s), or 1 - g^2.
+    Scaling by half is exact (a power of two), so the forward folds it into the
+    weights and the bias: what it feeds to tanh is half * a_t.
     """
-    H = c.shape[2]
-    i, f, g, o = (gates[..., k * H:(k + 1) * H] for k in range(4))   # (N, T, H) each
-    tanh_c = np.tanh(c)
-    dc_from_h = o * (1 - tanh_c * tanh_c)
-    local = np.stack([g * i * (1 - i), _prev(c0, c) * f * (1 - f),
-                      i * (1 - g * g), tanh_c * o * (1 - o)], axis=2)
-    return dc_from_h, local
+    half = np.full((N, 4 * H), 0.5, dtype=dtype)
+    half[:, 2 * H:3 * H] = 1.0
+    return half, 1.0 - half
 
 
 def lstm_forward(x, h0, c0, weight_ih, weight_hh, bias_ih=None, bias_hh=None, forget_bias=0.0):
@@ -67,25 +66,37 @@ def lstm_forward(x, h0, c0, weight_ih, weight_hh, bias_ih=None, bias_hh=None, fo
     N, T, D = x.shape
     H = h0.shape[1]
     dtype = np.result_type(x, h0, c0, weight_ih, weight_hh)
-    a_in = x @ weight_ih.T                                  # (N, T, 4H): all steps at once
+    half, shift = _gate_scales(N, H, dtype)                 # (N, 4H) each
+    w_ih_t = weight_ih.T * half[0]                          # (D, 4H), scaled by half
+    w_hh_t = np.ascontiguousarray(weight_hh.T * half[0])    # (H, 4H); faster per step than a view
+    bias = np.zeros((N, 4 * H), dtype=dtype)                # b_ih + b_hh, with forget_bias in f
     if bias_ih is not None:
-        a_in = a_in + bias_ih + bias_hh
-    a_in[..., H:2 * H] += forget_bias                       # in place: keeps the dtype
-    gates = np.empty((N, T, 4 * H), dtype=dtype)            # activated i, f, g, o of every step
-    h = np.empty((N, T, H), dtype=dtype)
-    c = np.empty((N, T, H), dtype=dtype)
-    prev_h, prev_c = h0, c0
+        bias += bias_ih + bias_hh
+    bias[:, H:2 * H] += forget_bias
+    bias *= half
+    x_tm = np.ascontiguousarray(x.transpose(1, 0, 2), dtype=dtype)   # (T, N, D): time-major
+    # gates (T, N, 4H): the input part of half * a_t for all steps at once, then (in place,
+    # step by step) half * a_t and the activated i, f, g, o, which the backward reads
+    gates = (x_tm.reshape(T * N, D) @ w_ih_t).reshape(T, N, 4 * H)
+    h_all = np.empty((T + 1, N, H), dtype=dtype)            # h_all[t + 1] = h_t, h_all[0] = h0
+    c_all = np.empty((T + 1, N, H), dtype=dtype)            # c_all[t + 1] = c_t, c_all[0] = c0
+    h_all[0], c_all[0] = h0, c0
+    a_h = np.empty((N, 4 * H), dtype=dtype)                 # half * h_{t-1} W_hh^T, every step
+    ig = np.empty((N, H), dtype=dtype)                      # i_t * g_t, reused every step
+    tanh_c = np.empty((N, H), dtype=dtype)                  # tanh(c_t), reused every step
     for t in range(T):
-        a = a_in[:, t] + prev_h @ weight_hh.T               # (N, 4H)
-        gate = sigmoid(a)                                   # i, f, o; g is replaced below
-        gate[:, 2 * H:3 * H] = np.tanh(a[:, 2 * H:3 * H])
-        i, f, g, o = gate[:, :H], gate[:, H:2 * H], gate[:, 2 * H:3 * H], gate[:, 3 * H:]
-        next_c = f * prev_c + i * g                         # (N, H)
-        next_h = o * np.tanh(next_c)                        # (N, H)
-        gates[:, t], c[:, t], h[:, t] = gate, next_c, next_h
-        prev_h, prev_c = next_h, next_c
-    cache = (x, h0, c0, h, c, gates, weight_ih, weight_hh, bias_ih is not None)
-    return h, c, cache
+        a = gates[t]                                        # (N, 4H), activated in place
+        a += np.matmul(h_all[t], w_hh_t, out=a_h)
+        a += bias                                           # half * a_t
+        np.tanh(a, out=a)
+        a *= half
+        a += shift                                          # i_t, f_t, g_t, o_t
+        i, f, g, o = _split(a)                              # (N, H) each
+        np.multiply(f, c_all[t], out=c_all[t + 1])          # c_t = f c_{t-1} + i g
+        c_all[t + 1] += np.multiply(i, g, out=ig)
+        np.multiply(o, np.tanh(c_all[t + 1], out=tanh_c), out=h_all[t + 1])   # h_t = o tanh(c_t)
+    cache = (x_tm, h_all, c_all, gates, weight_ih, weight_hh, bias_ih is not None)
+    return h_all[1:].transpose(1, 0, 2), c_all[1:].transpose(1, 0, 2), cache   # (N, T, H) views
 
 
 def lstm_backward(dh, cache, dc_n=None):
@@ -108,35 +119,47 @@ def lstm_backward(dh, cache, dc_n=None):
                 c_{t+1} (through f_{t+1}) and, at the last step, dc_n,
             da (N, T, 4H): dL/da_t, the pre-activation gradient of every step.
     """
-    x, h0, c0, h, c, gates, weight_ih, weight_hh, has_bias = cache
-    N, T, D = x.shape
-    H = h0.shape[1]
-    f = gates[..., H:2 * H]                                 # (N, T, H)
-    dc_from_h, local = _local_derivatives(gates, c, c0)     # (N, T, H), (N, T, 4, H)
-    da = np.empty_like(gates)                               # (N, T, 4H)
-    da4 = da.reshape(N, T, 4, H)                            # a view: one axis for the gate blocks
-    dh_total = np.empty_like(h)
-    dc_total = np.empty_like(c)
-    dnext_h = np.zeros((N, H), dtype=h.dtype)               # carry from step t+1
-    dnext_c = np.zeros((N, H), dtype=c.dtype) if dc_n is None else dc_n
+    x_tm, h_all, c_all, gates, weight_ih, weight_hh, has_bias = cache
+    T, N, D = x_tm.shape
+    H = c_all.shape[2]
+    dh_tm = dh.transpose(1, 0, 2)                           # (T, N, H) view
+    da = np.empty_like(gates)                               # (T, N, 4H)
+    dh_total, dc_total = np.empty_like(c_all[1:]), np.empty_like(c_all[1:])   # (T, N, H) each
+    half, shift = _gate_scales(N, H, gates.dtype)
+    half_sq = half * half
+    dact, tanh_c = np.empty_like(gates[0]), np.empty_like(c_all[0])   # one step: (N, 4H), (N, H)
+    dnext_h = np.zeros_like(c_all[0])                       # carry from step t+1, (N, H)
+    dnext_c = np.zeros_like(c_all[0]) if dc_n is None else dc_n.astype(c_all.dtype)   # a copy
     for t in reversed(range(T)):
-        dh_total[:, t] = dh[:, t] + dnext_h
-        dc_total[:, t] = dnext_c + dh_total[:, t] * dc_from_h[:, t]
-        da4[:, t, :3] = dc_total[:, t, None] * local[:, t, :3]
-        da4[:, t, 3] = dh_total[:, t] * local[:, t, 3]
-        dnext_h = da[:, t] @ weight_hh                      # (N, 4H) @ (4H, H)
-        dnext_c = dc_total[:, t] * f[:, t]
-    h_prev = _prev(h0, h)                                   # (N, T, H): h_{t-1} for each t
-    da_flat = da.reshape(N * T, 4 * H)
+        i, f, g, o = _split(gates[t])                       # (N, H) each
+        di, df, dg, do = _split(da[t])                      # dL/d(i, f, g, o), then dL/da in place
+        dh_t = np.add(dh_tm[t], dnext_h, out=dh_total[t])   # upstream + carry from step t+1
+        np.tanh(c_all[t + 1], out=tanh_c)                   # h_t = o tanh(c_t):
+        np.multiply(dh_t, tanh_c, out=do)                   #   do = dh_t tanh(c_t)
+        dc_t = np.multiply(tanh_c, tanh_c, out=dc_total[t])   # dc_t = dh_t o (1 - tanh^2(c_t))
+        np.subtract(1.0, dc_t, out=dc_t)
+        dc_t *= o
+        dc_t *= dh_t
+        dc_t += dnext_c                                     #        + carry from c_{t+1}
+        np.multiply(dc_t, g, out=di)                        # c_t = f c_{t-1} + i g
+        np.multiply(dc_t, c_all[t], out=df)
+        np.multiply(dc_t, i, out=dg)
+        np.subtract(gates[t], shift, out=dact)              # da = dgate * gate'(a), where
+        np.square(dact, out=dact)                           #   gate' = half^2 - (gate - shift)^2
+        np.subtract(half_sq, dact, out=dact)
+        da[t] *= dact
+        np.matmul(da[t], weight_hh, out=dnext_h)            # carries to step t-1, through
+        np.multiply(dc_t, f, out=dnext_c)                   #   h_{t-1} W_hh^T and f c_{t-1}
+    da_flat = da.reshape(T * N, 4 * H)
     grads = {
-        "dx": da @ weight_ih,                               # (N, T, D)
+        "dx": (da_flat @ weight_ih).reshape(T, N, D).transpose(1, 0, 2),   # (N, T, D)
         "dh0": dnext_h,
         "dc0": dnext_c,
-        "dweight_ih": da_flat.T @ x.reshape(N * T, D),     # (4H, D), summed over N and T
-        "dweight_hh": da_flat.T @ h_prev.reshape(N * T, H),
-        "dh_total": dh_total,
-        "dc_total": dc_total,
-        "da": da,
+        "dweight_ih": da_flat.T @ x_tm.reshape(T * N, D),   # (4H, D), summed over N and T
+        "dweight_hh": da_flat.T @ h_all[:-1].reshape(T * N, H),   # h_all[:-1]: h_{t-1} for each t
+        "dh_total": dh_total.transpose(1, 0, 2),            # (N, T, H)
+        "dc_total": dc_total.transpose(1, 0, 2),            # (N, T, H)
+        "da": da.transpose(1, 0, 2),                        # (N, T, 4H)
     }
     if has_bias:
         grads["dbias_ih"] = da_flat.sum(axis=0)             # summed, not averaged, over N and T
@@ -153,14 +176,13 @@ def lstm_step_param_grads(grads, cache):
         dict name -> array (T, *param shape): dweight_ih (T, 4H, D),
         dweight_hh (T, 4H, H), and dbias_ih, dbias_hh (T, 4H) when the layer has bias.
     """
-    x, h0, _, h, _, _, _, _, has_bias = cache
-    da = grads["da"]                                        # (N, T, 4H)
-    h_prev = _prev(h0, h)
+    x_tm, h_all, _, _, _, _, has_bias = cache
+    da = grads["da"].transpose(1, 0, 2)                     # (T, N, 4H)
     steps = {
-        "dweight_ih": np.einsum("ntg,ntd->tgd", da, x),
-        "dweight_hh": np.einsum("ntg,ntk->tgk", da, h_prev),
+        "dweight_ih": np.einsum("tng,tnd->tgd", da, x_tm),
+        "dweight_hh": np.einsum("tng,tnk->tgk", da, h_all[:-1]),   # h_{t-1} for each t
     }
     if has_bias:
-        steps["dbias_ih"] = da.sum(axis=0)
+        steps["dbias_ih"] = da.sum(axis=1)
         steps["dbias_hh"] = steps["dbias_ih"].copy()
     return steps
