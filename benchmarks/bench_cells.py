@@ -3,8 +3,9 @@
     python benchmarks/bench_cells.py [--cells rnn,lstm,gru] [--repeat 5]
 
 Prints, per cell, dtype and size (N, T, D, H), the best-of-repeat time of each and the
-ratio reference/torch, then the wall time of a default `gradharness compare` run in a
-fresh process (imports included). Timings only: no assertion (machines are noisy).
+ratio reference/torch, then the wall time, in a fresh process (imports included), of the
+default `gradharness compare` and of the full default matrix (every cell, layers 1-3,
+every installed backend, float64). Timings only: no assertion (machines are noisy).
 """
 
 import argparse
@@ -83,6 +84,8 @@ def main():
                 ref, tor = bench(cell, dtype, size, args.repeat)
                 print(f"{cell:5} {dtype:8} {str(size):18} {ref * 1e3:9.2f}ms {tor * 1e3:9.2f}ms {ref / tor:9.2f}")
     print(f"gradharness compare (default case, fresh process): {cli_wall_time():.2f} s wall")
+    matrix = ("--cell", "all", "--layers", "1,2,3", "--backends", "all")
+    print(f"gradharness compare {' '.join(matrix)} (fresh process): {cli_wall_time(matrix):.2f} s wall")
 
 
 if __name__ == "__main__":

@@ -61,13 +61,13 @@ def compare_traces(ref, other, tol, gates=("",)):
 
 
 def _blocks(quantity, gates, a, b):
-    """Split gated weight gradients into their gate row blocks."""
+    """Split gated weight gradients (rows) and gate values (last axis) into gate blocks."""
     a, b = np.asarray(a), np.asarray(b)
     G = len(gates)
-    if G == 1 or quantity not in PARAM_GRADS or a.shape != b.shape or a.shape[0] % G:
+    axis = 0 if quantity in PARAM_GRADS else (-1 if quantity == "gates" else None)
+    if G == 1 or axis is None or a.shape != b.shape or a.shape[axis] % G:
         return [("", a, b)]
-    H = a.shape[0] // G
-    return [(g, a[i * H:(i + 1) * H], b[i * H:(i + 1) * H]) for i, g in enumerate(gates)]
+    return [(g, pa, pb) for g, pa, pb in zip(gates, np.split(a, G, axis=axis), np.split(b, G, axis=axis))]
 
 
 def compare_arrays(ref, value, tol):

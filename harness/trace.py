@@ -3,6 +3,9 @@
 A trace maps (quantity, layer, step) to an array; step is None for whole-sequence
 totals. Quantities:
 
+    gates         activated gate values of the layer at step t, canonical
+                  order (LSTM i, f, g, o; GRU r, z, n), computed by each
+                  framework from its own weights and states               (N, G*H)
     h, c          hidden / cell state of the layer at step t            (N, H)
     dh_total      dL/dh_t counting every consumer: the loss, the layer
                   above and the next step (the recurrent carry)          (N, H)
@@ -18,8 +21,8 @@ from dataclasses import dataclass, field
 
 # Order in which quantities are computed within one (layer, step): used to sort rows
 # and to find the first place where two traces diverge.
-FORWARD = ("h", "c")
-QUANTITIES = ("h", "c", "dh_total", "dc_total", "dweight_ih", "dweight_hh",
+FORWARD = ("gates", "h", "c")
+QUANTITIES = ("gates", "h", "c", "dh_total", "dc_total", "dweight_ih", "dweight_hh",
               "dbias_ih", "dbias_hh", "dx", "dh0", "dc0")
 PARAM_GRADS = ("dweight_ih", "dweight_hh", "dbias_ih", "dbias_hh")
 

@@ -96,6 +96,11 @@ def gru_forward(x, h0, weight_ih, weight_hh, bias_ih=None, bias_hh=None, reset_a
     return h_all[1:].transpose(1, 0, 2), cache              # (N, T, H) view
 
 
+def gru_gates(cache):
+    """The activated gates r, z, n of every step, (N, T, 3H), from ``gru_forward``'s cache."""
+    return cache[2].transpose(1, 0, 2)
+
+
 def gru_backward(dh, cache):
     """Backpropagate through time.
 

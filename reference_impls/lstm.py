@@ -99,6 +99,11 @@ def lstm_forward(x, h0, c0, weight_ih, weight_hh, bias_ih=None, bias_hh=None, fo
     return h_all[1:].transpose(1, 0, 2), c_all[1:].transpose(1, 0, 2), cache   # (N, T, H) views
 
 
+def lstm_gates(cache):
+    """The activated gates i, f, g, o of every step, (N, T, 4H), from ``lstm_forward``'s cache."""
+    return cache[3].transpose(1, 0, 2)
+
+
 def lstm_backward(dh, cache, dc_n=None):
     """Backpropagate through time.
 

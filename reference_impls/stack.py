@@ -17,12 +17,11 @@ listed in ``CELLS``:
         dh (N, T, H) upstream gradient; dstate_n {"c": (N, H)} for the LSTM;
         grads as the cell's own backward returns them.
     step_param_grads(grads, cache) -> {"d<param>": (T, *shape)}
+    gate_values(cache) -> (N, T, G*H) activated gates, or None for the Elman RNN
 """
 
 from dataclasses import dataclass
 from typing import Callable
-
-import numpy as np
 
 from . import gru, lstm, rnn
 
@@ -35,6 +34,7 @@ class Cell:
     forward: Callable
     backward: Callable
     step_param_grads: Callable
+    gate_values: Callable
 
 
 def _rnn_forward(x, state0, params, activation="tanh"):
@@ -55,13 +55,13 @@ def _gru_forward(x, state0, params, reset_after=True):
 CELLS = {
     "rnn": Cell(("h",), ("",), _rnn_forward,
                 lambda dh, dn, cache: rnn.rnn_backward(dh, cache),
-                rnn.rnn_step_param_grads),
+                rnn.rnn_step_param_grads, lambda cache: None),
     "lstm": Cell(("h", "c"), ("i", "f", "g", "o"), _lstm_forward,
                  lambda dh, dn, cache: lstm.lstm_backward(dh, cache, dc_n=dn.get("c")),
-                 lstm.lstm_step_param_grads),
+                 lstm.lstm_step_param_grads, lstm.lstm_gates),
     "gru": Cell(("h",), ("r", "z", "n"), _gru_forward,
                 lambda dh, dn, cache: gru.gru_backward(dh, cache),
-                gru.gru_step_param_grads),
+                gru.gru_step_param_grads, gru.gru_gates),
 }
 
 
@@ -117,7 +117,3 @@ def stack_backward(cell, dout, dstate_n, caches):
         dh = g["dx"]
     return grads
 
-
-def as_dtype(arrays, dtype):
-    """Cast a dict of arrays to ``dtype`` (copies: inputs are never modified)."""
-    return {k: np.asarray(v, dtype=dtype).copy() for k, v in arrays.items()}

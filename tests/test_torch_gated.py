@@ -86,15 +86,23 @@ def test_forward_gate_swap_shows_in_the_states_at_the_first_step(monkeypatch):
     monkeypatch.setattr(lstm, "lstm_forward", forward)
     first = harness.compare("lstm", backends=("torch.nn.LSTM",)).first_mismatch()
     assert (first["quantity"], first["layer"], first["step"]) in {("h", 0, 0), ("c", 0, 0)}
+    # where gate values are observable, the swap is named: exactly f and g, at the first step
+    t = harness.compare("lstm", backends=("torch.nn.LSTMCell",)).table
+    step0 = t[(t["quantity"] == "gates") & (t["layer"] == 0) & (t["step"] == 0)]
+    assert set(step0.loc[step0["status"] == "FAIL", "gate"]) == {"f", "g"}
 
 
-def test_forgotten_forget_bias_in_the_torch_conversion_fails_in_gate_f(monkeypatch):
-    """Folding forget_bias into torch's b_ih is what makes the conversion exact; drop it and
-    exactly the f gate's gradients (and the states) go wrong."""
+@pytest.mark.parametrize("backend", ["torch.nn.LSTMCell", "torch.nn.LSTM-layerwise"])
+def test_forgotten_forget_bias_in_the_torch_conversion_fails_as_gate_f(monkeypatch, backend):
+    """Folding forget_bias into torch's b_ih is what makes the conversion exact. Drop it: at
+    layer 0, step 0 exactly the f gate's values differ, and that is the first divergence
+    (later everything differs, since h does)."""
     from harness.backends import torch_backend as tb
     monkeypatch.setattr(tb, "fold_options", lambda cell, p, options: dict(p))
-    report = harness.compare("lstm", forget_bias=1.0, backends=("torch.nn.LSTMCell",))
-    assert not report.ok
-    gated = report.table[(report.table["status"] == "FAIL") & (report.table["gate"] != "")]
-    assert set(gated["gate"]) <= {"i", "f", "g", "o"} and "f" in set(gated["gate"])
-    assert report.first_mismatch()["quantity"] in ("h", "c")
+    report = harness.compare("lstm", forget_bias=1.0, layers=2, backends=(backend,))
+    first = report.first_mismatch()
+    assert (first["quantity"], first["layer"], first["step"], first["gate"]) == ("gates", 0, 0, "f")
+    t = report.table
+    step0 = t[(t["quantity"] == "gates") & (t["layer"] == 0) & (t["step"] == 0)]
+    assert set(step0.loc[step0["status"] == "FAIL", "gate"]) == {"f"}
+    assert "gate f" in report.summary()

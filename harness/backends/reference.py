@@ -20,6 +20,9 @@ def reference_trace(name, cell, states, grads, caches):
     spec = CELLS[cell]
     trace = Trace(name)
     for layer, (st, g, cache) in enumerate(zip(states, grads, caches)):
+        gates = spec.gate_values(cache)
+        if gates is not None:
+            trace.add_steps("gates", layer, gates)
         for state in spec.states:
             trace.add_steps(state, layer, st[state])
             trace.add_steps(f"d{state}_total", layer, g[f"d{state}_total"])

@@ -142,7 +142,9 @@ def _run_layerwise(torch, probe, trace, kind):
     for k in range(probe.layers):
         m = _module(torch, probe, "layer", k)
         load_layer(m, fold_options(probe.cell, probe.layer_params(k), probe.options), "layer", 0)
+        layer_in = inp
         inp, final = _call(probe, m, inp, {s: v[k:k + 1] for s, v in s0.items()})
+        _add_gates(torch, probe, trace, k, {n[:-3]: p for n, p in m.named_parameters()}, layer_in, inp, s0["h"][k])
         modules.append(m)
         trace.add_steps("h", k, _np(inp))
         for s, value in final.items():
@@ -176,7 +178,9 @@ def _run_unrolled(torch, probe, trace, kind):
     for t in range(T):
         inp = x[:, t]
         for k in range(L):
-            state[k] = steps[t][k][1](inp, state[k])
+            gates, state[k] = steps[t][k][1](inp, state[k])
+            if gates is not None:
+                trace.values[("gates", k, t)] = _np(gates)
             for s, value in state[k].items():
                 value.retain_grad()
                 kept[(s, k, t)] = value
@@ -203,29 +207,44 @@ def _run_unrolled(torch, probe, trace, kind):
 
 def _make_step(torch, probe, kind, layer):
     """(leaves, step): this step's own copy of the layer's weights and the cell as a function
-    step(inp, states) -> states."""
+    step(inp, states) -> (gate values or None, states)."""
     if kind == "cell":
         m = _module(torch, probe, "cell", layer)
         load_layer(m, fold_options(probe.cell, probe.layer_params(layer), probe.options), "cell")
         leaves = dict(m.named_parameters())
-        return leaves, lambda inp, st: _call(probe, m, inp, st)[1]
+
+        def step(inp, st):
+            with torch.no_grad():       # gate values from the module's own (converted) weights
+                gates = _cell_math(torch, probe, leaves, inp, st, 0.0)[0]
+            return gates, _call(probe, m, inp, st)[1]
+        return leaves, step
     leaves = {n: _tensor(torch, v, grad=True) for n, v in probe.layer_params(layer).items()}
-    return leaves, lambda inp, st: _functional_step(torch, probe, leaves, inp, st)
+    return leaves, lambda inp, st: _cell_math(torch, probe, leaves, inp, st, probe.options.get("forget_bias", 0.0))
 
 
 def _functional_step(torch, probe, w, inp, st):
-    """One step of the cell written in torch ops (autograd differentiates it)."""
+    """One step of the cell written in torch ops (autograd differentiates it): new states."""
+    return _cell_math(torch, probe, w, inp, st, probe.options.get("forget_bias", 0.0))[1]
+
+
+def _cell_math(torch, probe, w, inp, st, forget_bias):
+    """(gates, states) of one step from weights ``w`` (canonical names, torch layout).
+
+    gates: activated gate values (N, G*H) in torch's order (LSTM i, f, g, o; GRU r, z, n),
+    None for the RNN. ``forget_bias`` is 0 for weights that already hold it (folded by
+    the torch conversion)."""
     h = st["h"]
     gx = inp @ w["weight_ih"].T + (w["bias_ih"] if probe.bias else 0)
     gh = h @ w["weight_hh"].T + (w["bias_hh"] if probe.bias else 0)
     if probe.cell == "rnn":
         act = {"tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid,
                "identity": lambda a: a}[probe.options["activation"]]
-        return {"h": act(gx + gh)}
+        return None, {"h": act(gx + gh)}
     if probe.cell == "lstm":
-        i, f, g, o = (gx + gh).chunk(4, dim=1)
-        c = torch.sigmoid(f + probe.options["forget_bias"]) * st["c"] + torch.sigmoid(i) * torch.tanh(g)
-        return {"h": torch.sigmoid(o) * torch.tanh(c), "c": c}
+        a_i, a_f, a_g, a_o = (gx + gh).chunk(4, dim=1)
+        i, f, g, o = torch.sigmoid(a_i), torch.sigmoid(a_f + forget_bias), torch.tanh(a_g), torch.sigmoid(a_o)
+        c = f * st["c"] + i * g
+        return torch.cat([i, f, g, o], dim=1), {"h": o * torch.tanh(c), "c": c}
     xr, xz, xn = gx.chunk(3, dim=1)
     hr, hz, hn = gh.chunk(3, dim=1)
     r, z = torch.sigmoid(xr + hr), torch.sigmoid(xz + hz)
@@ -234,4 +253,17 @@ def _functional_step(torch, probe, w, inp, st):
     else:
         H = h.shape[1]
         n = torch.tanh(xn + (r * h) @ w["weight_hh"][2 * H:].T + (w["bias_hh"][2 * H:] if probe.bias else 0))
-    return {"h": (1 - z) * n + z * h}
+    return torch.cat([r, z, n], dim=1), {"h": (1 - z) * n + z * h}
+
+
+def _add_gates(torch, probe, trace, layer, w, inputs, hs, h0):
+    """Gate values of one layer at every step, from the module's own weights ``w`` (which
+    hold a folded forget_bias) and its own states: inputs (N, T, D), hs (N, T, H), h0 (N, H)."""
+    if probe.cell == "rnn":
+        return
+    with torch.no_grad():
+        prev = h0
+        for t in range(inputs.shape[1]):
+            gates, _ = _cell_math(torch, probe, w, inputs[:, t], {"h": prev, "c": torch.zeros_like(prev)}, 0.0)
+            trace.values[("gates", layer, t)] = _np(gates)
+            prev = hs[:, t]
