@@ -1,5 +1,6 @@
 """Keras 3 backends against the reference, the Keras weight layout, and the Keras traps."""
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -10,7 +11,8 @@ pytest.importorskip("keras")
 import harness  # noqa: E402
 from harness import cells  # noqa: E402
 from harness.backends import keras_backend  # noqa: E402
-from harness.compare import TOLERANCES  # noqa: E402
+from harness.api import compare_probe  # noqa: E402
+from harness.compare import TOLERANCES, Tolerance  # noqa: E402
 from harness.errors import HarnessError, LayoutError  # noqa: E402
 from harness.layouts import keras_layout  # noqa: E402
 from harness.probe import make_probe  # noqa: E402
@@ -51,6 +53,8 @@ def _check_coverage(report, cell, layers, backend, bias=True):
             assert (s, k, T - 1) in seen and (f"d{s}0", k, -1) in seen
         assert all((f"d{p}", k, -1) in seen for p in params)
     not_compared = set(report.table.loc[report.table["status"] == "not compared", "quantity"])
+    if cell != "rnn" and "gates" in set(report.table["quantity"]):      # the reference gives gate values
+        assert all(("gates", k, t) in seen for k in range(layers) for t in range(T))   # both forms
     if backend.endswith("-loop"):
         for k, t, s in itertools.product(range(layers), range(T), states):
             assert {(s, k, t), (f"d{s}_total", k, t)} <= seen, (s, k, t)
@@ -62,6 +66,8 @@ def _check_coverage(report, cell, layers, backend, bias=True):
     if cell != "rnn":
         gates = set(report.compared.loc[report.compared["quantity"] == "dweight_hh", "gate"])
         assert gates == set(cells.GATES[cell])
+        values = set(report.compared.loc[report.compared["quantity"] == "gates", "gate"])
+        assert values in (set(), set(cells.GATES[cell]))        # gate values, where compared, by gate
 
 
 @pytest.mark.parametrize("cell, options, layers, backend, dtype", CASES)
@@ -190,6 +196,70 @@ def test_gru_gate_order_trap(monkeypatch):
     assert set(fails.loc[fails["gate"] != "", "gate"]) == {"r", "z"}
     assert (fails["gate"] != "").all()             # states, adjoints, dx, dh0 all still pass
     assert set(report.compared.loc[report.compared["gate"] == "n", "status"]) == {"pass"}
+
+
+def _numpy_gates0(probe):
+    """Canonical gate values of layer 0 at step 0 from the canonical weights, x_0 and h0,
+    independent of the reference and of Keras."""
+    p, x, h, H = probe.layer_params(0), probe.x[:, 0], probe.state0["h"][0], probe.sizes["H"]
+    sig = lambda a: 1.0 / (1.0 + np.exp(-a))                      # noqa: E731
+    a_x, a_h = x @ p["weight_ih"].T + p["bias_ih"], h @ p["weight_hh"].T + p["bias_hh"]
+    if probe.cell == "lstm":
+        i, f, g, o = np.split(a_x + a_h, 4, axis=1)
+        return np.concatenate([sig(i), sig(f + probe.options["forget_bias"]), np.tanh(g), sig(o)], 1)
+    r, z = np.split(sig(a_x[:, :2 * H] + a_h[:, :2 * H]), 2, axis=1)
+    if probe.options["reset_after"]:
+        return np.concatenate([r, z, np.tanh(a_x[:, 2 * H:] + r * a_h[:, 2 * H:])], 1)
+    n = np.tanh(a_x[:, 2 * H:] + (r * h) @ p["weight_hh"][2 * H:].T + p["bias_hh"][2 * H:])
+    return np.concatenate([r, z, n], 1)
+
+
+@pytest.mark.parametrize("cell, options", [("rnn", {}), ("lstm", {"forget_bias": 1.0}),
+                                           ("gru", {"reset_after": True}), ("gru", {"reset_after": False})],
+                         ids=["rnn", "lstm", "gru", "gru-reset_after=False"])
+def test_gate_values_of_every_layer_and_step_in_canonical_order(cell, options):
+    """Both forms give every layer's gate values at every step (none for the RNN), as
+    (N, G*H) copies in the probe's dtype; Keras's GRU z, r, h comes out as r, z, n."""
+    probe = make_probe(cell, layers=2, steps=T, **options)
+    for name in keras_backend.backend_names(cell):
+        trace = keras_backend.run(name, probe)
+        keys = {k for k in trace.values if k[0] == "gates"}
+        assert keys == ({("gates", k, t) for k in range(2) for t in range(T)} if cell != "rnn" else set()), name
+        for key in keys:
+            value = trace.values[key]
+            assert value.shape == (3, cells.num_gates(cell) * 5) and value.dtype == np.float64
+            assert value.flags.owndata and value.flags.writeable
+        if keys:
+            np.testing.assert_allclose(trace.values[("gates", 0, 0)], _numpy_gates0(probe), rtol=0, atol=1e-12)
+
+
+def _gates_at(report, layer=0, step=0):
+    """backend -> {gate: status} of its "gates" rows at (layer, step)."""
+    t = report.table
+    g = t[(t["quantity"] == "gates") & (t["layer"] == layer) & (t["step"] == step)]
+    return {b: dict(zip(rows["gate"], rows["status"])) for b, rows in g.groupby("backend")}
+
+
+@pytest.mark.parametrize("reset_after", (True, False))
+def test_gru_z_and_r_swapped_on_the_way_in_fail_gates_r_and_z(monkeypatch, reset_after):
+    """Keras's z columns loaded with torch's r and vice versa: Keras computes sigmoid(a_r) as z and
+    sigmoid(a_z) as r, so at layer 0, step 0 gates r and z fail. The candidate n is computed with
+    Keras's (wrong) r, which multiplies h0 W_hn (reset-before: h0), so n fails too; with h0 = 0
+    in a reset-before GRU nothing carries r into n at step 0, and exactly r and z fail."""
+    convert = keras_layout.to_keras_weights
+    monkeypatch.setattr(keras_layout, "to_keras_weights", lambda cell, p, options: [
+        keras_layout._blocks(a, (1, 0, 2), axis=-1) for a in convert(cell, p, options)])
+    probe = make_probe("gru", layers=2, steps=T, reset_after=reset_after)
+    zero_h0 = dataclasses.replace(probe, state0={"h": np.zeros_like(probe.state0["h"])})
+    for p, failing in ((probe, {"r", "z", "n"}), (zero_h0, {"r", "z"} if not reset_after else {"r", "z", "n"})):
+        report = compare_probe(p, ("keras",), Tolerance.for_dtype("float64"))
+        gates = _gates_at(report)
+        assert set(gates) == set(keras_backend.backend_names("gru"))
+        for backend, status in gates.items():
+            assert set(status) == {"r", "z", "n"}, backend
+            assert {g for g, s in status.items() if s == "FAIL"} == failing, backend
+        first = report.first_mismatch()
+        assert (first["quantity"], first["layer"], first["step"], first["gate"]) == ("gates", 0, 0, "r")
 
 
 def test_torch_gru_weights_run_in_keras(keras):

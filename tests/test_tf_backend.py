@@ -50,19 +50,25 @@ def _check_coverage(report, cell, layers, backend, bias=True):
             assert (s, k, T - 1) in seen and (f"d{s}0", k, -1) in seen
         assert all((f"d{p}", k, -1) in seen for p in params)
     not_compared = report.table[report.table["status"] == "not compared"]
+    gated = cell != "rnn" and "gates" in set(report.table["quantity"])     # the reference gives gate values
     if backend.endswith("-loop"):
         for k, t, s in itertools.product(range(layers), range(T), states):
             assert {(s, k, t), (f"d{s}_total", k, t)} <= seen, (s, k, t)
             assert all((f"d{p}", k, t) in seen for p in params), (k, t)
+            assert not gated or ("gates", k, t) in seen, (k, t)
         assert not_compared.empty
     else:
         per_step = {f"d{s}_total" for s in states} | {f"d{p}" for p in params}
         hidden = per_step | (set(states) if layers > 1 else set(states) - {"h"})
+        hidden |= {"gates"} if gated and layers > 1 else set()    # a lower layer's h is not observable
         assert set(not_compared["quantity"]) == hidden
         assert not_compared["note"].str.contains("not observable in one").all()
+        assert not gated or layers > 1 or all(("gates", 0, t) in seen for t in range(T))
     if cell != "rnn":
         gates = set(report.compared.loc[report.compared["quantity"] == "dweight_hh", "gate"])
         assert gates == set(cells.GATES[cell])
+        values = set(report.compared.loc[report.compared["quantity"] == "gates", "gate"])
+        assert values in (set(), set(cells.GATES[cell]))        # gate values, where compared, by gate
 
 
 @pytest.mark.parametrize("cell, layers, backend, dtype", CASES)
@@ -178,12 +184,77 @@ def test_conversion_that_loses_forget_bias_fails_at_the_first_forward_step(monke
     report = harness.compare("lstm", forget_bias=asked, backends=("tf.BasicLSTMCell-loop",), layers=2, steps=T)
     assert not report.ok
     first = report.first_mismatch()
-    assert (first["quantity"], first["layer"], first["step"]) == ("h", 0, 0)
+    assert (first["quantity"], first["layer"], first["step"]) in {("gates", 0, 0), ("h", 0, 0)}
     fails = report.table[report.table["status"] == "FAIL"]
-    assert ("c", 0, 0) in set(zip(fails["quantity"], fails["layer"], fails["step"]))
+    assert {("h", 0, 0), ("c", 0, 0)} <= set(zip(fails["quantity"], fails["layer"], fails["step"]))
     assert "f" in set(fails["gate"])             # and i, g, o: the forward change reaches every gate
     actual = 1.0 if used is None else used
     assert harness.compare("lstm", forget_bias=actual, backends=("tf.BasicLSTMCell-loop",), layers=2, steps=T).ok
+
+
+def _gate_rows(report, layer=0, step=0):
+    """{gate: status} of the "gates" rows at (layer, step)."""
+    g = report.table[(report.table["quantity"] == "gates") & (report.table["layer"] == layer)
+                     & (report.table["step"] == step)]
+    return dict(zip(g["gate"], g["status"]))
+
+
+def _failing_gates(report, layer=0, step=0):
+    return {gate for gate, status in _gate_rows(report, layer, step).items() if status == "FAIL"}
+
+
+def test_dropped_forget_bias_is_named_by_gate_f_at_the_first_step(monkeypatch):
+    """Gradients of every gate differ after a dropped forget_bias, so they cannot name it; the
+    gate values at layer 0, step 0 depend only on x_0, h0 and the converted weights: only f fails."""
+    monkeypatch.setattr(tf_layout, "cell_kwargs", lambda cell, options: {"forget_bias": 0.0})
+    report = harness.compare("lstm", forget_bias=1.0, backends=("tf.BasicLSTMCell-loop",), layers=2, steps=T)
+    first = report.first_mismatch()
+    assert (first["quantity"], first["layer"], first["step"], first["gate"]) == ("gates", 0, 0, "f")
+    assert set(_gate_rows(report)) == {"i", "f", "g", "o"} and _failing_gates(report) == {"f"}
+
+
+def test_lstm_columns_j_and_f_swapped_fail_exactly_gates_f_and_g(monkeypatch):
+    """A layout table with TF's j and f column blocks swapped (i, f, j, o): TF then computes
+    tanh(a_f) as g and sigmoid(a_g + forget_bias) as f; i and o are untouched."""
+    monkeypatch.setitem(tf_layout.TABLE, "lstm", [("kernel", "kernel", (0, 1, 2, 3)), ("bias", "bias", (0, 1, 2, 3))])
+    report = harness.compare("lstm", forget_bias=1.0, backends=("tf.BasicLSTMCell-loop",), layers=2, steps=T)
+    first = report.first_mismatch()
+    assert (first["quantity"], first["layer"], first["step"]) == ("gates", 0, 0)
+    assert set(_gate_rows(report)) == {"i", "f", "g", "o"} and _failing_gates(report) == {"f", "g"}
+
+
+def _numpy_gates0(probe):
+    """Canonical gate values of layer 0 at step 0 from the canonical weights, x_0 and h0
+    (LSTM with forget_bias; reset-before GRU), independent of the reference and of TF."""
+    p, x, h, H = probe.layer_params(0), probe.x[:, 0], probe.state0["h"][0], probe.sizes["H"]
+    sig = lambda a: 1.0 / (1.0 + np.exp(-a))                      # noqa: E731
+    a_x, a_h = x @ p["weight_ih"].T + p["bias_ih"], h @ p["weight_hh"].T + p["bias_hh"]
+    if probe.cell == "lstm":
+        i, f, g, o = np.split(a_x + a_h, 4, axis=1)
+        return np.concatenate([sig(i), sig(f + probe.options["forget_bias"]), np.tanh(g), sig(o)], 1)
+    r, z = np.split(sig(a_x[:, :2 * H] + a_h[:, :2 * H]), 2, axis=1)
+    n = np.tanh(a_x[:, 2 * H:] + (r * h) @ p["weight_hh"][2 * H:].T + p["bias_hh"][2 * H:])
+    return np.concatenate([r, z, n], 1)
+
+
+@pytest.mark.parametrize("cell, options", [("rnn", {}), ("lstm", {"forget_bias": 1.0}),
+                                           ("gru", {"reset_after": False})], ids=["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("layers", (1, 2))
+def test_gate_values_are_in_canonical_order_where_every_input_is_known(cell, options, layers):
+    """The backends' own gate values: every layer and step for -loop, layer 0 of a one-layer
+    stack for static_rnn/dynamic_rnn, none for the RNN; (N, G*H) copies in the probe's dtype."""
+    probe = make_probe(cell, layers=layers, steps=T, **options)
+    for name in tf_backend.backend_names(cell):
+        trace = tf_backend.run(name, probe)
+        keys = {k for k in trace.values if k[0] == "gates"}
+        where = range(layers) if name.endswith("-loop") or layers == 1 else ()
+        assert keys == ({("gates", k, t) for k in where for t in range(T)} if cell != "rnn" else set()), name
+        for key in keys:
+            value = trace.values[key]
+            assert value.shape == (3, cells.num_gates(cell) * 5) and value.dtype == np.float64
+            assert value.flags.owndata and value.flags.writeable
+        if keys:
+            np.testing.assert_allclose(trace.values[("gates", 0, 0)], _numpy_gates0(probe), rtol=0, atol=1e-12)
 
 
 def test_lstm_state_tuple_is_c_then_h_and_is_not_swapped(monkeypatch):

@@ -14,6 +14,12 @@ LSTM and GRU alike):
 Every layer and cell is built with the probe's dtype: left at its default, Keras
 silently computes float64 input in float32. Weights go through
 harness.layouts.keras_layout, gradients come back through its adjoint.
+
+Both forms give the gate values ("gates") of every layer at every step, recomputed as
+the cell's call() computes them, from the cell's OWN variables (kernel, recurrent_kernel,
+bias: one vector, or rows [input, recurrent] for the reset-after GRU) and this backend's
+own states, then put in canonical order (Keras's LSTM i, f, c(=g), o already is; its GRU
+z, r, h(=n) becomes r, z, n): a conversion mistake shows there at the gate it breaks.
 """
 
 import numpy as np
@@ -146,6 +152,8 @@ def _run_layers(keras, tf, probe, trace):
         loss = _dot(tf, inp, probe.dout) + _final_loss(tf, probe, finals)
     weights = [list(keras_layer.trainable_weights) for keras_layer in layers]
     dx, ds0, dw = tape.gradient(loss, [x, s0, weights])
+    hs = {(k, t): seqs[k][:, t] for k in range(probe.layers) for t in range(T)}
+    _add_gates(tf, probe, trace, lambda t, k: layers[k].cell, x, s0, hs)
     for k in range(probe.layers):
         trace.add_steps("h", k, seqs[k].numpy())
         if "c" in finals[k]:
@@ -180,6 +188,8 @@ def _run_loop(keras, tf, probe, trace):
     for ((s, k, t), value), grad in zip(kept.items(), dkept):
         trace.values[(s, k, t)] = value.numpy()
         trace.values[(f"d{s}_total", k, t)] = grad.numpy()
+    hs = {(k, t): v for (s, k, t), v in kept.items() if s == "h"}
+    _add_gates(tf, probe, trace, lambda t, k: cells[t][k], x, s0, hs)
     for k in range(L):
         per_step = [_canonical_grads(probe, dw[t][k]) for t in range(T)]
         for name in per_step[0]:
@@ -187,3 +197,40 @@ def _run_loop(keras, tf, probe, trace):
             trace.add_steps(f"d{name}", k, stacked, time_axis=0)
             trace.add_total(f"d{name}", k, stacked.sum(axis=0))
     _add_input_grads(trace, probe, dx, ds0)
+
+
+def _add_gates(tf, probe, trace, cell_at, x, s0, hs):
+    """("gates", k, t) for every layer and step: the activated gates of ``cell_at(t, k)``,
+    fed layer k's input at t (x_t or the layer below's h_t) and its h_{t-1}, both as this
+    backend computed them (``hs``: (layer, step) -> h). Values only: computed outside any
+    tape. The RNN has no gates."""
+    if probe.cell == "rnn":
+        return
+    for k in range(probe.layers):
+        for t in range(probe.sizes["T"]):
+            inp = x[:, t] if k == 0 else hs[(k - 1, t)]
+            prev = s0["h"][k] if t == 0 else hs[(k, t - 1)]
+            trace.values[("gates", k, t)] = np.array(gate_values(tf, probe.cell, cell_at(t, k), inp, prev))
+
+
+def gate_values(tf, cell, keras_cell, inputs, h_prev):
+    """The activated gates of one Keras LSTMCell/GRUCell step, (N, G*H), computed as its
+    call() does (implementation 2) from its own variables and activations, in canonical
+    order: LSTM i, f, g, o; GRU r, z, n."""
+    c = keras_cell
+    act, ract = c.activation, c.recurrent_activation
+    k, rk = tf.convert_to_tensor(c.kernel), tf.convert_to_tensor(c.recurrent_kernel)
+    b = tf.convert_to_tensor(c.bias) if c.use_bias else None
+    if cell == "lstm":                                   # columns i, f, c(=g), o: canonical already
+        a = tf.matmul(inputs, k) + tf.matmul(h_prev, rk)
+        i, f, g, o = tf.split(a if b is None else a + b, 4, axis=1)
+        return tf.concat([ract(i), ract(f), act(g), ract(o)], 1)
+    H, after = c.units, c.reset_after                    # columns z, r, h(=n)
+    b_in, b_rec = (b[0], b[1]) if b is not None and after else (b, None)
+    x_z, x_r, x_h = tf.split(tf.matmul(inputs, k) if b_in is None else tf.matmul(inputs, k) + b_in, 3, axis=1)
+    inner = tf.matmul(h_prev, rk if after else rk[:, :2 * H])
+    if b_rec is not None:
+        inner = inner + b_rec
+    z, r = ract(x_z + inner[:, :H]), ract(x_r + inner[:, H:2 * H])
+    rec_h = r * inner[:, 2 * H:] if after else tf.matmul(r * h_prev, rk[:, 2 * H:])
+    return tf.concat([r, z, act(x_h + rec_h)], 1)

@@ -8,14 +8,19 @@ three drivers of a MultiRNNCell stack (named for an RNN; the LSTM and GRU alike)
                                  gradient w.r.t. the state tensor counts every consumer), and
                                  each step's contribution to every weight gradient
     tf.BasicRNNCell-static_rnn   tf.compat.v1.nn.static_rnn on one MultiRNNCell: top-layer
-                                 outputs, final states of every layer, total gradients
+                                 outputs, final states of every layer, total gradients (and
+                                 the gate values when L == 1: only then is every input known)
     tf.BasicRNNCell-dynamic_rnn  the same through tf.compat.v1.nn.dynamic_rnn (batch-major)
 
 Cells: BasicRNNCell (rnn), BasicLSTMCell and LSTMCell (lstm; LSTMCell only as -loop),
 GRUCell (gru, reset-before only). The LSTM state is LSTMStateTuple(c, h): c FIRST; it is
 read by field name, never by position. Cells are built eagerly with the probe's dtype
 (``build()`` without a dtype makes float32 variables), then loaded through
-harness.layouts.tf_layout; gradients come back through its adjoint. Cells are built anew
+harness.layouts.tf_layout; gradients come back through its adjoint. Gate values ("gates")
+are recomputed as the cell's call() computes them, from the cell's OWN variables and
+forget_bias and this backend's own states, then put in canonical order (TF's LSTM columns
+are i, j(=g), f, o; its GRU's r, u(=z) and the candidate n): a conversion mistake shows
+there at the gate it breaks, from the first step on. Cells are built anew
 for every run: reusing built cells saved only a quarter of the time (measured) and would
 keep TF variables alive between runs.
 """
@@ -179,6 +184,8 @@ def _run_loop(tf, rnn_cell, cls, probe, trace):
     for ((s, k, t), value), grad in zip(kept.items(), dkept):
         trace.values[(s, k, t)] = value.numpy()
         trace.values[(f"d{s}_total", k, t)] = grad.numpy()
+    hs = {(k, t): v for (s, k, t), v in kept.items() if s == "h"}
+    _add_gates(tf, probe, trace, lambda t, k: stacks[t][1][k], x, s0, hs, range(L))
     for k in range(L):
         per_step = [_layer_grads(probe, k, dw[t][k]) for t in range(T)]
         for name in per_step[0]:
@@ -202,6 +209,9 @@ def _run_fused(tf, rnn_cell, cls, driver, probe, trace):
         loss = _dot(tf, out, probe.dout) + _final_loss(tf, probe, final)
     dx, ds0, dw = tape.gradient(loss, [x, s0, [list(c.weights) for c in cells]])
     trace.add_steps("h", L - 1, out.numpy())
+    if L == 1:                       # the top layer's input is x only in a one-layer stack
+        hs = {(0, t): out[:, t] for t in range(T)}
+        _add_gates(tf, probe, trace, lambda t, k: cells[k], x, s0, hs, range(L))
     for k in range(L):
         for s, value in _from_tf_state(probe, final[k]).items():
             trace.values.setdefault((s, k, T - 1), value.numpy())
@@ -209,5 +219,37 @@ def _run_fused(tf, rnn_cell, cls, driver, probe, trace):
             trace.add_total(f"d{name}", k, value)
     _add_input_grads(trace, probe, dx, ds0)
     trace.note = (f"{trace.backend} exposes the top layer's outputs at every step and every layer's "
-                  f"final state; per-step adjoints and weight contributions, and the states of lower "
-                  f"layers (and the LSTM's c) before the last step, are not observable in one {driver} call")
+                  f"final state; per-step adjoints and weight contributions, the states of lower "
+                  f"layers (and the LSTM's c) before the last step, and the gate values of a stack "
+                  f"of more than one layer (they need every layer's input), are not observable in "
+                  f"one {driver} call")
+
+
+def _add_gates(tf, probe, trace, cell_at, x, s0, hs, layers):
+    """("gates", k, t) for k in ``layers`` and every step: the activated gates of
+    ``cell_at(t, k)``, fed layer k's input at t (x_t or the layer below's h_t) and its
+    h_{t-1}, both as this backend computed them (``hs``: (layer, step) -> h). Values
+    only: computed outside any tape. The RNN has no gates."""
+    if probe.cell == "rnn":
+        return
+    for k in layers:
+        for t in range(probe.sizes["T"]):
+            inp = x[:, t] if k == 0 else hs[(k - 1, t)]
+            prev = s0["h"][k] if t == 0 else hs[(k, t - 1)]
+            trace.values[("gates", k, t)] = np.array(gate_values(tf, probe.cell, cell_at(t, k), inp, prev))
+
+
+def gate_values(tf, cell, tf_cell, inputs, h_prev):
+    """The activated gates of one TF1 cell's step, (N, G*H), computed as its call() does
+    from its own variables (``tf_cell.weights``, in tf_layout.TABLE's order) and its own
+    forget_bias and activation, in canonical order: LSTM i, f, g, o; GRU r, z, n."""
+    w = list(tf_cell.weights)
+    xh = tf.concat([inputs, h_prev], 1)
+    if cell == "lstm":                       # columns i, j(=g), f, o; forget_bias added at call time
+        a = tf.nn.bias_add(tf.matmul(xh, w[0]), w[1])
+        i, j, f, o = tf.split(a, 4, axis=1)
+        fb = tf.constant(tf_cell._forget_bias, dtype=f.dtype)
+        return tf.concat([tf.sigmoid(i), tf.sigmoid(f + fb), tf_cell._activation(j), tf.sigmoid(o)], 1)
+    r, u = tf.split(tf.sigmoid(tf.nn.bias_add(tf.matmul(xh, w[0]), w[1])), 2, axis=1)   # r, u(=z)
+    candidate = tf.nn.bias_add(tf.matmul(tf.concat([inputs, r * h_prev], 1), w[2]), w[3])  # reset before
+    return tf.concat([r, u, tf_cell._activation(candidate)], 1)
