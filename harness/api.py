@@ -3,7 +3,7 @@
 from . import backends as _backends
 from .backends.reference import run_reference
 from .cells import GATES
-from .compare import Tolerance, compare_traces
+from .compare import Tolerance, compare_traces, skipped_row
 from .probe import make_probe
 from .report import Report
 
@@ -57,6 +57,5 @@ def compare_probe(probe, backends, tol, reference=run_reference):
     for name, module in runnable:
         rows.extend(compare_traces(ref, module.run(name, probe), tol, GATES[probe.cell]))
     for name, reason in skipped:
-        rows.append(dict(backend=name, layer=None, step=None, quantity="", gate="", status="skipped",
-                         passed=None, atol=tol.atol, rtol=tol.rtol, note=reason))
+        rows.append(skipped_row(name, reason, tol))
     return Report.from_rows(case_name(probe), probe.describe(), rows)

@@ -101,6 +101,13 @@ def compare_arrays(ref, value, tol):
     return row
 
 
+def skipped_row(backend, reason, tol):
+    """The row for a backend or oracle that could not run this case, with the reason."""
+    return dict(backend=backend, layer=None, step=None, quantity="", gate="", status="skipped", passed=None,
+                max_abs_err=np.nan, max_rel_err=np.nan, err_ratio=np.nan, worst_index="", ref_value=np.nan,
+                value=np.nan, atol=tol.atol, rtol=tol.rtol, shape="", note=reason)
+
+
 def _not_compared(other, quantity, layer, steps, tol):
     where = "whole sequence" if steps == [None] else (
         f"steps {_ranges([s for s in steps if s is not None])}"

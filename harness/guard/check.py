@@ -4,7 +4,7 @@ import dataclasses
 
 import numpy as np
 
-from ..compare import Tolerance, compare_traces
+from ..compare import Tolerance, compare_traces, skipped_row
 from ..errors import HarnessError
 from ..probe import make_probe
 from ..report import Report
@@ -90,18 +90,17 @@ def _against(oracle, code, probe, user, tol, numeric_mode):
     quantities = interface(code, probe)
     if oracle == "reference":
         ref = _restrict(values_trace("reference", reference_values(probe)), quantities)
-        return _relabel(compare_traces(ref, yours, tol), "reference")
+        return relabel(compare_traces(ref, yours, tol), "reference")
     if oracle == "numeric":
         names = ["x", "h0"] + (["c0"] if "dc0" in user else []) + [q[1:] for q in user if q.startswith(("dweight", "dbias"))]
         fd, project = numeric_trace(lambda p: user_loss(code, p), probe, names, numeric_mode,
                                    np.random.default_rng(probe.seed))
         rows = compare_traces(fd, project(user) if project else yours, numeric_tol())
-        return _relabel(rows, fd.backend, note="finite differences of your forward, float64")
+        return relabel(rows, fd.backend, note="finite differences of your forward, float64")
     trace, why = framework_trace(oracle, probe)
     if trace is None:
-        return [dict(backend=oracle, layer=None, step=None, quantity="", gate="", status="skipped", passed=None,
-                     atol=tol.atol, rtol=tol.rtol, note=why)]
-    return _relabel(compare_traces(_restrict(trace, quantities), yours, tol), trace.backend)
+        return [skipped_row(oracle, why, tol)]
+    return relabel(compare_traces(_restrict(trace, quantities), yours, tol), trace.backend)
 
 
 def numeric_tol():
@@ -109,7 +108,7 @@ def numeric_tol():
     return Tolerance(ATOL, RTOL)
 
 
-def _relabel(rows, name, note=""):
+def relabel(rows, name, note=""):
     for r in rows:
         r["backend"] = name
         if note and not r.get("note"):

@@ -21,13 +21,14 @@ import dataclasses
 import numpy as np
 
 from ..cells import GATES
-from ..compare import Tolerance, compare_traces
+from ..compare import Tolerance, compare_traces, skipped_row
 from ..errors import HarnessError
 from ..probe import _positive_int, make_probe
 from ..report import Report
 from ..trace import Trace
 from . import model_oracles as oracles
 from .model_oracles import diagnose, key_of
+from .check import relabel, numeric_tol
 from .usercode import UserCodeError, call, check_array, unpack
 
 ORACLES = ("torch", "tf", "numeric", "reference")
@@ -251,32 +252,19 @@ def _against(oracle, fn, case, user, tol, numeric_mode):
         mine = _trace("yours", project(user) if project else user, L)
         mine.note = yours.note
         name = f"numeric{'-directional' if project else ''}"
-        return _relabel(compare_traces(_trace(name, fd, L), mine, numeric_tol()), name,
+        return relabel(compare_traces(_trace(name, fd, L), mine, numeric_tol()), name,
                         "finite differences of your fn's loss, float64")
     try:
         name, values = {"reference": lambda c: ("reference", oracles.reference_values(c)),
                         "torch": oracles.torch_values, "tf": oracles.tf_values}[oracle](case)
     except HarnessError as exc:                         # BackendUnavailable: not installed
-        return [dict(backend=oracle, layer=None, step=None, quantity="", gate="", status="skipped", passed=None,
-                     atol=tol.atol, rtol=tol.rtol, note=str(exc))]
-    return _relabel(compare_traces(_trace(name, values, L), yours, tol, gates), name)
+        return [skipped_row(oracle, str(exc), tol)]
+    return relabel(compare_traces(_trace(name, values, L), yours, tol, gates), name)
 
 
 def _user_loss(fn, case64, params):
     return float(run_fn(fn, dataclasses.replace(case64, params=params), "finite differences")["loss"])
 
-
-def numeric_tol():
-    from ..backends.numeric import ATOL, RTOL
-    return Tolerance(ATOL, RTOL)
-
-
-def _relabel(rows, name, note=""):
-    for r in rows:
-        r["backend"] = name
-        if note and not r.get("note"):
-            r["note"] = note
-    return rows
 
 # ---------------------------------------------------------------- localization
 
