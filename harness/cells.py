@@ -5,6 +5,8 @@ The canonical parameter layout is PyTorch's, flattened over layers:
 ``bias_hh_l{k}`` (G*H,), where D_0 = input size and D_k = H above.
 """
 
+import math
+
 from reference_impls.stack import CELLS
 
 from .errors import HarnessError
@@ -55,5 +57,11 @@ def cell_options(cell, activation="tanh", forget_bias=0.0, reset_after=True):
             raise HarnessError(f"activation: expected one of {', '.join(ACTIVATIONS)}, got {activation!r}")
         return {"activation": activation}
     if cell == "lstm":
-        return {"forget_bias": float(forget_bias)}
+        try:
+            fb = float(forget_bias)
+        except (TypeError, ValueError):
+            fb = float("nan")
+        if not math.isfinite(fb):
+            raise HarnessError(f"forget_bias: expected a finite number, got {forget_bias!r}")
+        return {"forget_bias": fb}
     return {"reset_after": bool(reset_after)}

@@ -166,6 +166,6 @@ def main(argv=None):
             traceback.print_exception(type(cause), cause, cause.__traceback__, file=sys.stderr)
         return EXIT_USAGE
     except OSError as exc:
-        print(f"gradharness: error: cannot write report: {exc}", file=sys.stderr)
+        print(f"gradharness: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
 

@@ -11,13 +11,12 @@ GRU into torch, an LSTM forget_bias into a bias-less layer) is refused with the 
 
 import os
 import re
-import tempfile
 
 import numpy as np
 
 from .cells import split_layer
 from .errors import HarnessError, LayoutError
-from .report import _umask
+from .report import atomic_path
 
 CELL_OF_GATES = {1: "rnn", 4: "lstm", 3: "gru"}
 KERAS_CELL = {"simple_rnn": "rnn", "lstm": "lstm", "gru": "gru"}
@@ -39,9 +38,23 @@ def kind_of(path):
 def infer_cell(params):
     """rnn / lstm / gru from the gate count of weight_hh_l0 (G*H, H)."""
     w = params.get("weight_hh_l0")
-    if w is None or w.ndim != 2 or w.shape[0] % w.shape[1]:
-        raise LayoutError("weights: no weight_hh_l0 of shape (G*H, H) to tell the cell from")
+    if w is None or w.ndim != 2 or not w.shape[1] or w.shape[0] % w.shape[1] \
+            or w.shape[0] // w.shape[1] not in CELL_OF_GATES:
+        raise LayoutError(f"weights: expected weight_hh_l0 of shape (G*H, H) with G = 1, 3 or 4, got "
+                          f"{None if w is None else w.shape}; pass --cell if the names differ")
     return CELL_OF_GATES[w.shape[0] // w.shape[1]]
+
+
+def _check_stack(params, cell):
+    """Every layer has the canonical names and shapes (harness.cells), else a LayoutError."""
+    from .cells import param_shapes
+    from .probe import check_params
+    L = layers_of(params)
+    D, H = params["weight_ih_l0"].shape[1], params["weight_hh_l0"].shape[1]
+    try:
+        check_params(params, param_shapes(cell, L, D, H, "bias_ih_l0" in params))
+    except HarnessError as exc:
+        raise LayoutError(str(exc).replace("params", "weights", 1)) from None
 
 
 def layers_of(params):
@@ -54,8 +67,15 @@ def read(path, cell=None, reset_after=None):
     kind = kind_of(path)
     if not os.path.exists(path):
         raise HarnessError(f"input: no such file {os.fspath(path)!r}")
-    params, meta = {"torch": _read_torch, "keras": _read_keras, "npz": _read_npz}[kind](path, cell)
-    meta.setdefault("cell", cell or infer_cell(params))
+    try:
+        params, meta = {"torch": _read_torch, "keras": _read_keras, "npz": _read_npz}[kind](path, cell)
+        meta.setdefault("cell", cell or infer_cell(params))
+        _check_stack(params, meta["cell"])
+    except (HarnessError, LayoutError):
+        raise
+    except (KeyError, ValueError, TypeError, AttributeError, OSError, ZeroDivisionError) as exc:
+        raise HarnessError(f"input: {os.fspath(path)!r} does not hold RNN/LSTM/GRU weights in a form gradharness "
+                           f"reads ({type(exc).__name__}: {exc})") from exc
     if reset_after is not None:
         meta["reset_after"] = reset_after
     return params, meta
@@ -71,6 +91,8 @@ def _read_torch(path, cell):
                            f"weights_only=True ({type(exc).__name__}: {exc})") from exc
     if hasattr(state, "state_dict"):
         state = state.state_dict()
+    if not isinstance(state, dict):
+        raise HarnessError(f"input: {os.fspath(path)!r} holds a {type(state).__name__}, not a state_dict")
     return from_state_dict(state), {"forget_bias": 0.0, "reset_after": True}
 
 
@@ -82,7 +104,10 @@ def _read_npz(path, cell):
         raise HarnessError(f"input: {os.fspath(path)!r} is not a plain .npz of numeric arrays "
                            f"(loaded with allow_pickle=False: {exc})") from exc
     meta = {k[5:]: v.item() for k, v in arrays.items() if k.startswith("meta.")}
-    params = {k: v.astype(np.float64) for k, v in arrays.items() if not k.startswith("meta.")}
+    params = {k: v for k, v in arrays.items() if not k.startswith("meta.")}
+    bad = sorted(k for k, v in params.items() if not np.issubdtype(v.dtype, np.floating))
+    if bad:
+        raise HarnessError(f"input: {os.fspath(path)!r}: {', '.join(bad)} not floating-point arrays")
     meta.setdefault("forget_bias", 0.0)
     meta.setdefault("reset_after", True)
     return params, meta
@@ -96,6 +121,10 @@ def _read_keras(path, cell):
         groups.sort(key=lambda item: int(re.search(r"_(\d+)$", item[0]).group(1)) if re.search(r"_(\d+)$", item[0]) else 0)
         if not groups:
             raise HarnessError(f"input: {os.fspath(path)!r} holds no Keras SimpleRNN/LSTM/GRU layer")
+        kinds = {KERAS_CELL.get(re.sub(r"_\d+$", "", name)) for name, _ in groups}
+        if cell is None and len(kinds) > 1:
+            raise HarnessError(f"input: {os.fspath(path)!r} mixes layer kinds {sorted(map(str, kinds))}; "
+                               "a canonical stack has one cell type")
         params, meta = {}, {"forget_bias": 0.0}
         for k, (name, group) in enumerate(groups):
             this = cell or KERAS_CELL.get(re.sub(r"_\d+$", "", name))
@@ -113,18 +142,8 @@ def _read_keras(path, cell):
 
 def write(path, params, meta):
     kind = kind_of(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    suffix = ".weights.h5" if kind == "keras" else os.path.splitext(path)[1]
-    fd, tmp = tempfile.mkstemp(prefix=".gradharness-", suffix=suffix, dir=folder)
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix=".weights.h5" if kind == "keras" else os.path.splitext(path)[1]) as tmp:
         {"torch": _write_torch, "keras": _write_keras, "npz": _write_npz}[kind](tmp, params, meta)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path
 
 

@@ -23,7 +23,7 @@ class BPTTChecker:
     """What the ``bptt`` fixture hands a test: the assertion helpers, with reports recorded."""
 
     def __init__(self, config, nodeid):
-        self._config, self._nodeid = config, nodeid
+        self._config, self._nodeid, self._count = config, nodeid, 0
 
     def _record(self, run, *args, **options):
         __tracebackhide__ = True
@@ -42,7 +42,8 @@ class BPTTChecker:
     def _write(self, report):
         folder = self._config.getoption("gradharness_reports")
         if folder:
-            stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", self._nodeid)
+            self._count += 1                  # several checks in one test: test.csv, test-2.csv, ...
+            stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", self._nodeid) + (f"-{self._count}" if self._count > 1 else "")
             report.to_csv(f"{folder}/{stem}.csv")
             report.to_html(f"{folder}/{stem}.html")
 

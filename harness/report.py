@@ -1,5 +1,6 @@
 """The report: a tidy pandas table (one row per comparison) plus what was probed."""
 
+import contextlib
 import os
 import tempfile
 
@@ -10,22 +11,30 @@ from .compare import COLUMNS, order_key
 STATUS_ORDER = {"FAIL": 0, "pass": 1, "not compared": 2, "skipped": 3}
 
 
-def write_atomic(path, text):
-    """Write to a temporary file beside ``path``, then rename: never a half-written report."""
+@contextlib.contextmanager
+def atomic_path(path, suffix=".tmp"):
+    """Yield a temporary path beside ``path``; on success rename it over ``path``, so an
+    interrupted write never leaves a half-written file or destroys the previous one."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".gradharness-", suffix=".tmp", dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=".gradharness-", suffix=suffix, dir=folder)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
+        yield tmp
         os.chmod(tmp, 0o666 & ~_umask())                   # mkstemp makes 0600; reports are for sharing
         os.replace(tmp, path)
-    except BaseException:
+    finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-        raise
-    return path
+
+
+def write_atomic(path, text):
+    """Write ``text`` to ``path`` atomically (see ``atomic_path``). Returns the path."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+    return os.fspath(path)
 
 
 def _umask():

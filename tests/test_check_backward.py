@@ -154,3 +154,37 @@ def test_assert_backward_raises_with_the_summary():
     text = str(exc.value)
     assert "dbias_ih" in text and "bias gradient averaged instead of summed" in text
     assert "array(" not in text
+
+
+@pytest.mark.parametrize("drop", [2, 3])
+def test_a_weight_gradient_returned_as_none_is_not_compared(drop):
+    def backward(dh, cache):
+        g = list(rnn_backward(dh, cache))
+        g[drop] = None
+        return tuple(g)
+    report = harness.check_backward(rnn_forward, backward, against=("reference",))
+    missing = {2: "dweight_ih", 3: "dweight_hh"}[drop]
+    row = report.table[report.table["quantity"] == missing]
+    assert list(row["status"]) == ["not compared"]
+    assert report.ok
+
+
+def test_returning_no_gradient_at_all_is_an_error():
+    with pytest.raises(UserCodeError, match="returned None for every gradient"):
+        harness.check_backward(rnn_forward, lambda dh, c: (None,) * 5, against=("reference",))
+
+
+def test_length_sweep_claims_only_the_lengths_it_could_run():
+    """Code that cannot run short sequences and has a wrong db: no claim about T=1, 2."""
+    def forward(x, h0, Wx, Wh, b):
+        if x.shape[1] < 3:
+            raise ValueError("needs 3 steps")
+        return rnn_forward(x, h0, Wx, Wh, b)
+
+    def backward(dh, cache):
+        dx, dh0, dWx, dWh, db = rnn_backward(dh, cache)
+        return dx, dh0, dWx, dWh, 1.5 * db
+    findings = harness.check_backward(forward, backward, against=("reference",)).findings
+    line = next(f for f in findings if f.startswith("earliest wrong step"))
+    assert "shortest tested sequence that goes wrong has T=3" in line and "T=1-2 could not be run" in line
+    assert any(f.startswith("the length sweep could not run T=1") for f in findings)

@@ -393,3 +393,8 @@ def test_exception_in_fn_is_chained():
     with pytest.raises(UserCodeError, match="fn raised KeyError") as err:
         check_model(fn, **SEED003)
     assert isinstance(err.value.__cause__, KeyError)
+
+
+def test_a_fn_returning_no_gradient_is_an_error_not_a_pass():
+    with pytest.raises(UserCodeError, match="fn: returned no gradient"):
+        check_model(lambda params, x, target: (0.0, {}), against=("reference",))

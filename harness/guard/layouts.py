@@ -46,7 +46,8 @@ class Layout:
     """One convention. ``to_user(cell, p) -> {name: array}`` gives the user's weights of a
     layer from canonical ``p`` (names without suffix), in call order;
     ``to_canonical(cell, grads, p) -> {"dweight_ih": ...}`` maps the user's weight
-    gradients (same names, prefixed with d) back."""
+    gradients (same names, prefixed with d) back; a gradient the user returned as None is
+    absent from ``grads``, and what it maps to must then be absent too (not compared)."""
     name: str
     cells: tuple
     to_user: Callable
@@ -85,7 +86,11 @@ def _cs231n_to_user(cell, p):
 
 def _cs231n_to_canonical(cell, g, p):
     order, dst = {"rnn": "x", "lstm": "ifog"}[cell], CANONICAL_ORDER[cell]
-    out = {"dweight_ih": reorder(g["dWx"].T, order, dst, 0), "dweight_hh": reorder(g["dWh"].T, order, dst, 0)}
+    out = {}
+    if "dWx" in g:
+        out["dweight_ih"] = reorder(g["dWx"].T, order, dst, 0)
+    if "dWh" in g:
+        out["dweight_hh"] = reorder(g["dWh"].T, order, dst, 0)
     if "db" in g:
         out["dbias_ih"] = reorder(g["db"], order, dst, 0)
     return out
@@ -104,8 +109,10 @@ def _kernel_to_user(cell, p):
 def _kernel_to_canonical(cell, g, p):
     order, dst = {"rnn": "x", "lstm": "igfo"}[cell], CANONICAL_ORDER[cell]
     D = p["weight_ih"].shape[1]
-    k = g["dkernel"]
-    out = {"dweight_ih": reorder(k[:D].T, order, dst, 0), "dweight_hh": reorder(k[D:].T, order, dst, 0)}
+    out = {}
+    if "dkernel" in g:
+        k = g["dkernel"]
+        out.update(dweight_ih=reorder(k[:D].T, order, dst, 0), dweight_hh=reorder(k[D:].T, order, dst, 0))
     if "dbias" in g:
         out["dbias_ih"] = reorder(g["dbias"], order, dst, 0)
     return out
@@ -119,7 +126,7 @@ def _karpathy_to_user(cell, p):
 
 
 def _karpathy_to_canonical(cell, g, p):
-    out = {"dweight_ih": g["dWxh"], "dweight_hh": g["dWhh"]}
+    out = {q: g[u] for u, q in (("dWxh", "dweight_ih"), ("dWhh", "dweight_hh")) if u in g}
     if "dbh" in g:
         out["dbias_ih"] = g["dbh"][:, 0]
     return out

@@ -34,7 +34,7 @@ def _compare(user, ref, tol, probe_label, step):
 def localize(code, probe, tol):
     """Rows for both probes and the findings they support (text lines)."""
     T = probe.sizes["T"]
-    rows, upstream_bad, length_bad, stopped, forward_bad = [], [], {}, "", []
+    rows, upstream_bad, length_bad, stopped, forward_bad, tested = [], [], {}, "", [], []
     for s in range(T):
         dout = np.zeros_like(probe.dout)
         dout[:, s] = probe.dout[:, s]
@@ -53,17 +53,36 @@ def localize(code, probe, tol):
         try:
             user = run_user(code, p, p.dout, f"localization with the sequence cut to T={k}")
         except UserCodeError as exc:
-            stopped = f"the length sweep stopped at T={k}: {exc}"
+            stopped = stopped or f"the length sweep could not run T={k}: {exc}"
             continue
+        tested.append(k)
         r = _compare(user, reference_values(p), tol, label, k - 1)
         rows += r
         bad = [x["quantity"] for x in r if not x["passed"]]
         if bad:
             length_bad[k] = bad
-    return rows, _findings(T, upstream_bad, length_bad, stopped, forward_bad)
+    return rows, _findings(T, upstream_bad, length_bad, stopped, forward_bad, tested)
 
 
-def _findings(T, upstream_bad, length_bad, stopped, forward_bad=()):
+def _earliest(length_bad, tested):
+    """What the shortest failing length says, claiming only what the tested lengths show."""
+    k = min(length_bad)
+    bad = length_bad[k]
+    right = [t for t in tested if t < k]
+    if right != list(range(1, k)):                          # some shorter length could not run
+        return (f"the shortest tested sequence that goes wrong has T={k} ({', '.join(bad)}); "
+                + (f"right for T={_ranges(right)}; " if right else "")
+                + f"T={_ranges(sorted(set(range(1, k)) - set(right)))} could not be run")
+    if k == 1 and set(bad) <= {"dh0", "dc0"}:
+        return ("step 0, in what it carries back into the initial state: with a single step only "
+                f"{'/'.join(bad)} is wrong, that step's own gradients are right")
+    if k == 1:
+        return f"step 0 itself, no recurrence involved: wrong already with a single step ({', '.join(bad)})"
+    return (f"the carry from step {k - 1} into step {k - 2}: right for sequences of up to {k - 1} "
+            f"step(s), wrong from {k} on ({', '.join(bad)})")
+
+
+def _findings(T, upstream_bad, length_bad, stopped, forward_bad=(), tested=None):
     lines = []
     if forward_bad:
         lines.append(f"forward: your h differs from the reference's from step {forward_bad[0]} on "
@@ -74,17 +93,7 @@ def _findings(T, upstream_bad, length_bad, stopped, forward_bad=()):
         lines.append(f"upstream gradient on one step at a time: wrong when it sits on step(s) {_ranges(upstream_bad)}"
                      + (f", right on {_ranges(good)}" if good else ""))
     if length_bad:
-        k = min(length_bad)
-        bad = length_bad[k]
-        if k == 1 and set(bad) <= {"dh0", "dc0"}:
-            where = ("step 0, in what it carries back into the initial state: with a single step only "
-                     f"{'/'.join(bad)} is wrong, that step's own gradients are right")
-        elif k == 1:
-            where = f"step 0 itself, no recurrence involved: wrong already with a single step ({', '.join(bad)})"
-        else:
-            where = (f"the carry from step {k - 1} into step {k - 2}: right for sequences of up to {k - 1} "
-                     f"step(s), wrong from {k} on ({', '.join(bad)})")
-        lines.append(f"earliest wrong step: {where}")
+        lines.append("earliest wrong step: " + _earliest(length_bad, list(range(1, T + 1)) if tested is None else tested))
     if stopped:
         lines.append(stopped)
     return lines

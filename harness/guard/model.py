@@ -22,7 +22,7 @@ import numpy as np
 
 from ..cells import GATES
 from ..compare import Tolerance, compare_traces, skipped_row
-from ..errors import HarnessError
+from ..errors import BackendUnavailable, HarnessError
 from ..probe import _positive_int, make_probe
 from ..report import Report
 from ..trace import Trace
@@ -230,6 +230,8 @@ def run_fn(fn, case, context=""):
     for name, g in grads.items():
         if g is not None:
             out[name] = check_array(g, "fn", f"grads[{name!r}]", case.params[name].shape, context)
+    if len(out) == 1:
+        raise UserCodeError(f"fn: returned no gradient; expected some of {list(case.params)}{where}")
     return out
 
 
@@ -257,7 +259,7 @@ def _against(oracle, fn, case, user, tol, numeric_mode):
     try:
         name, values = {"reference": lambda c: ("reference", oracles.reference_values(c)),
                         "torch": oracles.torch_values, "tf": oracles.tf_values}[oracle](case)
-    except HarnessError as exc:                         # BackendUnavailable: not installed
+    except BackendUnavailable as exc:                   # not installed: skipped, with the install line
         return [skipped_row(oracle, str(exc), tol)]
     return relabel(compare_traces(_trace(name, values, L), yours, tol, gates), name)
 

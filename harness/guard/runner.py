@@ -74,6 +74,9 @@ def run_user(code, probe, dout, context=""):
     out.update({n: got[n] for n in ["dx"] + [f"d{s}" for s in states] if got[n] is not None})
     user_dw = {n: g for n, g in got.items() if n[1:] in weights and g is not None}
     out.update(_to_canonical(code, user_dw, params, context))
+    if len(out) == 1:
+        raise UserCodeError(f"backward: returned None for every gradient ({', '.join(names)}); nothing to check"
+                            + (f" ({context})" if context else ""))
     return out
 
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..cells import num_gates
 from ..errors import LayoutError
+from . import expect_shape
 
 
 @dataclass(frozen=True)
@@ -77,12 +78,6 @@ def _inverse(order):
     return tuple(int(i) for i in np.argsort(order))
 
 
-def _expect(name, expected, got, side):
-    if tuple(got) != tuple(expected):
-        hint = " (the transpose)" if tuple(got) == tuple(expected)[::-1] else ""
-        raise LayoutError(f"{name}: {side} expects shape {tuple(expected)}, got {tuple(got)}{hint}")
-
-
 def _canonical_sizes(cell, p):
     """(D, H, bias) of one canonical layer, every shape checked."""
     G = num_gates(cell)
@@ -92,14 +87,14 @@ def _canonical_sizes(cell, p):
     if len(whh) != 2 or len(wih) != 2:
         raise LayoutError(f"weight_ih/weight_hh: expected 2-D arrays, got shapes {wih} and {whh}")
     H = whh[1]
-    _expect("weight_hh", (G * H, H), whh, f"the canonical {cell} layout (G*H, H)")
+    expect_shape("weight_hh", (G * H, H), whh, f"the canonical {cell} layout (G*H, H)")
     D = wih[0] if wih[1] == G * H != wih[0] else wih[1]           # name a transposed weight_ih as such
-    _expect("weight_ih", (G * H, D), wih, f"the canonical {cell} layout (G*H, D)")
+    expect_shape("weight_ih", (G * H, D), wih, f"the canonical {cell} layout (G*H, D)")
     has = [n for n in ("bias_ih", "bias_hh") if n in p]
     if len(has) == 1:
         raise LayoutError(f"layer params: expected both bias_ih and bias_hh or neither, got only {has[0]}")
     for name in has:
-        _expect(name, (G * H,), np.shape(p[name]), f"the canonical {cell} layout (G*H,)")
+        expect_shape(name, (G * H,), np.shape(p[name]), f"the canonical {cell} layout (G*H,)")
     return D, H, bool(has)
 
 
@@ -119,7 +114,7 @@ def to_keras_weights(cell, layer_params, options):
         out.append(_blocks(b, spec.order))
     out = [np.ascontiguousarray(a) for a in out]
     for name, expected, a in zip(NAMES, keras_shapes(cell, D, H, options, bias), out):
-        _expect(name, expected, a.shape, f"Keras {spec.layer}")
+        expect_shape(name, expected, a.shape, f"Keras {spec.layer}")
     return out
 
 
@@ -134,7 +129,7 @@ def _read(cell, arrays, options, adjoint):
     D, H = arrays[0].shape[0], arrays[1].shape[0]
     bias = len(arrays) == 3
     for name, expected, a in zip(NAMES, keras_shapes(cell, D, H, options, bias), arrays):
-        _expect(name, expected, a.shape, f"Keras {spec.layer}({_describe(cell, options)})")
+        expect_shape(name, expected, a.shape, f"Keras {spec.layer}({_describe(cell, options)})")
     inv = _inverse(spec.order)
     p = {"weight_ih": _blocks(arrays[0].T, inv), "weight_hh": _blocks(arrays[1].T, inv)}
     form = bias_form(cell, options, bias)

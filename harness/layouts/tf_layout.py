@@ -26,6 +26,7 @@ import numpy as np
 
 from ..cells import layer_param_shapes, num_gates, split_layer
 from ..errors import LayoutError
+from . import expect_shape
 
 # cell -> [(TF variable name suffix, "kernel" or "bias", canonical gate blocks in its columns)]
 # Canonical (torch) blocks: LSTM i=0, f=1, g=2, o=3; GRU r=0, z=1, n=2.
@@ -62,12 +63,6 @@ def tf_shapes(cell, input_size, hidden_size):
     return [(D + H, len(b) * H) if kind == "kernel" else (len(b) * H,) for _, kind, b in TABLE[cell]]
 
 
-def _expect(name, expected, got, side):
-    if tuple(got) != tuple(expected):
-        hint = " (the transpose)" if tuple(got) == tuple(expected)[::-1] else ""
-        raise LayoutError(f"{name}: {side} expects shape {tuple(expected)}, got {tuple(got)}{hint}")
-
-
 def _canonical_sizes(cell, p):
     """(D, H, bias) of one canonical layer, every shape checked."""
     if any(np.ndim(p.get(n)) != 2 for n in ("weight_ih", "weight_hh")):
@@ -79,7 +74,7 @@ def _canonical_sizes(cell, p):
     if len(has) == 1:
         raise LayoutError(f"layer params: expected both bias_ih and bias_hh or neither, got only {has[0]}")
     for name, shape in layer_param_shapes(cell, 0, D, H, bool(has)).items():
-        _expect(name, shape, np.shape(p[name]), f"the canonical {cell} layout")
+        expect_shape(name, shape, np.shape(p[name]), f"the canonical {cell} layout")
     return D, H, bool(has)
 
 
@@ -103,7 +98,7 @@ def to_tf_weights(cell, layer_params, options):
             out.append(np.zeros(len(blocks) * H, dtype=np.asarray(p["weight_ih"]).dtype))
     out = [np.ascontiguousarray(a) for a in out]
     for (name, _, _), expected, a in zip(TABLE[cell], tf_shapes(cell, D, H), out):
-        _expect(name, expected, a.shape, f"TF1 {cell} cell")
+        expect_shape(name, expected, a.shape, f"TF1 {cell} cell")
     return out
 
 
@@ -117,7 +112,7 @@ def _read(cell, arrays, input_size, bias, adjoint):
     D = input_size
     H = arrays[0].shape[0] - D
     for (name, _, _), expected, a in zip(TABLE[cell], tf_shapes(cell, D, H), arrays):
-        _expect(name, expected, a.shape, f"TF1 {cell} cell (D={D})")
+        expect_shape(name, expected, a.shape, f"TF1 {cell} cell (D={D})")
     G = num_gates(cell)
     blocks = {n: [None] * G for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
     for (_, kind, order), a in zip(TABLE[cell], arrays):

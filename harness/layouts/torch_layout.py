@@ -87,11 +87,11 @@ def from_torch(module):
 
 
 def from_state_dict(state_dict):
-    """Canonical parameters from a fused module's state_dict (names already canonical)."""
+    """Canonical parameters (copies, dtype kept) from a fused module's state_dict (names already canonical)."""
     out = {}
     for name, value in state_dict.items():
         if name.endswith("_reverse") or "weight_hr" in name:
             raise LayoutError(f"{name}: bidirectional and projected layers are not supported")
         arr = value.detach().cpu().numpy() if hasattr(value, "detach") else np.asarray(value)
-        out[name if "_l" in name else f"{name}_l0"] = arr.astype(np.float64, copy=True)
+        out[name if "_l" in name else f"{name}_l0"] = np.array(arr, copy=True)                  # dtype kept
     return out
