@@ -302,11 +302,14 @@ def _scales(case):
 
 def _whole_model(case, correct, user, tol):
     """A mistake that moves the loss and every gradient together, replayed on the whole model."""
+    # with reduction="sum" the likely mistake is averaging, with "mean" summing; the loss
+    # itself must be scaled too, or it is not a whole-model scaling
+    mistake, by, up = (("summed instead of averaged", "multiplied by", True) if case.spec.reduction == "mean"
+                       else ("averaged instead of summed", "divided by", False))
     for n, text in _scales(case).items():
-        for s, mistake, by in ((1 / n, "averaged instead of summed", "divided by"),
-                               (n, "summed instead of averaged", "multiplied by")):
-            if all(_matches(correct[k] * s, user[k], tol) for k in user):
-                return f"loss {mistake}: your loss and every gradient are the correct ones {by} {text}"
+        s = n if up else 1 / n
+        if "loss" in user and all(_matches(correct[k] * s, user[k], tol) for k in user):
+            return f"loss {mistake}: your loss and every gradient are the correct ones {by} {text}"
     if case.spec.cell != "rnn":
         return None
     L = case.spec.layers
