@@ -11,6 +11,8 @@ way and fails only when a class is accessed, so that is what is checked.
 import os
 import sys
 
+import numpy as np
+
 from ..errors import BackendUnavailable
 
 INSTALL = "pip install 'tensorflow-cpu==2.21.0' 'tf-keras==2.21.0'"
@@ -59,3 +61,44 @@ def import_keras():
     except ImportError as exc:
         raise BackendUnavailable(f"backends: 'keras' needs Keras 3 with TensorFlow; install it with: {INSTALL}") from exc
     return keras
+
+
+# ---- helpers both TensorFlow-based backends (TF1 cells, Keras 3) use ------------------
+
+# The activation names both take; "linear" is the identity.
+ACTIVATIONS = {"tanh": "tanh", "relu": "relu", "sigmoid": "sigmoid", "identity": "linear"}
+
+
+def watched_inputs(tf, probe, tape):
+    """x (N, T, D) and the initial states, state name -> [L x (N, H)], as watched tensors."""
+    x = tf.constant(probe.x)
+    s0 = {s: [tf.constant(v[k]) for k in range(probe.layers)] for s, v in probe.state0.items()}
+    tape.watch([x] + [t for v in s0.values() for t in v])
+    return x, s0
+
+
+def dot(tf, a, b):
+    """<a, b> for a tensor a and a NumPy array b: one term of the probe's loss."""
+    return tf.reduce_sum(a * tf.constant(b))
+
+
+def add_input_grads(trace, dx, ds0):
+    """dL/dx per step and dL/d(initial state) per layer into the trace."""
+    trace.add_steps("dx", 0, dx.numpy())
+    for s, grads in ds0.items():
+        for k, g in enumerate(grads):
+            trace.add_total(f"d{s}0", k, g.numpy())
+
+
+def add_gates(tf, probe, trace, gate_values, cell_at, x, s0, hs, layers):
+    """("gates", k, t) for k in ``layers`` and every step: ``gate_values(tf, cell, cell_at(t, k),
+    input, h_prev)`` fed layer k's input at t (x_t or the layer below's h_t) and its h_{t-1},
+    both as the backend computed them (``hs``: (layer, step) -> h). Values only: computed
+    outside any tape. The Elman RNN has no gates."""
+    if probe.cell == "rnn":
+        return
+    for k in layers:
+        for t in range(probe.sizes["T"]):
+            inp = x[:, t] if k == 0 else hs[(k - 1, t)]
+            prev = s0["h"][k] if t == 0 else hs[(k, t - 1)]
+            trace.values[("gates", k, t)] = np.array(gate_values(tf, probe.cell, cell_at(t, k), inp, prev))

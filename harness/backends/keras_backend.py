@@ -27,10 +27,8 @@ import numpy as np
 from ..errors import BackendUnavailable, LayoutError
 from ..layouts import keras_layout as layout
 from ..trace import Trace
-from ._tf import import_keras
+from ._tf import ACTIVATIONS, add_gates, add_input_grads, dot, import_keras, watched_inputs
 
-# Keras names the identity activation "linear".
-ACTIVATIONS = {"tanh": "tanh", "relu": "relu", "sigmoid": "sigmoid", "identity": "linear"}
 LOOP = "-loop"
 KERAS_STATES = ("h", "c")        # Keras's state list order ([h, c] for the LSTM; TF1's is (c, h))
 
@@ -111,28 +109,9 @@ def _states(probe):
     return [s for s in KERAS_STATES if s in probe.state0]
 
 
-def _inputs(tf, probe, tape):
-    """x and the initial states as watched tensors: x (N, T, D), state name -> [L x (N, H)]."""
-    x = tf.constant(probe.x)
-    s0 = {s: [tf.constant(probe.state0[s][k]) for k in range(probe.layers)] for s in _states(probe)}
-    tape.watch([x] + [t for v in s0.values() for t in v])
-    return x, s0
-
-
-def _dot(tf, a, b):
-    return tf.reduce_sum(a * tf.constant(b))
-
-
 def _final_loss(tf, probe, finals):
     """<final states, dstate_n>; finals: list over layers of {state name: (N, H)}."""
-    return sum(_dot(tf, st[s], probe.dstate_n[s][k]) for k, st in enumerate(finals) for s in st)
-
-
-def _add_input_grads(trace, probe, dx, ds0):
-    trace.add_steps("dx", 0, dx.numpy())
-    for s, grads in ds0.items():
-        for k, g in enumerate(grads):
-            trace.add_total(f"d{s}0", k, g.numpy())
+    return sum(dot(tf, st[s], probe.dstate_n[s][k]) for k, st in enumerate(finals) for s in st)
 
 
 def _canonical_grads(probe, grads):
@@ -143,24 +122,24 @@ def _run_layers(keras, tf, probe, trace):
     T = probe.sizes["T"]
     layers = [_make_layer(keras, probe, k) for k in range(probe.layers)]
     with tf.GradientTape() as tape:
-        x, s0 = _inputs(tf, probe, tape)
+        x, s0 = watched_inputs(tf, probe, tape)
         inp, seqs, finals = x, [], []
         for k, keras_layer in enumerate(layers):
             inp, *final = keras_layer(inp, initial_state=[s0[s][k] for s in _states(probe)])
             seqs.append(inp)
             finals.append(dict(zip(_states(probe), final)))
-        loss = _dot(tf, inp, probe.dout) + _final_loss(tf, probe, finals)
+        loss = dot(tf, inp, probe.dout) + _final_loss(tf, probe, finals)
     weights = [list(keras_layer.trainable_weights) for keras_layer in layers]
     dx, ds0, dw = tape.gradient(loss, [x, s0, weights])
     hs = {(k, t): seqs[k][:, t] for k in range(probe.layers) for t in range(T)}
-    _add_gates(tf, probe, trace, lambda t, k: layers[k].cell, x, s0, hs)
+    add_gates(tf, probe, trace, gate_values, lambda t, k: layers[k].cell, x, s0, hs, range(probe.layers))
     for k in range(probe.layers):
         trace.add_steps("h", k, seqs[k].numpy())
         if "c" in finals[k]:
             trace.values[("c", k, T - 1)] = finals[k]["c"].numpy()
         for name, value in _canonical_grads(probe, dw[k]).items():
             trace.add_total(f"d{name}", k, value)
-    _add_input_grads(trace, probe, dx, ds0)
+    add_input_grads(trace, dx, ds0)
     trace.note = (f"{trace.backend} exposes every layer's h at every step and final state; "
                   "per-step adjoints and weight contributions, and the LSTM's c before the "
                   "last step, are not observable through a layer call")
@@ -172,7 +151,7 @@ def _run_loop(keras, tf, probe, trace):
     cells = [[_make_cell(keras, probe, k) for k in range(L)] for _ in range(T)]
     kept = {}
     with tf.GradientTape() as tape:
-        x, s0 = _inputs(tf, probe, tape)
+        x, s0 = watched_inputs(tf, probe, tape)
         state = [[s0[s][k] for s in _states(probe)] for k in range(L)]
         loss = 0.0
         for t in range(T):
@@ -181,7 +160,7 @@ def _run_loop(keras, tf, probe, trace):
                 _, state[k] = cells[t][k](inp, state[k])
                 kept.update({(s, k, t): v for s, v in zip(_states(probe), state[k])})
                 inp = state[k][0]      # h itself goes on, so its adjoint counts every consumer
-            loss = loss + _dot(tf, inp, probe.dout[:, t])
+            loss = loss + dot(tf, inp, probe.dout[:, t])
         loss = loss + _final_loss(tf, probe, [dict(zip(_states(probe), st)) for st in state])
     weights = [[list(c.trainable_weights) for c in row] for row in cells]
     dx, ds0, dkept, dw = tape.gradient(loss, [x, s0, list(kept.values()), weights])
@@ -189,28 +168,14 @@ def _run_loop(keras, tf, probe, trace):
         trace.values[(s, k, t)] = value.numpy()
         trace.values[(f"d{s}_total", k, t)] = grad.numpy()
     hs = {(k, t): v for (s, k, t), v in kept.items() if s == "h"}
-    _add_gates(tf, probe, trace, lambda t, k: cells[t][k], x, s0, hs)
+    add_gates(tf, probe, trace, gate_values, lambda t, k: cells[t][k], x, s0, hs, range(probe.layers))
     for k in range(L):
         per_step = [_canonical_grads(probe, dw[t][k]) for t in range(T)]
         for name in per_step[0]:
             stacked = np.stack([g[name] for g in per_step])
             trace.add_steps(f"d{name}", k, stacked, time_axis=0)
             trace.add_total(f"d{name}", k, stacked.sum(axis=0))
-    _add_input_grads(trace, probe, dx, ds0)
-
-
-def _add_gates(tf, probe, trace, cell_at, x, s0, hs):
-    """("gates", k, t) for every layer and step: the activated gates of ``cell_at(t, k)``,
-    fed layer k's input at t (x_t or the layer below's h_t) and its h_{t-1}, both as this
-    backend computed them (``hs``: (layer, step) -> h). Values only: computed outside any
-    tape. The RNN has no gates."""
-    if probe.cell == "rnn":
-        return
-    for k in range(probe.layers):
-        for t in range(probe.sizes["T"]):
-            inp = x[:, t] if k == 0 else hs[(k - 1, t)]
-            prev = s0["h"][k] if t == 0 else hs[(k, t - 1)]
-            trace.values[("gates", k, t)] = np.array(gate_values(tf, probe.cell, cell_at(t, k), inp, prev))
+    add_input_grads(trace, dx, ds0)
 
 
 def gate_values(tf, cell, keras_cell, inputs, h_prev):

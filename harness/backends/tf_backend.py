@@ -34,13 +34,11 @@ import numpy as np
 from ..errors import LayoutError
 from ..layouts import tf_layout as layout
 from ..trace import Trace
-from ._tf import import_tensorflow, legacy_rnn_cell
+from ._tf import ACTIVATIONS, add_gates, add_input_grads, dot, import_tensorflow, legacy_rnn_cell, watched_inputs
 
 CLASSES = {"rnn": ("BasicRNNCell",), "lstm": ("BasicLSTMCell", "LSTMCell"), "gru": ("GRUCell",)}
 DRIVERS = ("loop", "static_rnn", "dynamic_rnn")
 ONLY_LOOP = {"LSTMCell"}         # same layout and math as BasicLSTMCell: the loop suffices
-# tf_keras activation names; "linear" is the identity.
-ACTIVATIONS = {"tanh": "tanh", "relu": "relu", "sigmoid": "sigmoid", "identity": "linear"}
 
 
 def import_framework():
@@ -122,14 +120,6 @@ def _stacks(tf, rnn_cell, cls, probe, count):
     return [(rnn_cell.MultiRNNCell(cells), cells) for cells in layers]
 
 
-def _inputs(tf, probe, tape):
-    """x (N, T, D) and the initial states, state name -> [L x (N, H)], as watched tensors."""
-    x = tf.constant(probe.x)
-    s0 = {s: [tf.constant(v[k]) for k in range(probe.layers)] for s, v in probe.state0.items()}
-    tape.watch([x] + [t for v in s0.values() for t in v])
-    return x, s0
-
-
 def _to_tf_state(rnn_cell, probe, s0):
     """The MultiRNNCell state: a tuple over layers of h, or of LSTMStateTuple(c, h)."""
     if probe.cell == "lstm":
@@ -144,20 +134,9 @@ def _from_tf_state(probe, layer_state):
     return {"h": layer_state}
 
 
-def _dot(tf, a, b):
-    return tf.reduce_sum(a * tf.constant(b))
-
-
 def _final_loss(tf, probe, final):
-    return sum(_dot(tf, v, probe.dstate_n[s][k])
+    return sum(dot(tf, v, probe.dstate_n[s][k])
                for k, st in enumerate(final) for s, v in _from_tf_state(probe, st).items())
-
-
-def _add_input_grads(trace, probe, dx, ds0):
-    trace.add_steps("dx", 0, dx.numpy())
-    for s, grads in ds0.items():
-        for k, g in enumerate(grads):
-            trace.add_total(f"d{s}0", k, g.numpy())
 
 
 def _layer_grads(probe, layer, grads):
@@ -171,13 +150,13 @@ def _run_loop(tf, rnn_cell, cls, probe, trace):
     stacks = _stacks(tf, rnn_cell, cls, probe, T)
     kept = {}
     with tf.GradientTape() as tape:
-        x, s0 = _inputs(tf, probe, tape)
+        x, s0 = watched_inputs(tf, probe, tape)
         state, loss = _to_tf_state(rnn_cell, probe, s0), 0.0
         for t in range(T):
             out, state = stacks[t][0](x[:, t], state)
             for k in range(L):
                 kept.update({(s, k, t): v for s, v in _from_tf_state(probe, state[k]).items()})
-            loss = loss + _dot(tf, out, probe.dout[:, t])
+            loss = loss + dot(tf, out, probe.dout[:, t])
         loss = loss + _final_loss(tf, probe, state)
     weights = [[list(c.weights) for c in cells] for _, cells in stacks]
     dx, ds0, dkept, dw = tape.gradient(loss, [x, s0, list(kept.values()), weights])
@@ -185,58 +164,44 @@ def _run_loop(tf, rnn_cell, cls, probe, trace):
         trace.values[(s, k, t)] = value.numpy()
         trace.values[(f"d{s}_total", k, t)] = grad.numpy()
     hs = {(k, t): v for (s, k, t), v in kept.items() if s == "h"}
-    _add_gates(tf, probe, trace, lambda t, k: stacks[t][1][k], x, s0, hs, range(L))
+    add_gates(tf, probe, trace, gate_values, lambda t, k: stacks[t][1][k], x, s0, hs, range(L))
     for k in range(L):
         per_step = [_layer_grads(probe, k, dw[t][k]) for t in range(T)]
         for name in per_step[0]:
             stacked = np.stack([g[name] for g in per_step])
             trace.add_steps(f"d{name}", k, stacked, time_axis=0)
             trace.add_total(f"d{name}", k, stacked.sum(axis=0))
-    _add_input_grads(trace, probe, dx, ds0)
+    add_input_grads(trace, dx, ds0)
 
 
 def _run_fused(tf, rnn_cell, cls, driver, probe, trace):
     L, T = probe.layers, probe.sizes["T"]
     stack, cells = _stacks(tf, rnn_cell, cls, probe, 1)[0]
     with tf.GradientTape() as tape:
-        x, s0 = _inputs(tf, probe, tape)
+        x, s0 = watched_inputs(tf, probe, tape)
         init = _to_tf_state(rnn_cell, probe, s0)
         if driver == "static_rnn":
             outs, final = tf.compat.v1.nn.static_rnn(stack, tf.unstack(x, axis=1), initial_state=init)
             out = tf.stack(outs, axis=1)                              # (N, T, H)
         else:
             out, final = tf.compat.v1.nn.dynamic_rnn(stack, x, initial_state=init)   # batch-major
-        loss = _dot(tf, out, probe.dout) + _final_loss(tf, probe, final)
+        loss = dot(tf, out, probe.dout) + _final_loss(tf, probe, final)
     dx, ds0, dw = tape.gradient(loss, [x, s0, [list(c.weights) for c in cells]])
     trace.add_steps("h", L - 1, out.numpy())
     if L == 1:                       # the top layer's input is x only in a one-layer stack
         hs = {(0, t): out[:, t] for t in range(T)}
-        _add_gates(tf, probe, trace, lambda t, k: cells[k], x, s0, hs, range(L))
+        add_gates(tf, probe, trace, gate_values, lambda t, k: cells[k], x, s0, hs, range(L))
     for k in range(L):
         for s, value in _from_tf_state(probe, final[k]).items():
             trace.values.setdefault((s, k, T - 1), value.numpy())
         for name, value in _layer_grads(probe, k, dw[k]).items():
             trace.add_total(f"d{name}", k, value)
-    _add_input_grads(trace, probe, dx, ds0)
+    add_input_grads(trace, dx, ds0)
     trace.note = (f"{trace.backend} exposes the top layer's outputs at every step and every layer's "
                   f"final state; per-step adjoints and weight contributions, the states of lower "
                   f"layers (and the LSTM's c) before the last step, and the gate values of a stack "
                   f"of more than one layer (they need every layer's input), are not observable in "
                   f"one {driver} call")
-
-
-def _add_gates(tf, probe, trace, cell_at, x, s0, hs, layers):
-    """("gates", k, t) for k in ``layers`` and every step: the activated gates of
-    ``cell_at(t, k)``, fed layer k's input at t (x_t or the layer below's h_t) and its
-    h_{t-1}, both as this backend computed them (``hs``: (layer, step) -> h). Values
-    only: computed outside any tape. The RNN has no gates."""
-    if probe.cell == "rnn":
-        return
-    for k in layers:
-        for t in range(probe.sizes["T"]):
-            inp = x[:, t] if k == 0 else hs[(k - 1, t)]
-            prev = s0["h"][k] if t == 0 else hs[(k, t - 1)]
-            trace.values[("gates", k, t)] = np.array(gate_values(tf, probe.cell, cell_at(t, k), inp, prev))
 
 
 def gate_values(tf, cell, tf_cell, inputs, h_prev):
