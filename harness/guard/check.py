@@ -17,11 +17,12 @@ from .runner import UserCode, interface, run_user, user_loss
 ORACLES = ("torch", "tf", "keras", "numeric", "reference")
 
 
-def parse_against(against):
+def parse_against(against, oracles=ORACLES):
+    """The oracle names asked for (a tuple or a comma-separated string), validated."""
     names = [a.strip() for a in (against.split(",") if isinstance(against, str) else against) if a.strip()]
-    bad = [a for a in names if a not in ORACLES]
+    bad = [a for a in names if a not in oracles]
     if not names or bad:
-        raise HarnessError(f"against: expected some of {', '.join(ORACLES)}, got {against!r}")
+        raise HarnessError(f"against: expected some of {', '.join(oracles)}, got {against!r}")
     return names
 
 

@@ -28,7 +28,7 @@ from ..report import Report
 from ..trace import Trace
 from . import model_oracles as oracles
 from .model_oracles import diagnose, key_of
-from .check import relabel, numeric_tol
+from .check import numeric_tol, parse_against, relabel
 from .usercode import UserCodeError, call, check_array, unpack
 
 ORACLES = ("torch", "tf", "numeric", "reference")
@@ -118,7 +118,7 @@ def check_model(fn, *, cell="rnn", layers=1, activation="tanh", bias=True, head=
         Report: one row per oracle and quantity (per gate for gated weights); when something
         fails, rows of the length sweep (probe "first k steps") and ``findings``.
     """
-    names = parse_against(against)
+    names = parse_against(against, ORACLES)
     if numeric not in ("directional", "full"):
         raise HarnessError(f"numeric: expected 'directional' or 'full', got {numeric!r}")
     options = {"rnn": {"activation": activation}, "lstm": {"forget_bias": forget_bias},
@@ -147,14 +147,6 @@ def _describe(case):
     return (f"{p.cell} ({opts}), L={s['L']} layers, bias={p.bias}, N={s['N']} batch, T={s['T']} steps, "
             f"D={s['D']} inputs, H={s['H']} hidden, {p.dtype}, seed={p.seed}; {case.spec.describe()}; "
             "zero initial states; random non-symmetric weights, random inputs and targets")
-
-
-def parse_against(against):
-    names = [a.strip() for a in (against.split(",") if isinstance(against, str) else against) if a.strip()]
-    bad = [a for a in names if a not in ORACLES]
-    if not names or bad:
-        raise HarnessError(f"against: expected some of {', '.join(ORACLES)}, got {against!r}")
-    return names
 
 
 def _choice(name, value, allowed):
