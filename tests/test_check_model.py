@@ -317,8 +317,9 @@ def test_seed004_derivative_at_the_wrong_point():
     assert _finding(report, "earliest failing length")[0].startswith(
         "earliest failing length: T=1 (wrong already with a single step")
     assert _finding(report, "likely cause") == [
-        "likely cause: unknown cause for dweight_ih layer 0, dweight_hh layer 0 "
-        "(no entry of the catalogue reproduces your numbers)"]
+        "likely cause: activation derivative taken at the wrong point, in layer 0 "
+        "(at h_(t-1), the previous step's activation, instead of h_t) "
+        "(your values reproduce this mistake within tolerance)"]
 
 
 def test_seed004_update_returned_as_gradient_has_the_wrong_sign():

@@ -127,13 +127,25 @@ def _rnn_variants(probe, correct, names):
 
 
 def _rnn_bptt(probe, correct, carry, dact, h_prev):
-    """BPTT of one RNN layer with a given carry matrix and activation derivative."""
-    da = np.zeros_like(correct["h"])
-    dnext = np.zeros_like(probe.state0["h"][0])
+    p = probe.layer_params(0)
+    return rnn_bptt(probe.x, probe.state0["h"][0], p["weight_ih"], carry, probe.dout, dact, h_prev, "bias_ih" in p)
+
+
+def rnn_bptt(x, h0, weight_ih, carry, dh, dact, h_prev, has_bias):
+    """BPTT of one RNN layer with a mistake planted through its arguments: ``carry`` is the
+    matrix the gradient is carried back with (W_hh when right), ``dact`` (N, T, H) the
+    activation derivative used at every step (act'(a_t) when right), ``h_prev`` (N, T, H)
+    what dW_hh pairs each step with (h_(t-1) when right)."""
+    da = np.zeros_like(dact)
+    dnext = np.zeros_like(h0)
     for t in reversed(range(da.shape[1])):
-        da[:, t] = (probe.dout[:, t] + dnext) * dact[:, t]
+        da[:, t] = (dh[:, t] + dnext) * dact[:, t]
         dnext = da[:, t] @ carry
-    return {"dx": da @ probe.layer_params(0)["weight_ih"], "dh0": dnext, **_param_grads(probe, da, h_prev)}
+    out = {"dx": da @ weight_ih, "dh0": dnext,
+           "dweight_ih": np.einsum("nta,ntd->ad", da, x), "dweight_hh": np.einsum("nta,ntk->ak", da, h_prev)}
+    if has_bias:
+        out["dbias_ih"] = out["dbias_hh"] = da.sum(axis=(0, 1))
+    return out
 
 
 def _lstm_variants(probe, correct):

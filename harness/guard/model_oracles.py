@@ -14,21 +14,23 @@ compared with what the user's fn returned.
 
 import numpy as np
 
-from reference_impls._act import sigmoid
+from reference_impls._act import ACTIVATIONS, sigmoid
+from reference_impls.rnn import rnn_backward
 from reference_impls.stack import CELLS, stack_forward
 
 from ..backends import numeric
 from ..compare import compare_arrays
 from ..cells import STATES, split_layer
+from .diagnose import rnn_bptt
 
 # ---------------------------------------------------------------- NumPy reference
 
 
-def reference_values(case, carry_transposed=()):
+def reference_values(case, mutants=None):
     """Loss and gradients by hand-written backprop: loss -> head -> stack, top layer first.
 
-    carry_transposed: layers whose BPTT carries the gradient back with W_hh^T where W_hh
-    belongs (seed 003's bug, replayed for diagnosis; RNN only).
+    mutants: {layer: backward(dh, cache) -> grads} replacing that layer's BPTT, to replay a
+    mistake for diagnosis (see ``RNN_MUTANTS``).
     """
     spec = case.spec
     p = {k: np.asarray(v, dtype=np.float64) for k, v in case.params.items()}
@@ -41,17 +43,38 @@ def reference_values(case, carry_transposed=()):
     loss, dy = loss_backward(spec, y, case.target)
     grads, dh = head_backward(spec, p, head_cache, dy)
     for k in reversed(range(L)):
-        cache = _transpose_carry(caches[k]) if k in carry_transposed else caches[k]
-        g = CELLS[spec.cell].backward(dh, {}, cache)
+        if mutants and k in mutants:
+            g = mutants[k](dh, caches[k])
+        else:
+            g = CELLS[spec.cell].backward(dh, {}, caches[k])
         grads.update({f"{name}_l{k}": g[f"d{name}"] for name in layers[k]})
         dh = g["dx"]
     return {"loss": np.asarray(loss), **grads}
 
 
-def _transpose_carry(cache):
-    """An RNN cache whose W_hh is transposed: rnn_backward then carries da @ W_hh^T."""
+def _carry_transposed(dh, cache):
+    """Seed 003's bug: rnn_backward on a cache whose W_hh is transposed carries da @ W_hh^T."""
     x, h0, h, w_ih, w_hh, *rest = cache
-    return (x, h0, h, w_ih, w_hh.T, *rest)
+    return rnn_backward(dh, (x, h0, h, w_ih, w_hh.T, *rest))
+
+
+def _act_grad_at_prev(dh, cache):
+    """The activation derivative taken at h_(t-1) instead of h_t (seed 004's adder, planted)."""
+    x_tm, h0, h_tm, w_ih, w_hh, has_bias, activation = cache
+    x, h = x_tm.transpose(1, 0, 2), h_tm.transpose(1, 0, 2)
+    h_prev = np.concatenate([h0[:, None], h[:, :-1]], axis=1)
+    dact = ACTIVATIONS[activation][1](h_prev)
+    return rnn_bptt(x, h0, w_ih, w_hh, dh, dact, h_prev, has_bias)
+
+
+# RNN mistakes replayed on the whole model, one layer at a time or all at once
+RNN_MUTANTS = {
+    "recurrent weight not transposed when the gradient is carried back to the previous step": (
+        _carry_transposed, "torch layout: dh_prev = da @ W_hh.T where da @ W_hh belongs; with h_prev @ W2 "
+                           "in the forward: dtanh @ W2 where dtanh @ W2.T belongs"),
+    "activation derivative taken at the wrong point": (
+        _act_grad_at_prev, "at h_(t-1), the previous step's activation, instead of h_t"),
+}
 
 
 def head_forward(spec, p, h):
@@ -313,13 +336,12 @@ def _whole_model(case, correct, user, tol):
     if case.spec.cell != "rnn":
         return None
     L = case.spec.layers
-    for layers in [(k,) for k in range(L)] + ([tuple(range(L))] if L > 1 else []):
-        mutant = reference_values(case, carry_transposed=layers)
-        if all(_matches(mutant[k], user[k], tol) for k in user):
-            where = "every layer" if len(layers) > 1 else f"layer {layers[0]}"
-            return ("recurrent weight not transposed when the gradient is carried back to the previous step, "
-                    f"in {where} (torch layout: dh_prev = da @ W_hh.T where da @ W_hh belongs; "
-                    "with h_prev @ W2 in the forward: dtanh @ W2 where dtanh @ W2.T belongs)")
+    for cause, (backward, detail) in RNN_MUTANTS.items():
+        for layers in [(k,) for k in range(L)] + ([tuple(range(L))] if L > 1 else []):
+            mutant = reference_values(case, mutants={k: backward for k in layers})
+            if all(_matches(mutant[k], user[k], tol) for k in user):
+                where = "every layer" if len(layers) > 1 else f"layer {layers[0]}"
+                return f"{cause}, in {where} ({detail})"
     return None
 
 
