@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-import harness
 from harness.cli import main
 from harness.convert import read
 from harness.layouts.torch_layout import from_torch

@@ -9,6 +9,8 @@ import pytest
 pytest.importorskip("keras")
 
 import harness  # noqa: E402
+from backend_coverage import (assert_everything_per_step, assert_split_by_gate,  # noqa: E402
+                              assert_totals, compared_keys)
 from harness import cells  # noqa: E402
 from harness.backends import keras_backend  # noqa: E402
 from harness.api import compare_probe  # noqa: E402
@@ -37,37 +39,20 @@ def keras():
     return keras_backend.import_framework()
 
 
-def _seen(report):
-    c = report.compared
-    return set(zip(c["quantity"], c["layer"], c["step"].fillna(-1)))
-
-
 def _check_coverage(report, cell, layers, backend, bias=True):
     """Every quantity the backend can observe was compared; the rest is 'not compared'."""
-    seen, states = _seen(report), cells.STATES[cell]
-    params = ("weight_ih", "weight_hh") + (("bias_ih", "bias_hh") if bias else ())
-    assert all(("dx", 0, t) in seen for t in range(T))
-    for k in range(layers):
-        assert all(("h", k, t) in seen for t in range(T))             # return_sequences on every layer
-        for s in states:
-            assert (s, k, T - 1) in seen and (f"d{s}0", k, -1) in seen
-        assert all((f"d{p}", k, -1) in seen for p in params)
-    not_compared = set(report.table.loc[report.table["status"] == "not compared", "quantity"])
-    if cell != "rnn":                                                   # gated cells have gate values
-        assert all(("gates", k, t) in seen for k in range(layers) for t in range(T))   # both forms
+    seen, states = compared_keys(report), cells.STATES[cell]
+    assert_totals(seen, cell, layers, T, bias)
+    for k in range(layers):                                             # return_sequences on every layer
+        assert all(("h", k, t) in seen for t in range(T))
+        assert cell == "rnn" or all(("gates", k, t) in seen for t in range(T))
     if backend.endswith("-loop"):
-        for k, t, s in itertools.product(range(layers), range(T), states):
-            assert {(s, k, t), (f"d{s}_total", k, t)} <= seen, (s, k, t)
-            assert all((f"d{p}", k, t) in seen for p in params), (k, t)
-        assert not not_compared
+        assert_everything_per_step(report, seen, cell, layers, T, bias)
     else:
+        params = ("weight_ih", "weight_hh") + (("bias_ih", "bias_hh") if bias else ())
         per_step = {f"d{s}_total" for s in states} | {f"d{p}" for p in params} | set(states) - {"h"}
-        assert not_compared == per_step
-    if cell != "rnn":
-        gates = set(report.compared.loc[report.compared["quantity"] == "dweight_hh", "gate"])
-        assert gates == set(cells.GATES[cell])
-        values = set(report.compared.loc[report.compared["quantity"] == "gates", "gate"])
-        assert values in (set(), set(cells.GATES[cell]))        # gate values, where compared, by gate
+        assert set(report.table.loc[report.table["status"] == "not compared", "quantity"]) == per_step
+    assert_split_by_gate(report, cell)
 
 
 @pytest.mark.parametrize("cell, options, layers, backend, dtype", CASES)

@@ -12,6 +12,8 @@ pytest.importorskip("tensorflow")
 pytest.importorskip("tf_keras")
 
 import harness  # noqa: E402
+from backend_coverage import (assert_everything_per_step, assert_split_by_gate,  # noqa: E402
+                              assert_totals, compared_keys)
 from harness import cells  # noqa: E402
 from harness.backends import tf_backend  # noqa: E402
 from harness.backends.reference import run_reference  # noqa: E402
@@ -34,41 +36,24 @@ def rnn_cell():
     return tf_backend.import_framework()
 
 
-def _seen(report):
-    c = report.compared
-    return set(zip(c["quantity"], c["layer"], c["step"].fillna(-1)))
-
-
 def _check_coverage(report, cell, layers, backend, bias=True):
     """Every quantity the backend can observe was compared; the rest is 'not compared'."""
-    seen, states = _seen(report), cells.STATES[cell]
-    params = ("weight_ih", "weight_hh") + (("bias_ih", "bias_hh") if bias else ())
-    assert all(("dx", 0, t) in seen for t in range(T))
+    seen, states = compared_keys(report), cells.STATES[cell]
+    assert_totals(seen, cell, layers, T, bias)
     assert all(("h", layers - 1, t) in seen for t in range(T))          # the top layer's outputs
-    for k in range(layers):
-        for s in states:
-            assert (s, k, T - 1) in seen and (f"d{s}0", k, -1) in seen
-        assert all((f"d{p}", k, -1) in seen for p in params)
-    not_compared = report.table[report.table["status"] == "not compared"]
-    gated = cell != "rnn"                                               # gated cells have gate values
+    gated = cell != "rnn"
     if backend.endswith("-loop"):
-        for k, t, s in itertools.product(range(layers), range(T), states):
-            assert {(s, k, t), (f"d{s}_total", k, t)} <= seen, (s, k, t)
-            assert all((f"d{p}", k, t) in seen for p in params), (k, t)
-            assert not gated or ("gates", k, t) in seen, (k, t)
-        assert not_compared.empty
+        assert_everything_per_step(report, seen, cell, layers, T, bias)
     else:
+        not_compared = report.table[report.table["status"] == "not compared"]
+        params = ("weight_ih", "weight_hh") + (("bias_ih", "bias_hh") if bias else ())
         per_step = {f"d{s}_total" for s in states} | {f"d{p}" for p in params}
         hidden = per_step | (set(states) if layers > 1 else set(states) - {"h"})
         hidden |= {"gates"} if gated and layers > 1 else set()    # a lower layer's h is not observable
         assert set(not_compared["quantity"]) == hidden
         assert not_compared["note"].str.contains("not observable in one").all()
         assert not gated or layers > 1 or all(("gates", 0, t) in seen for t in range(T))
-    if cell != "rnn":
-        gates = set(report.compared.loc[report.compared["quantity"] == "dweight_hh", "gate"])
-        assert gates == set(cells.GATES[cell])
-        values = set(report.compared.loc[report.compared["quantity"] == "gates", "gate"])
-        assert values in (set(), set(cells.GATES[cell]))        # gate values, where compared, by gate
+    assert_split_by_gate(report, cell)
 
 
 @pytest.mark.parametrize("cell, layers, backend, dtype", CASES)
