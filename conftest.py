@@ -24,7 +24,7 @@ def strict_numpy():
 def broken_transpose(monkeypatch):
     """The reference RNN with seed 003's bug: W_hh not transposed when the gradient is
     carried back to the previous step (dh_prev = da @ W_hh.T instead of da @ W_hh)."""
-    from reference_impls import rnn
+    from reference_impls.fast import rnn
     original = rnn.rnn_backward
 
     def backward(dh, cache):

@@ -21,6 +21,6 @@ respect to each step's output *from outside the recurrence* (the loss, the layer
 above); the total adjoint, recurrent carry included, is returned as ``dh_total``.
 """
 
-from . import gru, lstm, rnn, stack
+from . import fast, stack
 
-__all__ = ["rnn", "lstm", "gru", "stack"]
+__all__ = ["fast", "stack"]

@@ -23,7 +23,7 @@ listed in ``CELLS``:
 from dataclasses import dataclass
 from typing import Callable
 
-from . import gru, lstm, rnn
+from .fast import gru, lstm, rnn
 
 
 @dataclass(frozen=True)

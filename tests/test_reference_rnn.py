@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from reference_impls import rnn
+from reference_impls.fast import rnn
 from reference_impls.stack import stack_backward, stack_forward
 
 # Seed 004: 2 inputs, 2 hidden units, every weight 1, biases 0, inputs [1,1],[1,1],[2,2],

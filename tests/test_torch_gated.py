@@ -51,7 +51,7 @@ def _swap_blocks(arr, a, b, G, axis):
 @pytest.fixture
 def lstm_backward_with_f_and_g_swapped(monkeypatch):
     """A reference LSTM backward that writes the f and g gate blocks of its gradients swapped."""
-    from reference_impls import lstm
+    from reference_impls.fast import lstm
     original = lstm.lstm_backward
 
     def backward(dh, cache, dc_n=None):
@@ -75,7 +75,7 @@ def test_swapped_f_and_g_blocks_fail_as_exactly_those_gates(lstm_backward_with_f
 
 
 def test_forward_gate_swap_shows_in_the_states_at_the_first_step(monkeypatch):
-    from reference_impls import lstm
+    from reference_impls.fast import lstm
     original = lstm.lstm_forward
 
     def forward(x, h0, c0, weight_ih, weight_hh, bias_ih=None, bias_hh=None, forget_bias=0.0):

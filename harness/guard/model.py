@@ -26,7 +26,7 @@ from ..errors import BackendUnavailable, HarnessError
 from ..probe import _positive_int, make_probe
 from ..report import Report
 from ..trace import Trace
-from . import model_oracles as oracles
+from . import model_frameworks, model_oracles as oracles
 from .model_oracles import diagnose, key_of
 from .check import numeric_tol, parse_against, relabel
 from .usercode import UserCodeError, call, check_array, unpack
@@ -250,7 +250,7 @@ def _against(oracle, fn, case, user, tol, numeric_mode):
                         "finite differences of your fn's loss, float64")
     try:
         name, values = {"reference": lambda c: ("reference", oracles.reference_values(c)),
-                        "torch": oracles.torch_values, "tf": oracles.tf_values}[oracle](case)
+                        "torch": model_frameworks.torch_values, "tf": model_frameworks.tf_values}[oracle](case)
     except BackendUnavailable as exc:                   # not installed: skipped, with the install line
         return [skipped_row(oracle, str(exc), tol)]
     return relabel(compare_traces(_trace(name, values, L), yours, tol, gates), name)

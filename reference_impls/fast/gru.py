@@ -31,7 +31,7 @@ reset_after=True, b_hn is scaled by r_t and b_in is not, so their n blocks diffe
 
 import numpy as np
 
-from ._act import sigmoid_
+from .._act import sigmoid_
 
 
 def _split(a):

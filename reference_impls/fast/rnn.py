@@ -15,7 +15,7 @@ loop (which also give each step's contribution, see ``rnn_step_param_grads``).
 
 import numpy as np
 
-from ._act import ACTIVATIONS
+from .._act import ACTIVATIONS
 
 
 def rnn_forward(x, h0, weight_ih, weight_hh, bias_ih=None, bias_hh=None, activation="tanh"):
