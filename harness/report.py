@@ -8,7 +8,11 @@ import pandas as pd
 
 from .compare import COLUMNS, order_key
 
-STATUS_ORDER = {"FAIL": 0, "pass": 1, "not compared": 2, "skipped": 3}
+STATUS_ORDER = {"FAIL": 0, "missing": 1, "pass": 2, "not compared": 3, "skipped": 4}
+
+# The verdicts, worst first. INCOMPLETE: something the user's code should have returned was
+# not (a row with status "missing"); it is never an OK, and the CLI exits 1 for it.
+VERDICTS = ("MISMATCH", "INCOMPLETE", "NOTHING COMPARED", "OK")
 
 
 @contextlib.contextmanager
@@ -50,6 +54,9 @@ class Report:
         table: pandas DataFrame, one row per (case, backend, layer, step, quantity, gate).
             ``step`` is the time index for per-step rows and empty (<NA>) for totals;
             ``passed`` is True/False, or <NA> for rows that were not compared.
+            ``status``: "pass", "FAIL", "not compared" (the oracle or backend cannot observe
+            it), "missing" (the user's code did not return it: the verdict is INCOMPLETE)
+            or "skipped" (the backend could not run the case; ``note`` says why).
         cases: list of dicts {"case", "probe", "findings"}: what was probed and, for
             checks of user code, where it goes wrong and the likely cause.
     """
@@ -83,10 +90,20 @@ class Report:
         return [line for c in self.cases for line in c.get("findings", [])]
 
     @property
+    def verdict(self):
+        """"OK", "MISMATCH", "INCOMPLETE" (a quantity the user's code should return is missing)
+        or "NOTHING COMPARED"."""
+        status = self.table["status"]
+        if (status == "FAIL").any():
+            return "MISMATCH"
+        if (status == "missing").any():
+            return "INCOMPLETE"
+        return "OK" if len(self.compared) else "NOTHING COMPARED"
+
+    @property
     def ok(self):
-        """True when at least one comparison ran and every comparison passed."""
-        compared = self.compared
-        return len(compared) > 0 and bool((compared["status"] == "pass").all())
+        """True when at least one comparison ran, every comparison passed and nothing is missing."""
+        return self.verdict == "OK"
 
     def __bool__(self):
         return self.ok
