@@ -1,7 +1,11 @@
 """NumPy reference cells with hand-written backpropagation through time.
 
-NumPy only: nothing here imports a deep-learning framework. These files are meant
-to be read as the model of correct BPTT.
+NumPy only: nothing here imports a deep-learning framework. ``rnn.py``, ``lstm.py`` and
+``gru.py`` are the textbook: each cell as a step forward and a step backward with one
+line per local derivative, and sequence functions looping over them; they are meant to
+be read as the model of correct BPTT, and the diagnosis plants mistakes into their named
+lines. ``fast/`` holds the same BPTT written for speed (what comparisons run), tested
+equal to the textbook; ``stack.py`` stacks layers.
 
 Dimension alphabet, used in every docstring:
 
@@ -21,6 +25,6 @@ respect to each step's output *from outside the recurrence* (the loss, the layer
 above); the total adjoint, recurrent carry included, is returned as ``dh_total``.
 """
 
-from . import fast, stack
+from . import fast, gru, lstm, rnn, stack
 
-__all__ = ["fast", "stack"]
+__all__ = ["rnn", "lstm", "gru", "fast", "stack"]

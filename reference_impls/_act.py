@@ -25,33 +25,36 @@ def sigmoid_(a):
     return a
 
 
-def _tanh_grad(y):
+def dtanh(y):
+    """tanh'(a) from the output y = tanh(a)."""
     return 1.0 - y * y
 
 
-def _sigmoid_grad(y):
+def dsigmoid(y):
+    """sigmoid'(a) from the output y = sigmoid(a)."""
     return y * (1.0 - y)
 
 
-def _relu(a):
+def relu(a):
     return np.maximum(a, 0)
 
 
-def _relu_grad(y):
+def drelu(y):
+    """relu'(a) from the output y = relu(a): 1 where the unit is on."""
     return (y > 0).astype(y.dtype)
 
 
-def _identity(a):
+def identity(a):
     return a
 
 
-def _identity_grad(y):
+def didentity(y):
     return np.ones_like(y)
 
 
 ACTIVATIONS = {
-    "tanh": (np.tanh, _tanh_grad),
-    "relu": (_relu, _relu_grad),
-    "sigmoid": (sigmoid, _sigmoid_grad),
-    "identity": (_identity, _identity_grad),
+    "tanh": (np.tanh, dtanh),
+    "relu": (relu, drelu),
+    "sigmoid": (sigmoid, dsigmoid),
+    "identity": (identity, didentity),
 }
