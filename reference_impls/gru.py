@@ -55,16 +55,19 @@ def step_forward(x, prev_h, W_ih, W_hh, b_ih=None, b_hh=None, reset_after=True):
     a_xr, a_xz, a_xn = np.split(x @ W_ih.T + b_ih, 3, axis=1)                  # (N, H) each
     W_hr, W_hz, W_hn = np.split(W_hh, 3, axis=0)                               # (H, H) each
     b_hr, b_hz, b_hn = np.split(b_hh, 3)
-    r = sigmoid(a_xr + prev_h @ W_hr.T + b_hr)
-    z = sigmoid(a_xz + prev_h @ W_hz.T + b_hz)
+    a_r = a_xr + prev_h @ W_hr.T + b_hr
+    a_z = a_xz + prev_h @ W_hz.T + b_hz
+    r, z = sigmoid(a_r), sigmoid(a_z)
     if reset_after:
         a_hn = prev_h @ W_hn.T + b_hn
-        n = np.tanh(a_xn + r * a_hn)
+        a_n = a_xn + r * a_hn
     else:
         a_hn = (r * prev_h) @ W_hn.T + b_hn
-        n = np.tanh(a_xn + a_hn)
+        a_n = a_xn + a_hn
+    n = np.tanh(a_n)
     next_h = (1 - z) * n + z * prev_h
-    cache = {"x": x, "prev_h": prev_h, "r": r, "z": z, "n": n, "a_hn": a_hn, "next_h": next_h,
+    cache = {"x": x, "prev_h": prev_h, "r": r, "z": z, "n": n, "a_r": a_r, "a_z": a_z, "a_n": a_n, "a_hn": a_hn,
+             "next_h": next_h,
              "W_ih": W_ih, "W_hh": W_hh, "reset_after": reset_after, "has_bias": has_bias}
     return next_h, cache
 

@@ -52,7 +52,8 @@ def step_forward(x, prev_h, prev_c, W_ih, W_hh, b_ih=None, b_hh=None, forget_bia
     next_c = f * prev_c + i * g
     tanh_c = np.tanh(next_c)
     next_h = o * tanh_c
-    cache = {"x": x, "prev_h": prev_h, "prev_c": prev_c, "i": i, "f": f, "g": g, "o": o, "a": a,
+    cache = {"x": x, "prev_h": prev_h, "prev_c": prev_c, "i": i, "f": f, "g": g, "o": o,
+             "a_i": a_i, "a_f": a_f + forget_bias, "a_g": a_g, "a_o": a_o,
              "next_c": next_c, "tanh_c": tanh_c, "next_h": next_h, "W_ih": W_ih, "W_hh": W_hh,
              "has_bias": b_ih is not None}
     return next_h, next_c, cache
