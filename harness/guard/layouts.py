@@ -20,7 +20,8 @@ Built in:
                BasicRNNCell; LSTM columns i, j(=g), f, o and c0 an argument; rnn and lstm.
     karpathy   column vectors, one example at a time: x (T, D, 1), h0 (H, 1) ->
                h (T, H, 1); Wxh (H, D), Whh (H, H), bh (H, 1); rnn.
-Anything else: ``Layout.custom(to_user, to_canonical, ...)``.
+Anything else: ``Layout.custom(to_user, to_canonical, ...)``: axes, calling convention,
+gate letters and state names declared; which array holds which weight read off to_user.
 """
 
 from dataclasses import dataclass, field
@@ -41,33 +42,92 @@ def reorder(arr, src, dst, axis):
     return np.concatenate([parts[src.index(g)] for g in dst], axis=axis)
 
 
+AXES = ("NTD", "NDT", "TND", "TDN", "DNT", "DTN")
+
+
 @dataclass(frozen=True)
 class Layout:
     """One convention. ``to_user(cell, p) -> {name: array}`` gives the user's weights of a
     layer from canonical ``p`` (names without suffix), in call order;
     ``to_canonical(cell, grads, p) -> {"dweight_ih": ...}`` maps the user's weight
     gradients (same names, prefixed with d) back; a gradient the user returned as None is
-    absent from ``grads``, and what it maps to must then be absent too (not compared)."""
+    absent from ``grads``, and what it maps to must then be absent too (not compared).
+
+    The rest says how the user's functions are called and how their things are named
+    (see ``Layout.custom``); which user array holds which canonical weight is never
+    declared: it is read off ``to_user`` itself (harness.guard.naming)."""
     name: str
     cells: tuple
     to_user: Callable
     to_canonical: Callable
     takes_c0: bool = True          # LSTM: whether c0 is an argument (cs231n: no, c0 = 0)
     per_example: bool = False      # one example at a time, column vectors
-    gate_order: dict = field(default_factory=dict)   # cell -> the user's gate order, for messages
+    axes: str = "NTD"              # order of the axes of x, h, dh, dx ("DNT": the course's (n_x, m, T_x))
+    gate_order: str = ""           # the user's order of the gate blocks, in the user's letters (for messages)
+    gate_letters: dict = field(default_factory=dict)   # the user's gate letters -> canonical ({"j": "g"})
+    names: dict = field(default_factory=dict)          # the user's names of the states ({"h": "a"})
+    weights_as: str = "args"       # "args": forward(x, h0, *weights); "dict": forward(x, h0, weights)
+    forward_returns: tuple = ("h", "cache")
 
     @classmethod
-    def custom(cls, to_user, to_canonical, *, name="custom", cells=("rnn", "lstm", "gru"), takes_c0=True):
-        """A layout of your own: two small functions, canonical -> yours and your gradients back."""
-        return cls(name, tuple(cells), to_user, to_canonical, takes_c0)
+    def custom(cls, to_user, to_canonical, *, name="custom", cells=("rnn", "lstm", "gru"), takes_c0=True,
+               axes="NTD", per_example=False, gate_order="", gate_letters=None, names=None, weights_as="args",
+               forward_returns=("h", "cache")):
+        """A layout of your own (see the README's "Your own layout"):
+
+        to_user(cell, p) -> {name: array}: your weights of one layer from canonical ``p``
+            ({"weight_ih": (G*H, D), "weight_hh": (G*H, H), "bias_ih", "bias_hh": (G*H,)}, torch's
+            layout and gate order), in the order your forward takes them.
+        to_canonical(cell, grads, p) -> {"dweight_ih", "dweight_hh", "dbias_ih"[, "dbias_hh"]}: your
+            gradients ({"d" + your name: array}) back in canonical form.
+        takes_c0: the LSTM's c0 is an argument of your forward (False: c0 = 0).
+        axes: the order of the axes of x (N, T, D), h, dh and dx, e.g. "DNT" for x (D, N, T);
+            the states h0, dh0 drop T and keep the other two in that order ("DNT": (H, N)).
+        per_example: one example at a time, column vectors (x (T, D, 1), h0 (H, 1)).
+        gate_order, gate_letters: your order of the gate blocks in your letters and what
+            your letters mean ({"j": "g", "c": "g", "u": "z", "h": "n"}): messages use them.
+        names: your names of the states, e.g. {"h": "a"}: dh0 reads da0, dprev_h da_prev.
+        weights_as: "args" (forward(x, h0, [c0,] *weights)) or "dict" (forward(x, h0, [c0,] weights)).
+        forward_returns: the names of what your forward returns, in order; must hold "h" and
+            "cache" (others, such as "y" or "c", are ignored).
+        """
+        layout = cls(name, tuple(cells), to_user, to_canonical, takes_c0, per_example, axes, gate_order,
+                     dict(gate_letters or {}), dict(names or {}), weights_as, tuple(forward_returns))
+        return layout.validated()
+
+    def validated(self):
+        bad = [c for c in self.cells if c not in CANONICAL_ORDER]
+        if bad or not self.cells:
+            raise HarnessError(f"layout: cells: expected some of rnn, lstm, gru, got {self.cells!r}")
+        if self.axes not in AXES:
+            raise HarnessError(f"layout: axes: expected an order of the letters N, T, D ({', '.join(AXES)}), "
+                               f"got {self.axes!r}")
+        if self.weights_as not in ("args", "dict"):
+            raise HarnessError(f"layout: weights_as: expected 'args' or 'dict', got {self.weights_as!r}")
+        if not {"h", "cache"} <= set(self.forward_returns) or len(set(self.forward_returns)) != len(self.forward_returns):
+            raise HarnessError(f"layout: forward_returns: expected distinct names including 'h' and 'cache', "
+                               f"got {self.forward_returns!r}")
+        if not callable(self.to_user) or not callable(self.to_canonical):
+            raise HarnessError("layout: to_user and to_canonical: expected two functions, got "
+                               f"{type(self.to_user).__name__} and {type(self.to_canonical).__name__}")
+        return self
 
     def state_names(self, cell):
         return ("h0", "c0") if cell == "lstm" and self.takes_c0 else ("h0",)
+
+    def user_state(self, s):
+        """The user's name of state ``s`` ("h" or "c")."""
+        return self.names.get(s, s)
 
     def check(self, cell):
         if cell not in self.cells:
             raise HarnessError(f"layout: {self.name!r} covers cells {', '.join(self.cells)}, not {cell!r}; "
                                "use Layout.custom for others")
+        if self.gate_order:
+            letters = [self.gate_letters.get(g, g) for g in self.gate_order]
+            if cell != "rnn" and sorted(letters) != sorted(CANONICAL_ORDER[cell]) and len(letters) == len(CANONICAL_ORDER[cell]):
+                raise HarnessError(f"layout: gate_order {self.gate_order!r} reads as {''.join(letters)} with "
+                                   f"gate_letters {self.gate_letters}; expected the gates {CANONICAL_ORDER[cell]}")
         return self
 
 
@@ -133,10 +193,9 @@ def _karpathy_to_canonical(cell, g, p):
 
 
 LAYOUTS = {
-    "cs231n": Layout("cs231n", ("rnn", "lstm"), _cs231n_to_user, _cs231n_to_canonical, takes_c0=False,
-                     gate_order={"lstm": "ifog"}),
+    "cs231n": Layout("cs231n", ("rnn", "lstm"), _cs231n_to_user, _cs231n_to_canonical, takes_c0=False),
     "tf_kernel": Layout("tf_kernel", ("rnn", "lstm"), _kernel_to_user, _kernel_to_canonical,
-                        gate_order={"lstm": "igfo"}),
+                        gate_letters={"j": "g"}),
     "karpathy": Layout("karpathy", ("rnn",), _karpathy_to_user, _karpathy_to_canonical, per_example=True),
 }
 

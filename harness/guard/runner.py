@@ -1,8 +1,15 @@
 """Run the user's forward and backward on a probe; return canonical values.
 
-Canonical values of one run: {"h": (N, T, H), "dx": (N, T, D), "dh0": (N, H),
-["dc0": (N, H),] "dweight_ih": (G*H, D), ...}; a gradient the user returned as None is
-absent (and reported "not compared", never passed).
+Canonical values of one run (a ``UserValues`` dict): {"h": (N, T, H), "dx": (N, T, D),
+"dh0": (N, H), ["dc0": (N, H),] "dweight_ih": (G*H, D), ...}. Besides the values it says
+what it could not take: ``missing`` (returned as None), ``problems`` (returned with a wrong
+shape: {quantity: the one-line message, in the user's axis order}; the other gradients are
+still compared) and ``dtypes`` (what precision the user's arrays came in).
+
+The layout says how the user's functions are called: the axis order of x and h (``axes``),
+the weights as arguments or one dict (``weights_as``), what the forward returns
+(``forward_returns``), and the backward returns a tuple (dx, dh0, [dc0,] *dweights) or a
+dict keyed by those names in the user's words (dx, da0, dWax, ...).
 """
 
 from dataclasses import dataclass
@@ -22,30 +29,80 @@ class UserCode:
     cell: str
 
 
+class UserValues(dict):
+    """Canonical values of one run of the user's code, plus what could not be taken."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.missing, self.problems, self.dtypes = set(), {}, {}
+
+
 def _sizes(probe):
     s = probe.sizes
     return s["N"], s["T"], s["D"], s["H"]
+
+
+def _perm(axes, letters="NTD"):
+    """The transpose taking an array in ``letters`` order to ``axes`` order."""
+    return tuple(letters.index(a) for a in axes)
+
+
+def to_user_axes(layout, arr, feature="D"):
+    """A canonical (N, T, F) array, or (N, F) state, in the user's axis order."""
+    if arr.ndim == 3:
+        return arr.transpose(_perm(layout.axes))
+    state_axes = layout.axes.replace("T", "")
+    return arr.transpose(_perm(state_axes, "ND"))
+
+
+def user_shape(layout, shape, letters):
+    """``shape`` (canonical order ``letters``) in the user's axis order, and those letters."""
+    axes = layout.axes if len(letters) == 3 else layout.axes.replace("T", "")
+    canonical = "NTD" if len(letters) == 3 else "ND"
+    order = _perm(axes, canonical)
+    return tuple(shape[i] for i in order), "".join(letters[i] for i in order)
 
 
 def interface(code, probe):
     """The canonical quantities the user's functions can return (their gradients' names mapped)."""
     params = probe.layer_params(0)
     zeros = {f"d{k}": np.zeros_like(v) for k, v in code.layout.to_user(code.cell, params).items()}
-    if code.layout.per_example:
-        states = ["dh0"]
-    else:
-        states = [f"d{s}" for s in _user_states(code, probe)]
+    states = ["dh0"] if code.layout.per_example else [f"d{s}" for s in _user_states(code, probe)]
     return ["h", "dx"] + states + list(code.layout.to_canonical(code.cell, zeros, params))
+
+
+def _forward_args(code, x, states, weights):
+    ws = (weights,) if code.layout.weights_as == "dict" else tuple(weights.values())
+    return (x, *states.values(), *ws)
+
+
+def _unpack_forward(code, result, context):
+    names = code.layout.forward_returns
+    values = unpack(result, "forward", names, context)
+    got = dict(zip(names, values))
+    return got["h"], got["cache"]
 
 
 def user_forward(code, probe, context=""):
     """The user's forward on ``probe``: (h (N, T, H), cache, the weights and states passed)."""
-    weights = code.layout.to_user(code.cell, probe.layer_params(0))
+    layout = code.layout
+    weights = layout.to_user(code.cell, probe.layer_params(0))
     states = _user_states(code, probe)
     N, T, D, H = _sizes(probe)
-    h, cache = unpack(call(code.forward, "forward", (probe.x, *states.values(), *weights.values()), context),
-                      "forward", ("h", "cache"), context)
-    return check_array(h, "forward", "h", (N, T, H), context), check_cache(cache, "forward", context), weights, states
+    x = to_user_axes(layout, probe.x)
+    user_states = {k: to_user_axes(layout, v) for k, v in states.items()}
+    h, cache = _unpack_forward(code, call(code.forward, "forward", _forward_args(code, x, user_states, weights),
+                                          context), context)
+    want, letters = user_shape(layout, (N, T, H), "NTH")
+    h = check_array(h, "forward", "h", want, context, letters)
+    return _canonical(layout, h), check_cache(cache, "forward", context), weights, states
+
+
+def _canonical(layout, arr):
+    """A user-order (x/h-like or state) array back in canonical order."""
+    if arr.ndim == 3:
+        return arr.transpose(np.argsort(_perm(layout.axes)))
+    return arr.transpose(np.argsort(_perm(layout.axes.replace("T", ""), "ND")))
 
 
 def user_loss(code, probe):
@@ -60,24 +117,83 @@ def run_user(code, probe, dout, context=""):
     """Forward then backward (fresh forward, copies everywhere); canonical values."""
     if code.layout.per_example:
         return _run_per_example(code, probe, dout, context)
-    params = probe.layer_params(0)
+    layout, params = code.layout, probe.layer_params(0)
     N, T, D, H = _sizes(probe)
     h, _, weights, states = user_forward(code, probe, context)
-    out = {"h": h}
+    out = UserValues(h=h)
+    out.dtypes["h"] = h.dtype
     # A fresh forward right before backward: real code consumes or overwrites its cache.
     _, cache, _, _ = user_forward(code, probe, context)
     names = ["dx"] + [f"d{s}" for s in states] + [f"d{w}" for w in weights]
-    grads = unpack(call(code.backward, "backward", (dout, cache), context), "backward", names, context)
-    shapes = [(N, T, D)] + [(N, H)] * len(states) + [w.shape for w in weights.values()]
-    got = {n: (None if g is None else check_array(g, "backward", n, shp, context))
-           for n, g, shp in zip(names, grads, shapes)}
-    out.update({n: got[n] for n in ["dx"] + [f"d{s}" for s in states] if got[n] is not None})
-    user_dw = {n: g for n, g in got.items() if n[1:] in weights and g is not None}
+    grads = _backward_values(code, call(code.backward, "backward", (to_user_axes(layout, dout), cache), context),
+                             names, states, context)
+    shapes = {"dx": ((N, T, D), "NTD"), **{f"d{s}": ((N, H), "NH") for s in states}}
+    shapes.update({f"d{w}": (np.shape(v), None) for w, v in weights.items()})
+    user_dw = {}
+    for name in names:
+        g = grads.get(name)
+        if g is None:
+            out.missing.add(name)
+            continue
+        shape, letters = shapes[name]
+        want, user_letters = user_shape(layout, shape, letters) if letters else (shape, None)
+        try:
+            g = check_array(g, "backward", _user_name(layout, name), want, context, user_letters)
+        except UserCodeError as exc:
+            if "shape" not in str(exc):
+                raise
+            out.problems[name] = str(exc)
+            continue
+        if name in ("dx", *[f"d{s}" for s in states]):
+            out[name] = _canonical(layout, g)
+            out.dtypes[name] = g.dtype
+        else:
+            user_dw[name] = g
     out.update(_to_canonical(code, user_dw, params, context))
-    if len(out) == 1:
+    out.dtypes.update({k: v.dtype for k, v in user_dw.items()})
+    out.problems = {_canonical_name(code, params, k): v for k, v in out.problems.items()}
+    out.missing = {_canonical_name(code, params, k) for k in out.missing}
+    if len(out) == 1 and not out.problems:
         raise UserCodeError(f"backward: returned None for every gradient ({', '.join(names)}); nothing to check"
                             + (f" ({context})" if context else ""))
     return out
+
+
+def _user_name(layout, name):
+    """dh0 -> da0 when the layout calls h "a"."""
+    for s in ("h", "c"):
+        if name == f"d{s}0":
+            return f"d{layout.user_state(s)}0"
+    return name
+
+
+def _backward_values(code, result, names, states, context):
+    """{canonical state name or "d" + user weight name: value} from a tuple or a dict."""
+    if isinstance(result, dict):
+        keys = {_user_name(code.layout, n): n for n in names}
+        unknown = sorted(set(map(str, result)) - set(keys))
+        if unknown:
+            raise UserCodeError(f"backward: returned a dict with unexpected key(s) {unknown}; expected keys among "
+                                f"{sorted(keys)}{' (' + context + ')' if context else ''}")
+        return {keys[k]: v for k, v in result.items()}
+    values = unpack(result, "backward", [_user_name(code.layout, n) for n in names], context)
+    return dict(zip(names, values))
+
+
+def _canonical_name(code, params, user_name):
+    """The canonical quantity a user gradient maps to (dWh -> dweight_hh), for messages and rows."""
+    if user_name in ("dx", "dh0", "dc0"):
+        return user_name
+    weights = code.layout.to_user(code.cell, params)
+    probe = {f"d{k}": np.zeros_like(np.asarray(v, dtype=float)) for k, v in weights.items()}
+    before = set(code.layout.to_canonical(code.cell, probe, params))
+    probe.pop(user_name, None)
+    try:
+        after = set(code.layout.to_canonical(code.cell, probe, params))
+    except Exception:                                          # a to_canonical that needs every gradient
+        return user_name
+    lost = sorted(before - after)
+    return lost[0] if len(lost) == 1 else user_name
 
 
 def _user_states(code, probe):
@@ -105,31 +221,46 @@ def _forward_one(code, probe, n, context):
     """Forward of example n as column vectors: x (T, D, 1), h0 (H, 1) -> h (T, H, 1)."""
     N, T, D, H = _sizes(probe)
     weights = code.layout.to_user(code.cell, probe.layer_params(0))
-    args = (probe.x[n][:, :, None], probe.state0["h"][0][n][:, None], *weights.values())
-    h, cache = unpack(call(code.forward, "forward", args, context), "forward", ("h", "cache"), context)
+    x, h0 = probe.x[n][:, :, None], probe.state0["h"][0][n][:, None]
+    h, cache = _unpack_forward(code, call(code.forward, "forward", _forward_args(code, x, {"h0": h0}, weights),
+                                          context), context)
     return check_array(h, "forward", "h", (T, H, 1), context), check_cache(cache, "forward", context), weights
 
 
 def _run_per_example(code, probe, dout, context):
     """Column-vector code (min-char-rnn style): one example at a time; weight gradients summed."""
     N, T, D, H = _sizes(probe)
-    total, out = {}, {"h": [], "dx": [], "dh0": []}
+    total, out, parts = {}, UserValues(), {"h": [], "dx": [], "dh0": []}
     for n in range(N):
         ctx = f"example {n} of the batch" + (f", {context}" if context else "")
         h, _, weights = _forward_one(code, probe, n, ctx)
-        out["h"].append(h[:, :, 0])
+        parts["h"].append(h[:, :, 0])
+        out.dtypes["h"] = h.dtype
         _, cache, _ = _forward_one(code, probe, n, ctx)
         names = ["dx", "dh0"] + [f"d{w}" for w in weights]
-        grads = unpack(call(code.backward, "backward", (dout[n][:, :, None], cache), ctx), "backward", names, ctx)
+        grads = _backward_values(code, call(code.backward, "backward", (dout[n][:, :, None], cache), ctx),
+                                 names, {"h0": None}, ctx)
         shapes = [(T, D, 1), (H, 1)] + [w.shape for w in weights.values()]
-        for name, g, shp in zip(names, grads, shapes):
+        for name, shp in zip(names, shapes):
+            g = grads.get(name)
             if g is None:
+                out.missing.add(name)
                 continue
-            g = check_array(g, "backward", name, shp, ctx)
+            try:
+                g = check_array(g, "backward", name, shp, ctx)
+            except UserCodeError as exc:
+                if "shape" not in str(exc):
+                    raise
+                out.problems[name] = str(exc)
+                continue
+            out.dtypes[name] = g.dtype
             if name in ("dx", "dh0"):
-                out[name].append(g[..., 0])
+                parts[name].append(g[..., 0])
             else:
                 total[name] = total.get(name, 0) + g
-    result = {k: np.stack(v) for k, v in out.items() if len(v) == N}
-    result.update(_to_canonical(code, total, probe.layer_params(0), context))
-    return result
+    out.update({k: np.stack(v) for k, v in parts.items() if len(v) == N})
+    out.update(_to_canonical(code, total, probe.layer_params(0), context))
+    params = probe.layer_params(0)
+    out.problems = {_canonical_name(code, params, k): v for k, v in out.problems.items()}
+    out.missing = {_canonical_name(code, params, k) for k in out.missing}
+    return out

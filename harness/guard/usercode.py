@@ -42,8 +42,9 @@ def unpack(result, label, names, context=""):
     return tuple(result)
 
 
-def check_array(value, label, name, shape, context=""):
-    """A floating-point array of exactly ``shape``; returns a float64-safe copy."""
+def check_array(value, label, name, shape, context="", letters=None):
+    """A floating-point array of exactly ``shape``; returns a copy (the user's dtype kept).
+    ``letters`` names the axes for the message ("HNT": expected (H, N, T) = (6, 3, 5))."""
     if value is None:
         raise UserCodeError(f"{label}: {name} is None; expected an array of shape {shape}{_where(context)}")
     arr = np.asarray(value)
@@ -53,7 +54,8 @@ def check_array(value, label, name, shape, context=""):
         raise UserCodeError(f"{label}: {name} is an integer array ({arr.dtype}); expected floating point "
                             f"(an np.zeros_like of an integer array?){_where(context)}")
     if arr.shape != tuple(shape):
-        raise UserCodeError(f"{label}: {name} has shape {arr.shape}; expected {tuple(shape)}"
+        want = f"({', '.join(letters)}) = {tuple(shape)}" if letters else f"{tuple(shape)}"
+        raise UserCodeError(f"{label}: {name} has shape {arr.shape}; expected {want}"
                             f"{_shape_hint(arr.shape, tuple(shape))}{_where(context)}")
     return np.array(arr, copy=True)
 
