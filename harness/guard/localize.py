@@ -1,99 +1,155 @@
 """Locate where the user's backward first goes wrong, also when it only returns totals.
 
-First the forward: the first step whose h differs from the reference's (a wrong forward
-makes every gradient differ, so it is named before anything else). Then two probes, both
-against the reference on the same weights:
-    upstream on one step at a time   dh is zero except at step s; a wrong result for s
-                                     means what flows back from step s is wrong
-    sequence length 1 .. T           the first length that fails names the earliest step
-                                     where the error appears (length 1: step 0 alone,
-                                     no recurrence; length k: the carry from step k-1)
+All against the reference on the same weights, with the cost growing as log T, not T:
+
+    the forward                 the first step whose h differs (a wrong forward makes every
+                                gradient differ, so it is named first)
+    the sequence length         bisection over T' = 1 .. T for the shortest sequence that goes
+                                wrong: T' = 1 is step 0 alone (no recurrence); a first failure
+                                at T' = k is the carry from step k-1 into step k-2
+    one step's upstream         the upstream gradient on one step only (the first, the second,
+                                the middle and the last two): a wrong result for step s means
+                                what flows back from step s is mishandled
+    the gates                   on the shortest failing sequence, which gate blocks of the weight
+                                gradients are wrong
+
+Every claim is about the lengths and steps actually run; the rows of every probe run are
+kept (``probe`` = "first k steps" / "upstream on step s only").
 """
 
 import dataclasses
 
 import numpy as np
 
-from ..compare import _ranges, compare_arrays
-from .oracles import USER_QUANTITIES, reference_values
+from ..cells import GATES
+from ..compare import _ranges, compare_arrays, compare_traces
+from .oracles import USER_QUANTITIES, reference_values, values_trace
 from .runner import run_user
 from .usercode import UserCodeError
 
 
-def _compare(user, ref, tol, probe_label, step):
-    rows = []
-    for q in USER_QUANTITIES:
-        if q == "h" or q not in user:
-            continue
-        row = compare_arrays(ref[q], user[q], tol)
-        row.update(backend="reference", layer=0, step=step, quantity=q, gate="", probe=probe_label)
-        rows.append(row)
+@dataclasses.dataclass
+class Where:
+    """What the probes found: rows, findings (text lines), the shortest failing length and its gates."""
+    rows: list
+    lines: list
+    shortest: int = 0               # the shortest failing length (0: none found)
+    gates: str = ""                 # gate blocks wrong at that length (gated cells only, "" otherwise)
+    quantities: tuple = ()          # what was wrong at that length
+
+
+def _rows(user, ref, tol, label, step, gates):
+    yours = values_trace("yours", {q: v for q, v in user.items() if q != "h"})
+    expected = values_trace("reference", {q: v for q, v in ref.items() if q in yours_keys(user)})
+    rows = [r for r in compare_traces(expected, yours, tol, gates) if r["status"] in ("pass", "FAIL")]
+    for r in rows:
+        r.update(backend="reference", probe=label, step=step)
     return rows
 
 
-def localize(code, probe, tol):
-    """Rows for both probes and the findings they support (text lines)."""
-    T = probe.sizes["T"]
-    rows, upstream_bad, length_bad, stopped, forward_bad, tested = [], [], {}, "", [], []
-    for s in range(T):
-        dout = np.zeros_like(probe.dout)
-        dout[:, s] = probe.dout[:, s]
-        p = dataclasses.replace(probe, dout=dout)
-        label = f"upstream on step {s} only"
-        user, ref = run_user(code, p, dout, label), reference_values(p)
-        if s == 0:
-            forward_bad = [t for t in range(T) if not compare_arrays(ref["h"][:, t], user["h"][:, t], tol)["passed"]]
-        r = _compare(user, ref, tol, label, s)
-        rows += r
-        if not all(x["passed"] for x in r):
-            upstream_bad.append(s)
-    for k in range(1, T + 1):
+def yours_keys(user):
+    return {q for q in USER_QUANTITIES if q in user and q != "h"}
+
+
+def localize(code, probe, tol, user, names):
+    """A Where for the user's code on ``probe`` (``user``: its values on the full probe)."""
+    T, gates = probe.sizes["T"], GATES[probe.cell]
+    rows, lines = [], []
+    ref = reference_values(probe)
+    forward_bad = [t for t in range(T) if not compare_arrays(ref["h"][:, t], user["h"][:, t], tol)["passed"]]
+    if forward_bad:
+        lines.append(f"forward: your h differs from the reference's from step {forward_bad[0]} on "
+                     f"(step(s) {_ranges(forward_bad)}): the forward itself computes something else; fix it first "
+                     "(the gradients of a different forward differ too)")
+    lengths, stopped = {}, []
+    run = _length_runner(code, probe, tol, gates, rows, lengths, stopped)
+    run(T)
+    shortest = _bisect(run, T) if lengths.get(T) else 0
+    if shortest:
+        lines.append("earliest wrong step: " + _earliest(shortest, lengths))
+    upstream = _upstream(code, probe, tol, gates, rows, stopped)
+    if upstream:
+        lines.append(upstream)
+    lines += stopped[:1]
+    where = Where(rows, lines, shortest)
+    if shortest:
+        bad = [r for r in rows if r["probe"] == f"first {shortest} steps" and not r["passed"]]
+        where.quantities = tuple(dict.fromkeys(r["quantity"] for r in bad))
+        where.gates = "".join(g for g in gates if len(gates) > 1 and any(r["gate"] == g for r in bad))
+    return where
+
+
+def _length_runner(code, probe, tol, gates, rows, lengths, stopped):
+    """run(k) -> whether the user's code is wrong on the first k steps (None if it cannot run)."""
+    def run(k):
+        if k in lengths:
+            return lengths[k]
         p = dataclasses.replace(probe, x=probe.x[:, :k], dout=probe.dout[:, :k])
-        label = f"first {k} steps"
         try:
             user = run_user(code, p, p.dout, f"localization with the sequence cut to T={k}")
         except UserCodeError as exc:
-            stopped = stopped or f"the length sweep could not run T={k}: {exc}"
-            continue
-        tested.append(k)
-        r = _compare(user, reference_values(p), tol, label, k - 1)
-        rows += r
-        bad = [x["quantity"] for x in r if not x["passed"]]
-        if bad:
-            length_bad[k] = bad
-    return rows, _findings(T, upstream_bad, length_bad, stopped, forward_bad, tested)
+            stopped.append(f"the length probes could not run T={k}: {exc}")
+            lengths[k] = None
+            return None
+        r = _rows(user, reference_values(p), tol, f"first {k} steps", k - 1, gates)
+        rows.extend(r)
+        lengths[k] = sorted({x["quantity"] for x in r if not x["passed"]})
+        return lengths[k]
+    return run
 
 
-def _earliest(length_bad, tested):
-    """What the shortest failing length says, claiming only what the tested lengths show."""
-    k = min(length_bad)
-    bad = length_bad[k]
-    right = [t for t in tested if t < k]
-    if right != list(range(1, k)):                          # some shorter length could not run
-        return (f"the shortest tested sequence that goes wrong has T={k} ({', '.join(bad)}); "
-                + (f"right for T={_ranges(right)}; " if right else "")
-                + f"T={_ranges(sorted(set(range(1, k)) - set(right)))} could not be run")
+def _bisect(run, T):
+    """The shortest failing length, by bisection between a passing (or 0) and a failing length."""
+    lo, hi = 0, T                       # run(hi) fails; lengths <= lo pass (0: trivially)
+    if run(1):
+        return 1
+    lo = 1
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        result = run(mid)
+        if result is None:              # cannot run there: look between lo and mid too
+            return hi
+        if result:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def _earliest(k, lengths):
+    bad = lengths[k]
+    right = sorted(t for t, v in lengths.items() if v == [] and t < k)
     if k == 1 and set(bad) <= {"dh0", "dc0"}:
         return ("step 0, in what it carries back into the initial state: with a single step only "
                 f"{'/'.join(bad)} is wrong, that step's own gradients are right")
     if k == 1:
         return f"step 0 itself, no recurrence involved: wrong already with a single step ({', '.join(bad)})"
-    return (f"the carry from step {k - 1} into step {k - 2}: right for sequences of up to {k - 1} "
-            f"step(s), wrong from {k} on ({', '.join(bad)})")
+    tested = f" (lengths run: {', '.join(map(str, sorted(t for t in lengths if lengths[t] is not None)))})"
+    if k - 1 in right:
+        return (f"the carry from step {k - 1} into step {k - 2}: right for a sequence of {k - 1} step(s), "
+                f"wrong from {k} on ({', '.join(bad)}){tested}")
+    return f"the shortest sequence found wrong has T={k} ({', '.join(bad)}){tested}"
 
 
-def _findings(T, upstream_bad, length_bad, stopped, forward_bad=(), tested=None):
-    lines = []
-    if forward_bad:
-        lines.append(f"forward: your h differs from the reference's from step {forward_bad[0]} on "
-                     f"(step(s) {_ranges(forward_bad)}): the forward itself computes something else; fix it first "
-                     "(the gradients of a different forward differ too)")
-    if upstream_bad:
-        good = sorted(set(range(T)) - set(upstream_bad))
-        lines.append(f"upstream gradient on one step at a time: wrong when it sits on step(s) {_ranges(upstream_bad)}"
-                     + (f", right on {_ranges(good)}" if good else ""))
-    if length_bad:
-        lines.append("earliest wrong step: " + _earliest(length_bad, list(range(1, T + 1)) if tested is None else tested))
-    if stopped:
-        lines.append(stopped)
-    return lines
+def _upstream(code, probe, tol, gates, rows, stopped):
+    """Upstream gradient on one step only, for a few steps: which steps' gradient flows back wrong."""
+    T = probe.sizes["T"]
+    steps = sorted({0, 1, T // 2, T - 2, T - 1} & set(range(T)))
+    bad, good = [], []
+    for s in steps:
+        dout = np.zeros_like(probe.dout)
+        dout[:, s] = probe.dout[:, s]
+        p = dataclasses.replace(probe, dout=dout)
+        label = f"upstream on step {s} only"
+        try:
+            user = run_user(code, p, dout, label)
+        except UserCodeError as exc:
+            stopped.append(f"the upstream probes could not run: {exc}")
+            return ""
+        r = _rows(user, reference_values(p), tol, label, s, gates)
+        rows.extend(r)
+        (bad if any(not x["passed"] for x in r) else good).append(s)
+    if not bad:
+        return ""
+    return (f"upstream gradient on one step at a time (steps {', '.join(map(str, steps))} run): wrong when it sits "
+            f"on step(s) {', '.join(map(str, bad))}" + (f", right on {', '.join(map(str, good))}" if good else ""))

@@ -58,33 +58,47 @@ def framework_trace(family, probe):
     return trace, ""
 
 
-def numeric_trace(loss, probe, names, mode, rng):
+def numeric_trace(loss, probe, names, mode, rng, gates=1, eps=None):
     """Finite differences of ``loss(probe) -> float`` w.r.t. canonical arrays ``names``.
 
     Returns (trace_of_fd, project): for mode "directional", ``project(values)`` turns the
-    user's canonical gradients into the same directional derivatives.
+    user's canonical gradients into the same directional derivatives. Directional mode
+    perturbs each array as a whole (x over every step at once: the cost does not grow with
+    T beyond the forward itself), weights one gate block at a time (``gates`` blocks along
+    their rows), so a failure still names the array and the gate; per-step resolution is
+    the localization's job.
     """
     arrays = _arrays(probe, names)
     f = _as_function(loss, probe)
+    step = {} if eps is None else {"eps": eps}
     if mode == "full":
-        grads = numeric.full(f, arrays, names)
+        grads = numeric.full(f, arrays, names, **step)
         return values_trace("numeric", _from_arrays(grads)), None
-    T = probe.sizes["T"]
-    slices = {(n, None): (n, ...) for n in names if n != "x"}
-    slices.update({("x", t): ("x", (slice(None), t)) for t in range(T)} if "x" in names else {})
-    result = numeric.directional(f, arrays, slices, rng)
+    slices = {}
+    for n in names:
+        blocks = gates if n.startswith(("weight", "bias")) else 1
+        size = arrays[n].shape[0] // blocks
+        for k in range(blocks):
+            slices[(n, k)] = (n, slice(k * size, (k + 1) * size) if blocks > 1 else ...)
+    result = numeric.directional(f, arrays, slices, rng, **step)
     trace = Trace("numeric-directional")
-    for (n, t), (_, derivs) in result.items():
-        trace.values[(_quantity(n), 0, t)] = derivs
+    for n in names:
+        parts = [result[(n, k)][1] for k in range(gates if n.startswith(("weight", "bias")) else 1)]
+        trace.values[(_quantity(n), 0, None)] = np.concatenate(parts)     # gate blocks of k derivatives each
 
     def project(values):
         projected = Trace("yours")
-        for (n, t), (dirs, _) in result.items():
-            q = _quantity(n)
-            g = values.get(q)
-            if g is not None:
-                g = g[:, t] if t is not None else g
-                projected.values[(q, 0, t)] = np.tensordot(dirs, g, axes=g.ndim)
+        for n in names:
+            g = values.get(_quantity(n))
+            if g is None:
+                continue
+            blocks = gates if n.startswith(("weight", "bias")) else 1
+            parts = []
+            for k in range(blocks):
+                dirs, _ = result[(n, k)]
+                part = g[slices[(n, k)][1]]
+                parts.append(np.tensordot(dirs, part, axes=part.ndim))
+            projected.values[(_quantity(n), 0, None)] = np.concatenate(parts)
         return projected
     return trace, project
 
