@@ -4,26 +4,47 @@ import dataclasses
 
 import numpy as np
 
+from ..cells import GATES
 from ..compare import Tolerance, compare_traces, skipped_row
 from ..errors import HarnessError
 from ..probe import make_probe
 from ..report import Report
+from . import naming
 from .diagnose import diagnose
 from .layouts import get_layout
 from .localize import localize
+from .narrow import narrow
 from .oracles import framework_trace, numeric_trace, reference_values, values_trace
-from .runner import UserCode, interface, run_user, user_loss
+from .precision import precision_of
+from .runner import UserCode, _canonical_name, _user_name, interface, run_user, user_loss
 
 ORACLES = ("torch", "tf", "keras", "numeric", "reference")
+# Diagnosis replays every mistake of the grammar; on long sequences it does so on the
+# first few steps (at least the shortest failing length), where the mistakes already differ.
+DIAGNOSIS_STEPS = 6
 
 
 def parse_against(against, oracles=ORACLES):
     """The oracle names asked for (a tuple or a comma-separated string), validated."""
-    names = [a.strip() for a in (against.split(",") if isinstance(against, str) else against) if a.strip()]
-    bad = [a for a in names if a not in oracles]
-    if not names or bad:
-        raise HarnessError(f"against: expected some of {', '.join(oracles)}, got {against!r}")
+    if isinstance(against, str):
+        names = [a.strip() for a in against.split(",") if a.strip()]
+    elif isinstance(against, (tuple, list)) and all(isinstance(a, str) for a in against):
+        names = [a.strip() for a in against if a.strip()]
+    else:
+        names = None
+    if not names or any(a not in oracles for a in names):
+        raise HarnessError(f"against: expected some of {', '.join(oracles)} (a tuple or a comma-separated "
+                           f"string), got {against!r}")
     return names
+
+
+def parse_skip(skip, known):
+    """The gradients the user declares their code does not compute (not compared, not missing)."""
+    names = [s.strip() for s in (skip.split(",") if isinstance(skip, str) else skip or ()) if s.strip()]
+    bad = [s for s in names if s not in known]
+    if bad:
+        raise HarnessError(f"skip: expected names among {', '.join(sorted(known))}, got {', '.join(bad)}")
+    return set(names)
 
 
 def check_probe(code, probe):
@@ -38,7 +59,7 @@ def check_probe(code, probe):
 
 def check_backward(forward, backward, *, cell="rnn", layout="cs231n", against=("torch",), batch=3, steps=5,
                    input_size=4, hidden_size=6, dtype="float64", seed=0, activation="tanh", bias=True,
-                   forget_bias=0.0, reset_after=True, numeric="directional", atol=None, rtol=None):
+                   forget_bias=0.0, reset_after=True, numeric="directional", atol=None, rtol=None, skip=()):
     """Compare the user's sequence-layer forward/backward with oracles; locate and diagnose.
 
     Args:
@@ -50,8 +71,11 @@ def check_backward(forward, backward, *, cell="rnn", layout="cs231n", against=("
         activation, bias, forget_bias, reset_after: what your cell computes.
         numeric: "directional" (a few random directions per gradient) or "full".
         atol, rtol: override the dtype's default tolerances.
+        skip: gradients your backward does not compute (canonical names such as "dh0" or
+            "dweight_hh", or your own such as "dWh"): not compared and not counted missing;
+            any other gradient returned as None makes the verdict INCOMPLETE.
     Returns:
-        Report: one row per oracle, step and quantity; ``findings`` locate and diagnose.
+        Report: one row per oracle, step, quantity and gate; ``findings`` locate and diagnose.
     """
     code = UserCode(forward, backward, get_layout(layout, cell), cell)
     if numeric not in ("directional", "full"):
@@ -60,16 +84,21 @@ def check_backward(forward, backward, *, cell="rnn", layout="cs231n", against=("
                "gru": {"reset_after": reset_after}}.get(cell, {})
     probe = check_probe(code, make_probe(cell, layers=1, bias=bias, batch=batch, steps=steps, input_size=input_size,
                                          hidden_size=hidden_size, dtype=dtype, seed=seed, **options))
-    tol = Tolerance.for_dtype(probe.dtype, atol, rtol)
+    names = naming.infer(code.layout, cell, input_size, hidden_size, bias)
+    skipped = _skipped(code, probe, skip)
+    oracles = parse_against(against)
     user = run_user(code, probe, probe.dout, _size_context(probe))
+    tol = Tolerance.for_dtype(probe.dtype, atol, rtol)
+    tol, precision_line = precision_of(user, probe, tol, atol, rtol)
     rows = []
-    for oracle in parse_against(against):
-        rows += _against(oracle, code, probe, user, tol, numeric)
-    findings = []
+    for oracle in oracles:
+        rows += _mark_missing(_against(oracle, code, probe, user, tol, numeric, precision_line), user, skipped)
+    rows += _problem_rows(user, tol)
+    findings = [precision_line] if precision_line else []
     if any(r["status"] == "FAIL" for r in rows):
-        loc_rows, findings = localize(code, probe, tol)
-        rows += loc_rows
-        findings = _diagnosis_lines(diagnose(probe, user, tol, layout=code.layout)) + findings
+        where = localize(code, probe, tol, user, names)
+        rows += where.rows
+        findings += _diagnosis(code, probe, user, tol, names, where) + where.lines
     text = f"{probe.describe()}; layout {code.layout.name}"
     return Report.from_rows(f"check-{cell}-{code.layout.name}-{probe.dtype}", text, rows, findings,
                             labels=("expected", "yours"))
@@ -80,33 +109,86 @@ def _size_context(probe):
     return f"probe N={s['N']}, T={s['T']}, D={s['D']}, H={s['H']}"
 
 
+def _skipped(code, probe, skip):
+    """The declared skips as canonical quantities (your names, such as dWh or da0, accepted)."""
+    params = probe.layer_params(0)
+    canonical = set(interface(code, probe)) - {"h"}
+    yours = {f"d{w}" for w in code.layout.to_user(code.cell, params)} | {
+        _user_name(code.layout, q) for q in canonical if q in ("dh0", "dc0")}
+    declared = parse_skip(skip, canonical | yours)
+    return {s if s in canonical else _canonical_name(code, params, _state_of(code.layout, s)) for s in declared}
+
+
+def _state_of(layout, name):
+    """da0 -> dh0 when the layout calls h "a"."""
+    return next((f"d{s}0" for s in ("h", "c") if name == f"d{layout.user_state(s)}0"), name)
+
+
+def _mark_missing(rows, user, skipped):
+    """A quantity the user's code returned as None: "missing" (verdict INCOMPLETE) unless declared."""
+    for r in rows:
+        if r["status"] == "not compared" and r["quantity"] in user.missing:
+            if r["quantity"] in skipped:
+                r["note"] = "not computed by your code (declared with skip)"
+            else:
+                r["status"] = "missing"
+                r["note"] = ("your backward returned None for it: not compared, so the verdict cannot be OK "
+                             "(declare it with skip=... if your code does not compute it)")
+    return rows
+
+
+def _problem_rows(user, tol):
+    """A gradient returned with a wrong shape: one failing row saying so (the others are compared)."""
+    rows = []
+    for quantity, message in user.problems.items():
+        rows.append(dict(backend="your code", layer=0, step=None, quantity=quantity, gate="", status="FAIL",
+                         passed=False, max_abs_err=np.inf, max_rel_err=np.inf, err_ratio=np.inf, worst_index="",
+                         ref_value=np.nan, value=np.nan, atol=tol.atol, rtol=tol.rtol, shape="", note=message))
+    return rows
+
+
 def _restrict(trace, quantities):
     trace.values = {k: v for k, v in trace.values.items() if k[0] in quantities}
     return trace
 
 
-def _against(oracle, code, probe, user, tol, numeric_mode):
+def _against(oracle, code, probe, user, tol, numeric_mode, precision_line=""):
     yours = values_trace("your code", user)
     yours.note = "your backward returned None for it"
-    quantities = interface(code, probe)
+    quantities = [q for q in interface(code, probe) if q not in user.problems]
+    gates = GATES[probe.cell]
     if oracle == "reference":
         ref = _restrict(values_trace("reference", reference_values(probe)), quantities)
-        return relabel(compare_traces(ref, yours, tol), "reference")
+        return relabel(compare_traces(ref, yours, tol, gates), "reference")
     if oracle == "numeric":
-        names = ["x", "h0"] + (["c0"] if "dc0" in user else []) + [q[1:] for q in user if q.startswith(("dweight", "dbias"))]
-        fd, project = numeric_trace(lambda p: user_loss(code, p), probe, names, numeric_mode,
-                                   np.random.default_rng(probe.seed))
-        rows = compare_traces(fd, project(user) if project else yours, numeric_tol())
-        return relabel(rows, fd.backend, note="finite differences of your forward, float64")
+        return _numeric(code, probe, user, yours, numeric_mode, gates, precision_line)
     trace, why = framework_trace(oracle, probe)
     if trace is None:
         return [skipped_row(oracle, why, tol)]
-    return relabel(compare_traces(_restrict(trace, quantities), yours, tol), trace.backend)
+    return relabel(compare_traces(_restrict(trace, quantities), yours, tol, gates), trace.backend)
 
 
-def numeric_tol():
+def _numeric(code, probe, user, yours, mode, gates, precision_line):
+    names = ["x", "h0"] + (["c0"] if "dc0" in user or "dc0" in user.missing else []) + [
+        q[1:] for q in list(user) + sorted(user.missing) if q.startswith(("dweight", "dbias"))]
+    low = bool(precision_line)                  # the user's forward computes in float32: a coarser step
+    fd, project = numeric_trace(lambda p: user_loss(code, p), probe, names, mode,
+                                np.random.default_rng(probe.seed), gates=len(gates), eps=3e-3 if low else None)
+    tol = numeric_tol(low)
+    mine = project(user) if project else yours
+    mine.note = yours.note
+    rows = compare_traces(fd, mine, tol, gates)
+    note = "finite differences of your forward, float64" + (" (step 3e-3: your forward computes in float32)"
+                                                             if low else "")
+    return relabel(rows, fd.backend, note=note)
+
+
+def numeric_tol(float32=False):
+    """Finite differences' tolerance: rounding and truncation of a central difference
+    (harness.backends.numeric); a forward computed in float32 rounds at 6e-8 relative, so
+    its step is 3e-3 and the tolerance 1e-2 (truncation ~1e-5, rounding ~2e-4 at |f| ~ 10)."""
     from ..backends.numeric import ATOL, RTOL
-    return Tolerance(ATOL, RTOL)
+    return Tolerance(1e-2, 1e-2) if float32 else Tolerance(ATOL, RTOL)
 
 
 def relabel(rows, name, note=""):
@@ -117,8 +199,20 @@ def relabel(rows, name, note=""):
     return rows
 
 
-def _diagnosis_lines(found):
+def _diagnosis(code, probe, user, tol, names, where):
+    """"likely cause: ..." lines: the grammar replayed on the probe (cut to a few steps on long
+    sequences); when nothing fits, where the mistake lives (gates, steps, carries)."""
+    T = probe.sizes["T"]
+    k = min(T, max(where.shortest or T, DIAGNOSIS_STEPS))
+    if k < T:
+        probe = dataclasses.replace(probe, x=probe.x[:, :k], dout=probe.dout[:, :k])
+        user = run_user(code, probe, probe.dout, f"diagnosis on the first {k} steps")
+    found = diagnose(probe, user, tol, names, problems=set(user.problems))
     if not found:
-        return ["likely cause: unknown cause (no entry of the catalogue reproduces your numbers)"]
-    return [f"likely cause: {f['description']}: {f['detail']} (your values reproduce this mistake within tolerance)"
-            for f in found]
+        return ["likely cause: unknown cause (no single mistake of the grammar reproduces your numbers)"] + \
+            narrow(probe, where, names)
+    return [_line(f, names) for f in found]
+
+
+def _line(f, names):
+    return f"likely cause: {f['description']}: {f['detail']} (your values reproduce this mistake within tolerance)"

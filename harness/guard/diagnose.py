@@ -1,14 +1,22 @@
-"""Name the likely mistake: a catalogue of classic BPTT errors, each built as a mutant of the
-reference, and a cause is named only when the user's values reproduce that mutant.
+"""Name the likely mistake: every mistake of the grammar, planted into the textbook cell and
+replayed on the user's own probe; a cause is named only when it reproduces the user's numbers.
 
-Every entry is computed on the same strong probe as the user's code (random
-non-symmetric weights, batch > 1, random inputs, states and upstream gradients), which
-is what separates the entries from each other: a transposed carry, an averaged bias or a
-time shift each move the gradients in their own, distinguishable way. When no entry
-reproduces the user's numbers the answer is "unknown cause", never a guess.
+Two families of candidates, both computed by the one textbook BPTT (reference_impls):
 
-A mutant is a dict of canonical values (the quantities users return) that replace the
-correct ones; a quantity it sets to None is not compared (the mistake leaves it unknown).
+    the grammar (harness.guard.grammar)  one line of step_backward or of the backward loop
+                                         rewritten: a term dropped, a derivative wrong, a
+                                         weight transposed, a carry dropped, a loop that
+                                         skips a step, a gradient averaged ...
+    the model                            the textbook run on other weights or options: gate
+                                         blocks read in another order, a forget_bias missing
+                                         or added, the other GRU reset, another activation
+
+A candidate explains the user's values when every quantity the user returned matches it
+within tolerance and at least one differs from the correct values. Among those, the
+simplest wins (grammar.COST); equally simple candidates of different causes are all
+listed. The probe is strong (random non-symmetric weights, batch > 1, random inputs,
+states and upstream gradients), which is what tells the candidates apart. When none
+fits, the answer is "unknown cause", never a guess.
 """
 
 import dataclasses
@@ -16,291 +24,226 @@ from itertools import permutations
 
 import numpy as np
 
-from reference_impls._act import ACTIVATIONS, sigmoid
-
 from ..cells import GATES
 from ..compare import compare_arrays
-from .oracles import USER_QUANTITIES, reference_values
+from .grammar import COST
+from .mutants import QUANTITIES, Textbook
+from .naming import render
 
-CATALOGUE = {
-    "carry_not_transposed": "recurrent weight not transposed when the gradient is carried back to the previous step",
-    "act_grad_wrong_point": "activation derivative taken at the wrong point",
+CAUSES = {
+    "weight_transposed": "a weight used transposed",
+    "wrong_weight": "one weight used where another belongs",
+    "gradient_for_weight": "a weight's gradient used in place of the weight",
+    "derivative_wrong_point": "activation derivative taken at the wrong point",
+    "derivative_wrong_function": "the derivative of the wrong function",
+    "derivative_miswritten": "a derivative written wrongly",
+    "derivative_twice": "a local derivative applied twice",
+    "derivative_missing": "a local derivative left out",
+    "wrong_sign": "a term with the wrong sign",
+    "term_dropped": "a term dropped",
+    "wrong_time": "a factor taken at the wrong time step",
     "carry_dropped": "gradient carried back from later steps dropped",
-    "wrong_step_pairing": "weight gradient paired with the wrong step's input or state",
+    "carry_overwrites": "a carry or an accumulation that overwrites instead of adding",
     "loop_skips_step": "backward loop skips a step",
-    "bias_averaged": "bias gradient averaged instead of summed",
-    "bias_wrong_sign": "bias gradient with the wrong sign",
+    "reduction_scaled": "a gradient averaged instead of summed",
+    "inplace_corruption": "an in-place write corrupts a cached value",
     "gate_order": "gate blocks in the wrong order",
-    "forget_bias_missing": "forget-gate offset (forget_bias) missing",
-    "forget_bias_unexpected": "forget-gate offset added where none is expected",
+    "forget_bias": "forget-gate offset (forget_bias) wrong",
+    "forward_mistake": "the forward computes something else",
 }
-PARAM_GRADS = ("dweight_ih", "dweight_hh", "dbias_ih", "dbias_hh")
-BIASES = ("dbias_ih", "dbias_hh")
-
-# How the built-in layouts name the weights, the carry and the gates, so that a detail
-# reads in the user's own names. Any other layout gets torch's names.
-NAMES = {
-    None: {"ih": "W_ih", "hh": "W_hh", "b": "bias", "carry": "dh_prev = da @ W_hh.T where da @ W_hh belongs "
-           "(W_hh (G*H, H) as torch stores it)"},
-    "cs231n": {"ih": "Wx", "hh": "Wh", "b": "b", "carry": "dprev_h = da @ Wh where da @ Wh.T belongs"},
-    "tf_kernel": {"ih": "kernel[:D]", "hh": "kernel[D:]", "b": "bias", "letters": {"g": "j"},
-                  "carry": "dh_prev = da @ kernel[D:] where da @ kernel[D:].T belongs"},
-    "karpathy": {"ih": "Wxh", "hh": "Whh", "b": "bh", "carry": "dhnext = Whh @ dhraw where Whh.T @ dhraw belongs"},
-}
+_BOOKS = {}
 
 
-def diagnose(probe, user, tol, layout=None):
-    """Catalogue entries whose mutant reproduces ``user`` (canonical values) in every quantity.
+def textbook(cell):
+    if cell not in _BOOKS:
+        _BOOKS[cell] = Textbook(cell)
+    return _BOOKS[cell]
 
-    ``layout`` (a guard.layouts.Layout, optional) only words the details in the user's names.
-    Returns a list of {"cause", "description", "detail"}; empty when nothing fits.
+
+@dataclasses.dataclass
+class Replay:
+    """The textbook on one probe: the forward caches, and the correct values."""
+    probe: object
+    book: Textbook
+    states: dict
+    caches: list
+    correct: dict
+
+    @classmethod
+    def of(cls, probe):
+        book = textbook(probe.cell)
+        state0 = {s: v[0] for s, v in probe.state0.items()}
+        states, caches = book.forward(probe.x, state0, probe.layer_params(0), probe.options)
+        correct = book.run(None, caches, probe.dout, _dc_n(probe))
+        correct["h"] = states["h"]
+        return cls(probe, book, states, caches, correct)
+
+    def values(self, edit):
+        out = self.book.run(edit, self.caches, self.probe.dout, _dc_n(self.probe))
+        if out is not None:
+            out["h"] = self.states["h"]
+        return out
+
+
+def _dc_n(probe):
+    return probe.dstate_n["c"][0] if probe.cell == "lstm" else None
+
+
+def diagnose(probe, user, tol, names, problems=()):
+    """Findings (dicts: cause, description, detail, gates, cost), best first; [] when nothing fits.
+
+    ``user``: the user's canonical values (h, dx, dh0, ...); ``names``: a naming.Names for
+    the user's layout; ``problems``: quantities not to match (returned with a wrong shape).
     """
-    correct = reference_values(probe)
-    names = _names(layout, probe.cell)
+    replay = Replay.of(probe)
+    keys = [q for q in ("h",) + QUANTITIES if q in user and q not in problems]
+    forward_right = "h" not in keys or _close(replay.correct["h"], user["h"], tol)
     found = []
-    for cause, detail, overrides in _mutants(probe, correct, names):
-        expected = {**correct, **overrides}
-        if _explains(user, correct, expected, tol):
-            found.append({"cause": cause, "description": CATALOGUE[cause], "detail": detail})
-    return found
+    for cand in (_grammar(replay, names) if forward_right else []) + _model(replay, probe, names, forward_right):
+        values = cand.pop("values")
+        if values is not None and _explains(values, replay.correct, user, keys, tol):
+            found.append(cand)
+    return _best(found)
 
 
-def _names(layout, cell):
-    name = getattr(layout, "name", None)
-    names = dict(NAMES.get(name, NAMES[None]))
-    canonical = "".join(GATES[cell])
-    names["layout"] = name or "torch"
-    names["order"] = (getattr(layout, "gate_order", {}) or {}).get(cell, canonical) if name in NAMES else canonical
-    return names
+def _close(a, b, tol):
+    return compare_arrays(a, b, tol)["passed"]
 
 
-def _explains(user, correct, expected, tol):
+def _explains(values, correct, user, keys, tol):
     differs = False
-    for q in USER_QUANTITIES:
-        if q not in user or expected.get(q) is None:
+    for q in keys:
+        if q not in values:
             continue
-        if not compare_arrays(expected[q], user[q], tol)["passed"]:
+        if not _close(values[q], user[q], tol):
             return False
-        differs = differs or not compare_arrays(correct[q], user[q], tol)["passed"]
+        differs = differs or not _close(correct[q], user[q], tol)
     return differs
 
 
-def _mutants(probe, correct, names):
-    yield from _rnn_variants(probe, correct, names)
-    yield from _lstm_variants(probe, correct)
-    yield from _carry_dropped(probe, correct)
-    yield from _pairing(probe, correct, names)
-    yield from _skipped_steps(probe, correct)
-    yield from _bias(probe, correct, names)
-    yield from _gate_order(probe, correct, names)
-    yield from _forget_bias(probe)
+def _best(found):
+    if not found:
+        return []
+    cost = min(f["cost"] for f in found)
+    best, seen = [], set()
+    for f in sorted(found, key=lambda f: f["cost"]):
+        if f["cost"] > cost + 1e-9 or (f["cause"], f["detail"]) in seen:
+            continue
+        seen.add((f["cause"], f["detail"]))
+        best.append(f)
+    return best
 
 
-def _prev(first, seq):
-    return np.concatenate([first[:, None], seq[:, :-1]], axis=1)
+def _finding(cause, detail, gates="", cost=None, carry=""):
+    return {"cause": cause, "description": CAUSES[cause], "detail": detail, "gates": gates,
+            "cost": COST.get(cause, 1.5) if cost is None else cost, "carry": carry}
 
 
-def _param_grads(probe, da, h_prev):
-    """Weight and bias gradients from the pre-activation gradients da (N, T, G*H)."""
-    out = {"dweight_ih": np.einsum("nta,ntd->ad", da, probe.x), "dweight_hh": np.einsum("nta,ntk->ak", da, h_prev)}
-    if "bias_ih" in probe.layer_params(0):
-        out["dbias_ih"] = out["dbias_hh"] = da.sum(axis=(0, 1))
+def _grammar(replay, names):
+    """Every grammar edit for this cell, replayed: candidates with their values."""
+    probe = replay.probe
+    cell = probe.cell
+    edits = replay.book.edits(probe.sizes, probe.bias, probe.options.get("activation"))
+    out = []
+    for edit in edits:
+        detail = _say(edit, names, cell)
+        f = _finding(edit.cause, detail, edit.gates, edit.cost, edit.carry)
+        f["values"] = replay.values(edit)
+        out.append(f)
     return out
 
 
-def _rnn_variants(probe, correct, names):
-    """The Elman RNN's own mistakes, replayed by a BPTT with the mistake planted."""
-    if probe.cell != "rnn":
-        return
-    p, act = probe.layer_params(0), probe.options["activation"]
-    h_prev = _prev(probe.state0["h"][0], correct["h"])
-    a = probe.x @ p["weight_ih"].T + h_prev @ p["weight_hh"].T + (p["bias_ih"] + p["bias_hh"] if "bias_ih" in p else 0)
-    _, act_grad = ACTIVATIONS[act]
-    dact = act_grad(correct["h"])
-    yield ("carry_not_transposed", f"the carry used the transpose of {names['hh']}: {names['carry']}",
-           _rnn_bptt(probe, correct, p["weight_hh"].T, dact, h_prev))
-    if act != "identity":
-        yield ("act_grad_wrong_point", f"{act}'s derivative-from-output formula applied to the pre-activation a_t",
-               _rnn_bptt(probe, correct, p["weight_hh"], act_grad(a), h_prev))
-        yield ("act_grad_wrong_point", f"{act}'s derivative taken at h_(t-1) instead of h_t",
-               _rnn_bptt(probe, correct, p["weight_hh"], act_grad(h_prev), h_prev))
+def _say(edit, names, cell):
+    """The edit in the user's names: what is wrong, where, and the textbook line before/after."""
+    says = _user_words(edit.says, names)
+    if edit.gates and cell != "rnn":
+        says += f" (gate {names.gates(edit.gates)})"
+    if edit.before and edit.target == "step_backward":
+        says += f": the textbook's `{render(edit.before, names, cell)}` computed as `{render(edit.after, names, cell)}`"
+    return says
 
 
-def _rnn_bptt(probe, correct, carry, dact, h_prev):
-    p = probe.layer_params(0)
-    return rnn_bptt(probe.x, probe.state0["h"][0], p["weight_ih"], carry, probe.dout, dact, h_prev, "bias_ih" in p)
+def _user_words(text, names):
+    """Textbook weight names in a sentence replaced by the user's arrays ("W_hh" -> "Wh")."""
+    import re
+    for textbook_name in ("dW_ih", "dW_hh", "W_ih", "W_hh"):
+        plain = textbook_name.lstrip("d")
+        user = names.weight(plain)
+        if user != plain:
+            user = ("d" + user) if textbook_name.startswith("d") and "," not in user else (
+                f"the gradient of {user}" if textbook_name.startswith("d") else user)
+            text = re.sub(rf"\b{textbook_name}\b", f"{user} ({textbook_name})" if "," in user else user, text)
+    return names.state(text)
 
 
-def rnn_bptt(x, h0, weight_ih, carry, dh, dact, h_prev, has_bias):
-    """BPTT of one RNN layer with a mistake planted through its arguments: ``carry`` is the
-    matrix the gradient is carried back with (W_hh when right), ``dact`` (N, T, H) the
-    activation derivative used at every step (act'(a_t) when right), ``h_prev`` (N, T, H)
-    what dW_hh pairs each step with (h_(t-1) when right)."""
-    da = np.zeros_like(dact)
-    dnext = np.zeros_like(h0)
-    for t in reversed(range(da.shape[1])):
-        da[:, t] = (dh[:, t] + dnext) * dact[:, t]
-        dnext = da[:, t] @ carry
-    out = {"dx": da @ weight_ih, "dh0": dnext,
-           "dweight_ih": np.einsum("nta,ntd->ad", da, x), "dweight_hh": np.einsum("nta,ntk->ak", da, h_prev)}
-    if has_bias:
-        out["dbias_ih"] = out["dbias_hh"] = da.sum(axis=(0, 1))
-    return out
+# ---------------------------------------------------------------- the model: other weights, other options
 
 
-def _lstm_variants(probe, correct):
-    """The LSTM's own mistakes: tanh' taken on c_t; one of the two carries dropped."""
-    if probe.cell != "lstm":
-        return
-    s = _lstm_steps(probe, correct)
-    yield ("act_grad_wrong_point", "tanh's derivative-from-output formula applied to c_t (1 - c_t^2 where "
-           "1 - tanh(c_t)^2 belongs)", _lstm_bptt(probe, s, dtanh=1 - correct["c"] ** 2))
-    yield ("carry_dropped", "the hidden-state carry dh_next is never added (the cell-state carry dc_next is)",
-           _lstm_bptt(probe, s, carry_h=False))
-    yield ("carry_dropped", "the cell-state carry dc_next is never added (the hidden-state carry dh_next is)",
-           _lstm_bptt(probe, s, carry_c=False))
-
-
-def _lstm_steps(probe, correct):
-    """What the LSTM forward computed at every step, (N, T, H) each: gates i, f, g, o, tanh(c_t),
-    c_(t-1) and h_(t-1), recomputed from the reference states."""
-    p = probe.layer_params(0)
-    h_prev, c_prev = _prev(probe.state0["h"][0], correct["h"]), _prev(probe.state0["c"][0], correct["c"])
-    a = probe.x @ p["weight_ih"].T + h_prev @ p["weight_hh"].T + (p["bias_ih"] + p["bias_hh"] if "bias_ih" in p else 0)
-    i, f, g, o = np.split(a, 4, axis=-1)
-    return {"i": sigmoid(i), "f": sigmoid(f + probe.options["forget_bias"]), "g": np.tanh(g), "o": sigmoid(o),
-            "tanh_c": np.tanh(correct["c"]), "c_prev": c_prev, "h_prev": h_prev}
-
-
-def _lstm_bptt(probe, s, carry_h=True, carry_c=True, dtanh=None, perm=(0, 1, 2, 3)):
-    """BPTT of one LSTM layer with one mistake planted: a carry dropped, tanh' taken elsewhere,
-    or the gate gradients written into the blocks ``perm`` of da (block k gets gate perm[k])."""
-    i, f, g, o, tc = s["i"], s["f"], s["g"], s["o"], s["tanh_c"]
-    dtanh = 1 - tc ** 2 if dtanh is None else dtanh
-    w_hh = probe.layer_params(0)["weight_hh"]
-    N, T, H = i.shape
-    da = np.zeros((N, T, 4 * H), dtype=i.dtype)
-    dnext_h, dnext_c = np.zeros((N, H), dtype=i.dtype), np.zeros((N, H), dtype=i.dtype)
-    for t in reversed(range(T)):
-        dh = probe.dout[:, t] + (dnext_h if carry_h else 0)
-        dc = dh * o[:, t] * dtanh[:, t] + (dnext_c if carry_c else 0)
-        gates = (dc * g[:, t] * i[:, t] * (1 - i[:, t]), dc * s["c_prev"][:, t] * f[:, t] * (1 - f[:, t]),
-                 dc * i[:, t] * (1 - g[:, t] ** 2), dh * tc[:, t] * o[:, t] * (1 - o[:, t]))
-        da[:, t] = np.concatenate([gates[k] for k in perm], axis=-1)
-        dnext_h, dnext_c = da[:, t] @ w_hh, dc * f[:, t]
-    return {"dx": da @ probe.layer_params(0)["weight_ih"], "dh0": dnext_h, "dc0": dnext_c,
-            **_param_grads(probe, da, s["h_prev"])}
-
-
-def _carry_dropped(probe, correct):
-    """Each step backpropagated alone, from the state it started in: no carry at all."""
-    T = probe.sizes["T"]
-    sums = {q: 0 for q in PARAM_GRADS if q in correct}
-    out, dx = {}, np.zeros_like(probe.x)
-    for s in range(T):
-        state0 = {"h": (correct["h"][:, s - 1] if s else probe.state0["h"][0])[None]}
-        if "c" in correct:
-            state0["c"] = (correct["c"][:, s - 1] if s else probe.state0["c"][0])[None]
-        step = reference_values(dataclasses.replace(
-            probe, x=probe.x[:, s:s + 1], state0=state0, dout=probe.dout[:, s:s + 1],
-            dstate_n={k: np.zeros_like(v) for k, v in state0.items()}))
-        dx[:, s] = step["dx"][:, 0]
-        for q in sums:
-            sums[q] = sums[q] + step[q]
-        if s == 0:
-            out["dh0"], out["dc0"] = step["dh0"], step.get("dc0")
-    carries = "dh_next and dc_next are" if "c" in correct else "dh_next is"
-    yield ("carry_dropped", f"every step used only its own upstream gradient ({carries} never added)",
-           {**out, **sums, "dx": dx})
-
-
-def _pairing(probe, correct, names):
-    """Weight gradients built from the right pre-activation gradients and the wrong step."""
-    if "da" not in correct:
-        return
-    da, x, h = correct["da"], probe.x, correct["h"]
-    zeros_x = np.zeros_like(x[:, :1])
-    shifts = {"x_(t-1)": np.concatenate([zeros_x, x[:, :-1]], axis=1),
-              "x_(t+1)": np.concatenate([x[:, 1:], zeros_x], axis=1)}
-    for label, xs in shifts.items():
-        yield ("wrong_step_pairing", f"d{names['ih']} (input weights) built from {label} instead of x_t",
-               {"dweight_ih": np.einsum("nta,ntd->ad", da, xs)})
-    yield ("wrong_step_pairing", f"d{names['hh']} (recurrent weights) built from h_t instead of h_(t-1)",
-           {"dweight_hh": np.einsum("nta,ntk->ak", da, h)})
-
-
-def _skipped_steps(probe, correct):
-    dout = probe.dout.copy()
-    dout[:, -1] = 0
-    yield ("loop_skips_step", "the last step (the backward loop starts at T-2)",
-           reference_values(dataclasses.replace(probe, dout=dout)))
-    if probe.sizes["T"] < 2:
-        return
-    # Stopping at t = 1 is the BPTT of steps 1..T-1 started from the state after step 0:
-    # its initial-state gradients are what such a loop returns as dh0 (and dc0).
-    rest = reference_values(dataclasses.replace(
-        probe, x=probe.x[:, 1:], dout=probe.dout[:, 1:], state0={k: correct[k][None, :, 0] for k in probe.state0}))
-    skip_first = {q: rest[q] for q in PARAM_GRADS + ("dh0", "dc0") if q in rest}
-    skip_first["dx"] = np.concatenate([np.zeros_like(probe.x[:, :1]), rest["dx"]], axis=1)
-    yield "loop_skips_step", "the first step (the backward loop stops at t = 1)", skip_first
-
-
-def _bias(probe, correct, names):
-    if "dbias_ih" not in correct:
-        return
-    N, T = probe.sizes["N"], probe.sizes["T"]
-    scales = {}
-    for label, n in ((f"the batch size N={N}", N), (f"the number of steps T={T}", T), (f"N*T={N * T}", N * T)):
-        scales.setdefault(n, []).append(label)                  # N == T: one mutant, both readings
-    for n, labels in scales.items():
-        yield ("bias_averaged", f"d{names['b']} divided by {' or '.join(labels)}",
-               {q: correct[q] / n for q in BIASES})
-    yield "bias_wrong_sign", f"d{names['b']} negated", {q: -correct[q] for q in BIASES}
-
-
-def _blocks(arr, perm, axis=0):
-    parts = np.split(arr, len(perm), axis=axis)
-    return np.concatenate([parts[k] for k in perm], axis=axis)
-
-
-def _reading(perm, names, gates):
-    """The user's gate order under ``perm`` (canonical block k holds gate perm[k]), in the user's
-    layout order and letters, e.g. "i, o, f, g instead of i, f, o, g (cs231n's order)"."""
-    letters = names.get("letters", {})
-    spell = lambda seq: ", ".join(letters.get(x, x) for x in seq)         # noqa: E731
-    user = names["order"]
-    read = [gates[perm[gates.index(x)]] for x in user]
-    return f"{spell(read)} instead of {spell(user)} ({names['layout']}'s order)"
-
-
-def _gate_order(probe, correct, names):
+def _model(replay, probe, names, forward_right):
+    """Candidates that change what the forward computes (matched on h too), plus the weight
+    gradients' gate blocks written in another order (forward right)."""
+    out = []
     gates = GATES[probe.cell]
-    if len(gates) == 1:
-        return
-    s = _lstm_steps(probe, correct) if probe.cell == "lstm" else None
+    if len(gates) > 1:
+        out += _gate_orders(replay, probe, names, forward_right)
+    if forward_right:
+        return out
+    if probe.cell == "lstm":
+        fb = probe.options["forget_bias"]
+        other = 0.0 if fb else 1.0
+        what = (f"forget_bias={fb} is not added to the f pre-activation" if fb else
+                "a forget_bias of 1.0 (TF's default) is added to the f pre-activation")
+        out.append({**_finding("forget_bias", what, "f"), "values": _rerun(probe, options={"forget_bias": other})})
+    if probe.cell == "gru":
+        after = probe.options["reset_after"]
+        what = ("the reset gate applied to h_(t-1) before the recurrent product (TF1 GRUCell) where it belongs after "
+                "it (torch, Keras)" if after else "the reset gate applied after the recurrent product (torch, Keras) "
+                "where it belongs before it (TF1 GRUCell)")
+        out.append({**_finding("forward_mistake", what, "n"), "values": _rerun(probe, options={"reset_after": not after})})
+    if probe.cell == "rnn":
+        for act in ("tanh", "relu", "sigmoid", "identity"):
+            if act != probe.options["activation"]:
+                what = f"the forward uses {act} where {probe.options['activation']} was declared"
+                out.append({**_finding("forward_mistake", what), "values": _rerun(probe, options={"activation": act})})
+    return out
+
+
+def _gate_orders(replay, probe, names, forward_right):
+    gates = GATES[probe.cell]
+    out = []
     for perm in permutations(range(len(gates))):
         if perm == tuple(range(len(gates))):
             continue
+        moved = "".join(g for k, g in zip(perm, gates) if gates[k] != g)
+        if forward_right:                       # only the weight gradients' blocks in another order
+            v = dict(replay.correct)
+            v.update({q: _blocks(v[q], perm) for q in ("dweight_ih", "dweight_hh", "dbias_ih", "dbias_hh") if q in v})
+            what = f"the weight gradients hold their gate blocks as {_reading(perm, names, gates)}; the forward and dx are right"
+            out.append({**_finding("gate_order", what, moved), "values": v})
+            continue
         inverse = tuple(np.argsort(perm))
-        yield ("gate_order", f"the weight gradients hold their gate blocks as {_reading(perm, names, gates)}; "
-               "the forward and dx are right", {q: _blocks(correct[q], perm) for q in PARAM_GRADS if q in correct})
-        if s is not None:
-            yield ("gate_order", f"the backward writes the gate gradients into da as {_reading(perm, names, gates)}",
-                   _lstm_bptt(probe, s, perm=perm))
         params = {k: _blocks(v, perm) for k, v in probe.params.items()}
-        v = reference_values(dataclasses.replace(probe, params=params))
-        v.update({q: _blocks(v[q], inverse) for q in PARAM_GRADS if q in v})
-        yield ("gate_order", f"the forward and backward both read the gate blocks as "
-               f"{_reading(inverse, names, gates)}", v)
+        v = _rerun(probe, params=params)
+        v.update({q: _blocks(v[q], inverse) for q in ("dweight_ih", "dweight_hh", "dbias_ih", "dbias_hh") if q in v})
+        what = f"the forward and backward both read the gate blocks as {_reading(inverse, names, gates)}"
+        out.append({**_finding("gate_order", what, moved), "values": v})
+    return out
 
 
-def _forget_bias(probe):
-    if probe.cell != "lstm":
-        return
-    fb = probe.options["forget_bias"]
-    if fb:
-        yield "forget_bias_missing", f"forget_bias={fb} is not added to the f pre-activation", \
-            reference_values(probe, forget_bias=0.0)
-    else:
-        yield "forget_bias_unexpected", "a forget_bias of 1.0 (TF's default) is added to the f pre-activation", \
-            reference_values(probe, forget_bias=1.0)
+def _rerun(probe, params=None, options=None):
+    """Correct textbook values of the probe with other weights or options."""
+    p = dataclasses.replace(probe, params=params or probe.params, options={**probe.options, **(options or {})})
+    return dict(Replay.of(p).correct)
+
+
+def _blocks(arr, perm):
+    parts = np.split(arr, len(perm), axis=0)
+    return np.concatenate([parts[k] for k in perm], axis=0)
+
+
+def _reading(perm, names, gates):
+    """The user's gate order under ``perm`` (canonical block k holds gate perm[k]), in the
+    user's order and letters: "i, o, f, g instead of i, f, o, g (cs231n's order)"."""
+    user = names.order or "".join(gates)
+    read = [gates[perm[gates.index(x)]] for x in user]
+    return f"{names.gates(read)} instead of {names.gates(user)} ({names.layout}'s order)"

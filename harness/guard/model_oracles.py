@@ -12,14 +12,12 @@ compared with what the user's fn returned.
 
 import numpy as np
 
-from reference_impls._act import ACTIVATIONS, sigmoid
-from reference_impls.fast.rnn import rnn_backward
+from reference_impls._act import sigmoid
 from reference_impls.stack import CELLS, stack_forward
 
 from ..backends import numeric
 from ..compare import compare_arrays
 from ..cells import STATES, split_layer
-from .diagnose import rnn_bptt
 
 # ---------------------------------------------------------------- NumPy reference
 
@@ -50,29 +48,8 @@ def reference_values(case, mutants=None):
     return {"loss": np.asarray(loss), **grads}
 
 
-def _carry_transposed(dh, cache):
-    """Seed 003's bug: rnn_backward on a cache whose W_hh is transposed carries da @ W_hh^T."""
-    x, h0, h, w_ih, w_hh, *rest = cache
-    return rnn_backward(dh, (x, h0, h, w_ih, w_hh.T, *rest))
-
-
-def _act_grad_at_prev(dh, cache):
-    """The activation derivative taken at h_(t-1) instead of h_t (seed 004's adder, planted)."""
-    x_tm, h0, h_tm, w_ih, w_hh, has_bias, activation = cache
-    x, h = x_tm.transpose(1, 0, 2), h_tm.transpose(1, 0, 2)
-    h_prev = np.concatenate([h0[:, None], h[:, :-1]], axis=1)
-    dact = ACTIVATIONS[activation][1](h_prev)
-    return rnn_bptt(x, h0, w_ih, w_hh, dh, dact, h_prev, has_bias)
-
-
-# RNN mistakes replayed on the whole model, one layer at a time or all at once
-RNN_MUTANTS = {
-    "recurrent weight not transposed when the gradient is carried back to the previous step": (
-        _carry_transposed, "torch layout: dh_prev = da @ W_hh.T where da @ W_hh belongs; with h_prev @ W2 "
-                           "in the forward: dtanh @ W2 where dtanh @ W2.T belongs"),
-    "activation derivative taken at the wrong point": (
-        _act_grad_at_prev, "at h_(t-1), the previous step's activation, instead of h_t"),
-}
+# RNN mistakes replayed on the whole model (being replaced by the grammar)
+RNN_MUTANTS = {}
 
 
 def head_forward(spec, p, h):

@@ -1,0 +1,217 @@
+"""Say everything in the user's own names: which of their arrays holds each canonical weight.
+
+Nothing is declared twice: the names come from the layout's own ``to_user``. It is called
+once on canonical weights whose every element carries a unique tag (an integer, exact in
+float32 too), and each element of each user array is traced back to the canonical weight,
+gate block and index it came from. That tells, for any layout (built in or custom), that
+cs231n's ``Wh`` is ``W_hh.T`` with the gate columns i, f, o, g, that tf_kernel's
+``kernel[D:]`` is ``W_hh.T``, or that the course's ``Wf[:, :H]`` is the f block of
+``W_hh``. The diagnosis then renders its textbook lines (``dprev_h = da @ W_hh``) in the
+user's terms (``dprev_h = da @ Wh.T``).
+"""
+
+import ast
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..cells import GATES
+
+_BASE = {"weight_ih": 1_000_000, "weight_hh": 2_000_000, "bias_ih": 3_000_000}
+TEXTBOOK = {"W_ih": "weight_ih", "W_hh": "weight_hh", "b": "bias_ih"}
+
+
+@dataclass
+class Names:
+    """How one layout names things, for one cell and probe size."""
+    cell: str
+    D: int
+    H: int
+    where: dict = field(default_factory=dict)       # canonical name -> [(user name, region text, transposed, gates)]
+    order: str = ""                                 # the user's gate order, canonical letters (packed layouts)
+    letters: dict = field(default_factory=dict)     # canonical gate letter -> the user's letter
+    states: dict = field(default_factory=dict)      # "h" / "c" -> the user's name of that state
+    layout: str = "torch"
+
+    def gate(self, g):
+        return self.letters.get(g, g)
+
+    def gates(self, gs):
+        return ", ".join(self.gate(g) for g in gs)
+
+    def weight(self, textbook_name):
+        """The user's array(s) holding a textbook weight, in words: "Wh", "kernel[D:]", "Wf, Wi, Wc, Wo"."""
+        places = self.where.get(TEXTBOOK.get(textbook_name, textbook_name))
+        if not places:
+            return textbook_name
+        return ", ".join(dict.fromkeys(f"{u}{region}" for u, region, _, _ in places))
+
+    def expression(self, textbook_name):
+        """The user's expression equal to a textbook weight (G*H, K) up to gate order, or None."""
+        places = self.where.get(TEXTBOOK.get(textbook_name, textbook_name))
+        if not places or len({p[0] for p in places}) != 1 or len({p[2] for p in places}) != 1:
+            return None
+        user, region, transposed, _ = places[0]
+        return f"{user}{region}{'.T' if transposed else ''}"
+
+    def state(self, text):
+        """Textbook state names in the user's: with {"h": "a"}, dprev_h -> da_prev, h0 -> a0."""
+        for s, u in self.states.items():
+            if u == s:
+                continue
+            text = re.sub(rf"\bd(prev|next)_{s}\b", rf"d{u}_\1", text)
+            text = re.sub(rf"\b(prev|next)_{s}\b", rf"{u}_\1", text)
+            text = re.sub(rf"\bd{s}0\b", f"d{u}0", text)
+            text = re.sub(rf"\b{s}0\b", f"{u}0", text)
+            text = re.sub(rf"\b{s}_(t|\()", rf"{u}_\1", text)
+        return text
+
+
+def infer(layout, cell, D, H, bias=True):
+    """The Names of ``layout`` for ``cell`` at input size D, hidden size H."""
+    G = len(GATES[cell])
+    p = {"weight_ih": _tags("weight_ih", (G * H, D)), "weight_hh": _tags("weight_hh", (G * H, H))}
+    if bias:
+        p.update(bias_ih=_tags("bias_ih", (G * H,)), bias_hh=np.zeros(G * H))
+    names = Names(cell, D, H, layout=getattr(layout, "name", "torch"))
+    names.states = {"h": "h", "c": "c", **(getattr(layout, "names", None) or {})}
+    names.letters = _letters(layout, cell)
+    try:
+        user = layout.to_user(cell, {k: v.copy() for k, v in p.items()})
+    except Exception:                                           # naming is a courtesy: never fail a check for it
+        return names
+    for uname, value in user.items():
+        arr = np.asarray(value)
+        if arr.dtype.kind != "f":
+            continue
+        for cname, cidx, uidx in _decode(arr):
+            names.where.setdefault(cname, []).append((uname, cidx, uidx))
+    shapes = {u: np.shape(v) for u, v in user.items()}
+    names.where = {c: _describe(c, hits, G, H, D, names, shapes) for c, hits in names.where.items()}
+    return names
+
+
+def _letters(layout, cell):
+    """Canonical letter -> the user's letter, from the layout's gate_letters (user -> canonical)."""
+    declared = getattr(layout, "gate_letters", None) or {}
+    if not declared and getattr(layout, "gate_order", None):
+        declared = {k: v for k, v in (getattr(layout, "default_letters", {}) or {}).items()}
+    return {canonical: user for user, canonical in declared.items() if canonical in GATES[cell]}
+
+
+def _tags(name, shape):
+    return (_BASE[name] + 1 + np.arange(int(np.prod(shape)))).reshape(shape).astype(np.float64)
+
+
+def _decode(arr):
+    """(canonical name, canonical multi-index, user multi-index) of every tagged element."""
+    flat = np.round(arr.astype(np.float64)).ravel()
+    for uflat, v in enumerate(flat):
+        base = int(v) // 1_000_000 * 1_000_000
+        name = next((n for n, b in _BASE.items() if b == base), None)
+        if name is None or v != np.round(v):
+            continue
+        yield name, int(v) - base - 1, np.unravel_index(uflat, arr.shape)
+
+
+def _describe(cname, hits, G, H, D, names, shapes):
+    """[(user name, region text, transposed, gates in the user's order)] for one canonical weight."""
+    K = D if cname == "weight_ih" else H
+    out = {}
+    for uname, cflat, uidx in hits:
+        row, col = (cflat // K, cflat % K) if cname != "bias_ih" else (cflat, 0)
+        out.setdefault(uname, []).append((row, col, tuple(int(i) for i in uidx)))
+    places = []
+    for uname, elems in out.items():
+        rows = np.array([e[0] for e in elems])
+        uidx = np.array([e[2] for e in elems])
+        transposed = _transposed(elems) if cname != "bias_ih" else False
+        region = _region(uidx, shapes[uname], H, D)
+        gate_axis = (uidx.shape[1] - 1) if transposed or uidx.shape[1] == 1 else 0
+        if cname == "bias_ih":
+            gate_axis = int(np.argmax(np.ptp(uidx, axis=0))) if len(uidx) > 1 else 0
+        blocks = sorted({int(r) // H for r in rows}, key=lambda b: uidx[rows // H == b][:, gate_axis].min())
+        gates = "".join(GATES[names.cell][b] for b in blocks) if G > 1 else ""
+        places.append((uname, region, transposed, gates))
+    if G > 1 and len(places) == 1 and len(places[0][3]) == G and not names.order:
+        names.order = places[0][3]
+    return places
+
+
+def _transposed(elems):
+    """Whether the canonical row index runs along the user's last axis."""
+    rows = np.array([e[0] for e in elems])
+    uidx = np.array([e[2] for e in elems])
+    if uidx.shape[1] < 2 or len(set(rows)) < 2:
+        return False
+    first = uidx[rows == rows.min()]
+    return bool(np.ptp(first[:, -1]) == 0 and np.ptp(first[:, 0]) > 0) or bool(
+        len(set(uidx[:, 0])) == 1 and len(set(rows)) > 1)
+
+
+def _region(uidx, shape, H, D):
+    """The slice of the user's array the elements fill, as text: "" for the whole array,
+    "[:D]", "[D:]", "[:, :H]", "[:, 0]" (a column vector's only column)."""
+    texts = []
+    for axis, size in enumerate(shape):
+        lo, hi = int(uidx[:, axis].min()), int(uidx[:, axis].max()) + 1
+        if (lo, hi) == (0, size):
+            texts.append(":" if size > 1 or axis < len(shape) - 1 else "0")
+        elif hi == lo + 1:
+            texts.append(str(lo))
+        else:
+            texts.append(f"{_sym(lo, H, D)}:{'' if hi == size else _sym(hi, H, D)}")
+    if texts and texts[-1] == "0" and len(shape) > 1 and shape[-1] == 1:
+        pass                                                    # (H, 1): keep "[:, 0]"
+    while texts and texts[-1] == ":":
+        texts.pop()
+    return "[" + ", ".join(texts) + "]" if texts else ""
+
+
+def _sym(v, H, D):
+    if v == 0:
+        return ""
+    for text, value in (("H", H), ("D", D)):
+        if v == value:
+            return text
+    return str(v)
+
+
+def render(line, names, cell):
+    """A textbook statement in the user's terms: weights replaced by the user's expressions
+    (``.T.T`` simplified), ``cache["a"]`` shown as ``a``, gate-block transposes spelled out."""
+    try:
+        tree = ast.parse(line)
+    except SyntaxError:
+        return line
+
+    class User(ast.NodeTransformer):
+        def visit_Call(self, node):
+            self.generic_visit(node)
+            if isinstance(node.func, ast.Name) and node.func.id == "_blockT" and cell == "rnn":
+                return _untranspose(ast.Attribute(node.args[0], "T", ast.Load()))
+            return node
+
+        def visit_Subscript(self, node):
+            self.generic_visit(node)
+            if isinstance(node.value, ast.Name) and node.value.id == "cache" and isinstance(node.slice, ast.Constant):
+                return ast.Name(str(node.slice.value), ast.Load())
+            return node
+
+        def visit_Name(self, node):
+            expr = names.expression(node.id) if node.id in ("W_ih", "W_hh") else None
+            return ast.parse(expr, mode="eval").body if expr else node
+
+        def visit_Attribute(self, node):
+            self.generic_visit(node)
+            return _untranspose(node)
+    text = ast.unparse(User().visit(tree))
+    return names.state(text)
+
+
+def _untranspose(node):
+    """x.T.T -> x."""
+    if node.attr == "T" and isinstance(node.value, ast.Attribute) and node.value.attr == "T":
+        return node.value.value
+    return node
