@@ -51,12 +51,18 @@ def summarize(report, width=100, max_lines=12):
                 out.append(f"  {backend:<28} skipped: {g['note'].iloc[0]}")
                 continue
             out.append(f"  {backend:<28} {counts.get('pass', 0):5d} passed {counts.get('FAIL', 0):5d} failed "
-                       f"{counts.get('not compared', 0):4d} not compared")
+                       f"{counts.get('not compared', 0) + counts.get('missing', 0):4d} not compared")
     fails = [r for r in report.failures() if r["probe"] == "full"] or report.failures()
     if not len(report.compared):
         out.append("NOTHING COMPARED: no backend produced a comparable quantity")
     elif not fails:
-        out.append(f"OK: all {len(report.compared)} comparisons within tolerance")
+        missing = t[t["status"] == "missing"]
+        if len(missing):
+            out.append(f"INCOMPLETE: {len(report.compared)} comparisons within tolerance, but "
+                       f"{', '.join(dict.fromkeys(missing['quantity']))} not compared: "
+                       f"{missing['note'].iloc[0]}")
+        else:
+            out.append(f"OK: all {len(report.compared)} comparisons within tolerance")
     else:
         first = report.first_mismatch()
         T = _steps_of(report, first["case"])

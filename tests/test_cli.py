@@ -106,7 +106,7 @@ def test_check_command_exit_codes(tmp_path, monkeypatch, capsys):
     assert main(args[:2] + ["user_rnn:rnn_backward"] + args[2:]) == 0
     assert main(args[:2] + ["user_rnn:wrong"] + args[2:]) == 1
     out = capsys.readouterr().out
-    assert "likely cause: bias gradient with the wrong sign" in out
+    assert "likely cause: a term with the wrong sign: db with the wrong sign" in out
     assert pd.read_csv(tmp_path / "c.csv")["status"].eq("FAIL").any()
     assert main(["check", "user_rnn:nothing", "user_rnn:wrong"]) == 2
     assert "forward: module 'user_rnn' has no function 'nothing'" in capsys.readouterr().err

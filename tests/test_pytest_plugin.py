@@ -43,7 +43,7 @@ def test_plugin_fixture_passes_and_fails_with_a_located_summary(pytester):
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines([
         "*GradientMismatchError*",
-        "*likely cause: recurrent weight not transposed*",
+        "*likely cause: a weight used transposed: Wh used transposed in dprev_h*",
         "*gradharness*",
         "2 BPTT check(s), 1 mismatch(es).",
     ])

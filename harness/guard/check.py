@@ -1,6 +1,7 @@
 """check_backward(): is the user's hand-written BPTT right, and if not, where and why?"""
 
 import dataclasses
+import re
 
 import numpy as np
 
@@ -132,8 +133,8 @@ def _mark_missing(rows, user, skipped):
                 r["note"] = "not computed by your code (declared with skip)"
             else:
                 r["status"] = "missing"
-                r["note"] = ("your backward returned None for it: not compared, so the verdict cannot be OK "
-                             "(declare it with skip=... if your code does not compute it)")
+                r["note"] = ("your backward returned None for it, so the verdict cannot be OK "
+                             "(declare it with skip=... / --skip if your code does not compute it)")
     return rows
 
 
@@ -215,4 +216,6 @@ def _diagnosis(code, probe, user, tol, names, where):
 
 
 def _line(f, names):
-    return f"likely cause: {f['description']}: {f['detail']} (your values reproduce this mistake within tolerance)"
+    detail = re.sub(r"\bd(weight_ih|weight_hh|bias_ih|bias_hh|bias)\b",
+                    lambda m: names.quantity("dbias_ih" if m[1] == "bias" else m[0]), f["detail"])
+    return f"likely cause: {f['description']}: {detail} (your values reproduce this mistake within tolerance)"

@@ -36,6 +36,7 @@ class Where:
     shortest: int = 0               # the shortest failing length (0: none found)
     gates: str = ""                 # gate blocks wrong at that length (gated cells only, "" otherwise)
     quantities: tuple = ()          # what was wrong at that length
+    right_below: bool = False       # the length just below the shortest failing one ran and was right
 
 
 def _rows(user, ref, tol, label, step, gates):
@@ -66,7 +67,7 @@ def localize(code, probe, tol, user, names):
     run(T)
     shortest = _bisect(run, T) if lengths.get(T) else 0
     if shortest:
-        lines.append("earliest wrong step: " + _earliest(shortest, lengths))
+        lines.append("earliest wrong step: " + _earliest(shortest, lengths, names))
     upstream = _upstream(code, probe, tol, gates, rows, stopped)
     if upstream:
         lines.append(upstream)
@@ -75,6 +76,7 @@ def localize(code, probe, tol, user, names):
     if shortest:
         bad = [r for r in rows if r["probe"] == f"first {shortest} steps" and not r["passed"]]
         where.quantities = tuple(dict.fromkeys(r["quantity"] for r in bad))
+        where.right_below = shortest == 1 or lengths.get(shortest - 1) == []
         where.gates = "".join(g for g in gates if len(gates) > 1 and any(r["gate"] == g for r in bad))
     return where
 
@@ -116,19 +118,22 @@ def _bisect(run, T):
     return hi
 
 
-def _earliest(k, lengths):
-    bad = lengths[k]
+def _earliest(k, lengths, names):
+    bad = [names.quantity(q) for q in lengths[k]]
     right = sorted(t for t, v in lengths.items() if v == [] and t < k)
-    if k == 1 and set(bad) <= {"dh0", "dc0"}:
+    if k == 1 and set(lengths[k]) <= {"dh0", "dc0"}:
         return ("step 0, in what it carries back into the initial state: with a single step only "
                 f"{'/'.join(bad)} is wrong, that step's own gradients are right")
     if k == 1:
         return f"step 0 itself, no recurrence involved: wrong already with a single step ({', '.join(bad)})"
     tested = f" (lengths run: {', '.join(map(str, sorted(t for t in lengths if lengths[t] is not None)))})"
+    unrun = sorted(t for t, v in lengths.items() if v is None and t < k)
+    if unrun:
+        tested += f"; T={_ranges(unrun)} could not be run, so nothing is claimed about them"
     if k - 1 in right:
         return (f"the carry from step {k - 1} into step {k - 2}: right for a sequence of {k - 1} step(s), "
                 f"wrong from {k} on ({', '.join(bad)}){tested}")
-    return f"the shortest sequence found wrong has T={k} ({', '.join(bad)}){tested}"
+    return f"the shortest tested sequence that goes wrong has T={k} ({', '.join(bad)}){tested}"
 
 
 def _upstream(code, probe, tol, gates, rows, stopped):

@@ -27,7 +27,8 @@ from ..probe import _positive_int, make_probe
 from ..report import Report
 from ..trace import Trace
 from . import model_frameworks, model_oracles as oracles
-from .model_oracles import diagnose, key_of
+from .model_diagnose import diagnose_model
+from .model_oracles import key_of
 from .check import numeric_tol, parse_against, relabel
 from .usercode import UserCodeError, call, check_array, unpack
 
@@ -131,11 +132,12 @@ def check_model(fn, *, cell="rnn", layers=1, activation="tanh", bias=True, head=
     rows = []
     for oracle in names:
         rows += _against(oracle, fn, case, user, tol, numeric)
-    findings = []
+    stress_rows, findings = stress_softmax(fn, case, tol)
     if any(r["status"] == "FAIL" for r in rows):
-        sweep_rows, findings = sweep_lengths(fn, case, tol)
+        sweep_rows, sweep_findings, first_bad = sweep_lengths(fn, case, tol)
         rows += sweep_rows
-        findings = diagnose(case, user, tol) + findings
+        findings += diagnose_model(case, user, tol, first_bad) + sweep_findings
+    rows += stress_rows
     text = _describe(case)
     name = f"check-model-{cell}-L{probe.layers}-{head or 'nohead'}-{loss}-{probe.dtype}"
     return Report.from_rows(name, text, rows, findings, labels=("expected", "yours"))
@@ -197,6 +199,34 @@ def make_case(probe, head, output_size, head_bias, loss, loss_steps, reduction):
         low = 0.0 if in_unit else -1.0                  # targets where the outputs can reach
         target = rng.uniform(low, 1.0, size=(N, T, O)).astype(probe.dtype)
     return ModelCase(spec, probe, params, probe.x, target)
+
+
+def stress_softmax(fn, case, tol):
+    """Softmax cross-entropy under a head with a bias: the user's fn once more with every logit
+    raised by the same large constant (the head bias + 1000 in float64, + 100 in float32).
+    The softmax is shift-invariant, so the right values are unchanged; a softmax without its
+    max shift overflows. Rows (probe "stress: logits + C") and, when the user's values go
+    non-finite, the finding."""
+    if case.spec.loss != "softmax_cross_entropy" or case.spec.head != "linear" or not case.spec.head_bias:
+        return [], []
+    shift = 100.0 if case.spec.dtype == "float32" else 1000.0
+    params = dict(case.params)
+    params["head.bias"] = (params["head.bias"] + shift).astype(params["head.bias"].dtype)
+    stressed = dataclasses.replace(case, params=params)
+    label = f"stress: logits + {shift:g}"
+    try:
+        user = run_fn(fn, stressed, "the large-logit stress probe")
+    except UserCodeError as exc:
+        return [], [f"the large-logit stress probe could not run: {exc}"]
+    ref = oracles.reference_values(stressed)
+    rows = [dict(r, backend="reference", probe=label) for r in compare_traces(
+        _trace("reference", ref, case.spec.layers), _trace("yours", user, case.spec.layers), tol,
+        GATES[case.spec.cell]) if r["status"] != "not compared"]
+    if any(not np.all(np.isfinite(v)) for v in user.values()):
+        return rows, [f"likely cause: a softmax without its max shift: with every logit raised by {shift:g} (the "
+                      "softmax is unchanged by it) your loss or gradients are inf/nan: subtract "
+                      "z.max(axis=-1, keepdims=True) before exp"]
+    return rows, []
 
 # ---------------------------------------------------------------- the user's fn
 
@@ -285,7 +315,7 @@ def sweep_lengths(fn, case, tol):
             rows.append(r)
             if not r["passed"]:
                 first_bad.setdefault((r["quantity"], r["layer"]), k)
-    return rows, _sweep_findings(case, first_bad, tested, stopped)
+    return rows, _sweep_findings(case, first_bad, tested, stopped), first_bad
 
 
 def _sweep_findings(case, first_bad, tested, stopped):

@@ -55,6 +55,20 @@ class Names:
         user, region, transposed, _ = places[0]
         return f"{user}{region}{'.T' if transposed else ''}"
 
+    def quantity(self, q):
+        """A canonical gradient in the user's names: dweight_hh -> dWh, dbias_ih -> db, dh0 -> da0."""
+        if q in ("dx", "dh0", "dc0"):
+            return self.state(q)
+        places = self.where.get(q[1:]) if q.startswith("d") else None
+        if q == "dbias_hh" and not places:
+            places = self.where.get("bias_ih")
+        if not places:
+            return q
+        return ", ".join(dict.fromkeys(f"d{u}" for u, _, _, _ in places))
+
+    def quantities(self, qs):
+        return ", ".join(dict.fromkeys(self.quantity(q) for q in qs))
+
     def state(self, text):
         """Textbook state names in the user's: with {"h": "a"}, dprev_h -> da_prev, h0 -> a0."""
         for s, u in self.states.items():

@@ -29,9 +29,9 @@ def narrow(probe, where, names):
                      f"({names.gates(right)} right): look at {look} and what feeds it")
     if k == 1:
         lines.append(f"where: wrong already with one step, so inside one step's backward "
-                     f"({', '.join(names.state(q) for q in where.quantities)}), not in the recurrence")
-    elif k > 1:
-        lines.append(f"where: right for {k - 1} step(s), wrong from {k} on ({', '.join(where.quantities)}): "
+                     f"({names.quantities(where.quantities)}), not in the recurrence")
+    elif k > 1 and where.right_below:
+        lines.append(f"where: right for {k - 1} step(s), wrong from {k} on ({names.quantities(where.quantities)}): "
                      f"look at what is carried from one step to the one before it ({names.state(CARRY_WORDS[cell])}) "
                      "and how the backward loop adds it")
     return lines

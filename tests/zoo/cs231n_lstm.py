@@ -9,17 +9,17 @@ from functools import partial
 import numpy as np
 
 BUGS = {
-    "act_tanh_c": "act_grad_wrong_point",         # 1 - c^2 instead of 1 - tanh(c)^2
+    "act_tanh_c": "derivative_wrong_point",         # 1 - c^2 instead of 1 - tanh(c)^2
     "carry_dropped": "carry_dropped",             # neither dnext_h nor dnext_c added
     "carry_h_dropped": "carry_dropped",           # dnext_h never added (dnext_c kept)
     "carry_c_dropped": "carry_dropped",           # dnext_c never added (dnext_h kept)
-    "pair_x_prev": "wrong_step_pairing",          # dWx from x_{t-1}
-    "pair_h_next": "wrong_step_pairing",          # dWh from h_t instead of h_{t-1}
+    "pair_x_prev": "wrong_time",          # dWx from x_{t-1}
+    "pair_h_next": "wrong_time",          # dWh from h_t instead of h_{t-1}
     "skip_first": "loop_skips_step",
     "skip_last": "loop_skips_step",
-    "bias_mean_N": "bias_averaged",
-    "bias_mean_NT": "bias_averaged",
-    "bias_sign": "bias_wrong_sign",
+    "bias_mean_N": "reduction_scaled",
+    "bias_mean_NT": "reduction_scaled",
+    "bias_sign": "wrong_sign",
     "bwd_swap_fo": "gate_order",                  # backward writes df and do into each other's block
     "read_torch_order": "gate_order",             # forward and backward both read blocks as i, f, g, o
 }

@@ -9,17 +9,17 @@ from functools import partial
 import numpy as np
 
 BUGS = {
-    "carry_T": "carry_not_transposed",            # dprev_h = da @ Wh
-    "act_preact": "act_grad_wrong_point",         # 1 - a^2 with a the pre-activation
-    "act_prev": "act_grad_wrong_point",           # 1 - prev_h^2
+    "carry_T": "weight_transposed",            # dprev_h = da @ Wh
+    "act_preact": "derivative_wrong_point",         # 1 - a^2 with a the pre-activation
+    "act_prev": "derivative_wrong_point",           # 1 - prev_h^2
     "carry_dropped": "carry_dropped",             # dh[:, t] alone, dprev_h never added
-    "pair_x_prev": "wrong_step_pairing",          # dWx from x_{t-1}
-    "pair_h_next": "wrong_step_pairing",          # dWh from h_t instead of h_{t-1}
+    "pair_x_prev": "wrong_time",          # dWx from x_{t-1}
+    "pair_h_next": "wrong_time",          # dWh from h_t instead of h_{t-1}
     "skip_first": "loop_skips_step",              # for t in range(T-1, 0, -1)
     "skip_last": "loop_skips_step",               # for t in range(T-2, -1, -1)
-    "bias_mean_N": "bias_averaged",               # db / N
-    "bias_mean_NT": "bias_averaged",              # db / (N*T)
-    "bias_sign": "bias_wrong_sign",               # db -= ...
+    "bias_mean_N": "reduction_scaled",               # db / N
+    "bias_mean_NT": "reduction_scaled",              # db / (N*T)
+    "bias_sign": "wrong_sign",               # db -= ...
 }
 
 

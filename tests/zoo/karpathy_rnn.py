@@ -11,16 +11,16 @@ from functools import partial
 import numpy as np
 
 BUGS = {
-    "carry_T": "carry_not_transposed",            # dhnext = Whh @ dhraw
-    "act_preact": "act_grad_wrong_point",
-    "act_prev": "act_grad_wrong_point",
+    "carry_T": "weight_transposed",            # dhnext = Whh @ dhraw
+    "act_preact": "derivative_wrong_point",
+    "act_prev": "derivative_wrong_point",
     "carry_dropped": "carry_dropped",
-    "pair_x_prev": "wrong_step_pairing",
-    "pair_h_next": "wrong_step_pairing",
+    "pair_x_prev": "wrong_time",
+    "pair_h_next": "wrong_time",
     "skip_first": "loop_skips_step",
     "skip_last": "loop_skips_step",
-    "bias_mean_T": "bias_averaged",               # dbh / T
-    "bias_sign": "bias_wrong_sign",
+    "bias_mean_T": "reduction_scaled",               # dbh / T
+    "bias_sign": "wrong_sign",
 }
 
 

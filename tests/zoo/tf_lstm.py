@@ -7,21 +7,21 @@ and TF's forget_bias added to the f pre-activation (the check says forget_bias=1
 import numpy as np
 
 BUGS = {
-    "act_tanh_c": "act_grad_wrong_point",
+    "act_tanh_c": "derivative_wrong_point",
     "carry_dropped": "carry_dropped",
     "carry_h_dropped": "carry_dropped",
     "carry_c_dropped": "carry_dropped",
-    "pair_x_prev": "wrong_step_pairing",
-    "pair_h_next": "wrong_step_pairing",
+    "pair_x_prev": "wrong_time",
+    "pair_h_next": "wrong_time",
     "skip_first": "loop_skips_step",
     "skip_last": "loop_skips_step",
-    "bias_mean_N": "bias_averaged",
-    "bias_mean_NT": "bias_averaged",
-    "bias_sign": "bias_wrong_sign",
+    "bias_mean_N": "reduction_scaled",
+    "bias_mean_NT": "reduction_scaled",
+    "bias_sign": "wrong_sign",
     "bwd_swap_fo": "gate_order",                  # backward writes df and do into each other's column block
     "read_torch_order": "gate_order",             # forward and backward read the columns as i, f, j, o
-    "no_forget_bias": "forget_bias_missing",      # forget_bias never added
-    "fb_unexpected": "forget_bias_unexpected",    # right code, but the check is told forget_bias=0.0
+    "no_forget_bias": "forget_bias",      # forget_bias never added
+    "fb_unexpected": "forget_bias",    # right code, but the check is told forget_bias=0.0
 }
 
 

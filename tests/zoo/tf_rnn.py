@@ -8,17 +8,17 @@
 import numpy as np
 
 BUGS = {
-    "carry_T": "carry_not_transposed",            # err @ w_h instead of err @ w_h.T
-    "act_preact": "act_grad_wrong_point",
-    "act_prev": "act_grad_wrong_point",
+    "carry_T": "weight_transposed",            # err @ w_h instead of err @ w_h.T
+    "act_preact": "derivative_wrong_point",
+    "act_prev": "derivative_wrong_point",
     "carry_dropped": "carry_dropped",
-    "pair_x_prev": "wrong_step_pairing",
-    "pair_h_next": "wrong_step_pairing",
+    "pair_x_prev": "wrong_time",
+    "pair_h_next": "wrong_time",
     "skip_first": "loop_skips_step",
     "skip_last": "loop_skips_step",
-    "bias_mean_N": "bias_averaged",
-    "bias_mean_NT": "bias_averaged",
-    "bias_sign": "bias_wrong_sign",
+    "bias_mean_N": "reduction_scaled",
+    "bias_mean_NT": "reduction_scaled",
+    "bias_sign": "wrong_sign",
 }
 
 
