@@ -156,6 +156,8 @@ def _grammar(replay, names):
 def _say(edit, names, cell):
     """The edit in the user's names: what is wrong, where, and the textbook line before/after."""
     says = _user_words(edit.says, names)
+    if edit.perm:
+        return says.format(**_written(edit.perm, names, GATES[cell]))
     if edit.gates and cell != "rnn":
         says += f" (gate {names.gates(edit.gates)})"
     if edit.before and edit.target == "step_backward":
@@ -239,6 +241,14 @@ def _rerun(probe, params=None, options=None):
 def _blocks(arr, perm):
     parts = np.split(arr, len(perm), axis=0)
     return np.concatenate([parts[k] for k in perm], axis=0)
+
+
+def _written(perm, names, gates):
+    """A backward writing gate perm[k]'s gradient into canonical block k, seen in the user's
+    order: {"written": "i, o, f, g", "expected": "i, f, o, g (cs231n's order)"}."""
+    user = names.order or "".join(gates)
+    written = [gates[perm[gates.index(x)]] for x in user]
+    return {"written": names.gates(written), "expected": f"{names.gates(user)} ({names.layout}'s order)"}
 
 
 def _reading(perm, names, gates):

@@ -26,10 +26,10 @@ import numpy as np
 
 from ..cells import GATES, STATES, split_layer
 from ..compare import compare_arrays
-from .diagnose import CAUSES, _best, _blocks, _user_words, textbook
+from .diagnose import CAUSES, _best, _blocks, _say, textbook
 from .grammar import COST
 from .model_oracles import head_backward, head_forward, key_of, loss_backward
-from .naming import Names, render
+from .naming import Names
 
 WEIGHTS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
@@ -304,14 +304,6 @@ def _layer_names(text, layers):
         return f"dbias_ih_l{k}, dbias_hh_l{k}" if m[1] == "bias" else f"{m[0]}_l{k}"
     return re.sub(r"\bd(weight_ih|weight_hh|bias_ih|bias_hh|bias)\b", one, text)
 
-
-def _say(edit, names, cell):
-    says = _user_words(edit.says, names)
-    if edit.gates and cell != "rnn":
-        says += f" (gate {names.gates(edit.gates)})"
-    if edit.before and edit.target == "step_backward":
-        says += f": the textbook's `{render(edit.before, names, cell)}` computed as `{render(edit.after, names, cell)}`"
-    return says
 
 # ---------------------------------------------------------------- nothing reproduces it
 

@@ -1,0 +1,38 @@
+"""The grammar of BPTT mistakes: what people get wrong in each line of a backward pass.
+
+The diagnosis does not keep a list of known bugs. It reads the textbook cells'
+``step_backward`` and ``backward`` (reference_impls/{rnn,lstm,gru}.py) as Python syntax
+trees and plants every mistake of this grammar into every line where it can occur:
+
+    term_dropped               a term of a sum, or a factor of a product, left out
+    wrong_sign                 a term, a difference or a whole line negated
+    derivative_missing         the local derivative left out (da = dh instead of dh * tanh'(h))
+    derivative_twice           the local derivative applied twice
+    derivative_wrong_function  another activation's derivative (tanh' for a sigmoid gate)
+    derivative_miswritten      the derivative's formula written wrongly (1 - y for 1 - y^2)
+    derivative_wrong_point     the derivative evaluated at another value (the pre-activation,
+                               c_t for tanh(c_t), h_(t-1) for h_t)
+    inplace_corruption         the derivative computed in place into the cached value, which
+                               is read again (``i *= 1 - i`` before ``dg = dc * i``)
+    wrong_time                 a factor taken at another step (c_t for c_(t-1), h_t for h_(t-1),
+                               x_(t-1) or x_(t+1) for x_t)
+    weight_transposed          a weight used transposed (block by block for gated weights)
+    wrong_weight               another weight used in its place
+    gradient_for_weight        the weight's own gradient used in its place
+    carry_dropped              a carry across time (h or c) never added
+    carry_overwrites           the carry replaces what it should be added to, or a gradient
+                               accumulated with = instead of +=
+    loop_skips_step            the backward loop misses its first or last step
+    reduction_scaled           a gradient divided by N, T or N*T (averaged instead of summed)
+    gate_order                 gate blocks written into the pre-activation gradient in another order
+
+What is specific to a cell (which values can be confused with which) is one table per
+cell, ``CELLS`` below: a new confusion is one line there. Each planted mistake is an
+``Edit``: the statement it changes, how it reads before and after, its cause and how
+simple it is (the diagnosis names the simplest mistake that reproduces the user's numbers).
+"""
+
+from .tables import CELLS, COST, SAYS, Edit                      # noqa: F401
+from .ast_tools import statements                                # noqa: F401
+from .step_rules import step_edits                               # noqa: F401
+from .driver_rules import driver_edits, output_edits             # noqa: F401
