@@ -14,7 +14,7 @@ from . import naming
 from .diagnose import diagnose
 from .layouts import get_layout
 from .localize import localize
-from .narrow import narrow
+from .narrow import gate_line, narrow
 from .oracles import framework_trace, numeric_trace, reference_values, values_trace
 from .precision import precision_of
 from .runner import UserCode, _canonical_name, _user_name, interface, run_user, user_loss
@@ -209,10 +209,11 @@ def _diagnosis(code, probe, user, tol, names, where):
         probe = dataclasses.replace(probe, x=probe.x[:, :k], dout=probe.dout[:, :k])
         user = run_user(code, probe, probe.dout, f"diagnosis on the first {k} steps")
     found = diagnose(probe, user, tol, names, problems=set(user.problems))
+    gates = [gate_line(probe, where, names)] if gate_line(probe, where, names) else []
     if not found:
         return ["likely cause: unknown cause (no single mistake of the grammar reproduces your numbers)"] + \
-            narrow(probe, where, names)
-    return [_line(f, names) for f in found]
+            gates + narrow(probe, where, names)
+    return [_line(f, names) for f in found] + gates
 
 
 def _line(f, names):

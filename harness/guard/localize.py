@@ -10,8 +10,10 @@ All against the reference on the same weights, with the cost growing as log T, n
     one step's upstream         the upstream gradient on one step only (the first, the second,
                                 the middle and the last two): a wrong result for step s means
                                 what flows back from step s is mishandled
-    the gates                   on the shortest failing sequence, which gate blocks of the weight
-                                gradients are wrong
+    the gates                   one step's gradient isolated (two steps, x_0 = 0 and the upstream
+                                gradient on the last step only, so dW_ih is that step's da^T x_1
+                                alone): which gate blocks of dW_ih are wrong, before the carry
+                                spreads the mistake into every gate of the earlier step
 
 Every claim is about the lengths and steps actually run; the rows of every probe run are
 kept (``probe`` = "first k steps" / "upstream on step s only").
@@ -77,8 +79,30 @@ def localize(code, probe, tol, user, names):
         bad = [r for r in rows if r["probe"] == f"first {shortest} steps" and not r["passed"]]
         where.quantities = tuple(dict.fromkeys(r["quantity"] for r in bad))
         where.right_below = shortest == 1 or lengths.get(shortest - 1) == []
-        where.gates = "".join(g for g in gates if len(gates) > 1 and any(r["gate"] == g for r in bad))
+    if len(gates) > 1:
+        where.gates = _gate_probe(code, probe, tol, gates, rows, stopped)
     return where
+
+
+def _gate_probe(code, probe, tol, gates, rows, stopped):
+    """The gate blocks of dW_ih that are wrong when it holds one step's contribution only."""
+    k = min(2, probe.sizes["T"])
+    x = probe.x[:, :k].copy()
+    x[:, :k - 1] = 0
+    dout = np.zeros_like(probe.dout[:, :k])
+    dout[:, k - 1] = probe.dout[:, k - 1]
+    p = dataclasses.replace(probe, x=x, dout=dout)
+    label = "one step isolated (x_0 = 0, upstream on the last step)" if k == 2 else "one step"
+    try:
+        user = run_user(code, p, dout, label)
+    except UserCodeError as exc:
+        stopped.append(f"the gate probe could not run: {exc}")
+        return ""
+    if "dweight_ih" not in user:
+        return ""
+    r = [x for x in _rows(user, reference_values(p), tol, label, k - 1, gates) if x["quantity"] == "dweight_ih"]
+    rows.extend(r)
+    return "".join(g for g in gates if any(x["gate"] == g and not x["passed"] for x in r))
 
 
 def _length_runner(code, probe, tol, gates, rows, lengths, stopped):
@@ -119,7 +143,7 @@ def _bisect(run, T):
 
 
 def _earliest(k, lengths, names):
-    bad = [names.quantity(q) for q in lengths[k]]
+    bad = list(dict.fromkeys(names.quantity(q) for q in lengths[k]))
     right = sorted(t for t, v in lengths.items() if v == [] and t < k)
     if k == 1 and set(lengths[k]) <= {"dh0", "dc0"}:
         return ("step 0, in what it carries back into the initial state: with a single step only "

@@ -17,16 +17,22 @@ CARRY_WORDS = {"rnn": "the hidden-state carry dh_next", "gru": "the hidden-state
                "lstm": "the two carries, dh_next and dc_next"}
 
 
+def gate_line(probe, where, names):
+    """"gates: ..." when the mistake touches only some gate blocks (one step isolated), else ""."""
+    gates = GATES[probe.cell]
+    if not where.gates or len(gates) < 2 or len(where.gates) == len(gates):
+        return ""
+    right = [g for g in gates if g not in where.gates]
+    look = "; ".join(f"`{line}`" for line in gate_lines(probe.cell, where.gates, names))
+    return (f"gates: with one step's gradient isolated, only the {names.gates(where.gates)} block(s) of "
+            f"{names.quantity('dweight_ih')} are wrong ({names.gates(right)} right)"
+            + (f": look at {look} and what feeds it" if look else ""))
+
+
 def narrow(probe, where, names):
-    """Lines ("where: ...") narrowing the mistake down to gates, steps and carries."""
+    """Lines ("where: ...") narrowing the mistake down to steps and carries."""
     cell, lines = probe.cell, []
-    gates = GATES[cell]
     k = where.shortest
-    if where.gates and len(gates) > 1 and len(where.gates) < len(gates):
-        right = [g for g in gates if g not in where.gates]
-        look = "; ".join(f"`{line}`" for line in gate_lines(cell, where.gates, names))
-        lines.append(f"where: with {k} step(s), only the {names.gates(where.gates)} block(s) of the gradients are wrong "
-                     f"({names.gates(right)} right): look at {look} and what feeds it")
     if k == 1:
         lines.append(f"where: wrong already with one step, so inside one step's backward "
                      f"({names.quantities(where.quantities)}), not in the recurrence")
@@ -38,12 +44,34 @@ def narrow(probe, where, names):
 
 
 def gate_lines(cell, gate_letters, names):
-    """The textbook step_backward lines computing the given gates' gradients, rendered."""
+    """Where to look for a mistake that touches exactly the gates ``gate_letters``: the textbook
+    step_backward lines whose value flows into those gates' pre-activation gradients and into
+    no other gate's (for the LSTM's i, f, g: ``dc``), else the lines of those gates themselves;
+    rendered in the user's names."""
     module = MODULES[cell]
-    tree = ast.parse(textwrap.dedent(inspect.getsource(module.step_backward)))
-    out = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
-            if getattr(module, "LINE_GATES", {}).get(node.targets[0].id, "") in gate_letters:
-                out.append(render(ast.unparse(node), names, cell))
-    return out
+    line_gates = getattr(module, "LINE_GATES", {})
+    assigns = [node for node in ast.walk(ast.parse(textwrap.dedent(inspect.getsource(module.step_backward))))
+               if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)]
+    feeds = _gates_fed(assigns, line_gates)
+    wanted = set(gate_letters)
+    shared = [a for a in assigns if feeds.get(a.targets[0].id) == wanted and a.targets[0].id not in line_gates]
+    own = [a for a in assigns if line_gates.get(a.targets[0].id) and line_gates[a.targets[0].id] in wanted]
+    return [render(ast.unparse(a), names, cell) for a in (shared or own)]
+
+
+def _gates_fed(assigns, line_gates):
+    """{local name: the set of gates whose gradient lines read it, directly or through others}."""
+    reads = {}
+    for a in assigns:
+        name = a.targets[0].id
+        reads.setdefault(name, set()).update(n.id for n in ast.walk(a.value) if isinstance(n, ast.Name))
+    fed = {name: {g} for name, g in line_gates.items()}
+    changed = True
+    while changed:
+        changed = False
+        for name, sources in reads.items():
+            for src in sources:
+                if src != name and fed.get(name) and not fed[name] <= fed.setdefault(src, set()):
+                    fed[src] |= fed[name]
+                    changed = True
+    return fed
