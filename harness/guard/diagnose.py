@@ -100,10 +100,9 @@ def diagnose(probe, user, tol, names, problems=()):
     forward_right = "h" not in keys or _close(replay.correct["h"], user["h"], tol)
     found = []
     for cand in (_grammar(replay, names) if forward_right else []) + _model(replay, probe, names, forward_right):
-        values = cand.pop("values")
-        if values is not None and _explains(values, replay.correct, user, keys, tol):
+        if cand["values"] is not None and _explains(cand["values"], replay.correct, user, keys, tol):
             found.append(cand)
-    return _best(found)
+    return _best(found, keys)
 
 
 def _close(a, b, tol):
@@ -121,17 +120,32 @@ def _explains(values, correct, user, keys, tol):
     return differs
 
 
-def _best(found):
+def _best(found, keys):
+    """The simplest candidates (lowest cost), values dropped. Candidates of one cause that give
+    the same numbers are one mistake written in several places (a sign flipped in dz or in
+    da_z): the first in the textbook's order is kept and the others counted in its detail."""
     if not found:
         return []
     cost = min(f["cost"] for f in found)
-    best, seen = [], set()
+    best = []
     for f in sorted(found, key=lambda f: f["cost"]):
-        if f["cost"] > cost + 1e-9 or (f["cause"], f["detail"]) in seen:
+        if f["cost"] > cost + 1e-9:
             continue
-        seen.add((f["cause"], f["detail"]))
-        best.append(f)
+        same = next((b for b in best if b["cause"] == f["cause"] and _same(b["values"], f["values"], keys)), None)
+        if same is None:
+            best.append(dict(f, alternatives=0))
+        elif f["detail"] != same["detail"]:
+            same["alternatives"] += 1
+    for b in best:
+        b.pop("values")
+        n = b.pop("alternatives")
+        if n:
+            b["detail"] += f" (the same mistake written in {n} other place{'s' if n > 1 else ''} gives the same numbers)"
     return best
+
+
+def _same(a, b, keys):
+    return all(np.allclose(a[q], b[q], rtol=1e-10, atol=1e-12) for q in keys if q in a and q in b)
 
 
 def _finding(cause, detail, gates="", cost=None, carry=""):

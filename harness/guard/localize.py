@@ -6,7 +6,7 @@ All against the reference on the same weights, with the cost growing as log T, n
                                 gradient differ, so it is named first)
     the sequence length         bisection over T' = 1 .. T for the shortest sequence that goes
                                 wrong: T' = 1 is step 0 alone (no recurrence); a first failure
-                                at T' = k is the carry from step k-1 into step k-2
+                                at T' = k is step k-1 or its carry into step k-2
     one step's upstream         the upstream gradient on one step only (the first, the second,
                                 the middle and the last two): a wrong result for step s means
                                 what flows back from step s is mishandled
@@ -155,7 +155,7 @@ def _earliest(k, lengths, names):
     if unrun:
         tested += f"; T={_ranges(unrun)} could not be run, so nothing is claimed about them"
     if k - 1 in right:
-        return (f"the carry from step {k - 1} into step {k - 2}: right for a sequence of {k - 1} step(s), "
+        return (f"step {k - 1} or what it carries back into step {k - 2}: right for a sequence of {k - 1} step(s), "
                 f"wrong from {k} on ({', '.join(bad)}){tested}")
     return f"the shortest tested sequence that goes wrong has T={k} ({', '.join(bad)}){tested}"
 

@@ -17,6 +17,7 @@ output level above the top layer) for the loss and the head.
 """
 
 import dataclasses
+import warnings
 
 import numpy as np
 
@@ -215,7 +216,9 @@ def stress_softmax(fn, case, tol):
     stressed = dataclasses.replace(case, params=params)
     label = f"stress: logits + {shift:g}"
     try:
-        user = run_fn(fn, stressed, "the large-logit stress probe")
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)         # the overflow this probe looks for
+            user = run_fn(fn, stressed, "the large-logit stress probe")
     except UserCodeError as exc:
         return [], [f"the large-logit stress probe could not run: {exc}"]
     ref = oracles.reference_values(stressed)
@@ -329,8 +332,8 @@ def _sweep_findings(case, first_bad, tested, stopped):
                 f"loss_steps={list(case.spec.loss_steps)} selects steps that do not exist there")
             where = f"wrong at the shortest length tested; T < {k} not tested: {why}"
         else:
-            where = (f"right for sequences of up to {k - 1} step(s), wrong from {k} on: look at the carry "
-                     f"from step {k - 1} back into step {k - 2}")
+            where = (f"right for sequences of up to {k - 1} step(s), wrong from {k} on: what {k} steps add is "
+                     f"step {k - 1} and what it carries back into step {k - 2}")
         lines.append(f"earliest failing length: T={k} ({where})")
         for (q, layer), kk in sorted(first_bad.items(), key=lambda item: (item[1], -item[0][1], item[0][0])):
             lines.append(f"  {q} layer {layer}: first wrong at T={kk}")

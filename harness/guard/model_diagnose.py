@@ -81,7 +81,7 @@ def diagnose_model(case, user, tol, sweep_first_bad=None):
     if loss_right:
         candidates += _head_candidates(replay, case) + _layer_candidates(replay, case, correct, user, tol)
     found = [c for c in candidates if c["values"] is not None and _explains(c["values"], correct, user, keys, tol)]
-    lines = [_line(f) for f in _best(found)]
+    lines = [_line(f) for f in _best(found, keys)]
     if lines:
         return lines
     lines = [] if loss_right else [_forward_line(case, sweep_first_bad or {})]
@@ -121,13 +121,14 @@ def _scales(case):
 
 def _loss_candidates(replay, case):
     spec, out = case.spec, []
-    up = spec.reduction == "mean"
-    for n, text in _scales(case).items():
-        s = n if up else 1.0 / n
-        detail = (f"your loss and every gradient are the correct ones {'multiplied' if up else 'divided'} by {text}")
-        desc = f"loss {'summed instead of averaged' if up else 'averaged instead of summed'}"
-        out.append(_candidate("reduction_scaled", detail, _scaled(replay.values(), s), description=desc))
     base = replay.values()
+    for n, text in _scales(case).items():
+        for up in (spec.reduction == "mean", spec.reduction != "mean"):      # the declared one's opposite first
+            detail = f"your loss and every gradient are the correct ones {'multiplied' if up else 'divided'} by {text}"
+            desc = ("loss summed instead of averaged" if up else "loss averaged instead of summed") if (
+                up == (spec.reduction == "mean")) else f"loss {'multiplied' if up else 'divided'} by {text} once more"
+            out.append(_candidate("reduction_scaled", detail, _scaled(base, n if up else 1.0 / n), description=desc,
+                                  cost=COST["reduction_scaled"] + (0 if up == (spec.reduction == "mean") else 0.1)))
     if spec.loss in ("squared_error", "half_squared_error", "mean_squared_error"):
         half = spec.loss != "half_squared_error"
         v = {k: (g if k == "loss" else g * (0.5 if half else 2.0)) for k, g in base.items()}
