@@ -5,9 +5,8 @@
     torch, tf   the same model in the frameworks, autograd (harness.guard.model_frameworks)
     numeric     central finite differences of the user's own loss; float64
 
-Every oracle returns {"loss": 0-d array, canonical param name: gradient}. Below them, the
-diagnosis: known mistakes replayed on the whole model (through the reference) and
-compared with what the user's fn returned.
+Every oracle returns {"loss": 0-d array, canonical param name: gradient}. The diagnosis is
+harness.guard.model_diagnose.
 """
 
 import numpy as np
@@ -16,18 +15,13 @@ from reference_impls._act import sigmoid
 from reference_impls.stack import CELLS, stack_forward
 
 from ..backends import numeric
-from ..compare import compare_arrays
 from ..cells import STATES, split_layer
 
 # ---------------------------------------------------------------- NumPy reference
 
 
-def reference_values(case, mutants=None):
-    """Loss and gradients by hand-written backprop: loss -> head -> stack, top layer first.
-
-    mutants: {layer: backward(dh, cache) -> grads} replacing that layer's BPTT, to replay a
-    mistake for diagnosis (see ``RNN_MUTANTS``).
-    """
+def reference_values(case):
+    """Loss and gradients by hand-written backprop: loss -> head -> stack, top layer first."""
     spec = case.spec
     p = {k: np.asarray(v, dtype=np.float64) for k, v in case.params.items()}
     x = np.asarray(case.x, dtype=np.float64)
@@ -39,17 +33,10 @@ def reference_values(case, mutants=None):
     loss, dy = loss_backward(spec, y, case.target)
     grads, dh = head_backward(spec, p, head_cache, dy)
     for k in reversed(range(L)):
-        if mutants and k in mutants:
-            g = mutants[k](dh, caches[k])
-        else:
-            g = CELLS[spec.cell].backward(dh, {}, caches[k])
+        g = CELLS[spec.cell].backward(dh, {}, caches[k])
         grads.update({f"{name}_l{k}": g[f"d{name}"] for name in layers[k]})
         dh = g["dx"]
     return {"loss": np.asarray(loss), **grads}
-
-
-# RNN mistakes replayed on the whole model (being replaced by the grammar)
-RNN_MUTANTS = {}
 
 
 def head_forward(spec, p, h):
@@ -111,9 +98,6 @@ def numeric_values(loss, params, mode, rng):
         return {n: np.tensordot(dirs, grads[n], axes=grads[n].ndim) for n, (dirs, _) in result.items() if n in grads}
     return {n: derivs for n, (_, derivs) in result.items()}, project
 
-# ---------------------------------------------------------------- diagnosis: known mistakes replayed
-
-
 def key_of(name, layers):
     """(quantity, layer) of a canonical name: "weight_hh_l1" -> ("dweight_hh", 1)."""
     if name == "loss":
@@ -122,75 +106,3 @@ def key_of(name, layers):
         return f"d{name}", layers
     base, _, k = name.rpartition("_l")
     return f"d{base}", int(k)
-
-
-def _matches(expected, got, tol):
-    return compare_arrays(expected, got, tol)["passed"]
-
-
-def _label(name, L):
-    q, layer = key_of(name, L)
-    return q if q == "loss" else f"{q} layer {layer}"
-
-
-def diagnose(case, user, tol):
-    """"likely cause: ..." lines: whole-model mistakes replayed, else per-gradient scalings."""
-    correct = reference_values(case)
-    failing = [n for n in user if not _matches(correct[n], user[n], tol)]
-    if not failing:
-        return ["likely cause: unknown cause (your values match the NumPy reference; an oracle disagrees with it)"]
-    whole = _whole_model(case, correct, user, tol)
-    if whole:
-        return [f"likely cause: {whole} (your values reproduce this mistake within tolerance)"]
-    found = {}                                          # cause -> the gradients it explains
-    for n in failing:
-        found.setdefault(_scaled(case, n, correct[n], user[n], tol), []).append(_label(n, case.spec.layers))
-    unknown = found.pop(None, [])
-    lines = [f"likely cause: {cause}: {', '.join(labels)}" for cause, labels in found.items()]
-    if unknown:
-        lines.append(f"likely cause: unknown cause for {', '.join(unknown)} "
-                     "(no entry of the catalogue reproduces your numbers)")
-    return lines
-
-
-def _scales(case):
-    N, T = case.x.shape[:2]
-    Ts = len(case.spec.steps(T))
-    scales = {N: f"the batch size N={N}", N * T: f"N*T={N * T} (batch x steps)"}
-    scales.setdefault(N * Ts, f"N*T'={N * Ts} (batch x loss steps)")
-    return scales
-
-
-def _whole_model(case, correct, user, tol):
-    """A mistake that moves the loss and every gradient together, replayed on the whole model."""
-    # with reduction="sum" the likely mistake is averaging, with "mean" summing; the loss
-    # itself must be scaled too, or it is not a whole-model scaling
-    mistake, by, up = (("summed instead of averaged", "multiplied by", True) if case.spec.reduction == "mean"
-                       else ("averaged instead of summed", "divided by", False))
-    for n, text in _scales(case).items():
-        s = n if up else 1 / n
-        if "loss" in user and all(_matches(correct[k] * s, user[k], tol) for k in user):
-            return f"loss {mistake}: your loss and every gradient are the correct ones {by} {text}"
-    if case.spec.cell != "rnn":
-        return None
-    L = case.spec.layers
-    for cause, (backward, detail) in RNN_MUTANTS.items():
-        for layers in [(k,) for k in range(L)] + ([tuple(range(L))] if L > 1 else []):
-            mutant = reference_values(case, mutants={k: backward for k in layers})
-            if all(_matches(mutant[k], user[k], tol) for k in user):
-                where = "every layer" if len(layers) > 1 else f"layer {layers[0]}"
-                return f"{cause}, in {where} ({detail})"
-    return None
-
-
-def _scaled(case, name, correct, got, tol):
-    """A per-gradient mistake: the right gradient negated, or averaged instead of summed."""
-    if _matches(-correct, got, tol):
-        return "gradient with the wrong sign (the negated gradient, e.g. the descent step -grad)"
-    if name == "loss":
-        return None
-    kind = "bias gradient" if "bias" in name else "gradient"
-    for n, text in _scales(case).items():
-        if _matches(correct / n, got, tol):
-            return f"{kind} averaged instead of summed (the correct one divided by {text})"
-    return None
