@@ -209,7 +209,7 @@ def _diagnosis(code, probe, user, tol, names, where):
         probe = dataclasses.replace(probe, x=probe.x[:, :k], dout=probe.dout[:, :k])
         user = run_user(code, probe, probe.dout, f"diagnosis on the first {k} steps")
     found = diagnose(probe, user, tol, names, problems=set(user.problems))
-    gates = [gate_line(probe, where, names)] if gate_line(probe, where, names) else []
+    gates = [line for line in [gate_line(probe, where, names)] if line]
     if not found:
         return ["likely cause: unknown cause (no single mistake of the grammar reproduces your numbers)"] + \
             gates + narrow(probe, where, names)

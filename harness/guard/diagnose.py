@@ -25,7 +25,6 @@ from itertools import permutations
 import numpy as np
 
 from ..cells import GATES
-from ..compare import compare_arrays
 from .grammar import COST
 from .mutants import QUANTITIES, Textbook
 from .naming import render
@@ -98,26 +97,30 @@ def diagnose(probe, user, tol, names, problems=()):
     replay = Replay.of(probe)
     keys = [q for q in ("h",) + QUANTITIES if q in user and q not in problems]
     forward_right = "h" not in keys or _close(replay.correct["h"], user["h"], tol)
+    wrong = [q for q in keys if not _close(replay.correct[q], user[q], tol)]
+    keys = wrong + [q for q in keys if q not in wrong]          # the telling ones first: most candidates fail there
     found = []
-    for cand in (_grammar(replay, names) if forward_right else []) + _model(replay, probe, names, forward_right):
-        if cand["values"] is not None and _explains(cand["values"], replay.correct, user, keys, tol):
-            found.append(cand)
+    for cand in (_grammar(replay) if forward_right else []) + _model(replay, probe, names, forward_right):
+        if cand["values"] is not None and _explains(cand["values"], wrong, user, keys, tol):
+            edit = cand.pop("edit", None)
+            found.append(dict(cand, detail=_say(edit, names, probe.cell)) if edit else cand)
     return _best(found, keys)
 
 
-def _close(a, b, tol):
-    return compare_arrays(a, b, tol)["passed"]
+def _close(expected, got, tol):
+    """compare_arrays' verdict, without its statistics: |got - expected| <= atol + rtol |expected|
+    everywhere (NaN and Inf never close)."""
+    expected, got = np.asarray(expected), np.asarray(got)
+    if expected.shape != got.shape:
+        return False
+    with np.errstate(invalid="ignore", over="ignore"):
+        return bool(np.all(np.abs(got - expected) <= tol.atol + tol.rtol * np.abs(expected)))
 
 
-def _explains(values, correct, user, keys, tol):
-    differs = False
-    for q in keys:
-        if q not in values:
-            continue
-        if not _close(values[q], user[q], tol):
-            return False
-        differs = differs or not _close(correct[q], user[q], tol)
-    return differs
+def _explains(values, wrong, user, keys, tol):
+    """Whether a candidate's values match every user value, one of those that differ from the
+    correct ones (``wrong``) among them."""
+    return any(q in values for q in wrong) and all(_close(values[q], user[q], tol) for q in keys if q in values)
 
 
 def _best(found, keys):
@@ -153,18 +156,12 @@ def _finding(cause, detail, gates="", cost=None, carry=""):
             "cost": COST.get(cause, 1.5) if cost is None else cost, "carry": carry}
 
 
-def _grammar(replay, names):
-    """Every grammar edit for this cell, replayed: candidates with their values."""
+def _grammar(replay):
+    """Every grammar edit for this cell, replayed: candidates with their values (the words, in
+    the user's names, are made only for the candidates that fit)."""
     probe = replay.probe
-    cell = probe.cell
     edits = replay.book.edits(probe.sizes, probe.bias, probe.options.get("activation"))
-    out = []
-    for edit in edits:
-        detail = _say(edit, names, cell)
-        f = _finding(edit.cause, detail, edit.gates, edit.cost, edit.carry)
-        f["values"] = replay.values(edit)
-        out.append(f)
-    return out
+    return [dict(_finding(e.cause, "", e.gates, e.cost, e.carry), edit=e, values=replay.values(e)) for e in edits]
 
 
 def _say(edit, names, cell):

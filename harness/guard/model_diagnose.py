@@ -25,8 +25,7 @@ from itertools import permutations
 import numpy as np
 
 from ..cells import GATES, STATES, split_layer
-from ..compare import compare_arrays
-from .diagnose import CAUSES, _best, _blocks, _say, textbook
+from .diagnose import CAUSES, _best, _blocks, _close, _say, textbook
 from .grammar import COST
 from .model_oracles import head_backward, head_forward, key_of, loss_backward
 from .naming import Names
@@ -86,10 +85,6 @@ def diagnose_model(case, user, tol, sweep_first_bad=None):
         return lines
     lines = [] if loss_right else [_forward_line(case, sweep_first_bad or {})]
     return lines + _per_gradient(case, correct, user, tol)
-
-
-def _close(a, b, tol):
-    return compare_arrays(np.asarray(a), np.asarray(b), tol)["passed"]
 
 
 def _explains(values, correct, user, keys, tol):

@@ -73,13 +73,16 @@ class Textbook:
         self.cell = cell
         self.module = MODULES[cell]
         self.trees = {"step_backward": _tree(self.module.step_backward), "backward": _tree(self.module.backward)}
+        self._lines = {}                                        # activation -> the line edits
 
     def edits(self, sizes, has_bias, activation=None):
-        """Every mistake of the grammar for this cell on a probe of ``sizes``."""
-        return (grammar.step_edits(self.cell, self.trees["step_backward"], activation,
-                                   getattr(self.module, "LINE_GATES", {}))
-                + grammar.driver_edits(self.cell, self.trees["backward"])
-                + grammar.output_edits(self.cell, sizes, has_bias))
+        """Every mistake of the grammar for this cell on a probe of ``sizes`` (the line edits are
+        generated once per activation; only the reductions depend on the sizes)."""
+        if activation not in self._lines:
+            self._lines[activation] = (grammar.step_edits(self.cell, self.trees["step_backward"], activation,
+                                                          getattr(self.module, "LINE_GATES", {}))
+                                       + grammar.driver_edits(self.cell, self.trees["backward"]))
+        return self._lines[activation] + grammar.output_edits(self.cell, sizes, has_bias)
 
     def functions(self, edit):
         """(step_backward, backward) with ``edit`` planted (the textbook's own when None or an output edit)."""

@@ -6,6 +6,7 @@ those gates' gradients, in the user's names, as the place to look.
 """
 
 import ast
+import functools
 import inspect
 import textwrap
 
@@ -48,15 +49,21 @@ def gate_lines(cell, gate_letters, names):
     step_backward lines whose value flows into those gates' pre-activation gradients and into
     no other gate's (for the LSTM's i, f, g: ``dc``), else the lines of those gates themselves;
     rendered in the user's names."""
-    module = MODULES[cell]
-    line_gates = getattr(module, "LINE_GATES", {})
-    assigns = [node for node in ast.walk(ast.parse(textwrap.dedent(inspect.getsource(module.step_backward))))
-               if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)]
-    feeds = _gates_fed(assigns, line_gates)
+    line_gates = getattr(MODULES[cell], "LINE_GATES", {})
+    assigns, feeds = _assignments(cell)
     wanted = set(gate_letters)
     shared = [a for a in assigns if feeds.get(a.targets[0].id) == wanted and a.targets[0].id not in line_gates]
     own = [a for a in assigns if line_gates.get(a.targets[0].id) and line_gates[a.targets[0].id] in wanted]
     return [render(ast.unparse(a), names, cell) for a in (shared or own)]
+
+
+@functools.lru_cache(maxsize=None)
+def _assignments(cell):
+    """The textbook step_backward's assignments to names, and the gates each name feeds."""
+    module = MODULES[cell]
+    assigns = [node for node in ast.walk(ast.parse(textwrap.dedent(inspect.getsource(module.step_backward))))
+               if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)]
+    return assigns, _gates_fed(assigns, getattr(module, "LINE_GATES", {}))
 
 
 def _gates_fed(assigns, line_gates):
