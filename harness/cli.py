@@ -73,12 +73,15 @@ def _add_check(sub):
                                    "diagnose a mismatch.")
     p.add_argument("forward", help="your forward, as module:function (the module is imported from the current folder)")
     p.add_argument("backward", help="your backward, as module:function")
-    p.add_argument("--layout", default="cs231n", help="cs231n (default), tf_kernel or karpathy")
+    p.add_argument("--layout", default="cs231n",
+                   help="cs231n (default), tf_kernel, karpathy, or module:NAME of your own harness.Layout")
     p.add_argument("--cell", default="rnn", help="rnn (default), lstm or gru")
     p.add_argument("--against", default="torch,numeric", help="torch, tf, keras, numeric, reference (comma-separated)")
     p.add_argument("--activation", default="tanh", help="RNN nonlinearity your cell uses")
     p.add_argument("--no-bias", dest="bias", action="store_false", help="your cell has no bias")
     p.add_argument("--forget-bias", type=float, default=0.0, help="the forget-gate offset your LSTM adds")
+    p.add_argument("--reset-before", dest="reset_after", action="store_false",
+                   help="your GRU applies the reset gate before the recurrent matmul (TF1 GRUCell)")
     p.add_argument("--batch", type=int, default=3, help="probe N (default 3)")
     p.add_argument("--steps", type=int, default=5, help="probe T (default 5)")
     p.add_argument("--input-size", type=int, default=4, help="probe D (default 4)")
@@ -91,13 +94,21 @@ def _add_check(sub):
     p.set_defaults(func=_run_check)
 
 
-def load_function(spec, what):
+def load_layout(spec):
+    """A built-in layout name, or ``module:NAME`` of a harness.Layout (see Layout.custom)."""
+    if ":" not in spec:
+        return spec
+    from .guard.layouts import Layout
+    return load_function(spec, "layout", want=lambda v: isinstance(v, Layout), kind="Layout")
+
+
+def load_function(spec, what, want=callable, kind="function"):
     """Import ``module:function`` (the current folder first on the path, as pytest does)."""
     import importlib
     import os
     module_name, sep, attr = spec.partition(":")
     if not sep or not module_name or not attr:
-        raise HarnessError(f"{what}: expected module:function, got {spec!r}")
+        raise HarnessError(f"{what}: expected module:{kind}, got {spec!r}")
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     try:
@@ -105,8 +116,8 @@ def load_function(spec, what):
     except ImportError as exc:
         raise HarnessError(f"{what}: cannot import module {module_name!r} ({exc})") from exc
     fn = getattr(module, attr, None)
-    if not callable(fn):
-        raise HarnessError(f"{what}: module {module_name!r} has no function {attr!r}")
+    if not want(fn):
+        raise HarnessError(f"{what}: module {module_name!r} has no {kind} {attr!r}")
     return fn
 
 
@@ -114,9 +125,10 @@ def _run_check(args):
     from .guard.check import check_backward
     report = check_backward(
         load_function(args.forward, "forward"), load_function(args.backward, "backward"),
-        cell=args.cell, layout=args.layout, against=args.against, batch=args.batch, steps=args.steps,
+        cell=args.cell, layout=load_layout(args.layout), against=args.against, batch=args.batch, steps=args.steps,
         input_size=args.input_size, hidden_size=args.hidden_size, dtype=args.dtype, seed=args.seed,
-        activation=args.activation, bias=args.bias, forget_bias=args.forget_bias, numeric=args.numeric)
+        activation=args.activation, bias=args.bias, forget_bias=args.forget_bias, reset_after=args.reset_after,
+        numeric=args.numeric)
     return _finish(report, args)
 
 

@@ -60,7 +60,7 @@ def test_a_gradient_returned_as_none_is_not_compared():
     report = harness.check_backward(rnn_forward, backward, against=("reference",))
     row = report.table[report.table["quantity"] == "dbias_ih"]
     assert list(row["status"]) == ["missing"] and row["passed"].isna().all()
-    assert "returned None" in row["note"].iloc[0]
+    assert "your backward did not return db (None or absent)" in row["note"].iloc[0]
     assert not report.ok and report.verdict == "INCOMPLETE"     # never an OK for a gradient not compared
     assert report.summary().splitlines()[-1].startswith("INCOMPLETE: 13 comparisons within tolerance, but dbias_ih")
     declared = harness.check_backward(rnn_forward, backward, against=("reference",), skip=("db",))
@@ -204,3 +204,47 @@ def test_length_sweep_claims_only_the_lengths_it_could_run():
     assert "shortest tested sequence that goes wrong has T=3" in line and "T=1-2 could not be run" in line
     assert any(f.startswith("the length probes could not run T=1") for f in findings)
     assert not any("right for 2 step" in f for f in findings)
+
+
+# ---------------------------------------------------------------- the course's column-major layout
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_coursework_examples_pass(cell, dtype):
+    from examples import coursework_lstm, coursework_rnn
+    module = {"rnn": coursework_rnn, "lstm": coursework_lstm}[cell]
+    fwd, bwd = getattr(module, f"{cell}_forward"), getattr(module, f"{cell}_backward")
+    report = harness.check_backward(fwd, bwd, layout=module.LAYOUT, cell=cell, dtype=dtype,
+                                    against=("torch", "numeric", "reference"))
+    assert report.ok, report.summary()
+    expected = {"rnn": {"dweight_ih", "dweight_hh", "dbias_ih", "dx", "dh0", "h"},
+                "lstm": {"dweight_ih", "dweight_hh", "dbias_ih", "dx", "dh0", "h"}}[cell]
+    assert set(report.compared["quantity"]) >= expected
+
+
+def test_a_gradient_left_out_of_the_dict_is_missing_in_the_users_name():
+    from examples import coursework_lstm as course
+
+    def backward(da, caches):
+        grads = course.lstm_backward(da, caches)
+        del grads["dWf"]
+        return grads
+    report = harness.check_backward(course.lstm_forward, backward, layout=course.LAYOUT, cell="lstm",
+                                    against=("reference",))
+    assert report.verdict == "INCOMPLETE" and not report.ok
+    missing = report.table[report.table["status"] == "missing"]
+    assert set(missing["quantity"]) == {"dweight_ih", "dweight_hh"}
+    assert "your backward did not return dWf" in missing["note"].iloc[0]
+    declared = harness.check_backward(course.lstm_forward, backward, layout=course.LAYOUT, cell="lstm",
+                                      against=("reference",), skip=("dWf",))
+    assert declared.verdict == "OK"
+
+
+def test_cli_takes_a_layout_of_your_own(capsys):
+    from harness.cli import main
+    args = ["check", "examples.coursework_rnn:rnn_forward", "examples.coursework_rnn:rnn_backward",
+            "--layout", "examples.coursework_rnn:LAYOUT", "--against", "reference", "--csv", "", "--html", ""]
+    assert main(args) == 0
+    assert main(args[:4] + ["examples.coursework_rnn:to_user"] + args[5:]) == 2
+    assert "layout: module 'examples.coursework_rnn' has no Layout 'to_user'" in capsys.readouterr().err

@@ -17,7 +17,7 @@ from .localize import localize
 from .narrow import gate_line, narrow
 from .oracles import framework_trace, numeric_trace, reference_values, values_trace
 from .precision import precision_of
-from .runner import UserCode, _canonical_name, _user_name, interface, run_user, user_loss
+from .runner import UserCode, _user_name, interface, maps_to, run_user, user_loss
 
 ORACLES = ("torch", "tf", "keras", "numeric", "reference")
 # Diagnosis replays every mistake of the grammar; on long sequences it does so on the
@@ -117,7 +117,7 @@ def _skipped(code, probe, skip):
     yours = {f"d{w}" for w in code.layout.to_user(code.cell, params)} | {
         _user_name(code.layout, q) for q in canonical if q in ("dh0", "dc0")}
     declared = parse_skip(skip, canonical | yours)
-    return {s if s in canonical else _canonical_name(code, params, _state_of(code.layout, s)) for s in declared}
+    return {q for s in declared for q in ({s} if s in canonical else maps_to(code, params, _state_of(code.layout, s)))}
 
 
 def _state_of(layout, name):
@@ -133,8 +133,9 @@ def _mark_missing(rows, user, skipped):
                 r["note"] = "not computed by your code (declared with skip)"
             else:
                 r["status"] = "missing"
-                r["note"] = ("your backward returned None for it, so the verdict cannot be OK "
-                             "(declare it with skip=... / --skip if your code does not compute it)")
+                r["note"] = (f"your backward did not return {user.yours.get(r['quantity'], r['quantity'])} (None or "
+                             "absent), so the verdict cannot be OK (declare it with skip=... / --skip if your code "
+                             "does not compute it)")
     return rows
 
 

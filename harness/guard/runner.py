@@ -35,6 +35,7 @@ class UserValues(dict):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.missing, self.problems, self.dtypes = set(), {}, {}
+        self.yours = {}             # canonical quantity -> the user's name of the gradient it came from
 
 
 def _sizes(probe):
@@ -151,8 +152,8 @@ def run_user(code, probe, dout, context=""):
             user_dw[name] = g
     out.update(_to_canonical(code, user_dw, params, context))
     out.dtypes.update({k: v.dtype for k, v in user_dw.items()})
-    out.problems = {_canonical_name(code, params, k): v for k, v in out.problems.items()}
-    out.missing = {_canonical_name(code, params, k) for k in out.missing}
+    out.problems = _by_canonical(code, params, out.problems)
+    out.missing = set(_by_canonical(code, params, dict.fromkeys(out.missing), out.yours))
     if len(out) == 1 and not out.problems:
         raise UserCodeError(f"backward: returned None for every gradient ({', '.join(names)}); nothing to check"
                             + (f" ({context})" if context else ""))
@@ -180,20 +181,33 @@ def _backward_values(code, result, names, states, context):
     return dict(zip(names, values))
 
 
-def _canonical_name(code, params, user_name):
-    """The canonical quantity a user gradient maps to (dWh -> dweight_hh), for messages and rows."""
+def maps_to(code, params, user_name):
+    """The canonical quantities a user gradient maps to (dWh -> {dweight_hh}; tf_kernel's dkernel ->
+    {dweight_ih, dweight_hh}; a weight with no canonical counterpart, such as an output layer the
+    forward needs, -> {}): what to_canonical loses when that gradient is left out."""
     if user_name in ("dx", "dh0", "dc0"):
-        return user_name
+        return {user_name}
     weights = code.layout.to_user(code.cell, params)
-    probe = {f"d{k}": np.zeros_like(np.asarray(v, dtype=float)) for k, v in weights.items()}
-    before = set(code.layout.to_canonical(code.cell, probe, params))
-    probe.pop(user_name, None)
+    grads = {f"d{k}": np.zeros_like(np.asarray(v, dtype=float)) for k, v in weights.items()}
+    before = set(code.layout.to_canonical(code.cell, grads, params))
+    grads.pop(user_name, None)
     try:
-        after = set(code.layout.to_canonical(code.cell, probe, params))
+        after = set(code.layout.to_canonical(code.cell, grads, params))
     except Exception:                                          # a to_canonical that needs every gradient
-        return user_name
-    lost = sorted(before - after)
-    return lost[0] if len(lost) == 1 else user_name
+        return before
+    return before - after
+
+
+def _by_canonical(code, params, by_user_name, yours=None):
+    """{user gradient name: v} -> {canonical quantity: v} for every quantity each one maps to
+    (and ``yours`` filled with canonical quantity -> user name)."""
+    out = {}
+    for name, v in by_user_name.items():
+        for q in maps_to(code, params, name):
+            out[q] = v
+            if yours is not None:
+                yours[q] = _user_name(code.layout, name)
+    return out
 
 
 def _user_states(code, probe):
@@ -261,6 +275,6 @@ def _run_per_example(code, probe, dout, context):
     out.update({k: np.stack(v) for k, v in parts.items() if len(v) == N})
     out.update(_to_canonical(code, total, probe.layer_params(0), context))
     params = probe.layer_params(0)
-    out.problems = {_canonical_name(code, params, k): v for k, v in out.problems.items()}
-    out.missing = {_canonical_name(code, params, k) for k in out.missing}
+    out.problems = _by_canonical(code, params, out.problems)
+    out.missing = set(_by_canonical(code, params, dict.fromkeys(out.missing), out.yours))
     return out
