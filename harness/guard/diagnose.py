@@ -20,6 +20,7 @@ fits, the answer is "unknown cause", never a guess.
 """
 
 import dataclasses
+import re
 from itertools import permutations
 
 import numpy as np
@@ -166,7 +167,7 @@ def _grammar(replay):
 
 def _say(edit, names, cell):
     """The edit in the user's names: what is wrong, where, and the textbook line before/after."""
-    says = _user_words(edit.says, names)
+    says = _user_words(edit.says, names, edit.gates if len(edit.gates) == 1 else "")
     if edit.perm:
         return says.format(**_written(edit.perm, names, GATES[cell]))
     if edit.gates and cell != "rnn":
@@ -176,16 +177,19 @@ def _say(edit, names, cell):
     return says
 
 
-def _user_words(text, names):
-    """Textbook weight names in a sentence replaced by the user's arrays ("W_hh" -> "Wh")."""
-    import re
+def _user_words(text, names, gates=""):
+    """Textbook weight names in a sentence replaced by the user's arrays ("W_hh" -> "Wh"; only
+    the arrays holding ``gates`` when the user keeps one array per gate: "Wo")."""
     for textbook_name in ("dW_ih", "dW_hh", "W_ih", "W_hh"):
-        plain = textbook_name.lstrip("d")
-        user = names.weight(plain)
-        if user != plain:
-            user = ("d" + user) if textbook_name.startswith("d") and "," not in user else (
-                f"the gradient of {user}" if textbook_name.startswith("d") else user)
-            text = re.sub(rf"\b{textbook_name}\b", f"{user} ({textbook_name})" if "," in user else user, text)
+        arrays = names.arrays(textbook_name.lstrip("d"), gates)
+        if not arrays:
+            continue
+        grad = textbook_name.startswith("d")
+        if len(arrays) == 1:
+            user = ("d" if grad else "") + arrays[0]
+        else:
+            user = f"{'the gradients of ' if grad else ''}{', '.join(arrays)} ({textbook_name})"
+        text = re.sub(rf"\b{textbook_name}\b", user, text)
     return names.state(text)
 
 

@@ -34,6 +34,13 @@ def _blockT(W, k=None):
     return np.concatenate([b.T if k is None or j == k else b for j, b in enumerate(blocks)], axis=0)
 
 
+def _gatezero(arr, k, axis, G):
+    """``arr`` with gate block k of its G blocks along ``axis`` set to zero."""
+    blocks = np.split(np.array(arr, copy=True), G, axis=axis)
+    blocks[k][...] = 0
+    return np.concatenate(blocks, axis=axis)
+
+
 def _shifted(caches, t, name, d):
     """Step t's cache with ``name`` taken from step t+d (zeros beyond the sequence)."""
     out = dict(caches[t])
@@ -41,7 +48,7 @@ def _shifted(caches, t, name, d):
     return out
 
 
-HELPERS = {"np": np, "_blockT": _blockT, "_shifted": _shifted, "dtanh": _act.dtanh, "dsigmoid": _act.dsigmoid,
+HELPERS = {"np": np, "_blockT": _blockT, "_gatezero": _gatezero, "_shifted": _shifted, "dtanh": _act.dtanh, "dsigmoid": _act.dsigmoid,
            "drelu": _act.drelu, "didentity": _act.didentity, "sigmoid": _act.sigmoid}
 
 

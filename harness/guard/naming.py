@@ -40,12 +40,22 @@ class Names:
     def gates(self, gs):
         return ", ".join(self.gate(g) for g in gs)
 
-    def weight(self, textbook_name):
-        """The user's array(s) holding a textbook weight, in words: "Wh", "kernel[D:]", "Wf, Wi, Wc, Wo"."""
-        places = self.where.get(TEXTBOOK.get(textbook_name, textbook_name))
-        if not places:
-            return textbook_name
-        return ", ".join(dict.fromkeys(f"{u}{region}" for u, region, _, _ in places))
+    def _places(self, canonical, gates=""):
+        """Where a canonical weight lives; only the arrays holding ``gates`` when some do."""
+        places = self.where.get(canonical) or []
+        if gates:
+            places = [p for p in places if set(p[3]) & set(gates)] or places
+        return places
+
+    def weight(self, textbook_name, gates=""):
+        """The user's array(s) holding a textbook weight (its ``gates`` blocks), in words: "Wh",
+        "kernel[D:]", "Wf, Wi, Wc, Wo" (with gates="o": "Wo[:, H:]")."""
+        return ", ".join(self.arrays(textbook_name, gates)) or textbook_name
+
+    def arrays(self, textbook_name, gates=""):
+        """The user's arrays (with their regions) holding a textbook weight: ["Wf[:, H:]", ...]."""
+        places = self._places(TEXTBOOK.get(textbook_name, textbook_name), gates)
+        return list(dict.fromkeys(f"{u}{region}" for u, region, _, _ in places))
 
     def expression(self, textbook_name):
         """The user's expression equal to a textbook weight (G*H, K) up to gate order, or None."""
@@ -55,13 +65,14 @@ class Names:
         user, region, transposed, _ = places[0]
         return f"{user}{region}{'.T' if transposed else ''}"
 
-    def quantity(self, q):
-        """A canonical gradient in the user's names: dweight_hh -> dWh, dbias_ih -> db, dh0 -> da0."""
+    def quantity(self, q, gates=""):
+        """A canonical gradient in the user's names: dweight_hh -> dWh, dbias_ih -> db, dh0 -> da0
+        (with ``gates``, only the arrays holding those gates' blocks when some do: dWo)."""
         if q in ("dx", "dh0", "dc0"):
             return self.state(q)
-        places = self.where.get(q[1:]) if q.startswith("d") else None
+        places = self._places(q[1:], gates) if q.startswith("d") else None
         if q == "dbias_hh" and not places:
-            places = self.where.get("bias_ih")
+            places = self._places("bias_ih", gates)
         if not places:
             return q
         return ", ".join(dict.fromkeys(f"d{u}" for u, _, _, _ in places))
@@ -205,6 +216,9 @@ def render(line, names, cell):
             self.generic_visit(node)
             if isinstance(node.func, ast.Name) and node.func.id == "_blockT" and cell == "rnn":
                 return _untranspose(ast.Attribute(node.args[0], "T", ast.Load()))
+            if isinstance(node.func, ast.Name) and node.func.id == "_gatezero":       # da without its f block
+                gate = names.gate(GATES[cell][node.args[1].value])
+                return ast.Name(f"{ast.unparse(node.args[0])}_without_{gate}", ast.Load())
             return node
 
         def visit_Subscript(self, node):

@@ -25,8 +25,11 @@ def gate_line(probe, where, names):
         return ""
     right = [g for g in gates if g not in where.gates]
     look = "; ".join(f"`{line}`" for line in gate_lines(probe.cell, where.gates, names))
-    return (f"gates: with one step's gradient isolated, only the {names.gates(where.gates)} block(s) of "
-            f"{names.quantity('dweight_ih')} are wrong ({names.gates(right)} right)"
+    wrong, every = names.quantity("dweight_ih", where.gates), names.quantity("dweight_ih")
+    what = (f"only {wrong} {'is' if ', ' not in wrong else 'are'} wrong ({names.quantity('dweight_ih', ''.join(right))}"
+            " right)" if wrong != every else f"only the {names.gates(where.gates)} block(s) of {every} are wrong "
+            f"({names.gates(right)} right)")
+    return (f"gates: with one step's gradient isolated, {what}"
             + (f": look at {look} and what feeds it" if look else ""))
 
 

@@ -111,6 +111,7 @@ def name_rules(ctx, i, stmt):
         for alt in ctx.table["wrong_time"].get(node.id, ()):
             yield _edit(ctx, i, "wrong_time", stmt, _replace(stmt, node, ctx.ref(alt)),
                         f"{SAYS.get(alt, alt)} where {SAYS.get(node.id, node.id)} belongs in {name}")
+        yield from _gate_term_dropped(ctx, i, stmt, node, name)
         if node.id not in ctx.table["weights"]:
             continue
         w = node.id
@@ -127,6 +128,30 @@ def name_rules(ctx, i, stmt):
         if "d" + w in ctx.defined[i]:
             yield _edit(ctx, i, "gradient_for_weight", stmt, _replace(stmt, node, ast.Name("d" + w, ast.Load())),
                         f"the gradient d{w} where the weight {w} belongs in {name}")
+
+
+def _gate_term_dropped(ctx, i, stmt, node, name):
+    """One gate's part of a product over the packed gates left out: ``da @ W_hh`` written by hand
+    as a sum over the gates (``da_f @ W_f + da_i @ W_i + ...``) with one term forgotten, or one
+    gate's weight gradient never accumulated (``dW_ih = da.T @ x`` without the o block)."""
+    axis = ctx.table.get("packed", {}).get(node.id, 0 if node.id in ("W_ih", "W_hh") else None)
+    if axis is None or ctx.cell == "rnn" or not _is_matmul_operand(stmt, node):
+        return
+    G = len(_gates(ctx.cell))
+    for k, gate in enumerate(_gates(ctx.cell)):
+        yield _edit(ctx, i, "term_dropped", stmt, _replace(stmt, node, _expr(f"_gatezero({node.id}, {k}, {axis}, {G})")),
+                    f"the {gate} gate's term left out of {name} (its block of {node.id} missing from the sum over "
+                    "the gates)", cost=COST["term_dropped"] + 0.1, gates=gate)
+
+
+def _is_matmul_operand(stmt, node):
+    """Whether ``node`` is an operand (or a transposed operand) of a matrix product in ``stmt``."""
+    for m in ast.walk(stmt):
+        if isinstance(m, ast.BinOp) and isinstance(m.op, ast.MatMult):
+            for side in (m.left, m.right):
+                if side is node or (isinstance(side, ast.Attribute) and side.value is node):
+                    return True
+    return False
 
 
 def _gates(cell):
@@ -164,4 +189,44 @@ def step_edits(cell, fn_tree, activation=None, line_gates=None):
         if _mutable(stmt):
             for rule in STEP_RULES:
                 out.extend(rule(ctx, i, stmt))
-    return out
+    return out + list(_fused_gate_terms(ctx))
+
+
+def _fused_gate_terms(ctx):
+    """A gate's term dropped from lines that user code often writes as one: ``dx = da @ W_ih`` and
+    ``dprev_h = da @ W_hh`` are one product with [W_ih | W_hh] on concat([x, h]) (TF's kernel,
+    the course's W_f); ``dW_ih = da.T @ x`` and ``dW_hh = da.T @ prev_h`` one weight gradient."""
+    G = len(_gates(ctx.cell))
+    for packed, axis in ctx.table.get("packed", {}).items():
+        for transposed in (False, True):
+            where = {}
+            for j, stmt in enumerate(ctx.stmts):
+                if _mutable(stmt):
+                    node = _packed_operand(stmt, packed, transposed)
+                    if node is not None:
+                        where[j] = (stmt, node)
+            if len(where) < 2:
+                continue
+            lines = " and ".join(_target_name(stmt) for stmt, _ in where.values())
+            first = min(where)
+            for k, gate in enumerate(_gates(ctx.cell)):
+                extra = {j: _replace(stmt, node, _expr(f"_gatezero({packed}, {k}, {axis}, {G})"))
+                         for j, (stmt, node) in where.items()}
+                yield _edit(ctx, first, "term_dropped", where[first][0], extra[first],
+                            f"the {gate} gate's term left out of {lines} (one product over the gates, written "
+                            f"as a sum with the {gate} term forgotten)", cost=COST["term_dropped"] + 0.15,
+                            extra=extra, gates=gate)
+
+
+def _packed_operand(stmt, packed, transposed):
+    """The Name node ``packed`` where it is a matrix-product operand (as ``packed.T`` when
+    ``transposed``) in ``stmt``, or None."""
+    for m in ast.walk(stmt):
+        if isinstance(m, ast.BinOp) and isinstance(m.op, ast.MatMult):
+            side = m.left
+            if transposed and isinstance(side, ast.Attribute) and side.attr == "T" and isinstance(side.value, ast.Name) \
+                    and side.value.id == packed:
+                return side.value
+            if not transposed and isinstance(side, ast.Name) and side.id == packed:
+                return side
+    return None

@@ -19,6 +19,7 @@ CELLS = {
         "confused_weights": (("W_ih", "W_hh"),),
         "carries": {"dnext_h": "h", "dnext_c": "c"},
         "shifted": ("x",),
+        "packed": {"da": 1},                    # gate-packed gradients and the axis of their blocks
     },
     "gru": {
         "wrong_point": {"r": ("a_r",), "z": ("a_z",), "n": ("a_n", "prev_h")},
@@ -27,6 +28,7 @@ CELLS = {
         "confused_weights": (("W_ih", "W_hh"), ("W_hr", "W_hz", "W_hn")),
         "carries": {"dnext_h": "h"},
         "shifted": ("x",),
+        "packed": {"da_x": 1, "da_h": 1},
     },
 }
 
