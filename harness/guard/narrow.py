@@ -24,7 +24,7 @@ def gate_line(probe, where, names):
     if not where.gates or len(gates) < 2 or len(where.gates) == len(gates):
         return ""
     right = [g for g in gates if g not in where.gates]
-    look = "; ".join(f"`{line}`" for line in gate_lines(probe.cell, where.gates, names))
+    look = "; ".join(f"`{line}`" for line in gate_lines(probe.cell, where.gates, names, probe.options))
     wrong, every = names.quantity("dweight_ih", where.gates), names.quantity("dweight_ih")
     what = (f"only {wrong} {'is' if ', ' not in wrong else 'are'} wrong ({names.quantity('dweight_ih', ''.join(right))}"
             " right)" if wrong != every else f"only the {names.gates(where.gates)} block(s) of {every} are wrong "
@@ -47,13 +47,13 @@ def narrow(probe, where, names):
     return lines
 
 
-def gate_lines(cell, gate_letters, names):
+def gate_lines(cell, gate_letters, names, options=None):
     """Where to look for a mistake that touches exactly the gates ``gate_letters``: the textbook
     step_backward lines whose value flows into those gates' pre-activation gradients and into
     no other gate's (for the LSTM's i, f, g: ``dc``), else the lines of those gates themselves;
-    rendered in the user's names."""
+    rendered in the user's names; only the lines of the branch ``options`` take (the GRU's reset)."""
     line_gates = getattr(MODULES[cell], "LINE_GATES", {})
-    assigns, feeds = _assignments(cell)
+    assigns, feeds = _assignments(cell, tuple(sorted((options or {}).items())))
     wanted = set(gate_letters)
     shared = [a for a in assigns if feeds.get(a.targets[0].id) == wanted and a.targets[0].id not in line_gates]
     own = [a for a in assigns if line_gates.get(a.targets[0].id) and line_gates[a.targets[0].id] in wanted]
@@ -61,11 +61,26 @@ def gate_lines(cell, gate_letters, names):
 
 
 @functools.lru_cache(maxsize=None)
-def _assignments(cell):
-    """The textbook step_backward's assignments to names, and the gates each name feeds."""
+def _assignments(cell, options=()):
+    """The textbook step_backward's assignments to names on the branches ``options`` take (an
+    ``if cache["reset_after"]:`` keeps its body when reset_after is true, else its orelse), and
+    the gates each name feeds."""
     module = MODULES[cell]
-    assigns = [node for node in ast.walk(ast.parse(textwrap.dedent(inspect.getsource(module.step_backward))))
-               if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)]
+    opts = dict(options)
+    assigns = []
+
+    def walk(body):
+        for node in body:
+            if isinstance(node, ast.If):
+                flag = next((k for k in opts if k in ast.unparse(node.test)), None)
+                if flag is None:
+                    walk(node.body)
+                    walk(node.orelse)
+                else:
+                    walk(node.body if opts[flag] else node.orelse)
+            elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+                assigns.append(node)
+    walk(ast.parse(textwrap.dedent(inspect.getsource(module.step_backward))).body[0].body)
     return assigns, _gates_fed(assigns, getattr(module, "LINE_GATES", {}))
 
 

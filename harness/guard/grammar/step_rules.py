@@ -158,24 +158,37 @@ def _gates(cell):
     return {"lstm": "ifgo", "gru": "rzn"}.get(cell, "")
 
 
+def _gate_lists(ctx):
+    """{statement index: its np.concatenate([...]) list of the G gate gradients}."""
+    out = {}
+    for i, stmt in enumerate(ctx.stmts):
+        value = _value(stmt)
+        if (_mutable(stmt) and isinstance(value, ast.Call) and _src(value.func) == "np.concatenate" and value.args
+                and isinstance(value.args[0], ast.List) and len(value.args[0].elts) == len(_gates(ctx.cell))):
+            out[i] = value.args[0]
+    return out
+
+
 def order_rules(ctx, i, stmt):
-    """np.concatenate([da_i, da_f, da_g, da_o]) with the blocks in another order."""
-    value = _value(stmt)
-    if not (isinstance(value, ast.Call) and _src(value.func) == "np.concatenate" and value.args
-            and isinstance(value.args[0], ast.List) and len(value.args[0].elts) == len(_gates(ctx.cell))):
+    """np.concatenate([da_i, da_f, da_g, da_o]) with the blocks in another order: in this line, and
+    in every such line at once (the GRU's da_x and da_h, which user code builds from one list)."""
+    lists = _gate_lists(ctx)
+    if i not in lists:
         return
-    elts = value.args[0].elts
-    for perm in permutations(range(len(elts))):
-        if perm == tuple(range(len(elts))):
+    gates = _gates(ctx.cell)
+    together = i == min(lists) and len(lists) > 1
+    for perm in permutations(range(len(gates))):
+        if perm == tuple(range(len(gates))):
             continue
-        new_list = ast.List([copy.deepcopy(elts[k]) for k in perm], ast.Load())
-        gates = _gates(ctx.cell)
         moved = "".join(g for k, g in zip(perm, gates) if gates[k] != g)
+        swapped = {j: _replace(ctx.stmts[j], lst, ast.List([copy.deepcopy(lst.elts[k]) for k in perm], ast.Load()))
+                   for j, lst in lists.items()}
         # {written} and {expected} are filled in the user's gate order and letters by the diagnosis
-        yield Edit(ctx.target, i, "gate_order", _src(stmt), _src(_replace(stmt, value.args[0], new_list)),
-                   f"the gate gradients written into {_target_name(stmt)} in the order {{written}} instead of "
-                   "{expected}", _target_name(stmt), "", COST["gate_order"], moved,
-                   {i: _replace(stmt, value.args[0], new_list)}, perm)
+        for tree in [{i: swapped[i]}] + ([swapped] if together else []):
+            lines = " and ".join(_target_name(ctx.stmts[j]) for j in tree)
+            yield Edit(ctx.target, i, "gate_order", _src(stmt), _src(swapped[i]),
+                       f"the gate gradients written into {lines} in the order {{written}} instead of {{expected}}",
+                       _target_name(stmt), "", COST["gate_order"] + (0.05 if len(tree) > 1 else 0), moved, tree, perm)
 
 
 STEP_RULES = (derivative_rules, sum_rules, name_rules, order_rules)
