@@ -16,7 +16,7 @@ BUGS = {
     "dWh_assigned": "carry_overwrites",               # dWh = dWh_t in the driver
     "dnext_assigned": "carry_overwrites",             # dnext = dprev_h for t < T-1 (not dh[:, t] + dprev_h)
     "dWx_over_T": "reduction_scaled",                 # dWx /= T
-    "dWx_x_prev": "wrong_time",                       # x[:, t - 1] (wrapping at t=0) in dWx
+    "dWx_x_next": "wrong_time",                       # x[:, t + 1, :] (the last step keeps its own) in dWx
     "relu_cell": "forward_mistake",                   # ReLU forward, backward consistent, tanh expected
     "loop_forward_in_time": "unknown",                # the backward loop runs t = 0 .. T-1
 }
