@@ -3,7 +3,7 @@ diagnosis): every correct module passes against the reference, finite difference
 torch in float64 and float32; every mutant is flagged against the reference; every TOUCHES
 entry equals what the code computes.
 
-    cd tests && python -m zoo.blind_verify
+    cd tests && PYTHONPATH=.. python -m zoo.blind_verify     (PYTHONPATH: this checkout's harness)
 """
 
 import collections
