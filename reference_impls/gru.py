@@ -17,7 +17,7 @@ from step t+1):
 
     dn = dnext_h * (1 - z_t)      dz = dnext_h * (h_(t-1) - n_t)      h_t = (1-z) n + z h_(t-1)
     da_n = dn * tanh'(n_t)                                            tanh' from its output
-    reset_after:  da_hn = da_n * r_t     dr = da_n * a_hn
+    reset_after:  da_hn = da_n * r_t     dr = da_n * a_hn    (a_hn = h_(t-1) W_hn^T + b_hn)
     reset_before: da_hn = da_n           drh = da_n W_hn  (the gradient of r_t * h_(t-1))
                   dr = drh * h_(t-1)
     da_r = dr * s'(r_t)    da_z = dz * s'(z_t)                        s' = s (1 - s)
@@ -68,21 +68,23 @@ def step_forward(x, prev_h, W_ih, W_hh, b_ih=None, b_hh=None, reset_after=True):
     next_h = (1 - z) * n + z * prev_h
     cache = {"x": x, "prev_h": prev_h, "r": r, "z": z, "n": n, "a_r": a_r, "a_z": a_z, "a_n": a_n, "a_hn": a_hn,
              "next_h": next_h,
-             "W_ih": W_ih, "W_hh": W_hh, "reset_after": reset_after, "has_bias": has_bias}
+             "W_ih": W_ih, "W_hh": W_hh, "W_hr": W_hr, "W_hz": W_hz, "W_hn": W_hn, "b_hn": b_hn,
+             "reset_after": reset_after, "has_bias": has_bias}
     return next_h, cache
 
 
 def step_backward(dnext_h, cache):
     """One step back. dnext_h (N, H): dL/dh_t, carry included. Returns the step's gradients:
     dx (N, D), dprev_h (N, H), dW_ih, dW_hh (3H, .), db_ih, db_hh (3H,)."""
-    x, prev_h, r, z, n, a_hn = (cache[k] for k in ("x", "prev_h", "r", "z", "n", "a_hn"))
-    W_ih, W_hh = cache["W_ih"], cache["W_hh"]
-    W_hr, W_hz, W_hn = np.split(W_hh, 3, axis=0)
+    x, prev_h, r, z, n = (cache[k] for k in ("x", "prev_h", "r", "z", "n"))
+    W_ih, W_hh, b_hn = cache["W_ih"], cache["W_hh"], cache["b_hn"]
+    W_hr, W_hz, W_hn = cache["W_hr"], cache["W_hz"], cache["W_hn"]      # the (H, H) blocks of W_hh
     dn = dnext_h * (1 - z)                                  # h_t = (1 - z_t) n_t + z_t h_(t-1)
     dz = dnext_h * (prev_h - n)
     dprev_h = dnext_h * z
     da_n = dn * dtanh(n)                                    # n_t = tanh(a_xn + ...)
     if cache["reset_after"]:                                # ... + r_t * a_hn)
+        a_hn = prev_h @ W_hn.T + b_hn                       # what the reset gate multiplies
         da_hn = da_n * r
         dr = da_n * a_hn
     else:                                                   # ... + (r_t h_(t-1)) W_hn^T + b_hn)

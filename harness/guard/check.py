@@ -17,6 +17,7 @@ from .localize import localize
 from .narrow import gate_line, narrow
 from .oracles import framework_trace, numeric_trace, reference_values, values_trace
 from .precision import precision_of
+from .usercode import UserCodeError
 from .runner import UserCode, _user_name, interface, maps_to, run_user, user_loss
 
 ORACLES = ("torch", "tf", "keras", "numeric", "reference")
@@ -209,12 +210,22 @@ def _diagnosis(code, probe, user, tol, names, where):
     if k < T:
         probe = dataclasses.replace(probe, x=probe.x[:, :k], dout=probe.dout[:, :k])
         user = run_user(code, probe, probe.dout, f"diagnosis on the first {k} steps")
-    found = diagnose(probe, user, tol, names, problems=set(user.problems))
+    found = diagnose(probe, user, tol, names, problems=set(user.problems), per_example=code.layout.per_example,
+                     user_at=lambda k: _user_at(code, probe, k))
     gates = [line for line in [gate_line(probe, where, names)] if line]
     if not found:
         return ["likely cause: unknown cause (no single mistake of the grammar reproduces your numbers)"] + \
             gates + narrow(probe, where, names)
     return [_line(f, names) for f in found] + gates
+
+
+def _user_at(code, probe, k):
+    """The user's values on the probe cut to k steps, or None if their code cannot run there."""
+    cut = dataclasses.replace(probe, x=probe.x[:, :k], dout=probe.dout[:, :k])
+    try:
+        return run_user(code, cut, cut.dout, f"diagnosis on the first {k} steps")
+    except UserCodeError:
+        return None
 
 
 def _line(f, names):

@@ -79,33 +79,104 @@ class Replay:
         return cls(probe, book, states, caches, correct)
 
     def values(self, edit):
-        out = self.book.run(edit, self.caches, self.probe.dout, _dc_n(self.probe))
+        states, caches = self.states, self.caches
+        if edit.touches_forward():                          # the mistaken forward, then its backward
+            probe = self.probe
+            states, caches = self.book.forward(probe.x, {s: v[0] for s, v in probe.state0.items()},
+                                               probe.layer_params(0), probe.options, edit)
+            if states is None:
+                return None
+        out = self.book.run(edit, caches, self.probe.dout, _dc_n(self.probe))
         if out is not None:
-            out["h"] = self.states["h"]
+            out["h"] = states["h"]
         return out
+
+
+class ExampleReplay:
+    """The textbook on each example of a probe alone, combined as per-example code is: states
+    and input gradients stacked over the batch, weight gradients summed."""
+
+    def __init__(self, probe, replays):
+        self.probe, self.replays, self.book = probe, replays, replays[0].book
+        self.correct = _combine([r.correct for r in replays])
+
+    @classmethod
+    def of(cls, probe):
+        return cls(probe, [Replay.of(_example(probe, n)) for n in range(probe.sizes["N"])])
+
+    def values(self, edit):
+        parts = [r.values(edit) for r in self.replays]
+        return None if any(p is None for p in parts) else _combine(parts)
+
+
+def _example(probe, n):
+    sl = slice(n, n + 1)
+    return dataclasses.replace(probe, x=probe.x[sl], dout=probe.dout[sl],
+                               state0={k: v[:, sl] for k, v in probe.state0.items()},
+                               dstate_n={k: v[:, sl] for k, v in probe.dstate_n.items()})
+
+
+def _combine(parts):
+    out = {}
+    for q in parts[0]:
+        arrays = [p[q] for p in parts]
+        out[q] = np.concatenate(arrays) if q in ("h", "dx", "dh0", "dc0") else np.sum(arrays, axis=0)
+    return out
 
 
 def _dc_n(probe):
     return probe.dstate_n["c"][0] if probe.cell == "lstm" else None
 
 
-def diagnose(probe, user, tol, names, problems=()):
+def diagnose(probe, user, tol, names, problems=(), per_example=False, user_at=None):
     """Findings (dicts: cause, description, detail, gates, cost), best first; [] when nothing fits.
 
     ``user``: the user's canonical values (h, dx, dh0, ...); ``names``: a naming.Names for
-    the user's layout; ``problems``: quantities not to match (returned with a wrong shape).
+    the user's layout; ``problems``: quantities not to match (returned with a wrong shape);
+    ``per_example``: the user's code runs one example at a time (a mistake that reads a running
+    total then sees that example's alone), so every candidate is replayed example by example;
+    ``user_at(k)``: the user's values on the probe cut to k steps (None if the code cannot run
+    there), to screen the grammar's candidates cheaply on 1 and 2 steps first: the user's
+    mistake reproduces the user's numbers on any probe, so one that fails there is dropped.
     """
-    replay = Replay.of(probe)
+    replay_of = ExampleReplay.of if per_example and probe.sizes["N"] > 1 else Replay.of
+    replay = replay_of(probe)
     keys = [q for q in ("h",) + QUANTITIES if q in user and q not in problems]
     forward_right = "h" not in keys or _close(replay.correct["h"], user["h"], tol)
+    edits = [e for e in replay.book.edits(probe.sizes, probe.bias, probe.options.get("activation"))
+             if e.touches_forward() != forward_right]
+    for k in (1, 2) if user_at is not None else ():
+        if k < probe.sizes["T"]:
+            edits = _screen(edits, replay_of(_cut(probe, k)), user_at(k), keys, tol)
     wrong = [q for q in keys if not _close(replay.correct[q], user[q], tol)]
     keys = wrong + [q for q in keys if q not in wrong]          # the telling ones first: most candidates fail there
     found = []
-    for cand in (_grammar(replay) if forward_right else []) + _model(replay, probe, names, forward_right):
+    for cand in _grammar(replay, edits) + _model(replay, probe, names, forward_right):
         if cand["values"] is not None and _explains(cand["values"], wrong, user, keys, tol):
             edit = cand.pop("edit", None)
             found.append(dict(cand, detail=_say(edit, names, probe.cell)) if edit else cand)
     return _best(found, keys)
+
+
+def _cut(probe, k):
+    return dataclasses.replace(probe, x=probe.x[:, :k], dout=probe.dout[:, :k])
+
+
+def _screen(edits, replay, user, keys, tol):
+    """The edits whose values on a shorter probe match the user's there (all of them when the
+    user's code could not run on it)."""
+    if user is None:
+        return edits
+    keys = [q for q in keys if q in user]
+    kept = []
+    for e in edits:
+        if e.target == "output":                            # scaled by the full probe's N and T: not comparable
+            kept.append(e)
+            continue
+        values = replay.values(e)
+        if values is not None and all(_close(values[q], user[q], tol) for q in keys if q in values):
+            kept.append(e)
+    return kept
 
 
 def _close(expected, got, tol):
@@ -152,17 +223,18 @@ def _same(a, b, keys):
     return all(np.allclose(a[q], b[q], rtol=1e-10, atol=1e-12) for q in keys if q in a and q in b)
 
 
-def _finding(cause, detail, gates="", cost=None, carry=""):
-    return {"cause": cause, "description": CAUSES[cause], "detail": detail, "gates": gates,
+def _finding(cause, detail, gates="", cost=None, carry="", also=""):
+    description = CAUSES[cause] + (f" (equally: {CAUSES[also]})" if also else "")
+    return {"cause": cause, "description": description, "detail": detail, "gates": gates,
             "cost": COST.get(cause, 1.5) if cost is None else cost, "carry": carry}
 
 
-def _grammar(replay):
-    """Every grammar edit for this cell, replayed: candidates with their values (the words, in
-    the user's names, are made only for the candidates that fit)."""
-    probe = replay.probe
-    edits = replay.book.edits(probe.sizes, probe.bias, probe.options.get("activation"))
-    return [dict(_finding(e.cause, "", e.gates, e.cost, e.carry), edit=e, values=replay.values(e)) for e in edits]
+def _grammar(replay, edits):
+    """The grammar's ``edits`` replayed (with the user's forward right, the mistakes of the
+    backward; with it wrong, the forward mistakes the backward follows): candidates with their
+    values (the words, in the user's names, are made only for those that fit)."""
+    return [dict(_finding(e.cause, "", e.gates, e.cost, e.carry, e.also), edit=e, values=replay.values(e))
+            for e in edits]
 
 
 def _say(edit, names, cell):
@@ -207,21 +279,42 @@ def _model(replay, probe, names, forward_right):
         return out
     if probe.cell == "lstm":
         fb = probe.options["forget_bias"]
-        other = 0.0 if fb else 1.0
-        what = (f"forget_bias={fb} is not added to the f pre-activation" if fb else
-                "a forget_bias of 1.0 (TF's default) is added to the f pre-activation")
-        out.append({**_finding("forget_bias", what, "f"), "values": _rerun(probe, options={"forget_bias": other})})
+        others = {0.0: f"forget_bias={fb} is not added to the f pre-activation",
+                  1.0: "a forget_bias of 1.0 (TF's default) is added to the f pre-activation",
+                  2 * fb: f"forget_bias={fb} added twice (put into the f bias and added again at call time)"}
+        for other, what in others.items():
+            if other != fb:
+                out.append({**_finding("forget_bias", what, "f"), "values": _rerun(probe, options={"forget_bias": other})})
     if probe.cell == "gru":
-        after = probe.options["reset_after"]
-        what = ("the reset gate applied to h_(t-1) before the recurrent product (TF1 GRUCell) where it belongs after "
-                "it (torch, Keras)" if after else "the reset gate applied after the recurrent product (torch, Keras) "
-                "where it belongs before it (TF1 GRUCell)")
-        out.append({**_finding("forward_mistake", what, "n"), "values": _rerun(probe, options={"reset_after": not after})})
+        out += _other_reset(probe)
     if probe.cell == "rnn":
         for act in ("tanh", "relu", "sigmoid", "identity"):
             if act != probe.options["activation"]:
                 what = f"the forward uses {act} where {probe.options['activation']} was declared"
                 out.append({**_finding("forward_mistake", what), "values": _rerun(probe, options={"activation": act})})
+    return out
+
+
+def _other_reset(probe):
+    """The other GRU reset: with the n gate's recurrent bias where it was (b_hn inside r * (...)
+    after, outside before), and moved across (code whose one bias per gate sits outside r)."""
+    after = probe.options["reset_after"]
+    what = ("the reset gate applied to h_(t-1) before the recurrent product (TF1 GRUCell) where it belongs after it "
+            "(torch, Keras)" if after else "the reset gate applied after the recurrent product (torch, Keras) where it "
+            "belongs before it (TF1 GRUCell)")
+    out = [{**_finding("forward_mistake", what, "n"), "values": _rerun(probe, options={"reset_after": not after})}]
+    if "bias_hh_l0" in probe.params:
+        params = dict(probe.params)
+        H = params["bias_hh_l0"].shape[0] // 3
+        moved_in, moved_hh = params["bias_ih_l0"].copy(), params["bias_hh_l0"].copy()
+        moved_in[2 * H:] += moved_hh[2 * H:]
+        moved_hh[2 * H:] = 0
+        params.update(bias_ih_l0=moved_in, bias_hh_l0=moved_hh)
+        values = _rerun(probe, params=params, options={"reset_after": not after})
+        if "dbias_hh" in values:                           # one bias per gate, b = b_ih + b_hh: one gradient
+            values["dbias_hh"] = values["dbias_ih"].copy()
+        out.append({**_finding("forward_mistake", what + ", with the n gate's bias outside r * (...)", "n"),
+                    "values": values})
     return out
 
 

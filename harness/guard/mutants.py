@@ -1,12 +1,14 @@
 """Replay the grammar's mistakes: the textbook cell with one mistake planted, run on a probe.
 
 A ``Textbook`` holds one cell's textbook module (reference_impls/{rnn,lstm,gru}.py) and its
-``step_backward`` and ``backward`` as syntax trees. ``mutant(edit)`` compiles the two
-functions with the edit applied (cached: the same edit compiles once per process), in a
-namespace of the module's own globals plus a few helpers a mistake may call; ``run`` feeds
-them the forward caches of the probe and returns canonical values (dx, dh0, [dc0],
-dweight_ih, ...), or None when the mistake does not even run on the probe (a transposed
-(4H, H) weight, say).
+``step_forward``, ``forward``, ``step_backward`` and ``backward`` as syntax trees.
+``functions(edit)`` compiles them with the edit's statements swapped in (cached: the same
+edit compiles once per process), in a namespace of the module's own globals plus a few
+helpers a mistake may call; ``forward`` runs the (possibly mistaken) forward and adds to each
+step's cache the neighbouring steps' inputs (what a mistake taking x at the wrong time
+reads); ``run`` feeds the caches to the backward and returns canonical values (dx, dh0,
+[dc0], dweight_ih, ...), or None when the mistake does not even run on the probe (a
+transposed (4H, H) weight, say).
 """
 
 import ast
@@ -25,31 +27,75 @@ MODULES = {"rnn": rnn, "lstm": lstm, "gru": gru}
 QUANTITIES = ("dx", "dh0", "dc0", "dweight_ih", "dweight_hh", "dbias_ih", "dbias_hh")
 
 
+def _block(arr, k, axis, G):
+    """The index of gate block k of the G blocks along ``axis``."""
+    size = arr.shape[axis] // G
+    index = [slice(None)] * arr.ndim
+    index[axis] = slice(k * size, (k + 1) * size)
+    return tuple(index)
+
+
 def _blockT(W, k=None):
     """W (G*K, K) with its (K, K) gate blocks transposed: all of them, or block k only."""
     rows, cols = W.shape
     if rows % cols:
         raise ValueError("blocks are not square")
-    blocks = np.split(W, rows // cols, axis=0)
-    return np.concatenate([b.T if k is None or j == k else b for j, b in enumerate(blocks)], axis=0)
+    out = np.array(W, copy=True)
+    for j in range(rows // cols) if k is None else (k,):
+        out[j * cols:(j + 1) * cols] = W[j * cols:(j + 1) * cols].T
+    return out
 
 
 def _gatezero(arr, k, axis, G):
     """``arr`` with gate block k of its G blocks along ``axis`` set to zero."""
-    blocks = np.split(np.array(arr, copy=True), G, axis=axis)
-    blocks[k][...] = 0
-    return np.concatenate(blocks, axis=axis)
-
-
-def _shifted(caches, t, name, d):
-    """Step t's cache with ``name`` taken from step t+d (zeros beyond the sequence)."""
-    out = dict(caches[t])
-    out[name] = caches[t + d][name] if 0 <= t + d < len(caches) else np.zeros_like(caches[t][name])
+    out = np.array(arr, copy=True)
+    out[_block(out, k, axis, G)] = 0
     return out
 
 
-HELPERS = {"np": np, "_blockT": _blockT, "_gatezero": _gatezero, "_shifted": _shifted, "dtanh": _act.dtanh, "dsigmoid": _act.dsigmoid,
-           "drelu": _act.drelu, "didentity": _act.didentity, "sigmoid": _act.sigmoid}
+def _blockpick(a, b, k, axis, G):
+    """``a`` with its gate block k (of G along ``axis``) taken from ``b``: a mistake made in one
+    gate's line only, where user code writes one line per gate."""
+    out = np.array(a, copy=True)
+    index = _block(out, k, axis, G)
+    out[index] = np.asarray(b)[index]
+    return out
+
+
+def _blockswap(W, k, j, G):
+    """``W`` (G*H, K) with gate block k replaced by block j (gate j's weights used for gate k)."""
+    out = np.array(W, copy=True)
+    out[_block(out, k, 0, G)] = np.asarray(W)[_block(out, j, 0, G)]
+    return out
+
+
+def hardtanh(a):
+    return np.clip(a, -1.0, 1.0)
+
+
+def dhardtanh(y):
+    """hardtanh'(a) from its output: 1 inside (-1, 1)."""
+    return (np.abs(y) < 1).astype(y.dtype)
+
+
+def _neighbours(caches):
+    """Each step's cache with the inputs of the steps around it, as a mistake may take them:
+    x_prev / x_next zero beyond the sequence, _wrap as Python's x[t - 1] at t = 0 does,
+    _clamp keeping the step's own at the ends."""
+    T = len(caches)
+    for t, cache in enumerate(caches):
+        x = cache["x"]
+        cache.update(x_prev=caches[t - 1]["x"] if t else np.zeros_like(x), x_prev_wrap=caches[t - 1]["x"],
+                     x_prev_clamp=caches[max(t - 1, 0)]["x"],
+                     x_next=caches[t + 1]["x"] if t + 1 < T else np.zeros_like(x),
+                     x_next_wrap=caches[(t + 1) % T]["x"], x_next_clamp=caches[min(t + 1, T - 1)]["x"])
+    return caches
+
+
+HELPERS = {"np": np, "_blockT": _blockT, "_gatezero": _gatezero, "_blockpick": _blockpick, "_blockswap": _blockswap,
+           "dtanh": _act.dtanh, "dsigmoid": _act.dsigmoid, "drelu": _act.drelu, "didentity": _act.didentity,
+           "sigmoid": _act.sigmoid, "hardtanh": hardtanh, "dhardtanh": dhardtanh}
+FUNCTIONS = ("step_forward", "forward", "step_backward", "backward")
 
 
 def _tree(fn):
@@ -74,12 +120,12 @@ def _apply(fn_tree, replacements):
 class Textbook:
     """One cell's textbook code, as trees to plant mistakes into and functions to run."""
 
-    _compiled = {}                                              # (cell, edit key) -> (step_backward, backward)
+    _compiled = {}                                              # (cell, edit key) -> {function name: function}
 
     def __init__(self, cell):
         self.cell = cell
         self.module = MODULES[cell]
-        self.trees = {"step_backward": _tree(self.module.step_backward), "backward": _tree(self.module.backward)}
+        self.trees = {name: _tree(getattr(self.module, name)) for name in FUNCTIONS}
         self._lines = {}                                        # activation -> the line edits
 
     def edits(self, sizes, has_bias, activation=None):
@@ -88,39 +134,51 @@ class Textbook:
         if activation not in self._lines:
             self._lines[activation] = (grammar.step_edits(self.cell, self.trees["step_backward"], activation,
                                                           getattr(self.module, "LINE_GATES", {}))
-                                       + grammar.driver_edits(self.cell, self.trees["backward"]))
+                                       + grammar.driver_edits(self.cell, self.trees["backward"])
+                                       + list(grammar.running_total_edits(self.cell, self.trees["step_backward"],
+                                                                          self.trees["backward"]))
+                                       + list(grammar.forward_edits(self.cell, self.trees["step_forward"],
+                                                                    self.trees["step_backward"])))
         return self._lines[activation] + grammar.output_edits(self.cell, sizes, has_bias)
 
     def functions(self, edit):
-        """(step_backward, backward) with ``edit`` planted (the textbook's own when None or an output edit)."""
-        key = (self.cell, None if edit is None or edit.target == "output" else (edit.target, edit.index, edit.after,
-                                                                               edit.cause, edit.says))
+        """{name: function} of the four with ``edit`` planted (the textbook's own when None)."""
+        parts = {} if edit is None else edit.parts()
+        key = (self.cell, tuple((t, tuple(sorted(r))) for t, r in parts.items()),
+               None if not parts else (edit.cause, edit.says, edit.after))
         if key not in self._compiled:
             namespace = {**vars(self.module), **HELPERS}
             for name, tree in self.trees.items():
-                if edit is not None and edit.target == name:
-                    tree = _apply(tree, edit.tree)
+                if name in parts:
+                    tree = _apply(tree, parts[name])
                 code = compile(ast.Module([tree], []), f"<{self.cell} {name} with a mistake>", "exec")
                 exec(code, namespace)                           # noqa: S102 - our own textbook, rewritten
-            self._compiled[key] = (namespace["step_backward"], namespace["backward"])
+            self._compiled[key] = {name: namespace[name] for name in FUNCTIONS}
         return self._compiled[key]
 
-    def forward(self, x, state0, params, options):
-        """Textbook forward: (states {"h"[, "c"]}, caches)."""
-        if self.cell == "lstm":
-            h, c, caches = self.module.forward(x, state0["h"], state0["c"], params, **options)
-            return {"h": h, "c": c}, caches
-        h, caches = self.module.forward(x, state0["h"], params, **options)
-        return {"h": h}, caches
+    def forward(self, x, state0, params, options, edit=None):
+        """Textbook forward (with ``edit`` planted when it touches the forward): (states {"h"[, "c"]},
+        caches, each with the neighbouring steps' inputs), or (None, None) if it fails to run."""
+        forward = self.functions(edit if edit is not None and edit.touches_forward() else None)["forward"]
+        try:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                if self.cell == "lstm":
+                    h, c, caches = forward(x, state0["h"], state0["c"], params, **options)
+                    return {"h": h, "c": c}, _neighbours(caches)
+                h, caches = forward(x, state0["h"], params, **options)
+        except Exception:                                       # a mistake that does not even run here
+            return None, None
+        return {"h": h}, _neighbours(caches)
 
     def run(self, edit, caches, dh, dc_n=None):
         """Canonical gradients of the backward with ``edit`` planted, or None if it fails to run."""
-        _, backward = self.functions(edit)
+        backward = self.functions(edit)["backward"]
         try:
             with np.errstate(all="ignore"), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 grads = backward(dh, caches, dc_n=dc_n) if self.cell == "lstm" else backward(dh, caches)
-        except (ValueError, IndexError, KeyError, TypeError, ZeroDivisionError, FloatingPointError):
+        except Exception:                                       # a mistake that does not even run here
             return None
         out = {q: grads[q] for q in QUANTITIES if q in grads}
         if edit is not None and edit.target == "output":

@@ -32,7 +32,11 @@ cell, ``CELLS`` below: a new confusion is one line there. Each planted mistake i
 simple it is (the diagnosis names the simplest mistake that reproduces the user's numbers).
 """
 
-from .tables import CELLS, COST, SAYS, Edit                      # noqa: F401
-from .ast_tools import statements                                # noqa: F401
-from .step_rules import step_edits                               # noqa: F401
-from .driver_rules import driver_edits, output_edits             # noqa: F401
+from .ast_tools import statements
+from .driver_rules import driver_edits, output_edits, running_total_edits
+from .forward_rules import forward_edits
+from .step_rules import step_edits
+from .tables import CELLS, COST, SAYS, Edit
+
+__all__ = ["CELLS", "COST", "SAYS", "Edit", "statements", "step_edits", "driver_edits", "output_edits",
+           "forward_edits", "running_total_edits"]

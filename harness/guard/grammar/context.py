@@ -17,12 +17,16 @@ class _Context:
             self.derivs["dact"] = {"tanh": "tanh", "sigmoid": "sigmoid", "relu": "relu",
                                    "identity": "identity"}[activation]
         self.defined = []                                   # names assigned so far, statement by statement
+        self.cached = set()                                 # names read out of the cache (the forward's values)
         seen = set()
         for s in self.stmts:
             self.defined.append(set(seen))
             if isinstance(s, (ast.Assign, ast.AugAssign)):
                 for t in (s.targets if isinstance(s, ast.Assign) else [s.target]):
-                    seen |= {n.id for n in ast.walk(t) if isinstance(n, ast.Name)}
+                    names = {n.id for n in ast.walk(t) if isinstance(n, ast.Name)}
+                    seen |= names
+                    if "cache[" in _src(s.value):
+                        self.cached |= names
         self.locals = seen
 
     def ref(self, name):
@@ -33,12 +37,13 @@ class _Context:
         return "d" + self.derivs[call.func.id] if call.func.id == "dact" else call.func.id
 
 
-def _edit(ctx, index, cause, stmt, new, says, carry="", cost=None, extra=None, gates=None):
+def _edit(ctx, index, cause, stmt, new, says, carry="", cost=None, extra=None, gates=None, more=None, also=""):
     tree = {index: new}
     tree.update(extra or {})
     line = _target_name(stmt)
     return Edit(ctx.target, index, cause, _src(stmt), _src(new), says, line, carry,
-                COST[cause] if cost is None else cost, ctx.line_gates.get(line, "") if gates is None else gates, tree)
+                COST[cause] if cost is None else cost, ctx.line_gates.get(line, "") if gates is None else gates, tree,
+                more=more or {}, also=also)
 
 
 def _value(stmt):

@@ -1,6 +1,6 @@
-"""Mistakes in a cell's ``backward`` (the loop over time: its range, the carries, the
-accumulation of the weight gradients, the step a cached input is taken from) and in the
-gradients after the loop (averaged instead of summed)."""
+"""Mistakes in a cell's ``backward`` (the loop over time: its range, the upstream gradient and
+the carries, the accumulation of the weight gradients) and in the gradients after the loop
+(averaged instead of summed)."""
 
 import ast
 import copy
@@ -18,15 +18,53 @@ def driver_edits(cell, fn_tree):
         if isinstance(stmt, ast.For):
             out.extend(_loop_rules(ctx, i, stmt))
         elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Add):
-            new = ast.fix_missing_locations(ast.Assign([copy.deepcopy(stmt.target)], copy.deepcopy(stmt.value)))
-            out.append(_edit(ctx, i, "carry_overwrites", stmt, new,
-                             f"{_target_name(stmt)} assigned (=) where it accumulates (+=) over the steps: "
-                             "only one step's contribution is kept"))
+            out.extend(_overwrite_rules(ctx, i, stmt))
         elif isinstance(stmt, ast.Assign) and "dh_total" in _src(stmt.targets[0]):
             out.extend(_upstream_rules(ctx, i, stmt))
         elif isinstance(stmt, ast.Assign) and _src(stmt.value).startswith("step_backward("):
             out.extend(_call_rules(ctx, i, stmt))
-    return out + _every_carry_dropped(ctx, out)
+        elif isinstance(stmt, ast.Assign) and "step[" in _src(stmt.value) and "dprev_" in _src(stmt.value):
+            out.extend(_carry_update_rules(ctx, i, stmt))
+    return out + _every_carry_dropped(ctx, out) + _fused_overwrites(ctx, out)
+
+
+def _overwrite_rules(ctx, i, stmt):
+    """``dW += step[...]`` written ``dW = step[...]``: only one step's contribution kept; for a
+    gate-packed gradient also in one gate's block only (one array or line per gate)."""
+    from .gate_rules import _gates
+    name = _target_name(stmt)
+    new = ast.fix_missing_locations(ast.Assign([copy.deepcopy(stmt.target)], copy.deepcopy(stmt.value)))
+    yield _edit(ctx, i, "carry_overwrites", stmt, new,
+                f"{name} assigned (=) where it accumulates (+=) over the steps: only one step's contribution is kept")
+    gates = _gates(ctx.cell)
+    for k, gate in enumerate(gates):
+        pick = _expr(f"_blockpick({name} + {_src(stmt.value)}, {_src(stmt.value)}, {k}, 0, {len(gates)})")
+        yield _edit(ctx, i, "carry_overwrites", stmt, ast.fix_missing_locations(ast.Assign([copy.deepcopy(stmt.target)],
+                                                                                            pick)),
+                    f"{name} assigned (=) where it accumulates (+=), in the {gate} gate's block only",
+                    cost=COST["carry_overwrites"] + 0.1, gates=gate)
+
+
+def _fused_overwrites(ctx, edits):
+    """Overwrites of gradients that user code keeps in one array (TF's kernel: dW_ih and dW_hh; a
+    single bias: db_ih and db_hh; the course's dWf: both weights' f blocks), planted together."""
+    by_line = {}
+    for e in edits:
+        if e.cause == "carry_overwrites" and e.target == "backward" and e.line.startswith(("dW", "db")):
+            by_line.setdefault((e.line[:2], e.gates), []).append(e)
+    out = []
+    for (kind, gate), group in by_line.items():
+        if len(group) < 2:
+            continue
+        tree = {}
+        for e in group:
+            tree.update(e.tree)
+        lines = " and ".join(e.line for e in group)
+        out.append(Edit("backward", group[0].index, "carry_overwrites", group[0].before, group[0].after,
+                        f"{lines} assigned (=) where they accumulate (+=) over the steps"
+                        + (f", in the {gate} gate's block only" if gate else ""), group[0].line, "",
+                        max(e.cost for e in group) + 0.05, gate, tree))
+    return out
 
 
 def _every_carry_dropped(ctx, edits):
@@ -59,17 +97,47 @@ def _loop_rules(ctx, i, stmt):
 
 
 def _upstream_rules(ctx, i, stmt):
-    terms = _sum_terms(stmt.value)
-    for k, (term, _) in enumerate(terms or ()):
+    """dh_total = dh + dnext_h: either term dropped or negated; the upstream gradient only at the
+    last step (as if only the last output had a loss)."""
+    terms = _sum_terms(stmt.value) or ()
+    upstream = None
+    for k, (term, _) in enumerate(terms):
         rest = _rebuild_sum([t for j, t in enumerate(terms) if j != k])
         carry = next((c for n, c in ctx.table["carries"].items() if n in _names(term)), "")
         if carry:
             yield _edit(ctx, i, "carry_dropped", stmt, _replace(stmt, stmt.value, rest),
                         f"the {carry} carry from step t+1 never added to the upstream gradient dh_t", carry=carry)
         else:
-            yield _edit(ctx, i, "carry_overwrites", stmt, _replace(stmt, stmt.value, rest),
-                        "the carry from step t+1 replaces the upstream gradient dh_t instead of being added "
-                        "to it (dh = dh_next)", carry="h")
+            upstream = (term, rest)
+            yield _edit(ctx, i, "term_dropped", stmt, _replace(stmt, stmt.value, rest),
+                        "the upstream gradient dh_t left out: each step gets only what step t+1 carries back "
+                        "(dh = dh_next)", also="carry_overwrites")
+        flipped = _rebuild_sum([(t, -s if j == k else s) for j, (t, s) in enumerate(terms)])
+        yield _edit(ctx, i, "wrong_sign", stmt, _replace(stmt, stmt.value, flipped),
+                    f"{_src(term)} subtracted where it is added in dh_t = dh + dh_next")
+    if upstream is not None:
+        term, rest = upstream
+        only_last = ast.IfExp(_expr("t == T - 1"), copy.deepcopy(term), rest)
+        yield _edit(ctx, i, "term_dropped", stmt, _replace(stmt, stmt.value, only_last),
+                    "the upstream gradient dh_t used at the last step only (as if only the last output had a "
+                    "loss): the earlier steps get only the carry (dh = dh_next for t < T-1)",
+                    cost=COST["term_dropped"] + 0.1, also="carry_overwrites")
+
+
+def _carry_update_rules(ctx, i, stmt):
+    """``dnext_h = step["dprev_h"]`` never executed for one carry: it stays 0 all along."""
+    targets = stmt.targets[0].elts if isinstance(stmt.targets[0], ast.Tuple) else [stmt.targets[0]]
+    values = stmt.value.elts if isinstance(stmt.value, ast.Tuple) else [stmt.value]
+    for k, target in enumerate(targets):
+        carry = ctx.table["carries"].get(getattr(target, "id", ""), "")
+        if not carry:
+            continue
+        kept = [ast.Name(target.id, ast.Load()) if j == k else copy.deepcopy(v) for j, v in enumerate(values)]
+        new = copy.deepcopy(stmt)
+        new.value = ast.Tuple(kept, ast.Load()) if len(kept) > 1 else kept[0]
+        yield _edit(ctx, i, "carry_dropped", stmt, ast.fix_missing_locations(new),
+                    f"the {carry} carry never updated from the step (it stays 0: nothing flows back in time "
+                    f"through {carry}, and d{carry}0 is 0)", carry=carry)
 
 
 def _call_rules(ctx, i, stmt):
@@ -80,19 +148,13 @@ def _call_rules(ctx, i, stmt):
             yield _edit(ctx, i, "carry_dropped", stmt, _replace(stmt, arg, _expr(f"0 * {arg.id}")),
                         f"the {carry} carry from step t+1 never added (the step starts from dc = 0 + ...)",
                         carry=carry)
-        if _src(arg) == "caches[t]":
-            for name in ctx.table["shifted"]:
-                for d, when in ((-1, "t-1"), (1, "t+1")):
-                    new = _replace(stmt, arg, _expr(f"_shifted(caches, t, {name!r}, {d})"))
-                    yield _edit(ctx, i, "wrong_time", stmt, new,
-                                f"{name}_({when}) where {name}_t belongs (the weight gradients pair "
-                                f"each step with another step's {name})")
 
 
 def output_edits(cell, sizes, has_bias):
     """Gradients scaled after the loop: averaged over N, T or N*T instead of summed."""
     N, T = sizes["N"], sizes["T"]
-    groups = {"dweight_ih": ("dweight_ih",), "dweight_hh": ("dweight_hh",)}
+    groups = {"dweight_ih": ("dweight_ih",), "dweight_hh": ("dweight_hh",),
+              "dweight_ih and dweight_hh": ("dweight_ih", "dweight_hh")}
     if has_bias:
         groups["dbias"] = ("dbias_ih", "dbias_hh")
     groups["every weight and bias gradient"] = sum(groups.values(), ())
@@ -107,3 +169,44 @@ def output_edits(cell, sizes, has_bias):
             out.append(Edit("output", 0, "reduction_scaled", "", "", f"{group} divided by {' or '.join(labels)}",
                             group, "", COST["reduction_scaled"], "", {"scale": (keys, n)}))
     return out
+
+
+def running_total_edits(cell, step_tree, driver_tree):
+    """The weight gradient summed so far (this step's included) used where the weight belongs
+    when carrying back (``dh_next = dWhh.T @ dhraw`` after ``dWhh += ...``): the driver hands the
+    step its running totals, the step reads them in place of the weight (or of one gate's block)."""
+    from .gate_rules import _gates
+    step = _Context(cell, "step_backward", step_tree)
+    drive = _Context(cell, "backward", driver_tree)
+    call = next(((j, s) for j, s in enumerate(drive.stmts) if isinstance(s, ast.Assign)
+                 and _src(s.value).startswith("step_backward(")), None)
+    if call is None:
+        return
+    j, stmt = call
+    arg = next(a for a in stmt.value.args if _src(a) == "caches[t]")
+    handed = {j: _replace(stmt, arg, _expr("dict(caches[t], sum_dW_ih=dW_ih, sum_dW_hh=dW_hh)"))}
+    gates = _gates(cell)
+    choices = [("", "", "")] + [(str(k), g, f" (the {g} block)") for k, g in enumerate(gates)]
+    for k, gate, block in choices:
+        planted = {}
+        for i, line in enumerate(step.stmts):
+            if not (isinstance(line, ast.Assign) and isinstance(line.value, ast.BinOp)):
+                continue
+            for node in [n for n in ast.walk(line.value) if isinstance(n, ast.Name) and n.id in ("W_ih", "W_hh")]:
+                w = node.id
+                if f"d{w}" not in step.defined[i]:
+                    continue
+                total = f"(cache['sum_d{w}'] + d{w})"
+                expr = _expr(f"_blockpick({w}, {total}, {k}, 0, {len(gates)})" if k else total)
+                planted[i] = (line, _replace(line, node, expr), w)
+        for i, (line, new, w) in planted.items():
+            yield _edit(step, i, "gradient_for_weight", line, new,
+                        f"the gradient d{w} summed so far{block} where the weight {w} belongs in {_target_name(line)}",
+                        cost=COST["gradient_for_weight"] + (0.1 if gate else 0), gates=gate, more={"backward": handed})
+        if len(planted) > 1:                            # [W_ih | W_hh] as one kernel: both at once
+            first = min(planted)
+            lines = " and ".join(_target_name(line) for line, _, _ in planted.values())
+            yield _edit(step, first, "gradient_for_weight", planted[first][0], planted[first][1],
+                        f"the weights' gradient summed so far{block} where the weights belong in {lines} (one "
+                        "kernel on [x, h])", cost=COST["gradient_for_weight"] + 0.05 + (0.1 if gate else 0),
+                        gates=gate, more={"backward": handed}, extra={i: new for i, (_, new, _) in planted.items()})

@@ -3,12 +3,13 @@ products, names (weights, values at another time) and the order of the gate bloc
 
 import ast
 import copy
-from itertools import permutations
 
 from .ast_tools import (_expr, _is_derivative, _names, _product_factors, _rebuild_product, _rebuild_sum, _replace,
                         _src, _sum_terms, _target_name)
 from .context import _Context, _edit, _mutable, _value
-from .tables import COST, DERIVATIVES, MISWRITTEN, SAYS, Edit
+from .gate_rules import (_gates, fused_gate_terms, gate_term_dropped, one_block_only, order_rules,
+                         weight_block_rules)
+from .tables import COST, DERIVATIVES, MISWRITTEN, SAYS
 
 def derivative_rules(ctx, i, stmt):
     value = _value(stmt)
@@ -40,6 +41,13 @@ def derivative_rules(ctx, i, stmt):
             yield _edit(ctx, i, "derivative_wrong_point", stmt, new,
                         f"{DERIVATIVES[d]}' evaluated at {SAYS.get(alt, alt)} where {SAYS.get(yname, yname)} "
                         f"belongs ({_src(call)} -> {d}({alt})) {here}")
+        act = {"dtanh": "np.tanh", "dsigmoid": "sigmoid"}.get(d)
+        if act:                                             # 1 - tanh(h)^2: the formula for the pre-activation
+            new = _replace(stmt, y, _expr(f"{act}({_src(y)})"))
+            yield _edit(ctx, i, "derivative_wrong_point", stmt, new,
+                        f"{DERIVATIVES[d]}' written for the pre-activation ({DERIVATIVES[d]}'(a) = "
+                        f"{'1 - tanh(a)^2' if d == 'dtanh' else 's(a)(1 - s(a))'}) and evaluated at the output "
+                        f"{SAYS.get(yname, yname)} {here}")
         yield from _inplace(ctx, i, stmt, call, yname)
 
 
@@ -61,6 +69,28 @@ def _inplace(ctx, i, stmt, call, yname):
                     f"before {where} read it", extra=extra)
 
 
+def inplace_product_rules(ctx, i, stmt):
+    """A product of a cached value computed in place into it (``rh = r; rh *= h_prev``), early in
+    the step: every other read of that value in the step sees the product."""
+    for product in _products(_value(stmt)):
+        for f in _product_factors(product):
+            if not (isinstance(f, ast.Name) and f.id in ctx.cached and not f.id.startswith(("d", "W_"))):
+                continue
+            extra = {}
+            for j, other in enumerate(ctx.stmts):
+                if j == i or not _mutable(other) or f.id not in _names(_value(other)):
+                    continue
+                new = other
+                for node in [n for n in ast.walk(_value(other)) if isinstance(n, ast.Name) and n.id == f.id]:
+                    new = _replace(new, _find_same(new, node, other), copy.deepcopy(product))
+                extra[j] = new
+            if extra:
+                where = ", ".join(sorted({_target_name(ctx.stmts[j]) for j in extra}))
+                yield _edit(ctx, i, "inplace_corruption", stmt, stmt,
+                            f"{_src(product)} computed in place into {f.id} (`{f.id} *= ...`), so {where} read "
+                            f"the product where {f.id} belongs", extra=extra)
+
+
 def _find_same(new_stmt, node, old_stmt):
     """The node in ``new_stmt`` (a modified copy of ``old_stmt``) at the place of ``node``:
     the k-th Name with the same id, in walk order."""
@@ -71,30 +101,30 @@ def _find_same(new_stmt, node, old_stmt):
 
 
 def sum_rules(ctx, i, stmt):
+    """Terms of a sum and factors of a product, at any depth of the line: dropped, sign flipped,
+    a factor applied twice; a difference written the other way round; the whole line negated."""
     value = _value(stmt)
     name = _target_name(stmt)
-    terms = _sum_terms(value)
-    if terms and len(terms) > 1:
+    for node in _sums(value):
+        terms = _sum_terms(node)
         for k, (term, sign) in enumerate(terms):
-            carry = next((c for n, c in ctx.table["carries"].items() if n in _names(term)), "")
             rest = _rebuild_sum([t for j, t in enumerate(terms) if j != k])
-            if carry:
-                yield _edit(ctx, i, "carry_dropped", stmt, _replace(stmt, value, rest),
-                            f"the {carry} carry ({_src(term)}) never added into {name}", carry=carry)
-            else:
-                yield _edit(ctx, i, "term_dropped", stmt, _replace(stmt, value, rest),
-                            f"the term {_src(term)} dropped from {name}")
+            yield _dropped_term(ctx, i, stmt, node, rest, term, name)
             flipped = [(t, -s if j == k else s) for j, (t, s) in enumerate(terms)]
-            yield _edit(ctx, i, "wrong_sign", stmt, _replace(stmt, value, _rebuild_sum(flipped)),
+            yield _edit(ctx, i, "wrong_sign", stmt, _replace(stmt, node, _rebuild_sum(flipped)),
                         f"the term {_src(term)} of {name} with the wrong sign")
-    factors = _product_factors(value)
-    if len(factors) > 1:
+    for node in _products(value):
+        factors = _product_factors(node)
         for k, f in enumerate(factors):
             if _is_derivative(f, ctx.derivs):
                 continue                                    # derivative_rules name that one
             rest = _rebuild_product([g for j, g in enumerate(factors) if j != k])
-            yield _edit(ctx, i, "term_dropped", stmt, _replace(stmt, value, rest),
+            yield _edit(ctx, i, "term_dropped", stmt, _replace(stmt, node, rest),
                         f"the factor {_src(f)} dropped from {name}")
+            if isinstance(f, ast.Name) and not f.id.startswith("d"):
+                twice = _rebuild_product(factors[:k + 1] + [copy.deepcopy(f)] + factors[k + 1:])
+                yield _edit(ctx, i, "derivative_twice", stmt, _replace(stmt, node, twice),
+                            f"the factor {f.id} applied twice in {name}")
     for node in ast.walk(value):
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub) and _sum_terms(node) and len(_sum_terms(node)) == 2:
             swapped = ast.BinOp(node.right, ast.Sub(), node.left)
@@ -104,14 +134,99 @@ def sum_rules(ctx, i, stmt):
                 f"{name} with the wrong sign")
 
 
+def _sums(value):
+    """Every maximal chain of + and - in an expression (the top one and those nested inside)."""
+    out, inside = [], set()
+    for node in ast.walk(value):
+        if id(node) in inside:
+            continue
+        terms = _sum_terms(node)
+        if terms and len(terms) > 1:
+            out.append(node)
+            inside |= {id(n) for n in ast.walk(node) if n is not node and _is_chain_link(n, node)}
+    return out
+
+
+def _products(value):
+    """Every maximal chain of * in an expression."""
+    out, inside = [], set()
+    for node in ast.walk(value):
+        if id(node) in inside or not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult)):
+            continue
+        out.append(node)
+        stack = [node]
+        while stack:
+            n = stack.pop()
+            for side in (n.left, n.right):
+                if isinstance(side, ast.BinOp) and isinstance(side.op, ast.Mult):
+                    inside.add(id(side))
+                    stack.append(side)
+    return out
+
+
+def _is_chain_link(n, top):
+    """Whether ``n`` is one of the +/- BinOps making up the chain ``top`` (not a sum inside a term)."""
+    stack = [top]
+    while stack:
+        m = stack.pop()
+        for side in (m.left, m.right):
+            if side is n:
+                return isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Add, ast.Sub))
+            if isinstance(side, ast.BinOp) and isinstance(side.op, (ast.Add, ast.Sub)):
+                stack.append(side)
+    return False
+
+
+def _dropped_term(ctx, i, stmt, node, rest, term, name):
+    """A term left out of a sum, named for what it is: the cell-state carry from step t+1
+    (carry_dropped), the line's own earlier value (``x = x + ...`` written ``x = ...``: an
+    overwrite), or any other term."""
+    new = _replace(stmt, node, rest)
+    carry = next((c for n, c in ctx.table["step_carries"].items() if n in _names(term)), "")
+    if carry:
+        return _edit(ctx, i, "carry_dropped", stmt, new, f"the {carry} carry ({_src(term)}) never added into {name}",
+                     carry=carry)
+    if isinstance(term, ast.Name) and term.id == name:
+        return _edit(ctx, i, "term_dropped", stmt, new,
+                     f"{name} assigned (=) where it accumulates (+=): what it held before is lost",
+                     also="carry_overwrites")
+    return _edit(ctx, i, "term_dropped", stmt, new, f"the term {_src(term)} dropped from {name}")
+
+
+def consumer_rules(ctx, i, stmt):
+    """A sum computed once (``dc = dnext_c + dnext_h * o * tanh'``) but written again, with a term
+    dropped or its sign flipped, where one later line uses it (``dg = dc * i``): user code that
+    writes each gate's line in full makes that mistake in one gate only."""
+    value = _value(stmt)
+    terms = _sum_terms(value) if isinstance(stmt, ast.Assign) else None
+    name = _target_name(stmt)
+    if not terms or len(terms) < 2:
+        return
+    for j in range(i + 1, len(ctx.stmts)):
+        other = ctx.stmts[j]
+        if not _mutable(other) or name not in _names(_value(other)) or _target_name(other) == name:
+            continue
+        reads = [n for n in ast.walk(_value(other)) if isinstance(n, ast.Name) and n.id == name]
+        if len(reads) != 1:
+            continue
+        for k, (term, _) in enumerate(terms):
+            rest = _rebuild_sum([copy.deepcopy(t) for m, t in enumerate(terms) if m != k])
+            flipped = _rebuild_sum([(copy.deepcopy(t), -s if m == k else s) for m, (t, s) in enumerate(terms)])
+            for cause, expr, what in (("term_dropped", rest, "left out"), ("wrong_sign", flipped, "with the wrong sign")):
+                new = _replace(other, reads[0], expr)
+                yield _edit(ctx, j, cause, other, new, f"{name} written out again in {_target_name(other)} with "
+                            f"the term {_src(term)} {what}", cost=COST[cause] + 0.15)
+
+
 def name_rules(ctx, i, stmt):
     value = _value(stmt)
     name = _target_name(stmt)
     for node in [n for n in ast.walk(value) if isinstance(n, ast.Name)]:
         for alt in ctx.table["wrong_time"].get(node.id, ()):
             yield _edit(ctx, i, "wrong_time", stmt, _replace(stmt, node, ctx.ref(alt)),
-                        f"{SAYS.get(alt, alt)} where {SAYS.get(node.id, node.id)} belongs in {name}")
-        yield from _gate_term_dropped(ctx, i, stmt, node, name)
+                        f"{SAYS.get(alt, alt)} where {SAYS.get(node.id, node.id)} belongs in {name}",
+                        cost=COST["wrong_time"] + (0.05 if alt.endswith(("_wrap", "_clamp")) else 0))
+        yield from gate_term_dropped(ctx, i, stmt, node, name)
         if node.id not in ctx.table["weights"]:
             continue
         w = node.id
@@ -128,118 +243,23 @@ def name_rules(ctx, i, stmt):
         if "d" + w in ctx.defined[i]:
             yield _edit(ctx, i, "gradient_for_weight", stmt, _replace(stmt, node, ast.Name("d" + w, ast.Load())),
                         f"the gradient d{w} where the weight {w} belongs in {name}")
+        if w in ("W_ih", "W_hh") and ctx.cell != "rnn":
+            yield from weight_block_rules(ctx, i, stmt, node, name)
 
 
-def _gate_term_dropped(ctx, i, stmt, node, name):
-    """One gate's part of a product over the packed gates left out: ``da @ W_hh`` written by hand
-    as a sum over the gates (``da_f @ W_f + da_i @ W_i + ...``) with one term forgotten, or one
-    gate's weight gradient never accumulated (``dW_ih = da.T @ x`` without the o block)."""
-    axis = ctx.table.get("packed", {}).get(node.id, 0 if node.id in ("W_ih", "W_hh") else None)
-    if axis is None or ctx.cell == "rnn" or not _is_matmul_operand(stmt, node):
-        return
-    G = len(_gates(ctx.cell))
-    for k, gate in enumerate(_gates(ctx.cell)):
-        yield _edit(ctx, i, "term_dropped", stmt, _replace(stmt, node, _expr(f"_gatezero({node.id}, {k}, {axis}, {G})")),
-                    f"the {gate} gate's term left out of {name} (its block of {node.id} missing from the sum over "
-                    "the gates)", cost=COST["term_dropped"] + 0.1, gates=gate)
-
-
-def _is_matmul_operand(stmt, node):
-    """Whether ``node`` is an operand (or a transposed operand) of a matrix product in ``stmt``."""
-    for m in ast.walk(stmt):
-        if isinstance(m, ast.BinOp) and isinstance(m.op, ast.MatMult):
-            for side in (m.left, m.right):
-                if side is node or (isinstance(side, ast.Attribute) and side.value is node):
-                    return True
-    return False
-
-
-def _gates(cell):
-    return {"lstm": "ifgo", "gru": "rzn"}.get(cell, "")
-
-
-def _gate_lists(ctx):
-    """{statement index: its np.concatenate([...]) list of the G gate gradients}."""
-    out = {}
-    for i, stmt in enumerate(ctx.stmts):
-        value = _value(stmt)
-        if (_mutable(stmt) and isinstance(value, ast.Call) and _src(value.func) == "np.concatenate" and value.args
-                and isinstance(value.args[0], ast.List) and len(value.args[0].elts) == len(_gates(ctx.cell))):
-            out[i] = value.args[0]
-    return out
-
-
-def order_rules(ctx, i, stmt):
-    """np.concatenate([da_i, da_f, da_g, da_o]) with the blocks in another order: in this line, and
-    in every such line at once (the GRU's da_x and da_h, which user code builds from one list)."""
-    lists = _gate_lists(ctx)
-    if i not in lists:
-        return
-    gates = _gates(ctx.cell)
-    together = i == min(lists) and len(lists) > 1
-    for perm in permutations(range(len(gates))):
-        if perm == tuple(range(len(gates))):
-            continue
-        moved = "".join(g for k, g in zip(perm, gates) if gates[k] != g)
-        swapped = {j: _replace(ctx.stmts[j], lst, ast.List([copy.deepcopy(lst.elts[k]) for k in perm], ast.Load()))
-                   for j, lst in lists.items()}
-        # {written} and {expected} are filled in the user's gate order and letters by the diagnosis
-        for tree in [{i: swapped[i]}] + ([swapped] if together else []):
-            lines = " and ".join(_target_name(ctx.stmts[j]) for j in tree)
-            yield Edit(ctx.target, i, "gate_order", _src(stmt), _src(swapped[i]),
-                       f"the gate gradients written into {lines} in the order {{written}} instead of {{expected}}",
-                       _target_name(stmt), "", COST["gate_order"] + (0.05 if len(tree) > 1 else 0), moved, tree, perm)
-
-
-STEP_RULES = (derivative_rules, sum_rules, name_rules, order_rules)
+STEP_RULES = (derivative_rules, sum_rules, name_rules, order_rules, inplace_product_rules, consumer_rules)
 
 
 def step_edits(cell, fn_tree, activation=None, line_gates=None):
-    """Every mistake of the grammar planted into one line of ``step_backward``."""
+    """Every mistake of the grammar planted into ``step_backward``: each rule on each line, the
+    same mistakes made in one gate's block only (for lines computing gate-packed values), and
+    a gate's term dropped from lines user code writes as one."""
     ctx = _Context(cell, "step_backward", fn_tree, activation, line_gates)
     out = []
     for i, stmt in enumerate(ctx.stmts):
         if _mutable(stmt):
             for rule in STEP_RULES:
-                out.extend(rule(ctx, i, stmt))
-    return out + list(_fused_gate_terms(ctx))
-
-
-def _fused_gate_terms(ctx):
-    """A gate's term dropped from lines that user code often writes as one: ``dx = da @ W_ih`` and
-    ``dprev_h = da @ W_hh`` are one product with [W_ih | W_hh] on concat([x, h]) (TF's kernel,
-    the course's W_f); ``dW_ih = da.T @ x`` and ``dW_hh = da.T @ prev_h`` one weight gradient."""
-    G = len(_gates(ctx.cell))
-    for packed, axis in ctx.table.get("packed", {}).items():
-        for transposed in (False, True):
-            where = {}
-            for j, stmt in enumerate(ctx.stmts):
-                if _mutable(stmt):
-                    node = _packed_operand(stmt, packed, transposed)
-                    if node is not None:
-                        where[j] = (stmt, node)
-            if len(where) < 2:
-                continue
-            lines = " and ".join(_target_name(stmt) for stmt, _ in where.values())
-            first = min(where)
-            for k, gate in enumerate(_gates(ctx.cell)):
-                extra = {j: _replace(stmt, node, _expr(f"_gatezero({packed}, {k}, {axis}, {G})"))
-                         for j, (stmt, node) in where.items()}
-                yield _edit(ctx, first, "term_dropped", where[first][0], extra[first],
-                            f"the {gate} gate's term left out of {lines} (one product over the gates, written "
-                            f"as a sum with the {gate} term forgotten)", cost=COST["term_dropped"] + 0.15,
-                            extra=extra, gates=gate)
-
-
-def _packed_operand(stmt, packed, transposed):
-    """The Name node ``packed`` where it is a matrix-product operand (as ``packed.T`` when
-    ``transposed``) in ``stmt``, or None."""
-    for m in ast.walk(stmt):
-        if isinstance(m, ast.BinOp) and isinstance(m.op, ast.MatMult):
-            side = m.left
-            if transposed and isinstance(side, ast.Attribute) and side.attr == "T" and isinstance(side.value, ast.Name) \
-                    and side.value.id == packed:
-                return side.value
-            if not transposed and isinstance(side, ast.Name) and side.id == packed:
-                return side
-    return None
+                edits = list(rule(ctx, i, stmt))
+                out.extend(edits)
+                out.extend(one_block_only(ctx, i, stmt, edits))
+    return out + list(fused_gate_terms(ctx))

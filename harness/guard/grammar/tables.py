@@ -5,36 +5,43 @@ from dataclasses import dataclass, field
 CELLS = {
     "rnn": {
         "wrong_point": {"next_h": ("a", "prev_h")},
-        "wrong_time": {"prev_h": ("next_h",)},
+        "wrong_time": {"prev_h": ("next_h",), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp")},
         "weights": ("W_ih", "W_hh"),
         "confused_weights": (("W_ih", "W_hh"),),
         "carries": {"dnext_h": "h"},
-        "shifted": ("x",),
+        "step_carries": {},
     },
     "lstm": {
         "wrong_point": {"i": ("a_i",), "f": ("a_f",), "g": ("a_g",), "o": ("a_o",),
                         "tanh_c": ("next_c", "prev_c")},
-        "wrong_time": {"prev_h": ("next_h",), "prev_c": ("next_c",)},
+        "wrong_time": {"prev_h": ("next_h",), "prev_c": ("next_c",), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp")},
         "weights": ("W_ih", "W_hh"),
         "confused_weights": (("W_ih", "W_hh"),),
         "carries": {"dnext_h": "h", "dnext_c": "c"},
-        "shifted": ("x",),
+        "step_carries": {"dnext_c": "c"},       # in step_backward dnext_h is the whole dL/dh_t, not a carry
         "packed": {"da": 1},                    # gate-packed gradients and the axis of their blocks
+        "packed_out": {"dW_ih": 0, "dW_hh": 0, "db": 0, "da": 1},
     },
     "gru": {
         "wrong_point": {"r": ("a_r",), "z": ("a_z",), "n": ("a_n", "prev_h")},
-        "wrong_time": {"prev_h": ("next_h",)},
+        "wrong_time": {"prev_h": ("next_h",), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp")},
         "weights": ("W_ih", "W_hh", "W_hr", "W_hz", "W_hn"),
         "confused_weights": (("W_ih", "W_hh"), ("W_hr", "W_hz", "W_hn")),
         "carries": {"dnext_h": "h"},
-        "shifted": ("x",),
+        "step_carries": {},
         "packed": {"da_x": 1, "da_h": 1},
+        "packed_out": {"dW_ih": 0, "dW_hh": 0, "db_ih": 0, "db_hh": 0, "da_x": 1, "da_h": 1},
     },
 }
 
 # How each value reads in words (for the cause's sentence).
 SAYS = {"prev_h": "h_(t-1)", "next_h": "h_t", "prev_c": "c_(t-1)", "next_c": "c_t", "tanh_c": "tanh(c_t)",
-        "a": "the pre-activation a_t", "x": "x_t", "dnext_h": "the carry dh_next", "dnext_c": "the carry dc_next"}
+        "a": "the pre-activation a_t", "x": "x_t", "dnext_h": "the carry dh_next", "dnext_c": "the carry dc_next",
+        "x_prev": "x_(t-1)", "x_next": "x_(t+1)",
+        "x_prev_wrap": "x_(t-1) (wrapping round to the last step at t = 0, as x[t - 1] does)",
+        "x_next_wrap": "x_(t+1) (wrapping round to the first step at the end)",
+        "x_prev_clamp": "x_(t-1) (the first step keeping its own)",
+        "x_next_clamp": "x_(t+1) (the last step keeping its own)"}
 for _g in "ifgorzn":
     SAYS.setdefault(f"a_{_g}", f"the pre-activation of {_g}")
     SAYS.setdefault(_g, f"{_g}_t")
@@ -53,7 +60,8 @@ COST = {"carry_dropped": 1.0, "carry_overwrites": 1.2, "loop_skips_step": 1.0, "
         "reduction_scaled": 1.0, "derivative_missing": 1.0, "derivative_wrong_point": 1.3,
         "derivative_wrong_function": 1.3, "derivative_miswritten": 1.4, "derivative_twice": 1.5,
         "wrong_time": 1.1, "term_dropped": 1.2, "wrong_sign": 1.5, "wrong_weight": 1.6,
-        "gradient_for_weight": 1.8, "inplace_corruption": 2.0, "gate_order": 1.1}
+        "gradient_for_weight": 1.8, "inplace_corruption": 2.0, "gate_order": 1.1, "forward_mistake": 1.3,
+        "forget_bias": 1.2}
 
 
 @dataclass(frozen=True)
@@ -69,5 +77,16 @@ class Edit:
     carry: str = ""             # "h" or "c" for carry mistakes
     cost: float = 1.0
     gates: str = ""             # the gate blocks the mistake lives in, canonical letters ("" for all)
-    tree: object = field(default=None, compare=False, repr=False)   # the mutated statement node
+    tree: object = field(default=None, compare=False, repr=False)   # {statement index: mutated statement}
     perm: tuple = ()            # gate_order: canonical block k receives gate perm[k]'s gradient
+    more: dict = field(default_factory=dict, compare=False, repr=False)  # {other function: {index: statement}}
+    also: str = ""              # another cause that describes the same edit equally well
+
+    def parts(self):
+        """{function name: {statement index: mutated statement}} for every function it changes."""
+        if self.target == "output":
+            return dict(self.more)
+        return {self.target: self.tree, **self.more}
+
+    def touches_forward(self):
+        return any(name in ("step_forward", "forward") for name in self.parts())

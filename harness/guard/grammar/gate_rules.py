@@ -1,0 +1,152 @@
+"""Mistakes that live in one gate of a gated cell: a gate's block of a packed weight or
+gradient wrong, a gate's term left out of a product over the gates, the gate blocks written
+in another order, and any line's mistake made in one gate's block only."""
+
+import ast
+import copy
+from itertools import permutations
+
+from .ast_tools import _expr, _src, _target_name, _replace
+from .context import _edit, _mutable, _value
+from .tables import COST, Edit
+
+
+def weight_block_rules(ctx, i, stmt, node, name):
+    """One gate's block of a packed weight wrong, as code with one array or line per gate gets it:
+    another gate's block used in its place, or that gate's block of the weight's gradient."""
+    gates = _gates(ctx.cell)
+    G, w = len(gates), node.id
+    for k, gate in enumerate(gates):
+        for j, other in enumerate(gates):
+            if j != k:
+                yield _edit(ctx, i, "wrong_weight", stmt, _replace(stmt, node, _expr(f"_blockswap({w}, {k}, {j}, {G})")),
+                            f"the {other} block of {w} used for the {gate} gate in {name}",
+                            cost=COST["wrong_weight"] + 0.1, gates=gate)
+        if "d" + w in ctx.defined[i]:
+            yield _edit(ctx, i, "gradient_for_weight", stmt,
+                        _replace(stmt, node, _expr(f"_blockpick({w}, d{w}, {k}, 0, {G})")),
+                        f"the {gate} block of the gradient d{w} where the weight belongs in {name}",
+                        cost=COST["gradient_for_weight"] + 0.1, gates=gate)
+
+
+def gate_term_dropped(ctx, i, stmt, node, name):
+    """One gate's part of a product over the packed gates left out: ``da @ W_hh`` written by hand
+    as a sum over the gates (``da_f @ W_f + da_i @ W_i + ...``) with one term forgotten, or one
+    gate's weight gradient never accumulated (``dW_ih = da.T @ x`` without the o block)."""
+    axis = ctx.table.get("packed", {}).get(node.id, 0 if node.id in ("W_ih", "W_hh") else None)
+    if axis is None or ctx.cell == "rnn" or not _is_matmul_operand(stmt, node):
+        return
+    G = len(_gates(ctx.cell))
+    for k, gate in enumerate(_gates(ctx.cell)):
+        yield _edit(ctx, i, "term_dropped", stmt, _replace(stmt, node, _expr(f"_gatezero({node.id}, {k}, {axis}, {G})")),
+                    f"the {gate} gate's term left out of {name} (its block of {node.id} missing from the sum over "
+                    "the gates)", cost=COST["term_dropped"] + 0.1, gates=gate)
+
+
+def _is_matmul_operand(stmt, node):
+    """Whether ``node`` is an operand (or a transposed operand) of a matrix product in ``stmt``."""
+    for m in ast.walk(stmt):
+        if isinstance(m, ast.BinOp) and isinstance(m.op, ast.MatMult):
+            for side in (m.left, m.right):
+                if side is node or (isinstance(side, ast.Attribute) and side.value is node):
+                    return True
+    return False
+
+
+def _gates(cell):
+    return {"lstm": "ifgo", "gru": "rzn"}.get(cell, "")
+
+
+def _gate_lists(ctx):
+    """{statement index: its np.concatenate([...]) list of the G gate gradients}."""
+    out = {}
+    for i, stmt in enumerate(ctx.stmts):
+        value = _value(stmt)
+        if (_mutable(stmt) and isinstance(value, ast.Call) and _src(value.func) == "np.concatenate" and value.args
+                and isinstance(value.args[0], ast.List) and len(value.args[0].elts) == len(_gates(ctx.cell))):
+            out[i] = value.args[0]
+    return out
+
+
+def order_rules(ctx, i, stmt):
+    """np.concatenate([da_i, da_f, da_g, da_o]) with the blocks in another order: in this line, and
+    in every such line at once (the GRU's da_x and da_h, which user code builds from one list)."""
+    lists = _gate_lists(ctx)
+    if i not in lists:
+        return
+    gates = _gates(ctx.cell)
+    together = i == min(lists) and len(lists) > 1
+    for perm in permutations(range(len(gates))):
+        if perm == tuple(range(len(gates))):
+            continue
+        moved = "".join(g for k, g in zip(perm, gates) if gates[k] != g)
+        swapped = {j: _replace(ctx.stmts[j], lst, ast.List([copy.deepcopy(lst.elts[k]) for k in perm], ast.Load()))
+                   for j, lst in lists.items()}
+        # {written} and {expected} are filled in the user's gate order and letters by the diagnosis
+        for tree in [{i: swapped[i]}] + ([swapped] if together else []):
+            lines = " and ".join(_target_name(ctx.stmts[j]) for j in tree)
+            yield Edit(ctx.target, i, "gate_order", _src(stmt), _src(swapped[i]),
+                       f"the gate gradients written into {lines} in the order {{written}} instead of {{expected}}",
+                       _target_name(stmt), "", COST["gate_order"] + (0.05 if len(tree) > 1 else 0), moved, tree, perm)
+
+
+def one_block_only(ctx, i, stmt, edits):
+    """``edits`` of a line computing gate-packed values (dW_ih, db, da ...) made in one gate's
+    block only, as code that writes one line per gate makes them: the line's value with gate
+    k's block taken from the mistaken value."""
+    packed = ctx.table.get("packed_out", {})
+    name = _target_name(stmt)
+    if ctx.cell == "rnn" or name not in packed or not isinstance(stmt, ast.Assign):
+        return
+    gates, axis = _gates(ctx.cell), packed[name]
+    for e in edits:
+        if e.cause == "gate_order" or set(e.tree) != {i} or e.more:
+            continue
+        mistaken = _value(e.tree[i])
+        for k, gate in enumerate(gates):
+            pick = ast.Call(ast.Name("_blockpick", ast.Load()),
+                            [copy.deepcopy(stmt.value), copy.deepcopy(mistaken), ast.Constant(k), ast.Constant(axis),
+                             ast.Constant(len(gates))], [])
+            new = _replace(stmt, stmt.value, pick)
+            yield _edit(ctx, i, e.cause, stmt, new, f"{e.says}, in the {gate} gate's block only", carry=e.carry,
+                        cost=e.cost + 0.1, gates=gate)
+
+
+def fused_gate_terms(ctx):
+    """A gate's term dropped from lines that user code often writes as one: ``dx = da @ W_ih`` and
+    ``dprev_h = da @ W_hh`` are one product with [W_ih | W_hh] on concat([x, h]) (TF's kernel,
+    the course's W_f); ``dW_ih = da.T @ x`` and ``dW_hh = da.T @ prev_h`` one weight gradient."""
+    G = len(_gates(ctx.cell))
+    for packed, axis in ctx.table.get("packed", {}).items():
+        for transposed in (False, True):
+            where = {}
+            for j, stmt in enumerate(ctx.stmts):
+                if _mutable(stmt):
+                    node = _packed_operand(stmt, packed, transposed)
+                    if node is not None:
+                        where[j] = (stmt, node)
+            if len(where) < 2:
+                continue
+            lines = " and ".join(_target_name(stmt) for stmt, _ in where.values())
+            first = min(where)
+            for k, gate in enumerate(_gates(ctx.cell)):
+                extra = {j: _replace(stmt, node, _expr(f"_gatezero({packed}, {k}, {axis}, {G})"))
+                         for j, (stmt, node) in where.items()}
+                yield _edit(ctx, first, "term_dropped", where[first][0], extra[first],
+                            f"the {gate} gate's term left out of {lines} (one product over the gates, written "
+                            f"as a sum with the {gate} term forgotten)", cost=COST["term_dropped"] + 0.15,
+                            extra=extra, gates=gate)
+
+
+def _packed_operand(stmt, packed, transposed):
+    """The Name node ``packed`` where it is a matrix-product operand (as ``packed.T`` when
+    ``transposed``) in ``stmt``, or None."""
+    for m in ast.walk(stmt):
+        if isinstance(m, ast.BinOp) and isinstance(m.op, ast.MatMult):
+            side = m.left
+            if transposed and isinstance(side, ast.Attribute) and side.attr == "T" and isinstance(side.value, ast.Name) \
+                    and side.value.id == packed:
+                return side.value
+            if not transposed and isinstance(side, ast.Name) and side.id == packed:
+                return side
+    return None
