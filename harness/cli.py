@@ -156,8 +156,11 @@ def load_function(spec, what, want=callable, kind="function"):
         raise UserCodeError(f"{what}: importing your module {module_name!r} raised {type(exc).__name__}: "
                             f"{exc}") from exc
     fn = getattr(module, attr, None)
-    if not want(fn):
+    if fn is None:
         raise HarnessError(f"{what}: module {module_name!r} has no {kind} {attr!r}")
+    if not want(fn):
+        raise HarnessError(f"{what}: expected a {kind}, got {module_name}.{attr}, which is a "
+                           f"{type(fn).__name__}")
     return fn
 
 
@@ -246,7 +249,11 @@ def _error(message, args, exc, code):
 
 
 def _ours(filename):
-    return filename.startswith("<frozen importlib") or os.path.abspath(filename).startswith(HARNESS_DIR + os.sep)
+    """gradharness's frames and the import machinery's, hidden from the user's traceback."""
+    import importlib
+    path = os.path.abspath(filename)
+    return filename.startswith("<frozen importlib") or path.startswith(HARNESS_DIR + os.sep) or \
+        path.startswith(os.path.dirname(os.path.abspath(importlib.__file__)) + os.sep)
 
 
 def _silence_stdout():

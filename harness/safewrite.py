@@ -36,7 +36,7 @@ class _Target:
         self.special, self.mode = False, None
         try:
             st = os.stat(self.real)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):            # created below (or refused there)
             st = None
         except OSError as exc:
             raise self.error(exc) from None

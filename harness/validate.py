@@ -128,8 +128,8 @@ def cell_options(cell, activation="tanh", forget_bias=0.0, reset_after=True, fla
     """The options that apply to ``cell``; one that does not apply is refused naming the cell.
     ``flags``: how the CLI spells them ({"activation": "--activation", ...})."""
     flags = flags or {}
-    act = choice("activation", activation, ACTIVATIONS)
-    fb = finite("forget_bias", forget_bias)
+    act = choice(flags.get("activation", "activation"), activation, ACTIVATIONS)
+    fb = finite(flags.get("forget_bias", "forget_bias"), forget_bias)
     ra = flag("reset_after", reset_after)
     if cell != "rnn" and act != "tanh":
         raise HarnessError(f"{flags.get('activation', 'activation')}: {act!r} applies to the RNN only, not to "
@@ -205,7 +205,7 @@ def probe_bytes(cell, sizes, dtype="float64", head_size=0):
     reference and in a backend or the user's code at once, with the framework's own copies."""
     G, S = GATE_COUNT[cell], 2 if cell == "lstm" else 1
     L, N, T, D, H = (sizes[k] for k in ("layers", "batch", "steps", "input_size", "hidden_size"))
-    per_step = sum(G * H * ((D if k == 0 else H) + H + 2) for k in range(L))
+    per_step = G * H * (D + H + 2) + (L - 1) * G * H * (2 * H + 2)
     states = L * N * (G * H + 2 * S * H) + N * D
     weights = per_step + head_size * (H + 1)
     return 4 * np.dtype(dtype).itemsize * (T * (per_step + states) + weights)
@@ -227,7 +227,11 @@ def available_bytes():
 
 
 def gib(n):
-    return f"{n / 2 ** 30:.3g} GiB" if n >= 2 ** 30 else f"{n / 2 ** 20:.3g} MiB"
+    """Bytes in MiB, GiB, TiB or PiB."""
+    for unit, power in (("PiB", 50), ("TiB", 40), ("GiB", 30)):
+        if n >= 2 ** power:
+            return f"{n / 2 ** power:.3g} {unit}"
+    return f"{n / 2 ** 20:.3g} MiB"
 
 
 def memory(cell, sizes, dtype="float64", head_size=0):
