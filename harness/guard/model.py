@@ -9,7 +9,8 @@ params: canonical names, torch layout: per layer k ``weight_ih_l{k}`` (G*H, D_k)
 ``weight_hh_l{k}`` (G*H, H), ``bias_ih_l{k}``/``bias_hh_l{k}`` (G*H,) when bias; with a
 head, ``head.weight`` (O, H) and ``head.bias`` (O,) when head_bias. x: (N, T, D). target:
 (N, T, O) floats, or (N, T) integer classes for softmax_cross_entropy. grads: a dict with
-the same names (a missing name is "not compared", never passed); loss: a float.
+the same names (a name left out, or None, makes the verdict INCOMPLETE unless declared with
+skip=...); loss: a float.
 
 Rows: quantity "loss" and "d<param>" (dweight_ih, ..., dhead.weight, dhead.bias). ``layer``
 is the recurrent layer k for the stack's gradients and L (the number of layers: the
