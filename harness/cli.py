@@ -156,11 +156,9 @@ def load_function(spec, what, want=callable, kind="function"):
         raise UserCodeError(f"{what}: importing your module {module_name!r} raised {type(exc).__name__}: "
                             f"{exc}") from exc
     fn = getattr(module, attr, None)
-    if fn is None:
-        raise HarnessError(f"{what}: module {module_name!r} has no {kind} {attr!r}")
     if not want(fn):
-        raise HarnessError(f"{what}: expected a {kind}, got {module_name}.{attr}, which is a "
-                           f"{type(fn).__name__}")
+        what_it_is = "" if fn is None else f" ({attr} is a {type(fn).__name__})"
+        raise HarnessError(f"{what}: module {module_name!r} has no {kind} {attr!r}{what_it_is}")
     return fn
 
 
