@@ -18,7 +18,7 @@ import numpy as np
 from . import validate
 from .cells import split_layer
 from .errors import HarnessError, LayoutError
-from .report import atomic_path
+from .safewrite import atomic_path
 
 CELL_OF_GATES = {1: "rnn", 4: "lstm", 3: "gru"}
 KERAS_CELL = {"simple_rnn": "rnn", "lstm": "lstm", "gru": "gru"}

@@ -11,8 +11,6 @@ import pickle
 import socket
 import subprocess
 import sys
-import textwrap
-import zipfile
 
 import numpy as np
 import pytest
@@ -709,3 +707,29 @@ def test_memory_error_is_a_usage_error(tmp_path, capsys, monkeypatch):
     code, _, err = cli(capsys, "compare", "--csv", "", "--html", "")
     assert code == 2
     assert_one_line(err, "--hidden-size")
+
+
+def test_real_process_one_line_and_real_ctrl_c(tmp_path):
+    """In a real process: a usage error is exactly one stderr line; SIGINT while the user's code
+    runs exits 130 with one line and no report."""
+    import signal
+    import time
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.run([sys.executable, "-m", "harness", "compare", "--seed", "-1"], capture_output=True,
+                          text=True, env=env, cwd=tmp_path, timeout=300)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "seed" in proc.stderr, proc.stderr
+    (tmp_path / "slow_user.py").write_text(
+        "import pathlib, time\n"
+        "def forward(x, h0, Wx, Wh, b):\n"
+        "    pathlib.Path('started').write_text('x')\n"
+        "    time.sleep(60)\n")
+    child = subprocess.Popen([sys.executable, "-m", "harness", "check", "slow_user:forward", "slow_user:forward",
+                              "--against", "reference", "--csv", "c.csv", "--html", "c.html"],
+                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not (tmp_path / "started").exists() and time.time() < deadline and child.poll() is None:
+        time.sleep(0.1)
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=120)
+    assert child.returncode == 130 and err.count("\n") == 1 and "interrupted" in err, err
+    assert not (tmp_path / "c.csv").exists() and not (tmp_path / "c.html").exists()
