@@ -1,6 +1,7 @@
 """compare(): probe, run the reference and every backend, compare, report."""
 
 from . import backends as _backends
+from . import validate
 from .backends.reference import run_reference
 from .cells import GATES
 from .compare import Tolerance, compare_traces, skipped_row
@@ -18,7 +19,7 @@ def case_name(probe):
 
 def compare(cell="rnn", *, backends=("torch",), layers=1, activation="tanh", bias=True, batch=3,
             steps=10, input_size=4, hidden_size=5, dtype="float64", seed=0, forget_bias=0.0,
-            reset_after=True, params=None, atol=None, rtol=None):
+            reset_after=True, params=None, atol=None, rtol=None, allow_nonfinite=False):
     """Compare the NumPy reference cells with framework backends, layer by layer and step by step.
 
     Args:
@@ -32,30 +33,43 @@ def compare(cell="rnn", *, backends=("torch",), layers=1, activation="tanh", bia
         seed: seeds weights, inputs, initial states and cotangents.
         forget_bias: LSTM forget-gate offset added at call time (TF's BasicLSTMCell).
         reset_after: GRU variant (True: torch/Keras default; False: TF1 GRUCell).
-        params: canonical weights to use instead of random ones.
-        atol, rtol: override the dtype's default tolerances.
+        params: canonical weights to use instead of random ones (a dict name -> array, finite).
+        atol, rtol: override the dtype's default tolerances (finite, >= 0).
+        allow_nonfinite: accept NaN/Inf in ``params`` (every comparison touching them fails).
 
     Returns:
         Report: ``.ok``, ``.table`` (pandas), ``.summary()``, ``.to_csv()``, ``.to_html()``.
     """
+    options = validate.probe_args(cell=cell, layers=layers, batch=batch, steps=steps, input_size=input_size,
+                                  hidden_size=hidden_size, dtype=dtype, seed=seed, activation=activation,
+                                  forget_bias=forget_bias, reset_after=reset_after, bias=bias, atol=atol, rtol=rtol)
+    validate.backends(backends)
+    validate.flag("allow_nonfinite", allow_nonfinite)
+    if params is not None:
+        params = validate.params(params, allow_nonfinite)
     probe = make_probe(cell, layers=layers, bias=bias, batch=batch, steps=steps,
                        input_size=input_size, hidden_size=hidden_size, dtype=dtype, seed=seed,
-                       params=params, **_options(cell, activation, forget_bias, reset_after))
+                       params=params, **options)
     return compare_probe(probe, backends, Tolerance.for_dtype(probe.dtype, atol, rtol))
 
 
-def _options(cell, activation, forget_bias, reset_after):
-    return {"rnn": {"activation": activation}, "lstm": {"forget_bias": forget_bias},
-            "gru": {"reset_after": reset_after}}.get(cell, {})
-
-
 def compare_probe(probe, backends, tol, reference=run_reference):
-    """Run ``reference`` and the backends on one probe and compare each against the reference."""
+    """Run ``reference`` and the backends on one probe and compare each against the reference;
+    a degenerate reference (every gradient of a layer within atol of zero) is refused."""
     runnable, skipped = _backends.resolve(backends, probe)
     ref = reference(probe)
+    _refuse_degenerate(ref, probe, tol)
     rows = []
     for name, module in runnable:
         rows.extend(compare_traces(ref, module.run(name, probe), tol, GATES[probe.cell]))
     for name, reason in skipped:
         rows.append(skipped_row(name, reason, tol))
     return Report.from_rows(case_name(probe), probe.describe(), rows)
+
+
+def _refuse_degenerate(trace, probe, tol):
+    grads = {k: {} for k in range(probe.layers)}
+    for (quantity, layer, step), value in trace.values.items():
+        if quantity.startswith("d") and not quantity.endswith("_total") and (step is None or quantity == "dx"):
+            grads[layer][(quantity, step)] = value
+    validate.refuse_degenerate(grads, {k: probe.layer_params(k) for k in range(probe.layers)}, tol.atol)

@@ -1,11 +1,21 @@
-"""The ``gradharness`` command line. Exit status: 0 all match, 1 mismatch, 2 usage or input error."""
+"""The ``gradharness`` command line. Exit status: 0 all match, 1 mismatch or incomplete,
+2 usage or input error, 3 an error inside gradharness itself, 130 interrupted."""
 
 import argparse
+import os
 import sys
 
 from .errors import HarnessError
 
-EXIT_OK, EXIT_MISMATCH, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_MISMATCH, EXIT_USAGE, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+HARNESS_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line usage error (exit 2)."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} --help)\n")
 
 
 def _int_list(text):
@@ -37,16 +47,31 @@ def _add_compare(sub):
     p.add_argument("--rtol", type=float, default=None, help="override the dtype's default rtol")
     p.add_argument("--csv", default="reports/gradharness.csv", help="CSV report path ('' to skip)")
     p.add_argument("--html", default="reports/gradharness.html", help="HTML report path ('' to skip)")
+    _add_common(p)
     p.set_defaults(func=_run_compare)
 
 
+def _add_common(p):
+    p.add_argument("--traceback", action="store_true",
+                   help="on an error, also print the traceback (to report a bug in gradharness)")
+
+
 def _run_compare(args):
+    from . import validate
     from .api import compare
     from .report import Report
     reports = []
     cells = ["rnn", "lstm", "gru"] if args.cell == "all" else [c.strip() for c in args.cell.split(",") if c.strip()]
-    for cell in cells or [""]:
-        for dtype in [d.strip() for d in args.dtype.split(",")]:
+    dtypes = [validate.dtype(d.strip()) for d in args.dtype.split(",")]
+    for cell in cells or [""]:                 # every case checked before anything runs
+        for dtype in dtypes:
+            for layers in args.layers:
+                validate.probe_args(cell=cell, layers=layers, batch=args.batch, steps=args.steps,
+                                    input_size=args.input_size, hidden_size=args.hidden_size, dtype=dtype,
+                                    seed=args.seed, activation=args.activation, forget_bias=args.forget_bias,
+                                    reset_after=args.reset_after, atol=args.atol, rtol=args.rtol, flags=_FLAGS)
+    for cell in cells:
+        for dtype in dtypes:
             for layers in args.layers:
                 reports.append(compare(
                     cell, backends=args.backends, layers=layers, activation=args.activation,
@@ -57,12 +82,14 @@ def _run_compare(args):
     return _finish(Report.concat(reports), args)
 
 
+_FLAGS = {"activation": "--activation", "forget_bias": "--forget-bias", "reset_after": "--reset-before"}
+
+
 def _finish(report, args):
-    """Write the reports, print the summary, return the exit status."""
+    """Write the reports (together), print the summary, return the exit status (1 unless OK)."""
     print(report.summary())
-    for path, writer in ((args.csv, report.to_csv), (args.html, report.to_html)):
-        if path:
-            print(f"wrote {writer(path)}")
+    for path in report.save(args.csv, args.html, names=("--csv", "--html")):
+        print(f"wrote {path}")
     return EXIT_OK if report.ok else EXIT_MISMATCH
 
 
@@ -89,8 +116,13 @@ def _add_check(sub):
     p.add_argument("--dtype", default="float64", help="float64 (default) or float32")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--numeric", default="directional", help="finite differences: directional (default) or full")
+    p.add_argument("--skip", default="", help="gradients your backward does not compute (returns as None), "
+                                              "comma-separated, e.g. dh0: not compared instead of INCOMPLETE")
+    p.add_argument("--atol", type=float, default=None, help="override the dtype's default atol")
+    p.add_argument("--rtol", type=float, default=None, help="override the dtype's default rtol")
     p.add_argument("--csv", default="reports/check.csv", help="CSV report path ('' to skip)")
     p.add_argument("--html", default="reports/check.html", help="HTML report path ('' to skip)")
+    _add_common(p)
     p.set_defaults(func=_run_check)
 
 
@@ -111,13 +143,22 @@ def load_function(spec, what, want=callable, kind="function"):
         raise HarnessError(f"{what}: expected module:{kind}, got {spec!r}")
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
+    from .guard.usercode import UserCodeError
     try:
         module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise HarnessError(f"{what}: cannot import module {module_name!r} ({exc})") from exc
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):             # the module itself, not an import in it
+            raise HarnessError(f"{what}: expected module:{kind} with a module importable from "
+                               f"{os.getcwd()!r}, got {spec!r} (no module named {exc.name!r})") from None
+        raise UserCodeError(f"{what}: importing your module {module_name!r} raised {type(exc).__name__}: "
+                            f"{exc}") from exc
+    except Exception as exc:                                       # a syntax error or a raise in the user's module
+        raise UserCodeError(f"{what}: importing your module {module_name!r} raised {type(exc).__name__}: "
+                            f"{exc}") from exc
     fn = getattr(module, attr, None)
     if not want(fn):
-        raise HarnessError(f"{what}: module {module_name!r} has no {kind} {attr!r}")
+        what_it_is = "" if fn is None else f" ({attr} is a {type(fn).__name__})"
+        raise HarnessError(f"{what}: module {module_name!r} has no {kind} {attr!r}{what_it_is}")
     return fn
 
 
@@ -128,7 +169,7 @@ def _run_check(args):
         cell=args.cell, layout=load_layout(args.layout), against=args.against, batch=args.batch, steps=args.steps,
         input_size=args.input_size, hidden_size=args.hidden_size, dtype=args.dtype, seed=args.seed,
         activation=args.activation, bias=args.bias, forget_bias=args.forget_bias, reset_after=args.reset_after,
-        numeric=args.numeric)
+        numeric=args.numeric, atol=args.atol, rtol=args.rtol, skip=args.skip)
     return _finish(report, args)
 
 
@@ -141,6 +182,8 @@ def _add_convert(sub):
     p.add_argument("--cell", default=None, help="rnn, lstm or gru (default: from the weights)")
     p.add_argument("--reset-before", dest="reset_after", action="store_const", const=False, default=None,
                    help="the GRU applies its reset gate before the recurrent matmul (TF1 GRUCell)")
+    p.add_argument("--allow-nonfinite", action="store_true", help="convert weights holding NaN or Inf too")
+    _add_common(p)
     p.set_defaults(func=_run_convert)
 
 
@@ -148,7 +191,8 @@ def _run_convert(args):
     from .convert import convert
     from .errors import LayoutError
     try:
-        params, meta = convert(args.input, args.output, cell=args.cell, reset_after=args.reset_after)
+        params, meta = convert(args.input, args.output, cell=args.cell, reset_after=args.reset_after,
+                               allow_nonfinite=args.allow_nonfinite)
     except LayoutError as exc:
         raise HarnessError(f"convert: {exc}") from exc
     print(f"wrote {args.output}: {meta['cell']}, {len(params)} arrays "
@@ -157,7 +201,7 @@ def _run_convert(args):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="gradharness", description=__doc__)
+    parser = _Parser(prog="gradharness", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _add_compare(sub)
     _add_check(sub)
@@ -167,17 +211,51 @@ def build_parser():
 
 def main(argv=None):
     parser = build_parser()
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)   # usage errors exit 2
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)   # usage errors: one line, exit 2
     try:
         return args.func(args)
     except HarnessError as exc:
-        print(f"gradharness: error: {exc}", file=sys.stderr)
-        cause = exc.__cause__
-        if cause is not None and type(exc).__name__ == "UserCodeError":
-            import traceback                                  # the user's own traceback, as the cause
-            traceback.print_exception(type(cause), cause, cause.__traceback__, file=sys.stderr)
-        return EXIT_USAGE
-    except OSError as exc:
-        print(f"gradharness: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _error(f"{exc}", args, exc, EXIT_USAGE)
+    except MemoryError as exc:
+        return _error(f"out of memory ({exc or 'MemoryError'}); use smaller sizes (--batch, --steps, "
+                      "--hidden-size, --layers)", args, exc, EXIT_USAGE)
+    except KeyboardInterrupt:
+        print("gradharness: interrupted; reports are published only when complete, so none was half-written",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:                            # the reader of our output went away (| head)
+        _silence_stdout()
+        return EXIT_MISMATCH
+    except Exception as exc:                           # anything else is ours: exit 3, never a user's fault
+        return _error(f"internal error: {type(exc).__name__}: {exc}; this is a bug in gradharness (run again "
+                      "with --traceback to see it, and please report it)", args, exc, EXIT_BUG)
 
+
+def _error(message, args, exc, code):
+    """One line on stderr; then the user's own exception as the cause (their frames only),
+    or with --traceback everything."""
+    print(f"gradharness: error: {' '.join(message.split())}", file=sys.stderr)
+    import traceback
+    if getattr(args, "traceback", False):
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    elif exc.__cause__ is not None and type(exc).__name__ == "UserCodeError":
+        cause = traceback.TracebackException.from_exception(exc.__cause__)
+        cause.stack = traceback.StackSummary.from_list([f for f in cause.stack if not _ours(f.filename)])
+        print("the cause, in your code:", file=sys.stderr)
+        sys.stderr.write("".join(cause.format()))
+    return code
+
+
+def _ours(filename):
+    """gradharness's frames and the import machinery's, hidden from the user's traceback."""
+    import importlib
+    path = os.path.abspath(filename)
+    return filename.startswith("<frozen importlib") or path.startswith(HARNESS_DIR + os.sep) or \
+        path.startswith(os.path.dirname(os.path.abspath(importlib.__file__)) + os.sep)
+
+
+def _silence_stdout():
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

@@ -1,50 +1,18 @@
 """The report: a tidy pandas table (one row per comparison) plus what was probed."""
 
-import contextlib
 import os
-import tempfile
 
 import pandas as pd
 
 from .compare import COLUMNS, order_key
+from .errors import HarnessError
+from .safewrite import atomic_path, write_atomic, write_texts  # noqa: F401 (atomic_path: plots, convert)
 
 STATUS_ORDER = {"FAIL": 0, "missing": 1, "pass": 2, "not compared": 3, "skipped": 4}
 
 # The verdicts, worst first. INCOMPLETE: something the user's code should have returned was
 # not (a row with status "missing"); it is never an OK, and the CLI exits 1 for it.
 VERDICTS = ("MISMATCH", "INCOMPLETE", "NOTHING COMPARED", "OK")
-
-
-@contextlib.contextmanager
-def atomic_path(path, suffix=".tmp"):
-    """Yield a temporary path beside ``path``; on success rename it over ``path``, so an
-    interrupted write never leaves a half-written file or destroys the previous one."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".gradharness-", suffix=suffix, dir=folder)
-    os.close(fd)
-    try:
-        yield tmp
-        os.chmod(tmp, 0o666 & ~_umask())                   # mkstemp makes 0600; reports are for sharing
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def write_atomic(path, text):
-    """Write ``text`` to ``path`` atomically (see ``atomic_path``). Returns the path."""
-    with atomic_path(path) as tmp:
-        with open(tmp, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-    return os.fspath(path)
-
-
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 class Report:
@@ -130,14 +98,28 @@ class Report:
         t = self.table.assign(_s=self.table["status"].map(STATUS_ORDER))
         return t.sort_values(["_s", "err_ratio"], ascending=[True, False], kind="stable").drop(columns="_s")
 
-    def to_csv(self, path):
+    def to_csv(self, path, name="path"):
         """Write the table as CSV (readable back with pandas.read_csv). Returns the path."""
-        return write_atomic(path, self.table.to_csv(index=False))
+        return write_atomic(path, self.table.to_csv(index=False), name)
 
-    def to_html(self, path):
+    def to_html(self, path, name="path"):
         """Write a self-contained HTML page (no network needed). Returns the path."""
         from .html import render
-        return write_atomic(path, render(self))
+        return write_atomic(path, render(self), name)
+
+    def save(self, csv=None, html=None, names=("csv", "html")):
+        """Write the CSV and the HTML together: both are written, then both published (see
+        harness.safewrite), so an interrupt never leaves a new CSV beside an old HTML.
+        ``names``: the arguments named in errors. Returns the paths written."""
+        if csv and html and _same_file(csv, html):
+            raise HarnessError(f"{names[0]} and {names[1]}: expected two different files, got {csv!r} for both")
+        items = []
+        if csv:
+            items.append((csv, self.table.to_csv(index=False), names[0]))
+        if html:
+            from .html import render
+            items.append((html, render(self), names[1]))
+        return write_texts(items) if items else []
 
     def summary(self, width=100):
         from .summary import summarize
@@ -145,6 +127,10 @@ class Report:
 
     def __repr__(self):
         return f"<Report ok={self.ok} rows={len(self.table)} cases={len(self.cases)}>"
+
+
+def _same_file(a, b):
+    return os.path.realpath(os.fspath(a)) == os.path.realpath(os.fspath(b))
 
 
 def _typed(table):

@@ -337,14 +337,19 @@ def test_fn_raising_at_short_lengths_stops_the_sweep_without_crashing():
         "earliest failing length: T=3 (wrong at the shortest length tested; T < 3 not tested: your fn raised there)"]
 
 
-def test_missing_gradient_is_not_compared():
+def test_missing_gradient_is_incomplete_unless_declared():
     def fn(params, x, target):
         loss, grads = seed003_fn()(params, x, target)
         del grads["head.bias"]
         return loss, grads
     report = check_model(fn, against="reference", **SEED003)
     row = report.table[report.table["quantity"] == "dhead.bias"]
-    assert list(row["status"]) == ["not compared"] and "no entry" in row["note"].iloc[0]
+    assert list(row["status"]) == ["missing"] and "'head.bias'" in row["note"].iloc[0]
+    assert report.verdict == "INCOMPLETE" and not report.ok
+    declared = check_model(fn, against="reference", skip=("head.bias",), **SEED003)
+    row = declared.table[declared.table["quantity"] == "dhead.bias"]
+    assert list(row["status"]) == ["not compared"] and "declared with skip" in row["note"].iloc[0]
+    assert declared.verdict == "OK"
 
 # ---------------------------------------------------------------- bad input
 

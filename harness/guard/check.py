@@ -7,6 +7,7 @@ import numpy as np
 
 from ..cells import GATES
 from ..compare import Tolerance, compare_traces, skipped_row
+from .. import validate
 from ..errors import HarnessError
 from ..probe import make_probe
 from ..report import Report
@@ -42,7 +43,12 @@ def parse_against(against, oracles=ORACLES):
 
 def parse_skip(skip, known):
     """The gradients the user declares their code does not compute (not compared, not missing)."""
-    names = [s.strip() for s in (skip.split(",") if isinstance(skip, str) else skip or ()) if s.strip()]
+    if skip is None:
+        skip = ()
+    if not isinstance(skip, (str, tuple, list, set, frozenset)) or not all(isinstance(s, str) for s in skip):
+        raise HarnessError(f"skip: expected gradient names (a tuple or a comma-separated string) among "
+                           f"{', '.join(sorted(known))}, got {validate.show(skip)}")
+    names = [s.strip() for s in (skip.split(",") if isinstance(skip, str) else skip) if s.strip()]
     bad = [s for s in names if s not in known]
     if bad:
         raise HarnessError(f"skip: expected names among {', '.join(sorted(known))}, got {', '.join(bad)}")
@@ -79,16 +85,18 @@ def check_backward(forward, backward, *, cell="rnn", layout="cs231n", against=("
     Returns:
         Report: one row per oracle, step, quantity and gate; ``findings`` locate and diagnose.
     """
+    options = validate.probe_args(cell=cell, layers=1, batch=batch, steps=steps, input_size=input_size,
+                                  hidden_size=hidden_size, dtype=dtype, seed=seed, activation=activation,
+                                  forget_bias=forget_bias, reset_after=reset_after, bias=bias, atol=atol, rtol=rtol)
+    oracles = parse_against(against)
+    validate.numeric_mode(numeric, oracles)
+    validate.user_functions(forward=forward, backward=backward)
     code = UserCode(forward, backward, get_layout(layout, cell), cell)
-    if numeric not in ("directional", "full"):
-        raise HarnessError(f"numeric: expected 'directional' or 'full', got {numeric!r}")
-    options = {"rnn": {"activation": activation}, "lstm": {"forget_bias": forget_bias},
-               "gru": {"reset_after": reset_after}}.get(cell, {})
     probe = check_probe(code, make_probe(cell, layers=1, bias=bias, batch=batch, steps=steps, input_size=input_size,
                                          hidden_size=hidden_size, dtype=dtype, seed=seed, **options))
     names = naming.infer(code.layout, cell, input_size, hidden_size, bias)
     skipped = _skipped(code, probe, skip)
-    oracles = parse_against(against)
+    _refuse_degenerate(probe, Tolerance.for_dtype(probe.dtype, atol, rtol))
     user = run_user(code, probe, probe.dout, _size_context(probe))
     tol = Tolerance.for_dtype(probe.dtype, atol, rtol)
     tol, precision_line = precision_of(user, probe, tol, atol, rtol)
@@ -104,6 +112,12 @@ def check_backward(forward, backward, *, cell="rnn", layout="cs231n", against=("
     text = f"{probe.describe()}; layout {code.layout.name}"
     return Report.from_rows(f"check-{cell}-{code.layout.name}-{probe.dtype}", text, rows, findings,
                             labels=("expected", "yours"))
+
+
+def _refuse_degenerate(probe, tol):
+    ref = reference_values(probe)
+    grads = {k: v for k, v in ref.items() if k in ("dx", "dh0", "dc0") or k.startswith(("dweight", "dbias"))}
+    validate.refuse_degenerate({0: grads}, {0: probe.layer_params(0)}, tol.atol, "the probe")
 
 
 def _size_context(probe):

@@ -9,7 +9,8 @@ params: canonical names, torch layout: per layer k ``weight_ih_l{k}`` (G*H, D_k)
 ``weight_hh_l{k}`` (G*H, H), ``bias_ih_l{k}``/``bias_hh_l{k}`` (G*H,) when bias; with a
 head, ``head.weight`` (O, H) and ``head.bias`` (O,) when head_bias. x: (N, T, D). target:
 (N, T, O) floats, or (N, T) integer classes for softmax_cross_entropy. grads: a dict with
-the same names (a missing name is "not compared", never passed); loss: a float.
+the same names (a name left out, or None, makes the verdict INCOMPLETE unless declared with
+skip=...); loss: a float.
 
 Rows: quantity "loss" and "d<param>" (dweight_ih, ..., dhead.weight, dhead.bias). ``layer``
 is the recurrent layer k for the stack's gradients and L (the number of layers: the
@@ -23,6 +24,7 @@ import numpy as np
 
 from ..cells import GATES
 from ..compare import Tolerance, compare_traces, skipped_row
+from .. import validate
 from ..errors import BackendUnavailable, HarnessError
 from ..probe import _positive_int, make_probe
 from ..report import Report
@@ -30,7 +32,8 @@ from ..trace import Trace
 from . import model_frameworks, model_oracles as oracles
 from .model_diagnose import diagnose_model
 from .model_oracles import key_of
-from .check import numeric_tol, parse_against, relabel
+from .check import numeric_tol, parse_against, parse_skip, relabel
+from .runner import UserValues
 from .usercode import UserCodeError, call, check_array, unpack
 
 ORACLES = ("torch", "tf", "numeric", "reference")
@@ -99,7 +102,7 @@ class ModelCase:
 def check_model(fn, *, cell="rnn", layers=1, activation="tanh", bias=True, head=None, output_size=None,
                 loss="squared_error", loss_steps=None, reduction="sum", head_bias=True, against=("torch",),
                 batch=3, steps=5, input_size=4, hidden_size=6, dtype="float64", seed=0, forget_bias=0.0,
-                reset_after=True, numeric="directional", atol=None, rtol=None):
+                reset_after=True, numeric="directional", atol=None, rtol=None, skip=()):
     """Compare the loss and every gradient of the user's ``fn`` with oracles; locate and diagnose.
 
     Args:
@@ -116,23 +119,31 @@ def check_model(fn, *, cell="rnn", layers=1, activation="tanh", bias=True, head=
         batch, steps, input_size, hidden_size, dtype, seed: N, T, D, H, precision, randomness.
         numeric: "directional" (2 random directions per array) or "full".
         atol, rtol: override the dtype's default tolerances.
+        skip: gradients your fn does not compute (names of ``params``, such as "bias_hh_l0"): not
+            compared and not counted missing; any other name left out of grads (or None) makes the
+            verdict INCOMPLETE.
     Returns:
         Report: one row per oracle and quantity (per gate for gated weights); when something
         fails, rows of the length sweep (probe "first k steps") and ``findings``.
     """
+    head_size = output_size if isinstance(output_size, (int, np.integer)) and output_size > 0 else 0
+    options = validate.probe_args(cell=cell, layers=layers, batch=batch, steps=steps, input_size=input_size,
+                                  hidden_size=hidden_size, dtype=dtype, seed=seed, activation=activation,
+                                  forget_bias=forget_bias, reset_after=reset_after, bias=bias, atol=atol, rtol=rtol,
+                                  head_size=head_size)
     names = parse_against(against, ORACLES)
-    if numeric not in ("directional", "full"):
-        raise HarnessError(f"numeric: expected 'directional' or 'full', got {numeric!r}")
-    options = {"rnn": {"activation": activation}, "lstm": {"forget_bias": forget_bias},
-               "gru": {"reset_after": reset_after}}.get(cell, {})
+    validate.numeric_mode(numeric, names)
+    validate.user_functions(fn=fn)
     probe = make_probe(cell, layers=layers, bias=bias, batch=batch, steps=steps, input_size=input_size,
                        hidden_size=hidden_size, dtype=dtype, seed=seed, **options)
     case = make_case(probe, head, output_size, head_bias, loss, loss_steps, reduction)
+    skipped = parse_skip(skip, set(case.params))
     tol = Tolerance.for_dtype(probe.dtype, atol, rtol)
+    _refuse_degenerate(case, tol)
     user = run_fn(fn, case)
     rows = []
     for oracle in names:
-        rows += _against(oracle, fn, case, user, tol, numeric)
+        rows += _mark_missing(_against(oracle, fn, case, user, tol, numeric), user, skipped, case.spec.layers)
     stress_rows, findings = stress_softmax(fn, case, tol)
     if any(r["status"] == "FAIL" for r in rows):
         sweep_rows, sweep_findings, first_bad = sweep_lengths(fn, case, tol)
@@ -152,8 +163,35 @@ def _describe(case):
             "zero initial states; random non-symmetric weights, random inputs and targets")
 
 
+def _refuse_degenerate(case, tol):
+    """Every gradient of a recurrent layer within atol of zero: code returning zeros would pass."""
+    ref = oracles.reference_values(case)
+    L = case.spec.layers
+    grads = {k: {n: v for n, v in ref.items() if n != "loss" and key_of(n, L)[1] == k} for k in range(L)}
+    validate.refuse_degenerate(grads, {k: case.probe.layer_params(k) for k in range(L)}, tol.atol, "the probe")
+
+
+def _mark_missing(rows, user, skipped, layers):
+    """A gradient left out of grads (or None): "missing" (verdict INCOMPLETE) unless declared with skip."""
+    missing = {key_of(n, layers): n for n in user.missing}
+    for r in rows:
+        name = missing.get((r["quantity"], r["layer"]))
+        if r["status"] == "not compared" and name is not None:
+            if name in skipped:
+                r["note"] = "not computed by your fn (declared with skip)"
+            else:
+                r["status"] = "missing"
+                r["note"] = (f"your fn's grads have no {name!r} (or it is None), so the verdict cannot be OK "
+                             "(declare it with skip=... if your fn does not compute it)")
+    return rows
+
+
 def _choice(name, value, allowed):
-    if value not in allowed:
+    try:
+        ok = value in allowed
+    except TypeError:
+        ok = False
+    if not ok:
         raise HarnessError(f"{name}: expected one of {', '.join(map(repr, allowed))}, got {value!r}")
     return value
 
@@ -163,6 +201,13 @@ def make_spec(probe, head, output_size, head_bias, loss, loss_steps, reduction):
     _choice("head", head, HEADS)
     _choice("loss", loss, LOSSES)
     _choice("reduction", reduction, REDUCTIONS)
+    validate.flag("head_bias", head_bias)
+    if head is None and not head_bias:
+        raise HarnessError("head_bias: False applies only with a head, and head is None; drop head_bias or "
+                           "pass head='linear'")
+    if loss == "mean_squared_error" and reduction != "sum":
+        raise HarnessError(f"reduction: {reduction!r} does not apply to loss 'mean_squared_error', which is "
+                           "already a mean over every element; drop reduction or use loss='squared_error'")
     H, T = probe.sizes["H"], probe.sizes["T"]
     if head is None and output_size not in (None, H):
         raise HarnessError(f"output_size: expected None or hidden_size={H} when head is None "
@@ -240,7 +285,9 @@ def run_fn(fn, case, context=""):
     result = call(fn, "fn", (params, case.x, case.target), context)
     loss, grads = unpack(result, "fn", ("loss", "grads"), context)
     where = f" ({context})" if context else ""
-    arr = np.asarray(loss) if loss is not None else np.asarray(np.nan)
+    if loss is None:
+        raise UserCodeError(f"fn: loss is None; expected a real scalar (the loss is compared too){where}")
+    arr = validate.as_array("fn: loss", loss)
     if arr.size != 1 or not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
         raise UserCodeError(f"fn: loss has shape {arr.shape} and dtype {arr.dtype}; expected a real scalar "
                             f"(sum the loss over batch and steps){where}")
@@ -251,7 +298,8 @@ def run_fn(fn, case, context=""):
     if extra:
         raise UserCodeError(f"fn: grads has unexpected name(s) {extra}; expected names among "
                             f"{list(case.params)}{where}")
-    out = {"loss": np.asarray(float(arr.reshape(())), dtype=np.float64)}
+    out = UserValues(loss=np.asarray(float(arr.reshape(())), dtype=np.float64))
+    out.missing = {n for n in case.params if grads.get(n) is None}
     for name, g in grads.items():
         if g is not None:
             out[name] = check_array(g, "fn", f"grads[{name!r}]", case.params[name].shape, context)

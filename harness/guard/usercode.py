@@ -22,13 +22,27 @@ def _where(context):
     return f" ({context})" if context else ""
 
 
+def _copy(value):
+    """Copies of arrays, also inside dicts, lists and tuples (weights handed over as a dict)."""
+    if isinstance(value, np.ndarray):
+        return np.array(value, copy=True)
+    if type(value) is dict:
+        return {k: _copy(v) for k, v in value.items()}
+    if type(value) in (list, tuple):
+        return type(value)(_copy(v) for v in value)
+    return value
+
+
 def call(fn, label, args, context=""):
-    """Call ``fn(*copies of args)``; wrap any exception it raises."""
-    args = tuple(np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args)
+    """Call ``fn(*copies of args)``; wrap any exception it raises (a sys.exit too)."""
+    args = tuple(_copy(a) for a in args)
     try:
         return fn(*args)
-    except Exception as exc:                                   # the user's own error, chained
-        raise UserCodeError(f"{label} raised {type(exc).__name__}: {exc}{_where(context)}") from exc
+    except (Exception, SystemExit) as exc:                     # the user's own error, chained
+        if exc.__traceback__ is not None and exc.__traceback__.tb_next is not None:
+            exc.__traceback__ = exc.__traceback__.tb_next      # its traceback starts in the user's code
+        text = " ".join(str(exc).split())
+        raise UserCodeError(f"{label} raised {type(exc).__name__}: {text}{_where(context)}") from exc
 
 
 def unpack(result, label, names, context=""):
@@ -47,8 +61,8 @@ def check_array(value, label, name, shape, context="", letters=None):
     ``letters`` names the axes for the message ("HNT": expected (H, N, T) = (6, 3, 5))."""
     if value is None:
         raise UserCodeError(f"{label}: {name} is None; expected an array of shape {shape}{_where(context)}")
-    arr = np.asarray(value)
-    if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
+    arr = _as_array(value, label, name, context)
+    if arr.dtype == object or not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
         raise UserCodeError(f"{label}: {name} has dtype {arr.dtype}; expected a floating-point array{_where(context)}")
     if not np.issubdtype(arr.dtype, np.floating):
         raise UserCodeError(f"{label}: {name} is an integer array ({arr.dtype}); expected floating point "
@@ -58,6 +72,19 @@ def check_array(value, label, name, shape, context="", letters=None):
         raise UserCodeError(f"{label}: {name} has shape {arr.shape}; expected {want}"
                             f"{_shape_hint(arr.shape, tuple(shape))}{_where(context)}")
     return np.array(arr, copy=True)
+
+
+def _as_array(value, label, name, context):
+    """np.asarray, or one line naming what the value is (a tensor that requires grad, a ragged list)."""
+    if hasattr(value, "detach") and getattr(value, "requires_grad", False):
+        raise UserCodeError(f"{label}: {name} is a {type(value).__name__} that requires grad; expected a NumPy "
+                            f"array (return value.detach().numpy()){_where(context)}")
+    try:
+        return np.asarray(value)
+    except Exception as exc:                                   # ragged lists, objects refusing __array__
+        raise UserCodeError(f"{label}: {name} is a {type(value).__name__} that is not an array "
+                            f"({type(exc).__name__}: {' '.join(str(exc).split())[:120]}); expected a "
+                            f"floating-point array{_where(context)}") from None
 
 
 def _shape_hint(got, want):
