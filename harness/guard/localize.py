@@ -10,10 +10,10 @@ All against the reference on the same weights, with the cost growing as log T, n
     one step's upstream         the upstream gradient on one step only (the first, the second,
                                 the middle and the last two): a wrong result for step s means
                                 what flows back from step s is mishandled
-    the gates                   one step's gradient isolated (two steps, x_0 = 0 and the upstream
-                                gradient on the last step only, so dW_ih is that step's da^T x_1
-                                alone): which gate blocks of dW_ih are wrong, before the carry
-                                spreads the mistake into every gate of the earlier step
+    the gates                   one step's gradient isolated (two steps, x_0 = 0, h0 = 0 and the
+                                upstream gradient on the last step only, so dW_ih and dW_hh are
+                                that step's da^T x_1 and da^T h_0 alone): which gate blocks are
+                                wrong, before the carry spreads the mistake into every gate
 
 Every claim is about the lengths and steps actually run; the rows of every probe run are
 kept (``probe`` = "first k steps" / "upstream on step s only").
@@ -85,22 +85,24 @@ def localize(code, probe, tol, user, names):
 
 
 def _gate_probe(code, probe, tol, gates, rows, stopped):
-    """The gate blocks of dW_ih that are wrong when it holds one step's contribution only."""
+    """The gate blocks of the weight gradients that are wrong when they hold one step's
+    contribution only: two steps, x_0 = 0 and h_(-1) = c_(-1) = 0 (step 0 adds nothing to
+    dW_ih = sum da_t^T x_t nor to dW_hh = sum da_t^T h_(t-1)), the upstream gradient on step 1."""
     k = min(2, probe.sizes["T"])
     x = probe.x[:, :k].copy()
     x[:, :k - 1] = 0
     dout = np.zeros_like(probe.dout[:, :k])
     dout[:, k - 1] = probe.dout[:, k - 1]
-    p = dataclasses.replace(probe, x=x, dout=dout)
-    label = "one step isolated (x_0 = 0, upstream on the last step)" if k == 2 else "one step"
+    state0 = {s: np.zeros_like(v) for s, v in probe.state0.items()} if k == 2 else probe.state0
+    p = dataclasses.replace(probe, x=x, dout=dout, state0=state0)
+    label = "one step isolated (x_0 = 0, h0 = 0, upstream on the last step)" if k == 2 else "one step"
     try:
         user = run_user(code, p, dout, label)
     except UserCodeError as exc:
         stopped.append(f"the gate probe could not run: {exc}")
         return ""
-    if "dweight_ih" not in user:
-        return ""
-    r = [x for x in _rows(user, reference_values(p), tol, label, k - 1, gates) if x["quantity"] == "dweight_ih"]
+    r = [x for x in _rows(user, reference_values(p), tol, label, k - 1, gates)
+         if x["quantity"] in ("dweight_ih", "dweight_hh")]
     rows.extend(r)
     return "".join(g for g in gates if any(x["gate"] == g and not x["passed"] for x in r))
 

@@ -77,8 +77,8 @@ class Names:
             return q
         return ", ".join(dict.fromkeys(f"d{u}" for u, _, _, _ in places))
 
-    def quantities(self, qs):
-        return ", ".join(dict.fromkeys(self.quantity(q) for q in qs))
+    def quantities(self, qs, gates=""):
+        return ", ".join(dict.fromkeys(self.quantity(q, gates) for q in qs))
 
     def state(self, text):
         """Textbook state names in the user's: with {"h": "a"}, dprev_h -> da_prev, h0 -> a0."""

@@ -25,8 +25,9 @@ def gate_line(probe, where, names):
         return ""
     right = [g for g in gates if g not in where.gates]
     look = "; ".join(f"`{line}`" for line in gate_lines(probe.cell, where.gates, names, probe.options))
-    wrong, every = names.quantity("dweight_ih", where.gates), names.quantity("dweight_ih")
-    what = (f"only {wrong} {'is' if ', ' not in wrong else 'are'} wrong ({names.quantity('dweight_ih', ''.join(right))}"
+    weights = ("dweight_ih", "dweight_hh")
+    wrong, every = names.quantities(weights, where.gates), names.quantities(weights)
+    what = (f"only {wrong} {'is' if ', ' not in wrong else 'are'} wrong ({names.quantities(weights, ''.join(right))}"
             " right)" if wrong != every else f"only the {names.gates(where.gates)} block(s) of {every} are wrong "
             f"({names.gates(right)} right)")
     return (f"gates: with one step's gradient isolated, {what}"
