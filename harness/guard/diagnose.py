@@ -27,7 +27,7 @@ import numpy as np
 
 from ..cells import GATES
 from .grammar import COST
-from .mutants import QUANTITIES, Textbook
+from .mutants import QUANTITIES, Textbook, _blockT
 from .naming import render
 
 CAUSES = {
@@ -198,7 +198,9 @@ def _explains(values, wrong, user, keys, tol):
 def _best(found, keys):
     """The simplest candidates (lowest cost), values dropped. Candidates of one cause that give
     the same numbers are one mistake written in several places (a sign flipped in dz or in
-    da_z): the first in the textbook's order is kept and the others counted in its detail."""
+    da_z): the first in the textbook's order is kept and the others counted in its detail. A
+    candidate of another cause that gives the same numbers (``tanh_c`` applied twice in do, or
+    squared in place before do reads it) is named beside it: the numbers cannot tell them apart."""
     if not found:
         return []
     cost = min(f["cost"] for f in found)
@@ -211,6 +213,11 @@ def _best(found, keys):
             best.append(dict(f, alternatives=0))
         elif f["detail"] != same["detail"]:
             same["alternatives"] += 1
+    for b in best:
+        twin = next((f for f in found if f["cause"] != b["cause"] and f["cause"] in CAUSES
+                     and _same(f["values"], b["values"], keys)), None)
+        if twin is not None and "(equally" not in b["description"] and CAUSES[twin["cause"]] != b["description"]:
+            b["description"] += f" (equally: {CAUSES[twin['cause']]})"
     for b in best:
         b.pop("values")
         n = b.pop("alternatives")
@@ -287,11 +294,61 @@ def _model(replay, probe, names, forward_right):
                 out.append({**_finding("forget_bias", what, "f"), "values": _rerun(probe, options={"forget_bias": other})})
     if probe.cell == "gru":
         out += _other_reset(probe)
+    out += _other_forward_weights(probe)
     if probe.cell == "rnn":
         for act in ("tanh", "relu", "sigmoid", "identity"):
             if act != probe.options["activation"]:
                 what = f"the forward uses {act} where {probe.options['activation']} was declared"
                 out.append({**_finding("forward_mistake", what), "values": _rerun(probe, options={"activation": act})})
+    return out
+
+
+def _other_forward_weights(probe):
+    """Forward mistakes that are the right cell on other weights, the backward following them:
+    W_hh used transposed (each gate block); the GRU's z and 1 - z swapped in h_t (z's weights
+    negated: s(-a) = 1 - s(a)); a gate left out of the forward (fixed at 1, or z at 0: its
+    weights zero and its bias saturated)."""
+    params, out = probe.params, []
+    G = len(GATES[probe.cell])
+
+    def rerun(changed, fix, what, gates=""):
+        p = {**params, **changed}
+        values = _rerun(probe, params=p)
+        values.update({q: fix(values[q], q) for q in ("dweight_ih", "dweight_hh", "dbias_ih", "dbias_hh") if q in values})
+        out.append({**_finding("forward_mistake", what, gates), "values": values})
+
+    rerun({"weight_hh_l0": _blockT(params["weight_hh_l0"])},
+          lambda g, q: _blockT(g) if q == "dweight_hh" else g, "the forward uses W_hh transposed"
+          + (" (each gate block)" if G > 1 else ""))
+    if probe.cell == "gru":
+        neg = {k: _negate_block(v, 1, G) for k, v in params.items() if k.endswith("_l0")}
+        rerun(neg, lambda g, q: _negate_block(g, 1, G), "h_t = (1 - z) n + z h_(t-1) written h_t = z n + "
+              "(1 - z) h_(t-1) (z's role swapped)", "z")
+    saturated = {"lstm": {"i": 1.0, "f": 1.0, "o": 1.0}, "gru": {"r": 1.0, "z": 0.0}}.get(probe.cell, {})
+    for gate, level in saturated.items():
+        k = GATES[probe.cell].index(gate)
+        changed = {name: _set_block(params[name], k, G, 0.0) for name in ("weight_ih_l0", "weight_hh_l0")}
+        if "bias_ih_l0" in params:
+            changed["bias_ih_l0"] = _set_block(params["bias_ih_l0"], k, G, 40.0 if level else -40.0)
+            changed["bias_hh_l0"] = _set_block(params["bias_hh_l0"], k, G, 0.0)
+        else:
+            continue                                       # without a bias the gate cannot be pinned
+        rerun(changed, lambda g, q: g, f"the forward leaves the {gate} gate out (as if {gate} = {level:g}), and the "
+              "backward follows it", gate)
+    return out
+
+
+def _negate_block(arr, k, G):
+    out = np.array(arr, copy=True)
+    size = out.shape[0] // G
+    out[k * size:(k + 1) * size] *= -1
+    return out
+
+
+def _set_block(arr, k, G, value):
+    out = np.array(arr, copy=True)
+    size = out.shape[0] // G
+    out[k * size:(k + 1) * size] = value
     return out
 
 

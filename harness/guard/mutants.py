@@ -69,6 +69,11 @@ def _blockswap(W, k, j, G):
     return out
 
 
+def _dx_total(steps, W, key):
+    """dx of every step computed after the loop with ``W`` (a weight's whole gradient, by mistake)."""
+    return np.stack([step[key] @ W for step in steps], axis=1)
+
+
 def hardtanh(a):
     return np.clip(a, -1.0, 1.0)
 
@@ -93,6 +98,7 @@ def _neighbours(caches):
 
 
 HELPERS = {"np": np, "_blockT": _blockT, "_gatezero": _gatezero, "_blockpick": _blockpick, "_blockswap": _blockswap,
+           "_dx_total": _dx_total,
            "dtanh": _act.dtanh, "dsigmoid": _act.dsigmoid, "drelu": _act.drelu, "didentity": _act.didentity,
            "sigmoid": _act.sigmoid, "hardtanh": hardtanh, "dhardtanh": dhardtanh}
 FUNCTIONS = ("step_forward", "forward", "step_backward", "backward")

@@ -27,9 +27,11 @@ def gate_line(probe, where, names):
     look = "; ".join(f"`{line}`" for line in gate_lines(probe.cell, where.gates, names, probe.options))
     weights = ("dweight_ih", "dweight_hh")
     wrong, every = names.quantities(weights, where.gates), names.quantities(weights)
-    what = (f"only {wrong} {'is' if ', ' not in wrong else 'are'} wrong ({names.quantities(weights, ''.join(right))}"
-            " right)" if wrong != every else f"only the {names.gates(where.gates)} block(s) of {every} are wrong "
-            f"({names.gates(right)} right)")
+    fine = names.quantities(weights, "".join(right))
+    if wrong != every and not set(wrong.split(", ")) & set(fine.split(", ")):   # one array per gate
+        what = f"only {wrong} {'is' if ', ' not in wrong else 'are'} wrong ({fine} right)"
+    else:
+        what = f"only the {names.gates(where.gates)} block(s) of {every} are wrong ({names.gates(right)} right)"
     return (f"gates: with one step's gradient isolated, {what}"
             + (f": look at {look} and what feeds it" if look else ""))
 

@@ -30,20 +30,24 @@ class _Context:
         self.locals = seen
 
     def ref(self, name):
-        """``name`` as an expression in the function: the local, or the cache's entry."""
+        """``name`` as an expression in the function: the local, or the cache's entry (an
+        expression such as ``np.tanh(prev_c)`` as it stands)."""
+        if not name.isidentifier():
+            return _expr(name)
         return ast.Name(name, ast.Load()) if name in self.locals else _expr(f"cache[{name!r}]")
 
     def deriv_of(self, call):
         return "d" + self.derivs[call.func.id] if call.func.id == "dact" else call.func.id
 
 
-def _edit(ctx, index, cause, stmt, new, says, carry="", cost=None, extra=None, gates=None, more=None, also=""):
+def _edit(ctx, index, cause, stmt, new, says, carry="", cost=None, extra=None, gates=None, more=None, also="",
+          family=""):
     tree = {index: new}
     tree.update(extra or {})
     line = _target_name(stmt)
     return Edit(ctx.target, index, cause, _src(stmt), _src(new), says, line, carry,
                 COST[cause] if cost is None else cost, ctx.line_gates.get(line, "") if gates is None else gates, tree,
-                more=more or {}, also=also)
+                more=more or {}, also=also, family=family)
 
 
 def _value(stmt):

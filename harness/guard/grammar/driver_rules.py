@@ -25,6 +25,8 @@ def driver_edits(cell, fn_tree):
             out.extend(_call_rules(ctx, i, stmt))
         elif isinstance(stmt, ast.Assign) and "step[" in _src(stmt.value) and "dprev_" in _src(stmt.value):
             out.extend(_carry_update_rules(ctx, i, stmt))
+        elif isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Dict) and _target_name(stmt) == "grads":
+            out.extend(_dx_after_loop_rules(ctx, i, stmt))
     return out + _every_carry_dropped(ctx, out) + _fused_overwrites(ctx, out)
 
 
@@ -124,6 +126,24 @@ def _upstream_rules(ctx, i, stmt):
                     cost=COST["term_dropped"] + 0.1, also="carry_overwrites")
 
 
+def _dx_after_loop_rules(ctx, i, stmt):
+    """dx computed after the loop from every step's da, with the weight's whole gradient dW_ih in
+    place of W_ih (code that vectorizes over time: ``dX = dA @ dW_xh.T``); or one gate's block of it."""
+    from .gate_rules import _gates
+    key = "da_x" if ctx.cell == "gru" else "da"
+    dx = next((v for k, v in zip(stmt.value.keys, stmt.value.values) if isinstance(k, ast.Constant) and k.value == "dx"),
+              None)
+    if dx is None:
+        return
+    gates = _gates(ctx.cell)
+    choices = [("dW_ih", "", "")] + [(f"_blockpick(caches[0]['W_ih'], dW_ih, {k}, 0, {len(gates)})", g,
+                                      f" (the {g} block)") for k, g in enumerate(gates)]
+    for w, gate, block in choices:
+        yield _edit(ctx, i, "gradient_for_weight", stmt, _replace(stmt, dx, _expr(f"_dx_total(steps, {w}, {key!r})")),
+                    f"dx computed after the loop with the whole gradient dW_ih{block} where the weight W_ih belongs",
+                    cost=COST["gradient_for_weight"] + (0.1 if gate else 0), gates=gate)
+
+
 def _carry_update_rules(ctx, i, stmt):
     """``dnext_h = step["dprev_h"]`` never executed for one carry: it stays 0 all along."""
     targets = stmt.targets[0].elts if isinstance(stmt.targets[0], ast.Tuple) else [stmt.targets[0]]
@@ -186,6 +206,11 @@ def running_total_edits(cell, step_tree, driver_tree):
     arg = next(a for a in stmt.value.args if _src(a) == "caches[t]")
     handed = {j: _replace(stmt, arg, _expr("dict(caches[t], sum_dW_ih=dW_ih, sum_dW_hh=dW_hh)"))}
     gates = _gates(cell)
+    for so_far, when in ((True, "summed so far (this step's included)"), (False, "summed over the later steps")):
+        yield from _running_total_variants(step, gates, handed, so_far, when)
+
+
+def _running_total_variants(step, gates, handed, so_far, when):
     choices = [("", "", "")] + [(str(k), g, f" (the {g} block)") for k, g in enumerate(gates)]
     for k, gate, block in choices:
         planted = {}
@@ -196,17 +221,18 @@ def running_total_edits(cell, step_tree, driver_tree):
                 w = node.id
                 if f"d{w}" not in step.defined[i]:
                     continue
-                total = f"(cache['sum_d{w}'] + d{w})"
+                total = f"(cache['sum_d{w}'] + d{w})" if so_far else f"cache['sum_d{w}']"
                 expr = _expr(f"_blockpick({w}, {total}, {k}, 0, {len(gates)})" if k else total)
                 planted[i] = (line, _replace(line, node, expr), w)
+        extra_cost = (0.1 if gate else 0) + (0 if so_far else 0.05)
         for i, (line, new, w) in planted.items():
             yield _edit(step, i, "gradient_for_weight", line, new,
-                        f"the gradient d{w} summed so far{block} where the weight {w} belongs in {_target_name(line)}",
-                        cost=COST["gradient_for_weight"] + (0.1 if gate else 0), gates=gate, more={"backward": handed})
+                        f"the gradient d{w} {when}{block} where the weight {w} belongs in {_target_name(line)}",
+                        cost=COST["gradient_for_weight"] + extra_cost, gates=gate, more={"backward": handed})
         if len(planted) > 1:                            # [W_ih | W_hh] as one kernel: both at once
             first = min(planted)
             lines = " and ".join(_target_name(line) for line, _, _ in planted.values())
             yield _edit(step, first, "gradient_for_weight", planted[first][0], planted[first][1],
-                        f"the weights' gradient summed so far{block} where the weights belong in {lines} (one "
-                        "kernel on [x, h])", cost=COST["gradient_for_weight"] + 0.05 + (0.1 if gate else 0),
+                        f"the weights' gradient {when}{block} where the weights belong in {lines} (one kernel on "
+                        "[x, h])", cost=COST["gradient_for_weight"] + 0.05 + extra_cost,
                         gates=gate, more={"backward": handed}, extra={i: new for i, (_, new, _) in planted.items()})

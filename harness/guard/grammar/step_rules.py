@@ -9,7 +9,7 @@ from .ast_tools import (_expr, _is_derivative, _names, _product_factors, _rebuil
 from .context import _Context, _edit, _mutable, _value
 from .gate_rules import (_gates, fused_gate_terms, gate_term_dropped, one_block_only, order_rules,
                          weight_block_rules)
-from .tables import COST, DERIVATIVES, MISWRITTEN, SAYS
+from .tables import COST, DERIVATIVES, MISWRITTEN, SAYS, Edit
 
 def derivative_rules(ctx, i, stmt):
     value = _value(stmt)
@@ -22,20 +22,22 @@ def derivative_rules(ctx, i, stmt):
         if call in factors and len(factors) > 1:
             rest = _rebuild_product([f for f in factors if f is not call])
             yield _edit(ctx, i, "derivative_missing", stmt, _replace(stmt, value, rest),
-                        f"the derivative {_src(call)} left out {here}")
+                        f"the derivative {_src(call)} left out {here}", family=f"{DERIVATIVES[d]}' left out")
         yield _edit(ctx, i, "derivative_twice", stmt, _replace(stmt, call, ast.BinOp(call, ast.Mult(), copy.deepcopy(call))),
-                    f"the derivative {_src(call)} applied twice {here}")
+                    f"the derivative {_src(call)} applied twice {here}", family=f"{DERIVATIVES[d]}' applied twice")
         yield _edit(ctx, i, "wrong_sign", stmt, _replace(stmt, call, ast.UnaryOp(ast.USub(), call)),
-                    f"the derivative {_src(call)} with the wrong sign {here}")
+                    f"the derivative {_src(call)} with the wrong sign {here}", family=f"{DERIVATIVES[d]}' with the wrong sign")
         others = [o for o in ("dtanh", "dsigmoid") if o != d] + (["drelu"] if ctx.cell == "rnn" and d != "drelu" else [])
         for other in others:
             new = _replace(stmt, call, ast.Call(ast.Name(other, ast.Load()), [y], []))
             yield _edit(ctx, i, "derivative_wrong_function", stmt, new,
-                        f"{other[1:]}'s derivative where {DERIVATIVES[d]}'s belongs {here}")
+                        f"{other[1:]}'s derivative where {DERIVATIVES[d]}'s belongs {here}",
+                        family=f"{other[1:]}'s derivative where {DERIVATIVES[d]}'s belongs")
         for form, says in MISWRITTEN.get(d, ()):
             expr = _expr(form.replace("y", yname))
             yield _edit(ctx, i, "derivative_miswritten", stmt, _replace(stmt, call, expr),
-                        f"{DERIVATIVES[d]}' written as {says.replace('y', yname)} {here}")
+                        f"{DERIVATIVES[d]}' written as {says.replace('y', yname)} {here}",
+                        family=f"{DERIVATIVES[d]}' written as {says}")
         for alt in ctx.table["wrong_point"].get(yname, ()):
             new = _replace(stmt, y, ctx.ref(alt))
             yield _edit(ctx, i, "derivative_wrong_point", stmt, new,
@@ -52,21 +54,24 @@ def derivative_rules(ctx, i, stmt):
 
 
 def _inplace(ctx, i, stmt, call, yname):
-    """The derivative computed in place into the cached ``yname`` (``i *= 1 - i``): every
-    other read of it in this step then sees the derivative instead."""
-    extra = {}
-    for j, other in enumerate(ctx.stmts):
-        if j == i or not _mutable(other) or yname not in _names(_value(other)):
-            continue
-        new = other
-        for node in [n for n in ast.walk(_value(other)) if isinstance(n, ast.Name) and n.id == yname]:
-            new = _replace(new, _find_same(new, node, other), copy.deepcopy(call))
-        extra[j] = new
-    if extra:
-        where = ", ".join(sorted({_target_name(ctx.stmts[j]) for j in extra}))
-        yield _edit(ctx, i, "inplace_corruption", stmt, stmt,
-                    f"{yname} overwritten in place by its derivative {_src(call)} (e.g. `{yname} *= ...`) "
-                    f"before {where} read it", extra=extra)
+    """The derivative computed in place into the cached ``yname`` (``i *= 1 - i``), or the square
+    it needs (``tc **= 2`` on the way to 1 - tanh^2): every other read of it in this step then
+    sees that instead."""
+    partial = {"dtanh": (_expr(f"{yname} * {yname}"), f"its square (`{yname} **= 2` on the way to 1 - {yname}**2)")}
+    for written, what in [(call, f"its derivative {_src(call)} (e.g. `{yname} *= ...`)")] + \
+            ([partial[ctx.deriv_of(call)]] if ctx.deriv_of(call) in partial else []):
+        extra = {}
+        for j, other in enumerate(ctx.stmts):
+            if j == i or not _mutable(other) or yname not in _names(_value(other)):
+                continue
+            new = other
+            for node in [n for n in ast.walk(_value(other)) if isinstance(n, ast.Name) and n.id == yname]:
+                new = _replace(new, _find_same(new, node, other), copy.deepcopy(written))
+            extra[j] = new
+        if extra:
+            where = ", ".join(sorted({_target_name(ctx.stmts[j]) for j in extra}))
+            yield _edit(ctx, i, "inplace_corruption", stmt, stmt,
+                        f"{yname} overwritten in place by {what} before {where} read it", extra=extra)
 
 
 def inplace_product_rules(ctx, i, stmt):
@@ -194,10 +199,14 @@ def _dropped_term(ctx, i, stmt, node, rest, term, name):
 
 
 def consumer_rules(ctx, i, stmt):
-    """A sum computed once (``dc = dnext_c + dnext_h * o * tanh'``) but written again, with a term
-    dropped or its sign flipped, where one later line uses it (``dg = dc * i``): user code that
-    writes each gate's line in full makes that mistake in one gate only."""
+    """A value computed once but written out again, wrongly, where one later line uses it: a sum
+    (``dc = dnext_c + dnext_h * o * tanh'``, read by ``dg = dc * i``) with a term dropped or its
+    sign flipped; a product (``da = dnext_h * dact(next_h)``, read by ``dprev_h = da @ W_hh``)
+    with a factor left out or a derivative applied again. User code that writes each line in
+    full makes the mistake in that line only."""
     value = _value(stmt)
+    if isinstance(stmt, ast.Assign) and len(_product_factors(value)) > 1:
+        yield from _product_consumers(ctx, i, stmt)
     terms = _sum_terms(value) if isinstance(stmt, ast.Assign) else None
     name = _target_name(stmt)
     if not terms or len(terms) < 2:
@@ -216,6 +225,35 @@ def consumer_rules(ctx, i, stmt):
                 new = _replace(other, reads[0], expr)
                 yield _edit(ctx, j, cause, other, new, f"{name} written out again in {_target_name(other)} with "
                             f"the term {_src(term)} {what}", cost=COST[cause] + 0.15)
+
+
+def _product_consumers(ctx, i, stmt):
+    name = _target_name(stmt)
+    factors = _product_factors(_value(stmt))
+    for j, other, read in _single_reads(ctx, i, name):
+        for k, f in enumerate(factors):
+            rest = _rebuild_product([copy.deepcopy(g) for m, g in enumerate(factors) if m != k])
+            derivative = _is_derivative(f, ctx.derivs)
+            cause = "derivative_missing" if derivative else "term_dropped"
+            yield _edit(ctx, j, cause, other, _replace(other, read, rest),
+                        f"{name} written out again in {_target_name(other)} without the factor {_src(f)}",
+                        cost=COST[cause] + 0.15)
+            if derivative:
+                again = ast.BinOp(ast.Name(name, ast.Load()), ast.Mult(), copy.deepcopy(f))
+                yield _edit(ctx, j, "derivative_twice", other, _replace(other, read, again),
+                            f"the derivative {_src(f)} applied again to {name} in {_target_name(other)}",
+                            cost=COST["derivative_twice"] + 0.15)
+
+
+def _single_reads(ctx, i, name):
+    """(index, statement, the Name node) of each later line that reads ``name`` exactly once."""
+    for j in range(i + 1, len(ctx.stmts)):
+        other = ctx.stmts[j]
+        if not _mutable(other) or name not in _names(_value(other)) or _target_name(other) == name:
+            continue
+        reads = [n for n in ast.walk(_value(other)) if isinstance(n, ast.Name) and n.id == name]
+        if len(reads) == 1:
+            yield j, other, reads[0]
 
 
 def name_rules(ctx, i, stmt):
@@ -250,6 +288,27 @@ def name_rules(ctx, i, stmt):
 STEP_RULES = (derivative_rules, sum_rules, name_rules, order_rules, inplace_product_rules, consumer_rules)
 
 
+def fused_derivatives(ctx, edits):
+    """A derivative mistake made on every gate that shares the activation (user code that takes
+    sigmoid' once over the packed [i, f, o] or [r, z] gates): the edits of one kind planted in
+    each line that applies that derivative, together."""
+    groups = {}
+    for e in edits:
+        if e.family and e.gates and set(e.tree) == {e.index}:
+            groups.setdefault((e.cause, e.family), {}).setdefault(e.index, e)
+    for (cause, kind), by_line in groups.items():
+        if len(by_line) < 2:
+            continue
+        tree, gates = {}, ""
+        for e in by_line.values():
+            tree.update(e.tree)
+            gates += e.gates
+        first = by_line[min(by_line)]
+        yield Edit(ctx.target, first.index, cause, first.before, first.after,
+                   f"{kind} in every gate that uses it ({', '.join(gates)})", first.line, "",
+                   first.cost + 0.1, gates, tree)
+
+
 def step_edits(cell, fn_tree, activation=None, line_gates=None):
     """Every mistake of the grammar planted into ``step_backward``: each rule on each line, the
     same mistakes made in one gate's block only (for lines computing gate-packed values), and
@@ -262,4 +321,4 @@ def step_edits(cell, fn_tree, activation=None, line_gates=None):
                 edits = list(rule(ctx, i, stmt))
                 out.extend(edits)
                 out.extend(one_block_only(ctx, i, stmt, edits))
-    return out + list(fused_gate_terms(ctx))
+    return out + list(fused_gate_terms(ctx)) + list(fused_derivatives(ctx, out))

@@ -12,9 +12,9 @@ CELLS = {
         "step_carries": {},
     },
     "lstm": {
-        "wrong_point": {"i": ("a_i",), "f": ("a_f",), "g": ("a_g",), "o": ("a_o",),
-                        "tanh_c": ("next_c", "prev_c")},
-        "wrong_time": {"prev_h": ("next_h",), "prev_c": ("next_c",), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp")},
+        "wrong_point": {"i": ("a_i", "f", "o"), "f": ("a_f", "i", "o"), "g": ("a_g",), "o": ("a_o", "i", "f"),
+                        "tanh_c": ("next_c", "prev_c", "next_h")},
+        "wrong_time": {"prev_h": ("next_h",), "prev_c": ("next_c",), "tanh_c": ("np.tanh(prev_c)",), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp")},
         "weights": ("W_ih", "W_hh"),
         "confused_weights": (("W_ih", "W_hh"),),
         "carries": {"dnext_h": "h", "dnext_c": "c"},
@@ -23,7 +23,7 @@ CELLS = {
         "packed_out": {"dW_ih": 0, "dW_hh": 0, "db": 0, "da": 1},
     },
     "gru": {
-        "wrong_point": {"r": ("a_r",), "z": ("a_z",), "n": ("a_n", "prev_h")},
+        "wrong_point": {"r": ("a_r", "z"), "z": ("a_z", "r"), "n": ("a_n", "prev_h", "next_h")},
         "wrong_time": {"prev_h": ("next_h",), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp")},
         "weights": ("W_ih", "W_hh", "W_hr", "W_hz", "W_hn"),
         "confused_weights": (("W_ih", "W_hh"), ("W_hr", "W_hz", "W_hn")),
@@ -41,7 +41,7 @@ SAYS = {"prev_h": "h_(t-1)", "next_h": "h_t", "prev_c": "c_(t-1)", "next_c": "c_
         "x_prev_wrap": "x_(t-1) (wrapping round to the last step at t = 0, as x[t - 1] does)",
         "x_next_wrap": "x_(t+1) (wrapping round to the first step at the end)",
         "x_prev_clamp": "x_(t-1) (the first step keeping its own)",
-        "x_next_clamp": "x_(t+1) (the last step keeping its own)"}
+        "x_next_clamp": "x_(t+1) (the last step keeping its own)", "np.tanh(prev_c)": "tanh(c_(t-1))"}
 for _g in "ifgorzn":
     SAYS.setdefault(f"a_{_g}", f"the pre-activation of {_g}")
     SAYS.setdefault(_g, f"{_g}_t")
@@ -50,9 +50,12 @@ for _g in "ifgorzn":
 DERIVATIVES = {"dtanh": "tanh", "dsigmoid": "sigmoid", "drelu": "relu", "didentity": "identity"}
 MISWRITTEN = {
     "dtanh": (("1 - y", "1 - y where 1 - y**2 belongs"), ("(1 - y) ** 2", "(1 - y)**2 where 1 - y**2 belongs"),
-              ("1 + y * y", "1 + y**2 where 1 - y**2 belongs")),
+              ("1 + y * y", "1 + y**2 where 1 - y**2 belongs"), ("1 - 2 * y", "1 - y*2 where 1 - y**2 belongs"),
+              ("y * y", "y**2 where 1 - y**2 belongs")),
     "dsigmoid": (("1 - y", "1 - y where y * (1 - y) belongs"), ("y", "y where y * (1 - y) belongs"),
-                 ("y * (1 + y)", "y * (1 + y) where y * (1 - y) belongs")),
+                 ("y * (1 + y)", "y * (1 + y) where y * (1 - y) belongs"),
+                 ("y * 1 - y", "y * 1 - y (= 0: the brackets of y * (1 - y) left out)"),
+                 ("y - y ** 3", "y - y**3 where y - y**2 belongs")),
 }
 
 # Simplicity: the diagnosis prefers the mistake with the lowest cost among those that fit.
@@ -81,6 +84,7 @@ class Edit:
     perm: tuple = ()            # gate_order: canonical block k receives gate perm[k]'s gradient
     more: dict = field(default_factory=dict, compare=False, repr=False)  # {other function: {index: statement}}
     also: str = ""              # another cause that describes the same edit equally well
+    family: str = ""            # the same mistake in other lines has the same family (e.g. "dsigmoid written y")
 
     def parts(self):
         """{function name: {statement index: mutated statement}} for every function it changes."""
