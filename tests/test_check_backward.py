@@ -248,3 +248,49 @@ def test_cli_takes_a_layout_of_your_own(capsys):
     assert main(args) == 0
     assert main(args[:4] + ["examples.coursework_rnn:to_user"] + args[5:]) == 2
     assert "layout: module 'examples.coursework_rnn' has no Layout 'to_user'" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- precision actually computed
+
+
+def _in_float32(fn, returns=np.float64):
+    """``fn`` computing in float32 inside, its arrays handed back as ``returns``."""
+    def wrapped(*args):
+        args = [a.astype(np.float32) if isinstance(a, np.ndarray) else a for a in args]
+        out = fn(*args)
+        cast = (lambda a: a.astype(returns) if isinstance(a, np.ndarray) else a)
+        return tuple(cast(o) for o in out) if isinstance(out, tuple) else cast(out)
+    return wrapped
+
+
+@pytest.mark.parametrize("returns,says", [(np.float64, "your forward's h matches the reference only to"),
+                                          (np.float32, "your code returns float32")])
+def test_code_computing_in_float32_is_named_not_called_a_mismatch(returns, says):
+    report = harness.check_backward(_in_float32(rnn_forward, returns), _in_float32(rnn_backward, returns),
+                                    against=("reference", "torch"))
+    assert report.ok, report.summary()
+    line = next(f for f in report.findings if f.startswith("precision:"))
+    assert says in line and "float32's tolerances" in line and "\n" not in line
+    assert (report.compared["atol"] == 1e-4).all()
+    assert not any(f.startswith("likely cause") for f in report.findings)
+
+
+def test_a_real_mistake_in_float32_code_is_still_found_and_named():
+    def backward(dh, cache):
+        dx, dh0, dWx, dWh, db = rnn_backward(dh, cache)
+        return dx, dh0, dWx, dWh, db / dh.shape[0]
+    report = harness.check_backward(_in_float32(rnn_forward), _in_float32(backward), against=("reference",))
+    assert not report.ok
+    assert any(f.startswith("precision:") for f in report.findings)
+    cause = next(f for f in report.findings if f.startswith("likely cause"))
+    assert "divided by the batch size N=3" in cause, report.summary()
+
+
+def test_weights_as_a_list():
+    def forward(x, h0, params):
+        return rnn_forward(x, h0, *params)
+    layout = harness.Layout.custom(lambda cell, p: harness.guard.layouts.LAYOUTS["cs231n"].to_user(cell, p),
+                                   lambda cell, g, p: harness.guard.layouts.LAYOUTS["cs231n"].to_canonical(cell, g, p),
+                                   cells=("rnn",), weights_as="list")
+    report = harness.check_backward(forward, rnn_backward, layout=layout, against=("reference",))
+    assert report.ok, report.summary()

@@ -66,7 +66,7 @@ class Layout:
     gate_order: str = ""           # the user's order of the gate blocks, in the user's letters (for messages)
     gate_letters: dict = field(default_factory=dict)   # the user's gate letters -> canonical ({"j": "g"})
     names: dict = field(default_factory=dict)          # the user's names of the states ({"h": "a"})
-    weights_as: str = "args"       # "args": forward(x, h0, *weights); "dict": forward(x, h0, weights)
+    weights_as: str = "args"       # "args": forward(x, h0, *weights); "dict"/"list": forward(x, h0, weights)
     forward_returns: tuple = ("h", "cache")
 
     @classmethod
@@ -87,7 +87,8 @@ class Layout:
         gate_order, gate_letters: your order of the gate blocks in your letters and what
             your letters mean ({"j": "g", "c": "g", "u": "z", "h": "n"}): messages use them.
         names: your names of the states, e.g. {"h": "a"}: dh0 reads da0, dprev_h da_prev.
-        weights_as: "args" (forward(x, h0, [c0,] *weights)) or "dict" (forward(x, h0, [c0,] weights)).
+        weights_as: "args" (forward(x, h0, [c0,] *weights)), "dict" (forward(x, h0, [c0,] weights) with a
+            dict) or "list" (the same with a list in to_user's order, as d2l's params).
         forward_returns: the names of what your forward returns, in order; must hold "h" and
             "cache" (others, such as "y" or "c", are ignored).
         """
@@ -102,8 +103,8 @@ class Layout:
         if self.axes not in AXES:
             raise HarnessError(f"layout: axes: expected an order of the letters N, T, D ({', '.join(AXES)}), "
                                f"got {self.axes!r}")
-        if self.weights_as not in ("args", "dict"):
-            raise HarnessError(f"layout: weights_as: expected 'args' or 'dict', got {self.weights_as!r}")
+        if self.weights_as not in ("args", "dict", "list"):
+            raise HarnessError(f"layout: weights_as: expected 'args', 'dict' or 'list', got {self.weights_as!r}")
         if not {"h", "cache"} <= set(self.forward_returns) or len(set(self.forward_returns)) != len(self.forward_returns):
             raise HarnessError(f"layout: forward_returns: expected distinct names including 'h' and 'cache', "
                                f"got {self.forward_returns!r}")

@@ -7,7 +7,7 @@ shape: {quantity: the one-line message, in the user's axis order}; the other gra
 still compared) and ``dtypes`` (what precision the user's arrays came in).
 
 The layout says how the user's functions are called: the axis order of x and h (``axes``),
-the weights as arguments or one dict (``weights_as``), what the forward returns
+the weights as arguments, one dict or one list (``weights_as``), what the forward returns
 (``forward_returns``), and the backward returns a tuple (dx, dh0, [dc0,] *dweights) or a
 dict keyed by those names in the user's words (dx, da0, dWax, ...).
 """
@@ -73,7 +73,7 @@ def interface(code, probe):
 
 
 def _forward_args(code, x, states, weights):
-    ws = (weights,) if code.layout.weights_as == "dict" else tuple(weights.values())
+    ws = {"dict": (weights,), "list": (list(weights.values()),)}.get(code.layout.weights_as, tuple(weights.values()))
     return (x, *states.values(), *ws)
 
 
