@@ -148,7 +148,7 @@ def check_model(fn, *, cell="rnn", layers=1, activation="tanh", bias=True, head=
     if any(r["status"] == "FAIL" for r in rows):
         sweep_rows, sweep_findings, first_bad = sweep_lengths(fn, case, tol)
         rows += sweep_rows
-        findings += diagnose_model(case, user, tol, first_bad) + sweep_findings
+        findings += diagnose_model(case, user, tol, first_bad, user_at=lambda k: _user_at(fn, case, k)) + sweep_findings
     rows += stress_rows
     text = _describe(case)
     name = f"check-model-{cell}-L{probe.layers}-{head or 'nohead'}-{loss}-{probe.dtype}"
@@ -245,6 +245,14 @@ def make_case(probe, head, output_size, head_bias, loss, loss_steps, reduction):
         low = 0.0 if in_unit else -1.0                  # targets where the outputs can reach
         target = rng.uniform(low, 1.0, size=(N, T, O)).astype(probe.dtype)
     return ModelCase(spec, probe, params, probe.x, target)
+
+
+def _user_at(fn, case, k):
+    """The user's values with the sequence cut to k steps, or None where the fn cannot run."""
+    try:
+        return run_fn(fn, case.cut(k), f"diagnosis on the first {k} steps")
+    except UserCodeError:
+        return None
 
 
 def stress_softmax(fn, case, tol):

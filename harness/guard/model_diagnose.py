@@ -68,8 +68,11 @@ class ModelReplay:
         return out
 
 
-def diagnose_model(case, user, tol, sweep_first_bad=None):
-    """"likely cause: ..." lines (and a "forward: ..." line first when the loss itself differs)."""
+def diagnose_model(case, user, tol, sweep_first_bad=None, user_at=None):
+    """"likely cause: ..." lines (and a "forward: ..." line first when the loss itself differs).
+
+    ``user_at(k)``: the user's values with the sequence cut to k steps (None where the fn cannot
+    run), to screen the grammar's candidates on 1 and 2 steps first."""
     replay = ModelReplay(case)
     correct = replay.values()
     keys = [k for k in user if k in correct]
@@ -78,7 +81,8 @@ def diagnose_model(case, user, tol, sweep_first_bad=None):
     loss_right = _close(correct["loss"], user["loss"], tol)
     candidates = _loss_candidates(replay, case) + _forward_candidates(case)
     if loss_right:
-        candidates += _head_candidates(replay, case) + _layer_candidates(replay, case, correct, user, tol)
+        screens = _screens(case, user_at)
+        candidates += _head_candidates(replay, case) + _layer_candidates(replay, case, correct, user, tol, screens)
     found = [c for c in candidates if c["values"] is not None and _explains(c["values"], correct, user, keys, tol)]
     lines = [_line(f) for f in _best(found, keys)]
     if lines:
@@ -248,18 +252,33 @@ def _head_candidates(replay, case):
 # ---------------------------------------------------------------- one recurrent layer
 
 
-def _layer_candidates(replay, case, correct, user, tol):
-    """Every grammar edit in layer k alone (k = top first) or in every layer; an edit whose own
-    layer's gradients do not match the user's is dropped before the layers below are run."""
+def _screens(case, user_at):
+    """(replay, the user's values) on the sequence cut to 1 and 2 steps, where both exist."""
+    out = []
+    for k in (1, 2) if user_at is not None else ():
+        if k < case.x.shape[1] and case.spec.steps(k) is not None:
+            user = user_at(k)
+            if user is not None:
+                out.append((ModelReplay(case.cut(k)), user))
+    return out
+
+
+def _layer_candidates(replay, case, correct, user, tol, screens=()):
+    """Every grammar edit of the backward in layer k alone (k = top first) or in every layer; an
+    edit whose own layer's gradients do not match the user's, on the shorter sequences of
+    ``screens`` first and then on the whole one, is dropped before the layers below are run."""
     spec = case.spec
     L = spec.layers
     names = Names(spec.cell, case.x.shape[2], spec.hidden_size)
     sizes = {**case.probe.sizes, "N": case.x.shape[0], "T": case.x.shape[1]}
-    edits = replay.book.edits(sizes, spec.bias, spec.options.get("activation"))
+    edits = [e for e in replay.book.edits(sizes, spec.bias, spec.options.get("activation")) if not e.touches_forward()]
     out = []
     for edit in edits:
         for layers in [(k,) for k in reversed(range(L))] + ([tuple(range(L))] if L > 1 else []):
             top = max(layers)
+            short = () if edit.target == "output" else screens      # scaled by the whole case's N and T
+            if not all(_layer_matches(r, edit, top, layers, u, tol) for r, u in short):
+                continue
             if not _layer_matches(replay, edit, top, layers, user, tol):
                 continue
             values = replay.values(edits={k: edit for k in layers})

@@ -15,6 +15,7 @@ import ast
 import copy
 import inspect
 import textwrap
+import types
 import warnings
 
 import numpy as np
@@ -109,18 +110,23 @@ def _tree(fn):
 
 
 def _apply(fn_tree, replacements):
-    """A copy of ``fn_tree`` with statement k (grammar.statements order) replaced by replacements[k]."""
-    tree = copy.deepcopy(fn_tree)
-    stmts = grammar.statements(tree)
-    swap = {id(stmts[k]): copy.deepcopy(new) for k, new in replacements.items()}
+    """``fn_tree`` with statement k (grammar.statements order) replaced by replacements[k]: the
+    function and the blocks holding a replaced statement are new, every other node is shared
+    (compiling reads a tree, it does not change it)."""
+    stmts = grammar.statements(fn_tree)
+    swap = {id(stmts[k]): new for k, new in replacements.items()}
 
-    class Swap(ast.NodeTransformer):
-        def generic_visit(self, node):
-            for field, value in ast.iter_fields(node):
-                if isinstance(value, list):
-                    setattr(node, field, [swap.get(id(v), v) for v in value])
-            return super().generic_visit(node)
-    return ast.fix_missing_locations(Swap().visit(tree))
+    def rebuild(node):
+        if id(node) in swap:
+            return swap[id(node)]
+        if not isinstance(node, (ast.FunctionDef, ast.For, ast.While, ast.If)):
+            return node
+        new = copy.copy(node)
+        new.body = [rebuild(s) for s in node.body]
+        if hasattr(node, "orelse"):
+            new.orelse = [rebuild(s) for s in node.orelse]
+        return new
+    return rebuild(fn_tree)
 
 
 class Textbook:
@@ -155,10 +161,15 @@ class Textbook:
         if key not in self._compiled:
             namespace = {**vars(self.module), **HELPERS}
             for name, tree in self.trees.items():
-                if name in parts:
-                    tree = _apply(tree, parts[name])
-                code = compile(ast.Module([tree], []), f"<{self.cell} {name} with a mistake>", "exec")
-                exec(code, namespace)                           # noqa: S102 - our own textbook, rewritten
+                if name in parts:                               # only what the mistake changes is compiled
+                    code = compile(ast.Module([_apply(tree, parts[name])], []), f"<{self.cell} {name} with a mistake>",
+                                   "exec")
+                    exec(code, namespace)                       # noqa: S102 - our own textbook, rewritten
+                else:                                           # the textbook's own, calling the others by name here
+                    original = getattr(self.module, name)
+                    namespace[name] = types.FunctionType(original.__code__, namespace, name, original.__defaults__,
+                                                         original.__closure__)
+                    namespace[name].__kwdefaults__ = original.__kwdefaults__
             self._compiled[key] = {name: namespace[name] for name in FUNCTIONS}
         return self._compiled[key]
 
