@@ -57,3 +57,12 @@ def test_a_softmax_without_max_shift_is_found_by_the_stress_probe():
     stress = report.table[report.table["probe"].str.startswith("stress")]
     assert len(stress) and not stress["passed"].all()
     assert _causes(report)[0].startswith("likely cause: a softmax without its max shift: with every logit raised by")
+
+
+def test_a_different_forward_is_said_first_then_named():
+    make, opts, _ = MAKE["gru"]
+    report = check_model(make("reset_before"), against="reference", **opts)
+    assert report.findings[0].startswith("forward: your loss differs from the reference's, first at T=1"), \
+        report.summary()
+    assert report.findings[1].startswith("likely cause: the forward computes something else: the reset gate applied "
+                                         "before the recurrent product")

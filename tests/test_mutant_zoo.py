@@ -189,8 +189,9 @@ def test_diagnosis_speaks_the_users_layout(style, bug, words):
 def test_forward_mistake_is_located_in_the_forward():
     fwd, bwd, opts = tf_lstm.make("no_forget_bias")
     report = check_backward(fwd, bwd, against=("torch",), **opts)
-    assert any(line.startswith("forward: your h differs from the reference's from step 0 on")
-               for line in report.findings), report.summary()
+    assert report.findings[0].startswith("forward: your h differs from the reference's from step 0 on"), \
+        report.summary()
+    assert report.findings[1].startswith("likely cause: forget-gate offset (forget_bias) wrong")
 
 
 # ---------------------------------------------------------------- the held-out zoos (tests/zoo/blind_*, held2_*)

@@ -108,7 +108,9 @@ def check_backward(forward, backward, *, cell="rnn", layout="cs231n", against=("
     if any(r["status"] == "FAIL" for r in rows):
         where = localize(code, probe, tol, user, names)
         rows += where.rows
-        findings += _diagnosis(code, probe, user, tol, names, where) + where.lines
+        forward = [line for line in where.lines if line.startswith("forward:")]      # a wrong forward first
+        findings += forward + _diagnosis(code, probe, user, tol, names, where) + [
+            line for line in where.lines if line not in forward]
     text = f"{probe.describe()}; layout {code.layout.name}"
     return Report.from_rows(f"check-{cell}-{code.layout.name}-{probe.dtype}", text, rows, findings,
                             labels=("expected", "yours"))

@@ -84,11 +84,9 @@ def diagnose_model(case, user, tol, sweep_first_bad=None, user_at=None):
         screens = _screens(case, user_at)
         candidates += _head_candidates(replay, case) + _layer_candidates(replay, case, correct, user, tol, screens)
     found = [c for c in candidates if c["values"] is not None and _explains(c["values"], correct, user, keys, tol)]
+    forward = [] if loss_right else [_forward_line(case, sweep_first_bad or {})]
     lines = [_line(f) for f in _best(found, keys)]
-    if lines:
-        return lines
-    lines = [] if loss_right else [_forward_line(case, sweep_first_bad or {})]
-    return lines + _per_gradient(case, correct, user, tol)
+    return forward + (lines or _per_gradient(case, correct, user, tol))
 
 
 def _explains(values, correct, user, keys, tol):
