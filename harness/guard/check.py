@@ -17,7 +17,7 @@ from .layouts import get_layout
 from .localize import localize
 from .narrow import gate_line, narrow
 from .oracles import framework_trace, numeric_trace, reference_values, values_trace
-from .precision import precision_of
+from .precision import numeric_tol, precision_of
 from .usercode import UserCodeError
 from .runner import UserCode, _user_name, interface, maps_to, run_user, user_loss
 
@@ -200,14 +200,6 @@ def _numeric(code, probe, user, yours, mode, gates, precision_line):
     note = "finite differences of your forward, float64" + (" (step 3e-3: your forward computes in float32)"
                                                              if low else "")
     return relabel(rows, fd.backend, note=note)
-
-
-def numeric_tol(float32=False):
-    """Finite differences' tolerance: rounding and truncation of a central difference
-    (harness.backends.numeric); a forward computed in float32 rounds at 6e-8 relative, so
-    its step is 3e-3 and the tolerance 1e-2 (truncation ~1e-5, rounding ~2e-4 at |f| ~ 10)."""
-    from ..backends.numeric import ATOL, RTOL
-    return Tolerance(1e-2, 1e-2) if float32 else Tolerance(ATOL, RTOL)
 
 
 def relabel(rows, name, note=""):

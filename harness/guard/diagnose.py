@@ -26,6 +26,7 @@ from itertools import permutations
 import numpy as np
 
 from ..cells import GATES
+from .by_numbers import forward_findings
 from .grammar import COST
 from .mutants import QUANTITIES, Textbook, _blockT
 from .naming import render
@@ -145,6 +146,8 @@ def diagnose(probe, user, tol, names, problems=(), per_example=False, user_at=No
     forward_right = "h" not in keys or _close(replay.correct["h"], user["h"], tol)
     edits = [e for e in replay.book.edits(probe.sizes, probe.bias, probe.options.get("activation"))
              if e.touches_forward() != forward_right]
+    by_numbers = [e for e in edits if e.by_numbers]
+    edits = [e for e in edits if not e.by_numbers]
     for k in (1, 2) if user_at is not None else ():
         if k < probe.sizes["T"]:
             edits = _screen(edits, replay_of(_cut(probe, k)), user_at(k), keys, tol)
@@ -155,6 +158,11 @@ def diagnose(probe, user, tol, names, problems=(), per_example=False, user_at=No
         if cand["values"] is not None and _explains(cand["values"], wrong, user, keys, tol):
             edit = cand.pop("edit", None)
             found.append(dict(cand, detail=_say(edit, names, probe.cell)) if edit else cand)
+    if not found and by_numbers and "h" in user:
+        for edit, h in forward_findings(replay.book, probe, user, tol, by_numbers, _close):
+            found.append(dict(_finding(edit.cause, _say(edit, names, probe.cell) + " (your gradients are those of "
+                                       "this forward: checked by finite differences)", edit.gates, edit.cost,
+                                       also=edit.also), values={"h": h}))
     return _best(found, keys)
 
 
@@ -251,7 +259,7 @@ def _say(edit, names, cell):
         return says.format(**_written(edit.perm, names, GATES[cell]))
     if edit.gates and cell != "rnn":
         says += f" (gate {names.gates(edit.gates)})"
-    if edit.before and edit.target == "step_backward":
+    if edit.before and edit.target in ("step_backward", "step_forward"):
         says += f": the textbook's `{render(edit.before, names, cell)}` computed as `{render(edit.after, names, cell)}`"
     return says
 
@@ -292,6 +300,7 @@ def _model(replay, probe, names, forward_right):
         for other, what in others.items():
             if other != fb:
                 out.append({**_finding("forget_bias", what, "f"), "values": _rerun(probe, options={"forget_bias": other})})
+        out += _forget_bias_elsewhere(probe)
     if probe.cell == "gru":
         out += _other_reset(probe)
     out += _other_forward_weights(probe)
@@ -352,6 +361,24 @@ def _set_block(arr, k, G, value):
     return out
 
 
+def _forget_bias_elsewhere(probe):
+    """TF's forget_bias added to another gate's pre-activation (i, g or o) instead of f's."""
+    fb, out = probe.options["forget_bias"], []
+    if not fb or "bias_ih_l0" not in probe.params:
+        return out
+    b = probe.params["bias_ih_l0"]
+    H = b.shape[0] // 4
+    for gate in ("i", "g", "o"):
+        k = "ifgo".index(gate)
+        moved = b.copy()
+        moved[k * H:(k + 1) * H] += fb
+        moved[H:2 * H] -= fb                               # the reference adds it to f at call time: undone
+        values = _rerun(probe, params={**probe.params, "bias_ih_l0": moved})
+        out.append({**_finding("forget_bias", f"forget_bias={fb} added to the {gate} gate's pre-activation where "
+                                              "f's belongs", "f" + gate), "values": values})
+    return out
+
+
 def _other_reset(probe):
     """The other GRU reset: with the n gate's recurrent bias where it was (b_hn inside r * (...)
     after, outside before), and moved across (code whose one bias per gate sits outside r)."""
@@ -393,7 +420,7 @@ def _gate_orders(replay, probe, names, forward_right):
         v = _rerun(probe, params=params)
         v.update({q: _blocks(v[q], inverse) for q in ("dweight_ih", "dweight_hh", "dbias_ih", "dbias_hh") if q in v})
         what = f"the forward and backward both read the gate blocks as {_reading(inverse, names, gates)}"
-        out.append({**_finding("gate_order", what, moved), "values": v})
+        out.append({**_finding("gate_order", what, moved, also="forward_mistake"), "values": v})
     return out
 
 

@@ -95,7 +95,7 @@ def _gate_probe(code, probe, tol, gates, rows, stopped):
     dout[:, k - 1] = probe.dout[:, k - 1]
     state0 = {s: np.zeros_like(v) for s, v in probe.state0.items()} if k == 2 else probe.state0
     p = dataclasses.replace(probe, x=x, dout=dout, state0=state0)
-    label = "one step isolated (x_0 = 0, h0 = 0, upstream on the last step)" if k == 2 else "one step"
+    label = "one step isolated (x_0 = 0, h0 = 0, upstream on the last step)" if k == 2 else "one step isolated (T = 1)"
     try:
         user = run_user(code, p, dout, label)
     except UserCodeError as exc:
@@ -104,7 +104,11 @@ def _gate_probe(code, probe, tol, gates, rows, stopped):
     r = [x for x in _rows(user, reference_values(p), tol, label, k - 1, gates)
          if x["quantity"] in ("dweight_ih", "dweight_hh")]
     rows.extend(r)
-    return "".join(g for g in gates if any(x["gate"] == g and not x["passed"] for x in r))
+    wrong = "".join(g for g in gates if any(x["gate"] == g and not x["passed"] for x in r))
+    if wrong or k == 1:
+        return wrong
+    return _gate_probe(code, dataclasses.replace(probe, x=probe.x[:, :1], dout=probe.dout[:, :1]), tol, gates, rows,
+                       stopped)                             # a mistake at step 0 alone shows with one step only
 
 
 def _length_runner(code, probe, tol, gates, rows, lengths, stopped):

@@ -32,7 +32,8 @@ from ..trace import Trace
 from . import model_frameworks, model_oracles as oracles
 from .model_diagnose import diagnose_model
 from .model_oracles import key_of
-from .check import numeric_tol, parse_against, parse_skip, relabel
+from .check import parse_against, parse_skip, relabel
+from .precision import numeric_tol
 from .runner import UserValues
 from .usercode import UserCodeError, call, check_array, unpack
 

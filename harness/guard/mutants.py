@@ -79,6 +79,16 @@ def hardtanh(a):
     return np.clip(a, -1.0, 1.0)
 
 
+def hard_sigmoid(a):
+    """Keras 2's hard sigmoid: clip(0.2 a + 0.5, 0, 1)."""
+    return np.clip(0.2 * a + 0.5, 0.0, 1.0)
+
+
+def hard_sigmoid_k3(a):
+    """Keras 3's hard sigmoid: relu6(a + 3) / 6."""
+    return np.clip(a + 3.0, 0.0, 6.0) / 6.0
+
+
 def dhardtanh(y):
     """hardtanh'(a) from its output: 1 inside (-1, 1)."""
     return (np.abs(y) < 1).astype(y.dtype)
@@ -101,7 +111,8 @@ def _neighbours(caches):
 HELPERS = {"np": np, "_blockT": _blockT, "_gatezero": _gatezero, "_blockpick": _blockpick, "_blockswap": _blockswap,
            "_dx_total": _dx_total,
            "dtanh": _act.dtanh, "dsigmoid": _act.dsigmoid, "drelu": _act.drelu, "didentity": _act.didentity,
-           "sigmoid": _act.sigmoid, "hardtanh": hardtanh, "dhardtanh": dhardtanh}
+           "sigmoid": _act.sigmoid, "hardtanh": hardtanh, "dhardtanh": dhardtanh, "hard_sigmoid": hard_sigmoid,
+           "hard_sigmoid_k3": hard_sigmoid_k3}
 FUNCTIONS = ("step_forward", "forward", "step_backward", "backward")
 
 
@@ -144,13 +155,16 @@ class Textbook:
         """Every mistake of the grammar for this cell on a probe of ``sizes`` (the line edits are
         generated once per activation; only the reductions depend on the sizes)."""
         if activation not in self._lines:
-            self._lines[activation] = (grammar.step_edits(self.cell, self.trees["step_backward"], activation,
-                                                          getattr(self.module, "LINE_GATES", {}))
+            steps = grammar.step_edits(self.cell, self.trees["step_backward"], activation,
+                                       getattr(self.module, "LINE_GATES", {}))
+            self._lines[activation] = (steps
+                                       + list(grammar.loop_only_variants(self.cell, self.trees["backward"], steps))
                                        + grammar.driver_edits(self.cell, self.trees["backward"])
                                        + list(grammar.running_total_edits(self.cell, self.trees["step_backward"],
                                                                           self.trees["backward"]))
                                        + list(grammar.forward_edits(self.cell, self.trees["step_forward"],
-                                                                    self.trees["step_backward"])))
+                                                                    self.trees["step_backward"]))
+                                       + grammar.forward_line_edits(self.cell, self.trees["step_forward"]))
         return self._lines[activation] + grammar.output_edits(self.cell, sizes, has_bias)
 
     def functions(self, edit):
@@ -159,7 +173,7 @@ class Textbook:
         key = (self.cell, tuple((t, tuple(sorted(r))) for t, r in parts.items()),
                None if not parts else (edit.cause, edit.says, edit.after))
         if key not in self._compiled:
-            namespace = {**vars(self.module), **HELPERS}
+            namespace = {**vars(self.module), **HELPERS, "_textbook_step": self.module.step_backward}
             for name, tree in self.trees.items():
                 if name in parts:                               # only what the mistake changes is compiled
                     code = compile(ast.Module([_apply(tree, parts[name])], []), f"<{self.cell} {name} with a mistake>",

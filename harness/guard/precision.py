@@ -35,3 +35,11 @@ def precision_of(user, probe, tol, atol=None, rtol=None):
                      "in float32 somewhere, so the check uses float32's tolerances "
                      f"(atol {f32.atol:g}, rtol {f32.rtol:g})")
     return tol, ""
+
+
+def numeric_tol(float32=False):
+    """Finite differences' tolerance: rounding and truncation of a central difference
+    (harness.backends.numeric); a forward computed in float32 rounds at 6e-8 relative, so
+    its step is 3e-3 and the tolerance 1e-2 (truncation ~1e-5, rounding ~2e-4 at |f| ~ 10)."""
+    from ..backends.numeric import ATOL, RTOL
+    return Tolerance(1e-2, 1e-2) if float32 else Tolerance(ATOL, RTOL)

@@ -4,6 +4,7 @@ the carries, the accumulation of the weight gradients) and in the gradients afte
 
 import ast
 import copy
+import dataclasses
 
 from .ast_tools import _expr, _names, _rebuild_sum, _replace, _src, _sum_terms, _target_name
 from .context import _Context, _edit
@@ -178,6 +179,8 @@ def output_edits(cell, sizes, has_bias):
     if has_bias:
         groups["dbias"] = ("dbias_ih", "dbias_hh")
     groups["every weight and bias gradient"] = sum(groups.values(), ())
+    groups["every gradient (the upstream gradient dh averaged)"] = ("dx", "dh0", "dc0") + groups[
+        "every weight and bias gradient"]
     divisors = {}
     for label, n in ((f"the batch size N={N}", N), (f"the number of steps T={T}", T), (f"N*T={N * T}", N * T)):
         divisors.setdefault(n, []).append(label)        # N == T: one mutant, both readings
@@ -236,3 +239,22 @@ def _running_total_variants(step, gates, handed, so_far, when):
                         f"the weights' gradient {when}{block} where the weights belong in {lines} (one kernel on "
                         "[x, h])", cost=COST["gradient_for_weight"] + 0.05 + extra_cost,
                         gates=gate, more={"backward": handed}, extra={i: new for i, (_, new, _) in planted.items()})
+
+
+def loop_only_variants(cell, driver_tree, step_edits):
+    """A mistake in what a step carries back (dprev_h, dprev_c) made inside the loop only, with
+    the initial state's gradient computed apart and right (code that carries at the top of the
+    next iteration and takes dh0 after the loop): step 0 runs the textbook's own step."""
+    drive = _Context(cell, "backward", driver_tree)
+    call = next(((j, s) for j, s in enumerate(drive.stmts) if isinstance(s, ast.Assign)
+                 and _src(s.value).startswith("step_backward(")), None)
+    if call is None:
+        return
+    j, stmt = call
+    new = copy.deepcopy(stmt)
+    new.value.func = _expr("(step_backward if t > 0 else _textbook_step)")
+    handed = {j: ast.fix_missing_locations(new)}
+    for e in step_edits:
+        if e.target == "step_backward" and e.line in ("dprev_h", "dprev_c") and not e.more:
+            yield dataclasses.replace(e, says=f"{e.says}, inside the loop only (the initial state's gradient is "
+                                      "computed apart, right)", cost=e.cost + 0.15, more={"backward": handed})

@@ -9,13 +9,15 @@ derivative in ``step_backward`` together.
 """
 
 import ast
+import dataclasses
 
 from .ast_tools import _expr, _src, _target_name, _replace
-from .context import _Context, _edit, _value
+from .context import _Context, _edit, _mutable, _value
 from .tables import COST
 
 # activation in the forward (as called) -> the derivative from its output (as the textbook calls it)
 ACTIVATIONS = {"sigmoid": "dsigmoid", "np.tanh": "dtanh", "hardtanh": "dhardtanh", "": "didentity"}
+CALLED = ("sigmoid", "np.tanh", "hardtanh")
 WORDS = {"sigmoid": "sigmoid", "np.tanh": "tanh", "hardtanh": "a hard tanh (clip to [-1, 1])", "": "no activation"}
 
 
@@ -53,7 +55,7 @@ def forward_edits(cell, forward_tree, backward_tree):
 
 def _activation_call(stmt):
     value = _value(stmt)
-    if isinstance(stmt, ast.Assign) and isinstance(value, ast.Call) and _src(value.func) in ACTIVATIONS \
+    if isinstance(stmt, ast.Assign) and isinstance(value, ast.Call) and _src(value.func) in CALLED \
             and len(value.args) == 1:
         return value
     return None
@@ -104,3 +106,90 @@ def _forget_gate_without_offset(bwd):
         yield _edit(bwd, first, "forget_bias", bwd.stmts[first], reads[first],
                     "the backward recomputes f from its pre-activation without forget_bias (the forward adds it)",
                     extra=reads, gates="f")
+
+
+# ---------------------------------------------------------------- any forward line, checked by the numbers
+
+# Activations a forward may use by mistake (no derivative needed: the user's backward is checked
+# against finite differences of the mistaken forward instead).
+OTHER_ACTIVATIONS = {"sigmoid": "sigmoid", "np.tanh": "tanh", "hardtanh": "a hard tanh (clip to [-1, 1])",
+                     "hard_sigmoid": "a hard sigmoid (clip(0.2 a + 0.5, 0, 1), Keras 2)",
+                     "hard_sigmoid_k3": "a hard sigmoid (relu6(a + 3) / 6, Keras 3)", "": "no activation"}
+GATE_VALUES = {"lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n"), "rnn": ()}
+
+
+def forward_line_edits(cell, forward_tree):
+    """Mistakes in any line of ``step_forward`` whose backward the user derived correctly from
+    the mistaken forward: terms and factors dropped or negated, a weight transposed or another
+    gate's block used, another gate's value used, another activation. They are matched on the
+    user's h alone and then checked by finite differences of the mistaken forward, so no
+    backward has to be written for them (``Edit.by_numbers``)."""
+    from .step_rules import name_rules, sum_rules
+    ctx = _Context(cell, "step_forward", forward_tree)
+    out = []
+    for i, stmt in enumerate(ctx.stmts):
+        if not _mutable(stmt) or _target_name(stmt) in ("H", "has_bias") or ".shape" in _src(_value(stmt)):
+            continue
+        for e in list(sum_rules(ctx, i, stmt)) + list(name_rules(ctx, i, stmt)):
+            if e.cause in ("term_dropped", "wrong_sign", "weight_transposed", "wrong_weight"):
+                out.append(_numbers(e, f"in the forward, {e.says}"))
+        out.extend(_gate_value_rules(ctx, i, stmt))
+        out.extend(_activation_rules(ctx, i, stmt))
+    return out + list(_every_site(ctx, out))
+
+
+def _every_site(ctx, edits):
+    """An activation swapped at every gate that uses it (a port whose gates share one ``act``)."""
+    groups = {}
+    for e in edits:
+        if e.family.startswith("activation "):
+            groups.setdefault(e.family, []).append(e)
+    for family, group in groups.items():
+        if len(group) < 2:
+            continue
+        tree = {}
+        for e in group:
+            tree.update(e.tree)
+        first = group[0]
+        yield dataclasses.replace(first, tree=tree, says=f"the forward computes every gate that uses "
+                                  f"{family.split()[1]} with {OTHER_ACTIVATIONS[family.split()[2]]}", gates="",
+                                  cost=first.cost + 0.05)
+
+
+def _numbers(edit, says):
+    return dataclasses.replace(edit, cause="forward_mistake", says=says, cost=COST["forward_mistake"] + 0.1,
+                               by_numbers=True, also=edit.cause if edit.cause != "forward_mistake" else "")
+
+
+def _gate_value_rules(ctx, i, stmt):
+    gates = GATE_VALUES[ctx.cell]
+    name = _target_name(stmt)
+    if name not in ("next_c", "next_h"):
+        return
+    for node in [n for n in ast.walk(_value(stmt)) if isinstance(n, ast.Name) and n.id in gates]:
+        for other in gates:
+            if other != node.id:
+                yield _numbers(_edit(ctx, i, "forward_mistake", stmt, _replace(stmt, node, ast.Name(other, ast.Load())),
+                                     ""), f"the forward uses {other}_t where {node.id}_t belongs in {name}")
+
+
+def _activation_rules(ctx, i, stmt):
+    value = _value(stmt)
+    if ctx.cell == "rnn" and isinstance(stmt, ast.Assign) and _src(value).startswith("ACTIVATIONS["):
+        for act in ("hardtanh", "hard_sigmoid", "hard_sigmoid_k3"):
+            new = _replace(stmt, value, _expr(f"({act}, None)"))
+            yield _numbers(_edit(ctx, i, "forward_mistake", stmt, new, ""),
+                           f"the forward uses {OTHER_ACTIVATIONS[act]} where the declared activation belongs")
+        return
+    call = _activation_call(stmt)
+    if call is None:
+        return
+    current = _src(call.func)
+    for other in ("hardtanh", "hard_sigmoid", "hard_sigmoid_k3"):
+        if other != current:
+            new = _replace(stmt, call, _expr(f"{other}({_src(call.args[0])})"))
+            yield dataclasses.replace(
+                _numbers(_edit(ctx, i, "forward_mistake", stmt, new, ""),
+                         f"the forward computes {_target_name(stmt)} with {OTHER_ACTIVATIONS[other]} where "
+                         f"{OTHER_ACTIVATIONS.get(current, current)} belongs"),
+                family=f"activation {current} {other}")

@@ -18,11 +18,19 @@ def derivative_rules(ctx, i, stmt):
         yname = y.id if isinstance(y, ast.Name) else _src(y)
         d = ctx.deriv_of(call)
         here = f"in {_target_name(stmt)}"
-        factors = _product_factors(value)
-        if call in factors and len(factors) > 1:
-            rest = _rebuild_product([f for f in factors if f is not call])
-            yield _edit(ctx, i, "derivative_missing", stmt, _replace(stmt, value, rest),
-                        f"the derivative {_src(call)} left out {here}", family=f"{DERIVATIVES[d]}' left out")
+        for product in _products(value):
+            factors = _product_factors(product)
+            if call in factors and len(factors) > 1:
+                rest = _rebuild_product([f for f in factors if f is not call])
+                yield _edit(ctx, i, "derivative_missing", stmt, _replace(stmt, product, rest),
+                            f"the derivative {_src(call)} left out {here}", family=f"{DERIVATIVES[d]}' left out")
+                forms = {"dsigmoid": (f"{_src(rest)} * {yname} - {yname}", f"{_src(rest)} * {yname} - {yname} * {yname}"),
+                         "dtanh": (f"{_src(rest)} * 1 - {yname} * {yname}",)}.get(d, ())
+                for unbracketed in forms if product is value else ():
+                    shape = unbracketed.replace(_src(rest), "d").replace(yname, "y")
+                    yield _edit(ctx, i, "derivative_miswritten", stmt, _replace(stmt, value, _expr(unbracketed)),
+                                f"{DERIVATIVES[d]}' written without its brackets in {_target_name(stmt)} "
+                                f"(`{unbracketed}`)", family=f"{DERIVATIVES[d]}' written without its brackets (`{shape}`)")
         yield _edit(ctx, i, "derivative_twice", stmt, _replace(stmt, call, ast.BinOp(call, ast.Mult(), copy.deepcopy(call))),
                     f"the derivative {_src(call)} applied twice {here}", family=f"{DERIVATIVES[d]}' applied twice")
         yield _edit(ctx, i, "wrong_sign", stmt, _replace(stmt, call, ast.UnaryOp(ast.USub(), call)),
@@ -58,7 +66,8 @@ def _inplace(ctx, i, stmt, call, yname):
     it needs (``tc **= 2`` on the way to 1 - tanh^2): every other read of it in this step then
     sees that instead."""
     partial = {"dtanh": (_expr(f"{yname} * {yname}"), f"its square (`{yname} **= 2` on the way to 1 - {yname}**2)")}
-    for written, what in [(call, f"its derivative {_src(call)} (e.g. `{yname} *= ...`)")] + \
+    whole = (copy.deepcopy(_value(stmt)), f"this line's whole value {_target_name(stmt)} (built in {yname}'s array)")
+    for written, what in [(call, f"its derivative {_src(call)} (e.g. `{yname} *= ...`)"), whole] + \
             ([partial[ctx.deriv_of(call)]] if ctx.deriv_of(call) in partial else []):
         extra = {}
         for j, other in enumerate(ctx.stmts):
@@ -230,6 +239,7 @@ def consumer_rules(ctx, i, stmt):
 def _product_consumers(ctx, i, stmt):
     name = _target_name(stmt)
     factors = _product_factors(_value(stmt))
+    yield from _fused_consumers(ctx, i, name, factors)
     for j, other, read in _single_reads(ctx, i, name):
         for k, f in enumerate(factors):
             rest = _rebuild_product([copy.deepcopy(g) for m, g in enumerate(factors) if m != k])
@@ -243,6 +253,27 @@ def _product_consumers(ctx, i, stmt):
                 yield _edit(ctx, j, "derivative_twice", other, _replace(other, read, again),
                             f"the derivative {_src(f)} applied again to {name} in {_target_name(other)}",
                             cost=COST["derivative_twice"] + 0.15)
+
+
+def _fused_consumers(ctx, i, name, factors):
+    """The factor left out where the lines user code writes as one read the value: the weight
+    gradients (``dW_ih = da.T @ x``, ``dW_hh = da.T @ prev_h``: one ``concat.T @ da``) or the
+    products with the weights (``dx = da @ W_ih``, ``dprev_h = da @ W_hh``)."""
+    from .gate_rules import _packed_operand
+    for transposed in (True, False):
+        reads = {j: (other, node) for j, other in enumerate(ctx.stmts) if j > i and _mutable(other)
+                 for node in [_packed_operand(other, name, transposed)] if node is not None}
+        if len(reads) < 2:
+            continue
+        lines = " and ".join(_target_name(other) for other, _ in reads.values())
+        for k, f in enumerate(factors):
+            rest = _rebuild_product([copy.deepcopy(g) for m, g in enumerate(factors) if m != k])
+            cause = "derivative_missing" if _is_derivative(f, ctx.derivs) else "term_dropped"
+            extra = {j: _replace(other, node, rest) for j, (other, node) in reads.items()}
+            first = min(extra)
+            yield _edit(ctx, first, cause, reads[first][0], extra[first],
+                        f"{name} written out again in {lines} (one product over [x, h]) without the factor {_src(f)}",
+                        cost=COST[cause] + 0.2, extra=extra)
 
 
 def _single_reads(ctx, i, name):

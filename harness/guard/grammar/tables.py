@@ -12,8 +12,8 @@ CELLS = {
         "step_carries": {},
     },
     "lstm": {
-        "wrong_point": {"i": ("a_i", "f", "o"), "f": ("a_f", "i", "o"), "g": ("a_g",), "o": ("a_o", "i", "f"),
-                        "tanh_c": ("next_c", "prev_c", "next_h")},
+        "wrong_point": {"i": ("a_i", "f", "o"), "f": ("a_f", "i", "o"), "g": ("a_g", "tanh_c", "next_c"),
+                        "o": ("a_o", "i", "f"), "tanh_c": ("next_c", "prev_c", "next_h", "g")},
         "wrong_time": {"prev_h": ("next_h",), "prev_c": ("next_c",), "tanh_c": ("np.tanh(prev_c)",), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp")},
         "weights": ("W_ih", "W_hh"),
         "confused_weights": (("W_ih", "W_hh"),),
@@ -85,6 +85,7 @@ class Edit:
     more: dict = field(default_factory=dict, compare=False, repr=False)  # {other function: {index: statement}}
     also: str = ""              # another cause that describes the same edit equally well
     family: str = ""            # the same mistake in other lines has the same family (e.g. "dsigmoid written y")
+    by_numbers: bool = False    # a forward mistake matched on h, its gradients checked by finite differences
 
     def parts(self):
         """{function name: {statement index: mutated statement}} for every function it changes."""
