@@ -147,6 +147,7 @@ def state_grad_norms(norms, *, title="", floor=1e-300):
     gradients show as straight lines going down or up.
 
     norms: {source label: {(quantity, layer): (T,) array}}."""
+    from matplotlib.ticker import MaxNLocator
     keys = sorted({k for per in norms.values() for k in per}, key=lambda k: (k[0] != "dh_total", k[1]))
     quantities = list(dict.fromkeys(q for q, _ in keys))
     layers = sorted({k for _, k in keys})
@@ -163,6 +164,7 @@ def state_grad_norms(norms, *, title="", floor=1e-300):
                     ax.plot(np.arange(len(y)), y, STYLES[n % len(STYLES)], marker="o" if len(y) < 30 else None,
                             markersize=max(2, 6 - n), linewidth=max(0.8, 2.4 - 0.4 * n), label=str(label))
             ax.set_yscale("log")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_title(f"{symbol.get(q, q)}, layer {layer}", fontsize="small")
             ax.grid(True, alpha=0.3)
             if i == len(quantities) - 1:

@@ -89,14 +89,14 @@ def check_training(fn=None, *, cell="rnn", layers=1, activation="tanh", bias=Tru
     import pandas as pd
     steps = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     text = _describe(case, rule, clip, num_steps, carry_state, trained, epochs_data, K, tol)
-    name = f"train-{case.spec.cell}-L{case.spec.layers}-{rule.name}-{case.spec.dtype}"
+    name = f"train-{case.spec.cell}-L{case.spec.layers}-T{num_steps}-{rule.name}-{case.spec.dtype}"
     report = TrainingReport.build(name, text, rows, findings, steps, runs, subject.name, timings)
     report.cases[0]["figures"] = figures.training_figures(report, case, epochs_data, num_steps, carry_state)
     return report
 
 
 def _oracles(fn, against):
-    names = parse_against(against, ORACLES)
+    names = parse_against(against, ORACLES) if against else []     # () : train only
     if fn is None and "reference" in names:
         raise HarnessError("against: 'reference' is what is trained when fn is None; name torch and/or tf")
     if fn is not None and not callable(fn):
