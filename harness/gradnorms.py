@@ -176,6 +176,7 @@ def _tf_model(case, state0):
     N, H = case.x.shape[0], spec.hidden_size
     s0 = None if state0 is None else {s: tf.constant(np.asarray(v), dtype=dt) for s, v in state0.items()}
     with tf.GradientTape() as tape:
+        tape.watch(list(leaves.values()))                  # constants: the tape records only what it watches
         kept, h = _unroll(lambda w, inp, st: _tf_step(tf, spec, w, inp, st), spec, leaves,
                           tf.constant(np.array(case.x), dtype=dt), s0, lambda s: tf.zeros((N, H), dtype=dt))
         y = _head(tf.sigmoid, lambda a, w: tf.matmul(a, w, transpose_b=True), spec, leaves, h)

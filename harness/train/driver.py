@@ -37,6 +37,7 @@ class History:
     params: dict
     seconds: float
     batches: tuple = ()     # ((x, target, initial state) of the first step, of the last step)
+    cpu_seconds: float = 0.0    # this process's CPU time (every side runs on one thread)
 
     @property
     def steps(self):
@@ -51,7 +52,7 @@ def zero_state(case):
 def train(side, case, epochs, num_steps, carry, max_steps=None):
     """Run ``side`` over every window of every epoch's stream (at most ``max_steps``)."""
     losses, grads, params, ends = [], [], [side.params()], []
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for stream in epochs:
         state = zero_state(case) if carry else None
         for i in range(stream.windows(num_steps)):
@@ -64,11 +65,12 @@ def train(side, case, epochs, num_steps, carry, max_steps=None):
             losses.append(loss)
             grads.append(g)
             params.append(side.params())
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     names = [n for n in grads[0] if all(n in g for g in grads)] if grads else []
     return History(side.name, np.asarray(losses, dtype=np.float64),
                    {n: np.stack([g[n] for g in grads]) for n in names},
-                   {n: np.stack([p[n] for p in params]) for n in params[0]}, seconds, tuple(ends[:1] + ends[-1:]))
+                   {n: np.stack([p[n] for p in params]) for n in params[0]}, seconds,
+                   tuple(ends[:1] + ends[-1:]), cpu)
 
 
 class NumpySide:
