@@ -29,7 +29,7 @@ import numpy as np
 from harness.train.api import check_training
 from harness.train.data import SEED001_REPORTED, SEED001_THEORY
 
-SETUP = dict(hidden_size=4, input_size=2, batch=200, head="linear", output_size=2, loss="softmax_cross_entropy",
+SETUP = dict(input_size=2, batch=200, head="linear", output_size=2, loss="softmax_cross_entropy",
              reduction="mean", optimizer="adagrad:tf1", data="seed001", carry_state=True, init="tf1")
 
 
@@ -37,24 +37,25 @@ def final_ce(losses, window=100):
     return float(np.mean(losses[-window:]))
 
 
-def run(num_steps, epochs=1, lr=0.1, against=("torch", "tf"), seed=0):
+def run(num_steps, epochs=1, lr=0.1, against=("torch", "tf"), seed=0, hidden_size=4):
     t = time.perf_counter()
-    report = check_training(None, num_steps=num_steps, epochs=epochs, lr=lr, against=against, seed=seed, **SETUP)
+    report = check_training(None, num_steps=num_steps, epochs=epochs, lr=lr, against=against, seed=seed,
+                            hidden_size=hidden_size, **SETUP)
     return report, time.perf_counter() - t
 
 
 def table(args):
     print(f"theory: nothing learned {SEED001_THEORY['none']:.3f}, t-3 {SEED001_THEORY['t-3']:.3f}, "
           f"t-3 and t-8 {SEED001_THEORY['t-3 and t-8']:.3f}")
-    print("| num_steps | epochs | training steps | side | final cross-entropy | seed's level | seconds | "
-          "largest weight difference from the reference |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| num_steps | state size | epochs | training steps | side | final cross-entropy | seed's level | "
+          "seconds | largest weight difference from the reference |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for ns in args.num_steps:
-        report, _ = run(ns, args.epochs, args.lr, tuple(args.against))
+        report, _ = run(ns, args.epochs, args.lr, tuple(args.against), hidden_size=args.hidden_size)
         ref = report.runs["reference"]
         for name, r in report.runs.items():
             diff = max(float(np.max(np.abs(r.params[n] - ref.params[n]))) for n in ref.params)
-            print(f"| {ns} | {args.epochs} | {r.steps} | {name} | {final_ce(r.loss):.4f} | "
+            print(f"| {ns} | {args.hidden_size} | {args.epochs} | {r.steps} | {name} | {final_ce(r.loss):.4f} | "
                   f"{SEED001_REPORTED.get(ns, float('nan')):.2f} | {r.seconds:.2f} | {diff:.1e} |")
         print(f"verdict num_steps={ns}: {report.verdict}")
         for line in report.findings:
@@ -83,22 +84,33 @@ def seed_plot(report, num_steps):
     return fig
 
 
+EXPLORE = [  # (num_steps, state size, epochs, optimizer, lr)
+    (5, 4, 1, "adagrad:tf1", 0.1), (5, 4, 10, "adagrad:tf1", 0.1), (5, 16, 3, "adagrad:tf1", 0.1),
+    (10, 4, 1, "adagrad:tf1", 0.1), (10, 4, 10, "adagrad:tf1", 0.1), (10, 4, 30, "adagrad:tf1", 0.1),
+    (10, 4, 10, "adagrad:tf1", 1.0), (10, 4, 10, "adam", 0.01), (10, 8, 3, "adagrad:tf1", 0.1),
+    (10, 16, 1, "adagrad:tf1", 0.1), (10, 16, 3, "adagrad:tf1", 0.1), (10, 16, 3, "adam", 0.01),
+]
+
+
 def explore(args):
-    """The reference alone (it trains like the frameworks): more epochs, other learning rates, seeds."""
-    print("| num_steps | epochs | lr | seed | final cross-entropy |")
-    print("|---|---|---|---|---|")
-    for ns in args.num_steps:
-        for epochs, lr in ((1, 0.1), (3, 0.1), (10, 0.1), (1, 0.3), (1, 1.0), (3, 1.0)):
-            for seed in range(3):
-                report, _ = run(ns, epochs, lr, (), seed)
-                print(f"| {ns} | {epochs} | {lr:g} | {seed} | {final_ce(report.runs['reference'].loss):.4f} |",
-                      flush=True)
+    """The reference alone (it trains like the frameworks, see the table): more epochs, other
+    learning rates and optimizers, a bigger state; two seeds (init and data) each."""
+    print("| num_steps | state size | epochs | optimizer | lr | final cross-entropy (seed 0, seed 1) |")
+    print("|---|---|---|---|---|---|")
+    for ns, H, epochs, opt, lr in EXPLORE:
+        finals = []
+        for seed in range(2):
+            report = check_training(None, num_steps=ns, epochs=epochs, lr=lr, against=(), seed=seed, hidden_size=H,
+                                    **{**SETUP, "optimizer": opt})
+            finals.append(final_ce(report.runs["reference"].loss))
+        print(f"| {ns} | {H} | {epochs} | {opt} | {lr:g} | {finals[0]:.3f}, {finals[1]:.3f} |", flush=True)
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--num-steps", type=lambda s: [int(v) for v in s.split(",")], default=[5, 10])
     p.add_argument("--epochs", type=int, default=1)
+    p.add_argument("--hidden-size", type=int, default=4, help="state size (the seed's 4)")
     p.add_argument("--lr", type=float, default=0.1)
     p.add_argument("--against", type=lambda s: s.split(","), default=["torch", "tf"])
     p.add_argument("--plot-dir", default="")

@@ -136,6 +136,21 @@ def save_pngs(report, folder):
     return paths
 
 
+def _log_axis(ax, values):
+    """A log y axis when ``values`` span more than a decade, labelled at decades in plain text
+    (matplotlib's default goes through mathtext: slow); a linear one otherwise, where a log
+    scale shows nothing more and has no decade to label."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v) & (v > 0)]
+    if v.size and v.max() / v.min() < 10:
+        return
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(base=10, numticks=7))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
 def _floor_log(y, floor):
     y = np.asarray(y, dtype=float)
     return np.where(np.isfinite(y), np.maximum(y, floor), np.nan)
@@ -157,13 +172,14 @@ def state_grad_norms(norms, *, title="", floor=1e-300):
     symbol = {"dh_total": "‖dL/dh_t‖", "dc_total": "‖dL/dc_t‖"}
     for i, q in enumerate(quantities):
         for j, layer in enumerate(layers):
-            ax = axes[i][j]
+            ax, shown = axes[i][j], []
             for n, (label, per) in enumerate(norms.items()):
                 if (q, layer) in per:
                     y = _floor_log(per[(q, layer)], floor)
+                    shown.append(y)
                     ax.plot(np.arange(len(y)), y, STYLES[n % len(STYLES)], marker="o" if len(y) < 30 else None,
                             markersize=max(2, 6 - n), linewidth=max(0.8, 2.4 - 0.4 * n), label=str(label))
-            ax.set_yscale("log")
+            _log_axis(ax, np.concatenate(shown) if shown else [])
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_title(f"{symbol.get(q, q)}, layer {layer}", fontsize="small")
             ax.grid(True, alpha=0.3)
@@ -180,13 +196,16 @@ def curves(series, *, title="", xlabel="", ylabel="", logy=False, hline=None, fl
     visible); ``hline``: (y, label) drawn dashed grey (a tolerance); ``floor``: y values
     below it drawn at it (zeros on a log scale)."""
     fig, ax = new_figure(width, height)
+    shown = []
     for n, (label, (x, y)) in enumerate(series.items()):
         y = _floor_log(y, floor) if floor is not None else np.asarray(y, dtype=float)
+        shown.append(y)
         ax.plot(np.asarray(x), y, STYLES[n % len(STYLES)], linewidth=max(0.8, 2.2 - 0.4 * n), label=str(label))
     if hline is not None:
         ax.axhline(hline[0], color="grey", linestyle="--", linewidth=0.8, label=hline[1])
+        shown.append([hline[0]])
     if logy:
-        ax.set_yscale("log")
+        _log_axis(ax, np.concatenate(shown) if shown else [])
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="x-small")

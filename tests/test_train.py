@@ -137,3 +137,14 @@ def test_cli_train_exit_codes_and_reports(tmp_path):
     assert bad.returncode == 1 and "part at training step 1" in bad.stdout
     usage = subprocess.run(base + ["examples.seed001_rnn:fn", "--optimizer", "adamw"], capture_output=True, text=True)
     assert usage.returncode == 2 and usage.stderr.count("\n") == 1 and "optimizer" in usage.stderr
+
+
+def test_fn_that_cannot_take_the_call_and_bad_data_are_one_line_errors():
+    from harness.errors import HarnessError
+    with pytest.raises(HarnessError, match=r"carry_state=False\); your fn\(params, x, target, state\)"):
+        check_training(seed001_fn, train_steps=2)
+    x = np.zeros((3, 20, 4))
+    with pytest.raises(HarnessError, match=r"data: expected target of shape \(3, 20, 6\)"):
+        check_training(None, data=(x, np.zeros((3, 20))), train_steps=2)
+    with pytest.raises(HarnessError, match="a row has 20 steps, fewer than num_steps=30"):
+        check_training(None, data=(x, np.zeros((3, 20, 6))), num_steps=30)

@@ -6,6 +6,7 @@
     torch_side.py   the model in torch, trained by torch.optim
     tf_side.py      the model as TF1 cells through dynamic_rnn, trained by tf.compat.v1.train
     trajectories.py comparing the runs step by step; what the difference looks like
-    report.py       the training report: summary, figures
+    report.py       the training report and its summary
+    figures.py      its pictures (drawn by harness.plots when rendered)
     api.py          check_training()
 """

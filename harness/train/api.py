@@ -56,6 +56,7 @@ def check_training(fn=None, *, cell="rnn", layers=1, activation="tanh", bias=Tru
         TrainingReport: .ok, .table, .steps (per training step), .runs, .summary(), .to_html().
     """
     names = _oracles(fn, against)
+    _check_arity(fn, carry_state)
     setup = _setup(cell, layers, activation, bias, head, output_size, loss, loss_steps, reduction, head_bias,
                    batch, num_steps, input_size, hidden_size, dtype, seed, forget_bias, reset_after, init, params,
                    train_bias_hh)
@@ -102,6 +103,24 @@ def _oracles(fn, against):
     if fn is not None and not callable(fn):
         raise HarnessError(f"fn: expected a function fn(params, x, target) -> (loss, grads), got {type(fn).__name__}")
     return names
+
+
+def _check_arity(fn, carry):
+    """The call the training loop will make must fit fn's signature: one line if it cannot."""
+    import inspect
+    if fn is None:
+        return
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):                     # builtins, some C callables: just call it
+        return
+    n = 4 if carry else 3
+    try:
+        sig.bind(*range(n))
+    except TypeError:
+        want = ("fn(params, x, target, state) -> (loss, grads, final_state) (carry_state=True)" if carry else
+                "fn(params, x, target) -> (loss, grads) (carry_state=False)")
+        raise HarnessError(f"fn: training calls {want}; your fn{sig} cannot take {n} arguments") from None
 
 
 def _setup(cell, layers, activation, bias, head, output_size, loss, loss_steps, reduction, head_bias, batch,

@@ -10,7 +10,6 @@ table (backend, train_step, kind, quantity, layer, gate, max_abs_err, err_ratio)
 
 import pandas as pd
 
-from ..compare import _ranges
 from ..report import Report
 
 
@@ -83,7 +82,3 @@ def first_divergence(report):
             moved = (kp, at["quantity"], int(at["layer"]), at["gate"])
         out[backend] = (k, moved)
     return out
-
-
-def steps_text(steps):
-    return _ranges(sorted(steps))
