@@ -148,3 +148,17 @@ def test_fn_that_cannot_take_the_call_and_bad_data_are_one_line_errors():
         check_training(None, data=(x, np.zeros((3, 20))), train_steps=2)
     with pytest.raises(HarnessError, match="a row has 20 steps, fewer than num_steps=30"):
         check_training(None, data=(x, np.zeros((3, 20, 6))), num_steps=30)
+
+
+@pytest.mark.parametrize("model", [dict(cell="lstm", layers=2, forget_bias=1.0),
+                                   dict(cell="gru", reset_after=False),
+                                   dict(cell="rnn", bias=False, layers=2)], ids=["lstm2-fb", "gru-tf1", "rnn2-nobias"])
+def test_gated_and_stacked_models_train_like_torch_and_tf1(model):
+    pytest.importorskip("tensorflow")
+    report = check_training(None, head="linear", output_size=3, optimizer="momentum", lr=0.1, train_steps=10,
+                            carry_state=True, against=("torch", "tf"), **model)
+    assert report.ok, report.summary()
+    assert len(report.runs) == 3                                 # reference, torch (module or ops), TF1 cells
+    gates = set(report.table["gate"])
+    assert gates == ({"i", "f", "g", "o", ""} if model["cell"] == "lstm" else
+                     {"r", "z", "n", ""} if model["cell"] == "gru" else {""})
