@@ -162,3 +162,30 @@ def test_gated_and_stacked_models_train_like_torch_and_tf1(model):
     gates = set(report.table["gate"])
     assert gates == ({"i", "f", "g", "o", ""} if model["cell"] == "lstm" else
                      {"r", "z", "n", ""} if model["cell"] == "gru" else {""})
+
+
+def _adder_stream(rng, rows, additions):
+    """Seed 004's data: 8-bit additions a + b = c, least significant bit first, one per window."""
+    a, b = rng.integers(0, 128, (rows, additions)), rng.integers(0, 128, (rows, additions))
+    bits = lambda v: (v[..., None] >> np.arange(8)) & 1                          # noqa: E731
+    x = np.stack([bits(a), bits(b)], axis=-1).reshape(rows, additions * 8, 2).astype(float)
+    return x, bits(a + b).reshape(rows, additions * 8, 1).astype(float)
+
+
+@pytest.mark.parametrize("bug", [None, "derivative"])
+def test_seed004_binary_adder_trains_like_torch(bug):
+    """Seed 004's net (sigmoid units, no biases, a sigmoid output, half squared error summed,
+    SGD lr 0.1 as its loop applies it), every addition from a zero state."""
+    from test_check_model import SEED004, seed004_fn
+    data = _adder_stream(np.random.default_rng(0), 4, 40)
+    report = check_training(seed004_fn(bug), **SEED004, hidden_size=16, input_size=2, batch=4, num_steps=8,
+                            reduction="sum", optimizer="sgd", lr=0.1, data=data, against=("reference", "torch"))
+    assert report.runs["yours"].steps == 40
+    if bug is None:
+        assert report.ok, report.summary()
+        w = report.runs["yours"].params["weight_hh_l0"]
+        assert np.abs(w[-1] - w[0]).max() > 1e-2                   # it trained (learning takes thousands)
+    else:
+        step, moved = first_divergence(report)["reference"]
+        assert step == 1 and moved[0] == 1 and moved[1] in ("weight_ih", "weight_hh")
+        assert "a wrong gradient" in report.summary()
