@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import plots
 from ..gradnorms import model_norms
+from .report import whose
 
 
 def training_figures(report, case, epochs, num_steps, carry):
@@ -18,7 +19,7 @@ def training_figures(report, case, epochs, num_steps, carry):
     figs = [plots.spec("loss", "Training loss", lambda: _loss_figure(runs),
                        "every run from the same weights on the same batches")]
     if len(report.steps):
-        figs.append(plots.spec("difference", "How far each run is from " + subject,
+        figs.append(plots.spec("difference", f"How far each run is from {whose(subject)} run",
                                lambda: _difference_figure(report),
                                "largest |difference| / tolerance after every step; above 1 they have parted"))
     sources = ["reference"] + [s for s in ("torch", "tf") if any(n.startswith(s) for n in runs)]
@@ -28,7 +29,7 @@ def training_figures(report, case, epochs, num_steps, carry):
         x, target, state = run.batches[which]
         index = 0 if which == 0 else run.steps - 1
         at = dataclasses.replace(case, params={n: v[index] for n, v in run.params.items()}, x=x, target=target)
-        caption = f"at {subject}'s weights before update {index + 1}, on its batch"
+        caption = f"at {whose(subject)} weights before update {index + 1}, on its batch"
         caption += " and the state carried into it" if carry and index else ""
         if subject == "yours":
             caption += "; your fn returns weight gradients only, so its dL/dh_t is not drawn"
@@ -58,5 +59,5 @@ def _difference_figure(report):
             if len(dk):
                 per = dk.groupby("train_step")["err_ratio"].max()
                 series[f"{backend}: {label}"] = (per.index.to_numpy(), per.to_numpy())
-    return plots.curves(series, title=f"difference from {report.subject}'s run", xlabel="training step",
+    return plots.curves(series, title=f"difference from {whose(report.subject)} run", xlabel="training step",
                         ylabel="|difference| / tolerance", logy=True, hline=(1.0, "tolerance"), floor=1e-12)

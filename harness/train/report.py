@@ -58,7 +58,8 @@ def _verdict_line(report):
     verdict = report.verdict
     if verdict == "OK":
         K = max((r.steps for r in report.runs.values()), default=0)
-        return f"OK: every run agrees with {report.subject}'s within tolerance at every one of {K} training steps"
+        return (f"OK: every run agrees with {whose(report.subject)} run within tolerance at every one of {K} "
+                "training steps")
     if verdict == "NOTHING COMPARED":
         return "NOTHING COMPARED: no oracle could train this model with this rule"
     bad = report.table[report.table["status"] == "FAIL"]["backend"].unique()
@@ -82,3 +83,8 @@ def first_divergence(report):
             moved = (kp, at["quantity"], int(at["layer"]), at["gate"])
         out[backend] = (k, moved)
     return out
+
+
+def whose(subject):
+    """"your" for the user's run, "the reference's" for the reference's."""
+    return "your" if subject == "yours" else f"the {subject}'s"
