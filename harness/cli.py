@@ -267,6 +267,7 @@ def _add_train(sub):
     a("--html", default="reports/train.html", help="HTML report path ('' to skip)")
     a("--steps-csv", default="", help="also write the per-step comparison table here")
     a("--plot-dir", default="", help="also write every figure as PNG into this folder")
+    _add_common(p)
     p.set_defaults(func=_run_train)
 
 
@@ -289,8 +290,8 @@ def _run_train(args):
     report = check_training(fn, atol=args.atol, rtol=args.rtol, **_train_kwargs(args))
     code = _finish(report, args)
     if args.steps_csv:
-        from .report import write_atomic
-        print(f"wrote {write_atomic(args.steps_csv, report.steps.to_csv(index=False))}")
+        from .safewrite import write_atomic
+        print(f"wrote {write_atomic(args.steps_csv, report.steps.to_csv(index=False), '--steps-csv')}")
     return code
 
 
