@@ -242,7 +242,7 @@ def _add_train(sub):
     a("--no-head-bias", dest="head_bias", action="store_const", const=False)
     a("--batch", type=int, help="N (default 3)")
     a("--num-steps", type=int, help="the truncated-BPTT length T of every batch (default 5)")
-    a("--train-steps", type=int, help="updates (default: all the data; 100 on random data)")
+    a("--train-steps", type=int, help="updates (default: all the data; random data has 100 per epoch)")
     a("--epochs", type=int, help="passes over the data (default 1)")
     a("--input-size", type=int, help="D (default 4)")
     a("--hidden-size", type=int, help="H (default 6)")

@@ -5,6 +5,7 @@ import dataclasses
 
 import numpy as np
 
+from .. import validate
 from ..errors import BackendUnavailable, HarnessError
 from ..gradnorms import one_torch_thread
 from ..compare import skipped_row
@@ -36,7 +37,7 @@ def check_training(fn=None, *, cell="rnn", layers=1, activation="tanh", bias=Tru
         cell ... head_bias: the model, as check_model takes it (reduction defaults to "mean").
         against: oracles among "reference" (the NumPy reference, with fn), "torch", "tf".
         batch, num_steps: N and the truncated-BPTT length T of every batch.
-        train_steps: how many updates (default: every batch of the data; 100 on random data).
+        train_steps: how many updates (default: every batch of the data; random data has 100 per epoch).
         epochs: passes over the data (seed 001: fresh data every epoch); carry_state restarts
             from zeros at every epoch.
         optimizer: "sgd", "momentum", "adagrad", "rmsprop", "adam", optionally ":torch" or
@@ -57,6 +58,13 @@ def check_training(fn=None, *, cell="rnn", layers=1, activation="tanh", bias=Tru
     """
     names = _oracles(fn, against)
     _check_arity(fn, carry_state)
+    _positive_int("num_steps", num_steps)
+    validate.probe_args(cell=cell, layers=layers, batch=batch, steps=num_steps, input_size=input_size,
+                        hidden_size=hidden_size, dtype=dtype, seed=seed, activation=activation, forget_bias=forget_bias,
+                        reset_after=reset_after, bias=bias, atol=atol, rtol=rtol,
+                        head_size=output_size if isinstance(output_size, int) and output_size > 0 else 0)
+    validate.flag("carry_state", carry_state)
+    validate.flag("train_bias_hh", train_bias_hh)
     setup = _setup(cell, layers, activation, bias, head, output_size, loss, loss_steps, reduction, head_bias,
                    batch, num_steps, input_size, hidden_size, dtype, seed, forget_bias, reset_after, init, params,
                    train_bias_hh)
@@ -64,6 +72,7 @@ def check_training(fn=None, *, cell="rnn", layers=1, activation="tanh", bias=Tru
     rule = optimizers.make_optimizer(optimizer, lr, **(optimizer_options or {}))
     clip = optimizers.Clip(clip_value, clip_norm, optimizers.CLIP_NORM_EPS[rule.convention])
     epochs_data, max_steps = _data(data, case, num_steps, train_steps, epochs)
+    _history_fits(case, epochs_data, num_steps, max_steps, 1 + len(names))
     tol = trajectories.tolerance(case.spec.dtype, atol, rtol)
     subject = driver.NumpySide("yours" if fn is not None else "reference",
                                driver.user_grads(fn) if fn is not None else driver.reference_grads,
@@ -146,10 +155,8 @@ def _setup(cell, layers, activation, bias, head, output_size, loss, loss_steps, 
 
 
 def _user_params(params, case):
-    if not isinstance(params, dict):
-        raise HarnessError(f"params: expected a dict of canonical weights, got {type(params).__name__}")
-    bad = sorted(set(case.params) ^ set(params))
-    if bad:
+    params = validate.params(params)
+    if set(case.params) != set(params):
         raise HarnessError(f"params: expected the names {sorted(case.params)}, got {sorted(params)}")
     for n, v in params.items():
         if np.shape(v) != case.params[n].shape:
@@ -183,8 +190,8 @@ def _data(data, case, num_steps, train_steps, epochs):
     N = case.x.shape[0]
     if data is None:
         K = train_steps or 100
-        rng = np.random.default_rng([case.probe.seed, 3])
-        return [data_mod.random_stream(case, K * num_steps, rng) for _ in range(epochs)], train_steps or K
+        return data_mod.Epochs(lambda e: data_mod.random_stream(
+            case, K * num_steps, np.random.default_rng([case.probe.seed, 3, e])), epochs), train_steps
     if isinstance(data, str):
         if data != "seed001":
             raise HarnessError(f"data: expected None, 'seed001', a Stream or (x, target), got {data!r}")
@@ -192,13 +199,25 @@ def _data(data, case, num_steps, train_steps, epochs):
             raise HarnessError("data: 'seed001' is binary: it needs input_size=2, a head with output_size=2 and "
                                "loss='softmax_cross_entropy'")
         size = 1_000_000 if train_steps is None else min(1_000_000, train_steps * num_steps * N)
-        streams = [data_mod.seed001_stream(N, size, np.random.default_rng([case.probe.seed, 4, e]),
-                                           case.spec.dtype) for e in range(epochs)]
-        return streams, train_steps
+        return data_mod.Epochs(lambda e: data_mod.seed001_stream(
+            N, size, np.random.default_rng([case.probe.seed, 4, e]), case.spec.dtype), epochs), train_steps
     items = data if isinstance(data, list) else [data] * epochs
     streams = [data_mod.check_stream(d if isinstance(d, data_mod.Stream) else data_mod.Stream(*d), case, num_steps)
                for d in items]
     return streams, train_steps
+
+
+def _history_fits(case, epochs, num_steps, max_steps, sides):
+    """Every side keeps its weights and gradients of every step: refuse what cannot fit."""
+    K = (sum(s.windows(num_steps) for s in epochs) if isinstance(epochs, list)
+         else len(epochs) * epochs[0].windows(num_steps))
+    K = min(K, max_steps) if max_steps else K
+    need = sides * (2 * K + 1) * sum(v.size for v in case.params.values()) * 8
+    have = validate.available_bytes()
+    if have and need > have / 2:
+        raise HarnessError(f"train_steps: {K:,} steps of {sides} runs keep every weight and gradient "
+                           f"({validate.gib(need)}), more than half the memory available ({validate.gib(have)}); "
+                           "use fewer training steps or a smaller model")
 
 
 def _side(oracle, case, rule, clip, trained):

@@ -36,6 +36,26 @@ class Stream:
         return self.x[:, sl], self.target[:, sl]
 
 
+class Epochs:
+    """Epochs whose streams are made on demand by ``make(epoch)`` (seeded: every side gets the
+    same data), so long runs never hold every epoch's data at once; ``first`` is epoch 0's."""
+
+    def __init__(self, make, count):
+        self.make, self.count = make, count
+        self.first = make(0)
+
+    def __iter__(self):
+        return (self.first if e == 0 else self.make(e) for e in range(self.count))
+
+    def __len__(self):
+        return self.count
+
+    def __getitem__(self, i):
+        if i != 0:
+            raise IndexError("only the first epoch is kept")
+        return self.first
+
+
 def seed001_raw(size=1_000_000, rng=None):
     """Seed 001's gen_data(size): (X, Y), int arrays of length ``size``; the seed's loop
     vectorized (the same distribution, from a seeded Generator)."""
