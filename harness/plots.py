@@ -115,12 +115,22 @@ def figures_html(case):
     import html
     parts = []
     for f in case.get("figures") or ():
-        fig = f["make"]()
+        fig, why = _drawn(f)
+        if why:                                           # the page is written anyway, saying why
+            parts.append(f"<p>{html.escape(f['title'])}: not drawn ({html.escape(why)})</p>")
         if fig is None:
             continue
         cap = html.escape(f["title"] + (": " + f["caption"] if f["caption"] else ""))
         parts.append(f"<figure class='plot'>{to_svg(fig)}<figcaption>{cap}</figcaption></figure>")
     return "".join(parts)
+
+
+def _drawn(f):
+    """(Figure or None, why not): a figure that fails to draw never stops a report."""
+    try:
+        return f["make"](), ""
+    except Exception as exc:                               # noqa: BLE001 - reported in the page
+        return None, f"{type(exc).__name__}: {exc}"
 
 
 def save_pngs(report, folder):
@@ -129,7 +139,10 @@ def save_pngs(report, folder):
     paths = []
     for case in report.cases:
         for f in case.get("figures") or ():
-            fig = f["make"]()
+            fig, why = _drawn(f)
+            if why:
+                import warnings
+                warnings.warn(f"{case['case']}: {f['title']}: not drawn ({why})", stacklevel=2)
             if fig is not None:
                 stem = re.sub(r"[^A-Za-z0-9_.=-]+", "_", f"{case['case']}-{f['name']}")
                 paths.append(save_png(fig, os.path.join(folder, stem + ".png")))

@@ -111,3 +111,13 @@ def test_pages_open_offline_in_headless_chromium(reports, tmp_path):
         img = imread(shot)[..., :3]
         blue = np.all(np.abs(img - np.array([31, 119, 180]) / 255) < 0.08, axis=-1)     # matplotlib's C0
         assert blue.sum() > 50, name
+
+
+def test_a_figure_that_fails_to_draw_never_stops_the_report(tmp_path):
+    report = harness.compare("rnn", steps=4)
+    report.cases[0]["figures"].append(plots.spec("broken", "A <broken> one", lambda: 1 / 0))
+    page = open(report.to_html(tmp_path / "r.html"), encoding="utf-8").read()
+    assert "A &lt;broken&gt; one: not drawn (ZeroDivisionError: division by zero)" in page
+    assert _svgs(page) == 1
+    with pytest.warns(UserWarning, match="not drawn"):
+        assert len(plots.save_pngs(report, tmp_path / "png")) == 1
