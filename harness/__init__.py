@@ -4,6 +4,7 @@ Public API (everything else is internal and may change):
     compare(cell="rnn", *, backends=("torch",), ...) -> Report
     check_backward(forward, backward, *, cell="rnn", layout="cs231n", against=("torch",), ...) -> Report
     check_model(fn, *, cell="rnn", layers=1, head=None, loss="squared_error", ...) -> Report
+    check_training(fn=None, *, optimizer="sgd", lr=0.1, carry_state=False, ...) -> TrainingReport
     assert_backward, assert_model, assert_matches: the same, raising GradientMismatchError
     Layout: a weight convention of your own for check_backward
     Report
@@ -17,11 +18,12 @@ from .assertions import assert_model as assert_model
 from .guard.check import check_backward as check_backward
 from .guard.layouts import Layout as Layout
 from .guard.model import check_model as check_model
+from .train.api import check_training as check_training
 from .errors import BackendUnavailable as BackendUnavailable
 from .errors import GradientMismatchError as GradientMismatchError
 from .errors import HarnessError as HarnessError
 from .errors import LayoutError as LayoutError
 from .report import Report as Report
 
-__all__ = ["compare", "check_backward", "check_model", "assert_backward", "assert_model", "assert_matches",
+__all__ = ["compare", "check_backward", "check_model", "check_training", "assert_backward", "assert_model", "assert_matches",
            "Layout", "Report", "HarnessError", "BackendUnavailable", "LayoutError", "GradientMismatchError"]

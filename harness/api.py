@@ -59,12 +59,30 @@ def compare_probe(probe, backends, tol, reference=run_reference):
     runnable, skipped = _backends.resolve(backends, probe)
     ref = reference(probe)
     _refuse_degenerate(ref, probe, tol)
-    rows = []
+    rows, traces = [], [ref]
     for name, module in runnable:
-        rows.extend(compare_traces(ref, module.run(name, probe), tol, GATES[probe.cell]))
+        traces.append(module.run(name, probe))
+        rows.extend(compare_traces(ref, traces[-1], tol, GATES[probe.cell]))
     for name, reason in skipped:
         rows.append(skipped_row(name, reason, tol))
-    return Report.from_rows(case_name(probe), probe.describe(), rows)
+    report = Report.from_rows(case_name(probe), probe.describe(), rows)
+    from .gradnorms import from_traces
+    report.cases[0]["figures"] = grad_norm_figures(lambda: from_traces(traces))
+    return report
+
+
+def grad_norm_figures(norms, note=""):
+    """The figure hook's entry for ‖dL/dh_t‖ (‖dL/dc_t‖) over t. ``norms``: a function
+    returning {source: {(quantity, layer): (T,)}} (harness.gradnorms), called only when the
+    figure is drawn; nothing is drawn when it returns nothing."""
+    from . import plots
+
+    def make():
+        got = norms()
+        return plots.state_grad_norms(got) if got else None
+    caption = ("Frobenius norm over batch and units of the total adjoint dL/dh_t at every step, log scale; "
+               "backends that expose no per-step adjoint are not drawn" + (f"; {note}" if note else ""))
+    return [plots.spec("grad-norms", "Gradient norms over t", make, caption)]
 
 
 def _refuse_degenerate(trace, probe, tol):

@@ -22,6 +22,8 @@ th{background:#f3f3f3}
 .nc{background:#e4e4e4;color:#777}
 pre{background:#f7f7f7;padding:.6em;white-space:pre-wrap}
 .legend span{display:inline-block;padding:2px 6px;margin-right:4px}
+figure.plot{display:inline-block;margin:.4em 1em .8em 0;vertical-align:top}
+figure.plot svg{max-width:100%;height:auto} figcaption{font-size:12px;color:#444;max-width:40em}
 """
 
 
@@ -99,6 +101,9 @@ def _summary_block(report):
 def _case_section(report, case):
     t = report.table[report.table["case"] == case["case"]]
     parts = [f"<h2>{_e(case['case'])}</h2><p>{_e(case['probe'])}</p>"]
+    if case.get("figures"):                                # the figure hook: harness.plots.figures_html
+        from .plots import figures_html
+        parts.append(figures_html(case))
     steps_all = t["step"].dropna()
     steps = list(range(int(steps_all.max()) + 1)) if len(steps_all) else []
     layers = sorted(int(x) for x in t["layer"].dropna().unique())

@@ -92,3 +92,134 @@ def heatmap(values, *, row_labels, col_labels, title="", colorbar="", width=6.0,
     ax.set_title(title)
     fig.colorbar(im, ax=ax, label=colorbar, shrink=0.9)
     return fig
+
+
+# ---------------------------------------------------------------- figures attached to a report
+#
+# The hook: a report case (``report.cases[i]``, a dict) may carry ``"figures"``, a list of
+# figure specs made by ``spec()``: a name (for the PNG file), a title, a caption and
+# ``make()``, which builds the matplotlib Figure only when it is drawn. html.py renders
+# them inline as SVG (``figures_html``); ``save_pngs`` writes them as PNG files
+# (``--plot-dir``).
+
+STYLES = ("-", "--", ":", "-.")
+
+
+def spec(name, title, make, caption=""):
+    """A figure attached to a report case: drawn by ``make()`` when rendered."""
+    return {"name": str(name), "title": str(title), "caption": str(caption), "make": make}
+
+
+def figures_html(case):
+    """The case's figures as <figure> elements with inline SVG (no scripts, no links)."""
+    import html
+    parts = []
+    for f in case.get("figures") or ():
+        fig, why = _drawn(f)
+        if why:                                           # the page is written anyway, saying why
+            parts.append(f"<p>{html.escape(f['title'])}: not drawn ({html.escape(why)})</p>")
+        if fig is None:
+            continue
+        cap = html.escape(f["title"] + (": " + f["caption"] if f["caption"] else ""))
+        parts.append(f"<figure class='plot'>{to_svg(fig)}<figcaption>{cap}</figcaption></figure>")
+    return "".join(parts)
+
+
+def _drawn(f):
+    """(Figure or None, why not): a figure that fails to draw never stops a report."""
+    try:
+        return f["make"](), ""
+    except Exception as exc:                               # noqa: BLE001 - reported in the page
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+def save_pngs(report, folder):
+    """Every figure of every case as ``folder/<case>-<name>.png``; returns the paths."""
+    import os
+    paths = []
+    for case in report.cases:
+        for f in case.get("figures") or ():
+            fig, why = _drawn(f)
+            if why:
+                import warnings
+                warnings.warn(f"{case['case']}: {f['title']}: not drawn ({why})", stacklevel=2)
+            if fig is not None:
+                stem = re.sub(r"[^A-Za-z0-9_.=-]+", "_", f"{case['case']}-{f['name']}")
+                paths.append(save_png(fig, os.path.join(folder, stem + ".png")))
+    return paths
+
+
+def _log_axis(ax, values):
+    """A log y axis when ``values`` span more than a decade, labelled at decades in plain text
+    (matplotlib's default goes through mathtext: slow); a linear one otherwise, where a log
+    scale shows nothing more and has no decade to label."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v) & (v > 0)]
+    if v.size and v.max() / v.min() < 10:
+        return
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(base=10, numticks=7))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+def _floor_log(y, floor):
+    y = np.asarray(y, dtype=float)
+    return np.where(np.isfinite(y), np.maximum(y, floor), np.nan)
+
+
+def state_grad_norms(norms, *, title="", floor=1e-300):
+    """‖dL/dh_t‖ (and ‖dL/dc_t‖) over t: one panel per quantity and layer, one line per
+    source (reference, each backend, yours) on a log scale, so vanishing and exploding
+    gradients show as straight lines going down or up.
+
+    norms: {source label: {(quantity, layer): (T,) array}}."""
+    from matplotlib.ticker import MaxNLocator
+    keys = sorted({k for per in norms.values() for k in per}, key=lambda k: (k[0] != "dh_total", k[1]))
+    quantities = list(dict.fromkeys(q for q, _ in keys))
+    layers = sorted({k for _, k in keys})
+    Figure = _matplotlib()
+    fig = Figure(figsize=(3.2 * len(layers) + 0.6, 2.4 * len(quantities) + 0.6), layout="constrained")
+    axes = fig.subplots(len(quantities), len(layers), squeeze=False, sharex=True)
+    symbol = {"dh_total": "‖dL/dh_t‖", "dc_total": "‖dL/dc_t‖"}
+    for i, q in enumerate(quantities):
+        for j, layer in enumerate(layers):
+            ax, shown = axes[i][j], []
+            for n, (label, per) in enumerate(norms.items()):
+                if (q, layer) in per:
+                    y = _floor_log(per[(q, layer)], floor)
+                    shown.append(y)
+                    ax.plot(np.arange(len(y)), y, STYLES[n % len(STYLES)], marker="o" if len(y) < 30 else None,
+                            markersize=max(2, 6 - n), linewidth=max(0.8, 2.4 - 0.4 * n), label=str(label))
+            _log_axis(ax, np.concatenate(shown) if shown else [])
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.set_title(f"{symbol.get(q, q)}, layer {layer}", fontsize="small")
+            ax.grid(True, alpha=0.3)
+            if i == len(quantities) - 1:
+                ax.set_xlabel("time step t")
+    axes[0][0].legend(fontsize="x-small")
+    if title:
+        fig.suptitle(title, fontsize="small")
+    return fig
+
+
+def curves(series, *, title="", xlabel="", ylabel="", logy=False, hline=None, floor=None, width=6.0, height=3.0):
+    """Lines {label: (x, y)} on one axis, each in its own style (overlapping lines stay
+    visible); ``hline``: (y, label) drawn dashed grey (a tolerance); ``floor``: y values
+    below it drawn at it (zeros on a log scale)."""
+    fig, ax = new_figure(width, height)
+    shown = []
+    for n, (label, (x, y)) in enumerate(series.items()):
+        y = _floor_log(y, floor) if floor is not None else np.asarray(y, dtype=float)
+        shown.append(y)
+        ax.plot(np.asarray(x), y, STYLES[n % len(STYLES)], linewidth=max(0.8, 2.2 - 0.4 * n), label=str(label))
+    if hline is not None:
+        ax.axhline(hline[0], color="grey", linestyle="--", linewidth=0.8, label=hline[1])
+        shown.append([hline[0]])
+    if logy:
+        _log_axis(ax, np.concatenate(shown) if shown else [])
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="x-small")
+    return fig

@@ -112,8 +112,30 @@ def check_backward(forward, backward, *, cell="rnn", layout="cs231n", against=("
         findings += forward + _diagnosis(code, probe, user, tol, names, where) + [
             line for line in where.lines if line not in forward]
     text = f"{probe.describe()}; layout {code.layout.name}"
-    return Report.from_rows(f"check-{cell}-{code.layout.name}-{probe.dtype}", text, rows, findings,
-                            labels=("expected", "yours"))
+    report = Report.from_rows(f"check-{cell}-{code.layout.name}-{probe.dtype}", text, rows, findings,
+                              labels=("expected", "yours"))
+    report.cases[0]["figures"] = _figures(code, probe, user, oracles)
+    return report
+
+
+def _figures(code, probe, user, oracles):
+    """‖dL/dh_t‖ over t: the reference, a backend of each framework oracle that exposes
+    per-step adjoints, and your code (harness.gradnorms.user_norms); drawn on demand."""
+    from ..api import grad_norm_figures
+    from ..gradnorms import from_traces, user_norms
+    from .oracles import adjoint_trace
+
+    def norms():
+        ref = reference_values(probe)
+        traces = [values_trace("reference", ref)]
+        traces[0].add_steps("dh_total", 0, ref["dh_total"])
+        if "dc_total" in ref:
+            traces[0].add_steps("dc_total", 0, ref["dc_total"])
+        traces += [t for t in (adjoint_trace(o, probe) for o in oracles if o in ("torch", "tf", "keras")) if t]
+        yours, _ = user_norms(code, probe, user)
+        return {**from_traces(traces), **({"your code": yours} if yours else {})}
+    return grad_norm_figures(norms, "your code's dL/dh_t: its own backward's dh0 for the rest of the sequence "
+                                    "started at h_t, plus the upstream gradient of step t")
 
 
 def _refuse_degenerate(probe, tol):

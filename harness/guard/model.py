@@ -288,11 +288,35 @@ def stress_softmax(fn, case, tol):
 # ---------------------------------------------------------------- the user's fn
 
 
-def run_fn(fn, case, context=""):
-    """Call fn on copies of the case's arrays; {canonical name or "loss": array}, checked."""
+def run_fn(fn, case, context="", state=None):
+    """Call fn on copies of the case's arrays; {canonical name or "loss": array}, checked.
+
+    With ``state`` ({state name: (L, N, H)}, truncated BPTT with a carried state) the call is
+    fn(params, x, target, state) -> (loss, grads, final_state) and this returns (values,
+    final_state), the final state checked to have the same names and shapes."""
     params = {k: np.array(v, copy=True) for k, v in case.params.items()}
-    result = call(fn, "fn", (params, case.x, case.target), context)
-    loss, grads = unpack(result, "fn", ("loss", "grads"), context)
+    if state is None:
+        result = call(fn, "fn", (params, case.x, case.target), context)
+        loss, grads = unpack(result, "fn", ("loss", "grads"), context)
+    else:
+        state = {s: np.array(v, copy=True) for s, v in state.items()}
+        result = call(fn, "fn", (params, case.x, case.target, state), context)
+        loss, grads, final = unpack(result, "fn", ("loss", "grads", "final_state"), context)
+        return _checked(case, loss, grads, context), _final_state(final, state, context)
+    return _checked(case, loss, grads, context)
+
+
+def _final_state(final, state, context):
+    where = f" ({context})" if context else ""
+    if not isinstance(final, dict) or set(final) != set(state):
+        got = sorted(final) if isinstance(final, dict) else type(final).__name__
+        raise UserCodeError(f"fn: final_state is {got}; expected a dict with the names {sorted(state)} "
+                            f"like the state it was given{where}")
+    return {s: check_array(final[s], "fn", f"final_state[{s!r}]", state[s].shape, context, letters="LNH")
+            for s in state}
+
+
+def _checked(case, loss, grads, context):
     where = f" ({context})" if context else ""
     if loss is None:
         raise UserCodeError(f"fn: loss is None; expected a real scalar (the loss is compared too){where}")

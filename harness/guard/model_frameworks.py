@@ -16,56 +16,104 @@ from ..cells import STATES, split_layer
 
 def torch_values(case):
     """(backend name, values): the model in torch, autograd for every gradient."""
-    from ..backends.torch_backend import _functional_step, import_framework, unsupported
-    from ..layouts.torch_layout import CLASSES
-    torch = import_framework()
-    spec, dt = case.spec, getattr(torch, case.spec.dtype)
-    x = torch.tensor(np.array(case.x), dtype=dt)
-    name = f"torch.nn.{CLASSES[spec.cell][0]}"
-    if unsupported(name, case.probe) is None:
-        h, leaves = _torch_module(torch, case, x, dt)
-    else:
-        name = "torch.functional"
-        leaves = {n: torch.tensor(np.array(v), dtype=dt, requires_grad=True)
-                  for n, v in case.params.items() if not n.startswith("head.")}
-        h = x
-        for k in range(spec.layers):
-            w = {n[: -len(f"_l{k}")]: v for n, v in leaves.items() if n.endswith(f"_l{k}")}
-            h = _torch_layer(torch, case.probe, w, h, _functional_step)
-    y = h
-    if spec.head is not None:
-        linear = torch.nn.Linear(spec.hidden_size, spec.output_size, bias=spec.head_bias, dtype=dt)
-        with torch.no_grad():
-            for n, param in linear.named_parameters():
-                param.copy_(torch.as_tensor(np.array(case.params[f"head.{n}"])))
-                leaves[f"head.{n}"] = param
-        y = linear(h)
-        y = torch.sigmoid(y) if spec.head == "linear+sigmoid" else y
-    loss = _torch_loss(torch, spec, y, case.target)
+    model = torch_model(case)
+    torch = model.torch
+    y, _ = model.run(torch.tensor(np.array(case.x), dtype=model.dtype))
+    loss = _torch_loss(torch, case.spec, y, case.target)
     loss.backward()
-    return name, {"loss": loss.detach().numpy().copy(),
-                  **{n: v.grad.detach().numpy().copy() for n, v in leaves.items()}}
+    return model.name, {"loss": loss.detach().numpy().copy(),
+                        **{n: v.grad.detach().numpy().copy() for n, v in model.leaves.items()}}
 
 
-def _torch_module(torch, case, x, dt):
-    from ..layouts.torch_layout import CLASSES, fold_options, load_layer
-    spec = case.spec
-    kwargs = {"nonlinearity": spec.options["activation"]} if spec.cell == "rnn" else {}
-    m = getattr(torch.nn, CLASSES[spec.cell][0])(x.shape[2], spec.hidden_size, num_layers=spec.layers,
-                                                  bias=spec.bias, batch_first=True, dtype=dt, **kwargs)
-    for k in range(spec.layers):
-        load_layer(m, fold_options(spec.cell, split_layer(case.params, k), spec.options), "fused", k)
-    return m(x)[0], dict(m.named_parameters())              # zero initial states by default
+class TorchModel:
+    """The model of a case built once in torch (weights loaded from the case).
+
+    name: the backend's name; leaves: {canonical name: tensor} (nn module parameters where the
+    modules express the model, leaf tensors otherwise; nn.Linear's for the head); offsets:
+    {canonical name: array} added to a canonical weight when loaded (an LSTM forget_bias
+    folded into torch's bias_ih): canonical = leaf - offset; run(x, state0=None) -> (y,
+    final): the outputs after the head (N, T, O) and the final states {name: (L, N, H)}.
+    """
+
+    def __init__(self, torch, case):
+        from ..backends.torch_backend import unsupported
+        from ..layouts.torch_layout import CLASSES
+        self.torch, self.spec, self.probe = torch, case.spec, case.probe
+        self.dtype = getattr(torch, case.spec.dtype)
+        self.name = f"torch.nn.{CLASSES[case.spec.cell][0]}"
+        self.offsets, self.module = {}, None
+        if unsupported(self.name, case.probe) is None:
+            self._build_module(case)
+        else:
+            self.name = "torch.functional"
+            self.leaves = {n: torch.tensor(np.array(v), dtype=self.dtype, requires_grad=True)
+                           for n, v in case.params.items() if not n.startswith("head.")}
+        self.linear = None
+        if self.spec.head is not None:
+            spec = self.spec
+            self.linear = torch.nn.Linear(spec.hidden_size, spec.output_size, bias=spec.head_bias, dtype=self.dtype)
+            with torch.no_grad():
+                for n, param in self.linear.named_parameters():
+                    param.copy_(torch.as_tensor(np.array(case.params[f"head.{n}"])))
+                    self.leaves[f"head.{n}"] = param
+
+    def _build_module(self, case):
+        from ..layouts.torch_layout import CLASSES, fold_options, load_layer
+        torch, spec = self.torch, self.spec
+        kwargs = {"nonlinearity": spec.options["activation"]} if spec.cell == "rnn" else {}
+        m = getattr(torch.nn, CLASSES[spec.cell][0])(case.x.shape[2], spec.hidden_size, num_layers=spec.layers,
+                                                      bias=spec.bias, batch_first=True, dtype=self.dtype, **kwargs)
+        for k in range(spec.layers):
+            layer = split_layer(case.params, k)
+            folded = fold_options(spec.cell, layer, spec.options)
+            load_layer(m, folded, "fused", k)
+            self.offsets.update({f"{n}_l{k}": folded[n] - layer[n] for n in layer if np.any(folded[n] != layer[n])})
+        self.module, self.leaves = m, dict(m.named_parameters())
+
+    def run(self, x, state0=None):
+        torch, spec = self.torch, self.spec
+        if state0 is not None:
+            state0 = {s: torch.as_tensor(np.asarray(v), dtype=self.dtype) for s, v in state0.items()}
+        if self.module is not None:
+            if spec.cell == "lstm":
+                h, (hn, cn) = self.module(x, None if state0 is None else (state0["h"], state0["c"]))
+                final = {"h": hn, "c": cn}
+            else:
+                h, hn = self.module(x, None if state0 is None else state0["h"])
+                final = {"h": hn}
+        else:
+            from ..backends.torch_backend import _functional_step
+            h, finals = x, []
+            for k in range(spec.layers):
+                w = {n[: -len(f"_l{k}")]: v for n, v in self.leaves.items() if n.endswith(f"_l{k}")}
+                s0 = None if state0 is None else {s: v[k] for s, v in state0.items()}
+                h, fk = _torch_layer(torch, self.probe, w, h, _functional_step, s0)
+                finals.append(fk)
+            final = {s: torch.stack([f[s] for f in finals]) for s in finals[0]}
+        y = h
+        if self.linear is not None:
+            y = self.linear(h)
+            y = torch.sigmoid(y) if spec.head == "linear+sigmoid" else y
+        return y, final
 
 
-def _torch_layer(torch, probe, w, inp, step):
+def torch_model(case):
+    """The case's model built in torch (see TorchModel)."""
+    from ..backends.torch_backend import import_framework
+    return TorchModel(import_framework(), case)
+
+
+def _torch_layer(torch, probe, w, inp, step, state0=None):
+    """One layer unrolled: (outputs (N, T, H), final states {name: (N, H)}); zero initial
+    states unless ``state0`` {name: (N, H)} is given."""
     N, T = inp.shape[:2]
-    st = {s: torch.zeros(N, probe.sizes["H"], dtype=inp.dtype) for s in STATES[probe.cell]}
+    st = {s: (torch.zeros(N, probe.sizes["H"], dtype=inp.dtype) if state0 is None else state0[s])
+          for s in STATES[probe.cell]}
     out = []
     for t in range(T):
         st = step(torch, probe, w, inp[:, t], st)
         out.append(st["h"])
-    return torch.stack(out, dim=1)
+    return torch.stack(out, dim=1), st
 
 
 def _torch_loss(torch, spec, y, target):
@@ -143,7 +191,8 @@ def _tf_loss(tf, spec, y, target):
     ys = tf.gather(y, steps, axis=1)
     c = spec.scale(N, len(steps), O)
     if spec.loss == "softmax_cross_entropy":
-        labels = tf.constant(np.asarray(target)[:, steps])
+        labels = tf.gather(tf.convert_to_tensor(target), steps, axis=1)
         return c * tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=ys))
     k = 0.5 if spec.loss == "half_squared_error" else 1.0
-    return c * k * tf.reduce_sum(tf.square(ys - tf.constant(np.asarray(target)[:, steps], dtype=y.dtype)))
+    t = tf.gather(tf.convert_to_tensor(target, dtype=y.dtype), steps, axis=1)      # an array or a placeholder
+    return c * k * tf.reduce_sum(tf.square(ys - t))

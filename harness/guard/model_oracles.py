@@ -22,21 +22,37 @@ from ..cells import STATES, split_layer
 
 def reference_values(case):
     """Loss and gradients by hand-written backprop: loss -> head -> stack, top layer first."""
+    return reference_run(case)[0]
+
+
+def reference_run(case, state0=None):
+    """(values, final states, per-layer BPTT grads) of the reference on ``case``.
+
+    state0: {state name: (L, N, H)} initial states (zeros when None): truncated BPTT starts
+    from the state the previous batch ended in, with no gradient through it. final states:
+    {state name: (L, N, H)}, float64. The per-layer grads are what each layer's backward
+    returned (``dh_total``, ``dc_total``: dL/dh_t and dL/dc_t counting every consumer).
+    """
     spec = case.spec
     p = {k: np.asarray(v, dtype=np.float64) for k, v in case.params.items()}
     x = np.asarray(case.x, dtype=np.float64)
     N, L = x.shape[0], spec.layers
-    zeros = {s: np.zeros((L, N, spec.hidden_size)) for s in STATES[spec.cell]}
+    if state0 is None:
+        state0 = {s: np.zeros((L, N, spec.hidden_size)) for s in STATES[spec.cell]}
+    state0 = {s: np.asarray(v, dtype=np.float64) for s, v in state0.items()}
     layers = [split_layer(p, k) for k in range(L)]
-    states, caches = stack_forward(spec.cell, x, zeros, layers, **spec.options)
+    states, caches = stack_forward(spec.cell, x, state0, layers, **spec.options)
     y, head_cache = head_forward(spec, p, states[-1]["h"])
     loss, dy = loss_backward(spec, y, case.target)
     grads, dh = head_backward(spec, p, head_cache, dy)
+    per_layer = [None] * L
     for k in reversed(range(L)):
         g = CELLS[spec.cell].backward(dh, {}, caches[k])
         grads.update({f"{name}_l{k}": g[f"d{name}"] for name in layers[k]})
+        per_layer[k] = g
         dh = g["dx"]
-    return {"loss": np.asarray(loss), **grads}
+    final = {s: np.stack([states[k][s][:, -1] for k in range(L)]) for s in STATES[spec.cell]}
+    return {"loss": np.asarray(loss), **grads}, final, per_layer
 
 
 def head_forward(spec, p, h):

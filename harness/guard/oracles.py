@@ -46,6 +46,17 @@ def reference_values(probe, **options):
     return out
 
 
+def adjoint_trace(family, probe):
+    """The full trace of a backend of ``family`` that exposes per-step adjoints (an unrolled
+    cell or loop), or None: for the gradient-norm picture."""
+    runnable, _ = _backends.resolve((family,), probe)
+    per_step = [(n, m) for n, m in runnable if n.endswith(("Cell", "-loop", "functional"))]
+    if not per_step:
+        return None
+    name, module = per_step[0]
+    return module.run(name, probe)
+
+
 def framework_trace(family, probe):
     """The first backend of ``family`` that runs ``probe`` exactly, restricted to what users return."""
     runnable, skipped = _backends.resolve((family,), probe)
