@@ -113,7 +113,14 @@ def check_backward(forward, backward, *, cell="rnn", layout="cs231n", against=("
             line for line in where.lines if line not in forward]
     text = f"{probe.describe()}; layout {code.layout.name}"
     return Report.from_rows(f"check-{cell}-{code.layout.name}-{probe.dtype}", text, rows, findings,
-                            labels=("expected", "yours"))
+                            labels=("expected", "yours"), names=_report_names(names, rows))
+
+
+def _report_names(names, rows):
+    """The user's names of the report's quantities and gates, for the report's headline and page."""
+    quantities = {r["quantity"]: names.quantity(r["quantity"]) for r in rows if r["quantity"]}
+    return {"quantities": {q: u for q, u in quantities.items() if u != q},
+            "gates": {g: u for g, u in names.letters.items() if u != g}}
 
 
 def _refuse_degenerate(probe, tol):
