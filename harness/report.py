@@ -145,7 +145,8 @@ class Report:
         name = self.cases[0]["case"] if case is None else case
         target = next((c for c in self.cases if c["case"] == name), None)
         if target is None:
-            raise ValueError(f"case: expected one of {', '.join(c['case'] for c in self.cases)}, got {case!r}")
+            from .errors import HarnessError
+            raise HarnessError(f"case: expected one of {', '.join(c['case'] for c in self.cases)}, got {case!r}")
         target.setdefault("figures", []).append({"title": title, "caption": caption, "svg": svg})
         return self
 

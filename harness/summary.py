@@ -117,9 +117,11 @@ def _forward_line(report):
 
 def skip_reason(row):
     """A skipped row's reason without the backend's name in front of it."""
-    note = str(row["note"])
-    prefix = f"{row['backend']}: "
-    return note[len(prefix):] if note.startswith(prefix) else note
+    note, backend = str(row["note"]), str(row["backend"])
+    for prefix in (f"{backend}: ", f"{backend} "):
+        if note.startswith(prefix):
+            return note[len(prefix):]
+    return note
 
 
 def skipped_groups(table):

@@ -14,11 +14,11 @@ CELL_COST = {"rnn": 1, "gru": 3, "lstm": 4}
 
 def label(case):
     """'lstm L2 float64': what the progress bar shows for a case."""
-    return f"{case['cell']} L{case['layers']} {case['dtype']}"
+    return f"{case.get('cell', 'rnn')} L{case.get('layers', 1)} {case.get('dtype', 'float64')}"
 
 
 def _cost(case):
-    return case["layers"] * CELL_COST.get(case["cell"], 1)
+    return case.get("layers", 1) * CELL_COST.get(case.get("cell", "rnn"), 1)
 
 
 def _run_case(case):
@@ -34,7 +34,7 @@ def _init_worker(quiet_tf):
 
 def run_cases(cases, jobs=1, exitfirst=False, progress=None, quiet_tf=False):
     """Reports for ``cases`` (keyword dicts for harness.compare) in their order, and a note
-    when ``exitfirst`` stopped the run early (else None)."""
+    when ``exitfirst`` stopped the run after a case that is not OK (else None)."""
     if jobs <= 1 or len(cases) <= 1:
         return _serial(cases, exitfirst, progress)
     reports, stopped = {}, None
@@ -51,11 +51,11 @@ def run_cases(cases, jobs=1, exitfirst=False, progress=None, quiet_tf=False):
             reports[i] = future.result()
             _say(progress, label(cases[i]), 1)
             if exitfirst and not reports[i].ok and stopped is None:
-                stopped = "stopped after the first case that is not OK (-x)"
+                stopped = True
                 for f in futures:
                     f.cancel()
     if stopped:
-        stopped += f": {len(reports)} of {len(cases)} cases run"
+        stopped = f"stopped by -x after {len(reports)} of {len(cases)} cases"
     return [reports[i] for i in sorted(reports)], stopped
 
 
@@ -66,8 +66,7 @@ def _serial(cases, exitfirst, progress):
         reports.append(_run_case(case))
         _say(progress, label(case), 1)
         if exitfirst and not reports[-1].ok and len(reports) < len(cases):
-            return reports, (f"stopped after the first case that is not OK (-x): {len(reports)} of "
-                             f"{len(cases)} cases run")
+            return reports, f"stopped by -x after {len(reports)} of {len(cases)} cases"
     return reports, None
 
 
