@@ -98,8 +98,8 @@ def _card(case, sub, case_id):
 def _toc(report, split, ids):
     items = []
     for case, sub in split:
-        backends = [b for b in dict.fromkeys(sub.table["backend"])
-                    if not (sub.table.loc[sub.table["backend"] == b, "status"] == "skipped").all()]
+        t = sub.table
+        backends = list(dict.fromkeys(t.loc[(t["status"] != "skipped") & (t["probe"] == "full"), "backend"]))
         links = "".join(f"<li><a href='#{e(ids[case['case']])}--{e(slug(b))}'>{e(b)}</a></li>" for b in backends)
         items.append(f"<li><a href='#{e(ids[case['case']])}'>{e(case['case'])}</a> "
                      f"<small class='v-{VERDICT_CLASS[sub.verdict]}'>{e(sub.verdict)}</small><ul>{links}</ul></li>")

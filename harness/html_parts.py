@@ -60,10 +60,11 @@ def _grid(t, case, row_of, row_groups, n_rows):
     values = np.full((n_rows, len(col)), np.nan)
     blank = np.ones((n_rows, len(col)), dtype=bool)
     nc = t[t["status"].isin(["not compared", "missing"])]
+    columns = {}
+    for (q, _), c in col.items():
+        columns.setdefault(q, []).append(c)
     for r, q in zip(row_of(nc), nc["quantity"]):
-        for (cq, _), c in col.items():
-            if cq == q:
-                blank[r, c] = False
+        blank[r, columns[q]] = False
     cmp_ = t[t["status"].isin(COMPARED)]
     if len(cmp_):
         ratio = cmp_["err_ratio"].where(cmp_["status"] != "FAIL", cmp_["err_ratio"].fillna(math.inf))
@@ -165,20 +166,24 @@ def backend_table(t, case, case_id):
                           "failed": status == "FAIL", "nc": status.isin(["not compared", "missing"]),
                           "ratio": ratio})
     groups = frame.groupby(["backend", "quantity"], sort=False)
-    counts = groups[["compared", "failed", "nc"]].sum()
+    counts = groups[["compared", "failed", "nc"]].sum().to_dict("index")
     worst = groups["ratio"].idxmax()
+    rows = dict(zip(worst.index, t.loc[worst.values].to_dict("records")))
     colors = dict(zip(worst.index, plots.ratio_css(frame.loc[worst.values, "ratio"].clip(lower=0.0))))
     head = ("<tr><th>backend</th><th>quantity</th><th>compared</th><th>failed</th><th>not compared</th>"
             "<th>worst error / tolerance</th><th>worst at (layer, step, gate)</th><th>max_abs_err</th></tr>")
+    by_backend = {}
+    for backend, q in counts:
+        by_backend.setdefault(backend, []).append(q)
     parts = [f"<table class='rows'>{head}"]
-    for backend in dict.fromkeys(frame["backend"]):
-        quantities = sorted(counts.loc[backend].index, key=_q_order)
+    for backend, quantities in by_backend.items():
+        quantities.sort(key=_q_order)
         parts.append(f"<tbody id='{e(case_id)}--{e(slug(backend))}'>")
         for i, q in enumerate(quantities):
-            n = counts.loc[(backend, q)]
-            row = t.loc[worst[(backend, q)]] if n["compared"] else None
+            n = counts[(backend, q)]
             span = f"<th rowspan='{len(quantities)}' class='l'>{e(backend)}</th>" if i == 0 else ""
-            parts.append(_backend_row(row, case, span, q, n, colors[(backend, q)]))
+            parts.append(_backend_row(rows[(backend, q)] if n["compared"] else None, case, span, q, n,
+                                      colors[(backend, q)]))
         parts.append("</tbody>")
     return "".join(parts) + "</table>"
 

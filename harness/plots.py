@@ -223,38 +223,43 @@ def error_grid(values, *, row_groups, col_groups, blank=None, title="", width=10
     bottom = 0.22 + (0.22 if title else 0)
     fig_w, fig_h = left + ncols * cell + 0.2, label_h + 0.08 + nrows * cell_h + bottom
     fig = blank_figure(fig_w, fig_h)
-    ax = fig.add_axes((left / fig_w, bottom / fig_h, ncols * cell / fig_w, nrows * cell_h / fig_h))
+    box = (left / fig_w, bottom / fig_h, ncols * cell / fig_w, nrows * cell_h / fig_h)
+    ax = fig.add_axes(box)
     ax.imshow(image, aspect="auto", interpolation="none", extent=(0, ncols, nrows, 0))
     ax.set_axis_off()
+
+    def put(x, y, text, **kw):                  # figure text at grid coordinates (cells, rows down)
+        fig.text(box[0] + box[2] * x / ncols, box[1] + box[3] * (1 - y / nrows), text, **kw)
+
     for b, (band, (cols, _)) in enumerate(zip(bands, layouts)):
         y0 = b * (band_h + gap_px) / SUB
-        _label_rows(ax, row_groups, rows, y0, cell, char, member, font)
-        _label_cols(ax, [col_groups[i] for i in band], cols, y0, y0 + band_h / SUB, 0.06 / cell_h, font)
+        _label_rows(put, row_groups, rows, y0, cell, char, member, font)
+        _label_cols(put, [col_groups[i] for i in band], cols, y0, y0 + band_h / SUB, 0.06 / cell_h, font)
     if title:
         fig.text(0.01, 0.01, title, fontsize=font, ha="left", va="bottom")
     return fig
 
 
-def _label_rows(ax, row_groups, rows, y0, cell, char, member, font):
+def _label_rows(put, row_groups, rows, y0, cell, char, member, font):
     gap = 0.06 / cell                                          # 0.06 inch, in cells
     for (label, members), pos in zip(row_groups, rows):
         centres = [y0 + p / SUB + 0.5 for p in pos]
         sub = any(str(m) for m in members)
         for m, y in zip(members, centres):
             if sub:
-                ax.text(-gap, y, str(m), ha="right", va="center", fontsize=font)
+                put(-gap, y, str(m), ha="right", va="center", fontsize=font)
         x = -gap - ((char * member + 0.1) / cell if sub else 0)
-        ax.text(x, (centres[0] + centres[-1]) / 2, str(label), ha="right", va="center", fontsize=font)
+        put(x, (centres[0] + centres[-1]) / 2, str(label), ha="right", va="center", fontsize=font)
 
 
-def _label_cols(ax, col_groups, cols, top, bottom, gap, font):
+def _label_cols(put, col_groups, cols, top, bottom, gap, font):
     for (label, members), pos in zip(col_groups, cols):
         centres = [p / SUB + 0.5 for p in pos]
-        ax.text(centres[0] - 0.3, top - gap, str(label), ha="left", va="bottom", fontsize=font, rotation=60,
+        put(centres[0] - 0.3, top - gap, str(label), ha="left", va="bottom", fontsize=font, rotation=60,
                 rotation_mode="anchor")
         for i, (m, x) in enumerate(zip(members, centres)):
             if i in (0, len(members) - 1) and len(str(m)) <= 3:
-                ax.text(x, bottom + gap, str(m), ha="center", va="top", fontsize=font - 1, color="#555")
+                put(x, bottom + gap, str(m), ha="center", va="top", fontsize=font - 1, color="#555")
 
 
 def ratio_legend(width=5.0):
