@@ -53,7 +53,7 @@ def _col_groups(t, case):
     return groups, index
 
 
-def _grid(t, case, row_of, row_groups, n_rows):
+def _grid(t, case, row_of, n_rows):
     """values (rows, cols) of worst error/tolerance, NaN where not compared, blank mask;
     ``row_of(frame)`` gives each row's grid row."""
     col_groups, col = _col_groups(t, case)
@@ -87,7 +87,7 @@ def main_heatmap(t, case):
     pos = {(b, la): i for i, (b, la) in enumerate((b, la) for b in backends for la in layers)}
     row_groups = [(b, [f"L{la}" if len(layers) > 1 else "" for la in layers]) for b in backends]
     values, blank, col_groups = _grid(
-        t, case, lambda d: [pos[(b, int(la))] for b, la in zip(d["backend"], d["layer"])], row_groups, len(pos))
+        t, case, lambda d: [pos[(b, int(la))] for b, la in zip(d["backend"], d["layer"])], len(pos))
     fig = plots.error_grid(values, row_groups=row_groups, col_groups=col_groups, blank=blank)
     return plots.to_svg(fig)
 
@@ -115,7 +115,7 @@ def probe_heatmap(t, case):
     families = list(dict.fromkeys(k[2] for k in keys))
     row_groups = [(f, [k[3] for k in keys if k[2] == f]) for f in families]
     rows = {p: keys.index(_probe_key(p)) for p in t["probe"].unique()}
-    values, blank, col_groups = _grid(t, case, lambda d: [rows[p] for p in d["probe"]], row_groups, len(keys))
+    values, blank, col_groups = _grid(t, case, lambda d: [rows[p] for p in d["probe"]], len(keys))
     fig = plots.error_grid(values, row_groups=row_groups, col_groups=col_groups, blank=blank)
     return plots.to_svg(fig)
 

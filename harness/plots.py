@@ -209,17 +209,8 @@ def error_grid(values, *, row_groups, col_groups, blank=None, title="", width=10
     cell_h = max(cell, 1.3 * font / 72)
     label_h = 0.87 * char * max(len(str(g)) for g, _ in col_groups) + 0.12
     gap_px = int(np.ceil((label_h + font / 72 + 0.12) / cell_h)) * SUB
-    height_px = len(bands) * band_h + (len(bands) - 1) * gap_px
-    image = np.ones((height_px, int(ncols * SUB), 4))
-    r0 = np.array([r for g in rows for r in g], int)
-    for b, (band, (cols, _)) in enumerate(zip(bands, layouts)):
-        y0 = b * (band_h + gap_px)
-        for i, pos in zip(band, cols):
-            block = rgba[:, starts[i]:starts[i + 1]]
-            for dr in range(SUB):
-                for dc in range(SUB):
-                    image[np.ix_(y0 + r0 + dr, np.array(pos, int) + dc)] = block
-    nrows = height_px / SUB
+    image = _image(rgba, rows, bands, layouts, starts, band_h, gap_px, int(ncols * SUB))
+    nrows = image.shape[0] / SUB
     bottom = 0.22 + (0.22 if title else 0)
     fig_w, fig_h = left + ncols * cell + 0.2, label_h + 0.08 + nrows * cell_h + bottom
     fig = blank_figure(fig_w, fig_h)
@@ -238,6 +229,20 @@ def error_grid(values, *, row_groups, col_groups, blank=None, title="", width=10
     if title:
         fig.text(0.01, 0.01, title, fontsize=font, ha="left", va="bottom")
     return fig
+
+
+def _image(rgba, rows, bands, layouts, starts, band_h, gap_px, width_px):
+    """The bands of cells as one RGBA image, SUB x SUB pixels a cell, white in the gaps."""
+    image = np.ones((len(bands) * band_h + (len(bands) - 1) * gap_px, width_px, 4))
+    r0 = np.array([r for g in rows for r in g], int)
+    for b, (band, (cols, _)) in enumerate(zip(bands, layouts)):
+        y0 = b * (band_h + gap_px)
+        for i, pos in zip(band, cols):
+            block = rgba[:, starts[i]:starts[i + 1]]
+            for dr in range(SUB):
+                for dc in range(SUB):
+                    image[np.ix_(y0 + r0 + dr, np.array(pos, int) + dc)] = block
+    return image
 
 
 def _label_rows(put, row_groups, rows, y0, cell, char, member, font):

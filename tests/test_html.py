@@ -106,7 +106,7 @@ def test_totals_only_quantity_has_one_column_and_missing_steps_are_blank():
     pos = {(b, la): i for i, (b, la) in enumerate((b, la) for b in backends for la in (0, 1))}
     values, blank, _ = html_parts._grid(t, report.cases[0],
                                         lambda d: [pos[(b, int(la))] for b, la in zip(d["backend"], d["layer"])],
-                                        None, len(pos))
+                                        len(pos))
     dx0 = index[("dx", 0)]
     assert not blank[pos[("torch.nn.RNNCell", 0)], dx0] and blank[pos[("torch.nn.RNNCell", 1)], dx0]
     # The fused module cannot see per-step weight gradients: grey (NaN, not blank), total coloured.
