@@ -72,6 +72,10 @@ def broken_backward(dh, cache):
 
 def test_raises(bptt):
     bptt.check_backward(rnn_forward, broken_backward, layout="cs231n")
+
+def test_raises_without_the_fixture():
+    import harness
+    harness.assert_backward(rnn_forward, broken_backward, layout="cs231n")
 '''
 
 
@@ -88,12 +92,14 @@ def test_short_summary_carries_the_verdict_and_the_cause(pytester, monkeypatch):
 def test_users_exception_shows_their_frames_only_and_no_arrays(pytester):
     pytester.makepyfile(test_user=USER_CODE, test_raising=RAISING)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "test_raising.py")
-    result.assert_outcomes(failed=1)
+    result.assert_outcomes(failed=2)
     out = result.stdout.str()
     result.stdout.fnmatch_lines(["*UserCodeError: backward raised ValueError: matmul*",
                                  "*your code's traceback (most recent call last):*",
                                  "*test_raising.py*line 6, in broken_backward*",
                                  "*return x.reshape(-1) @ np.ones(7)*"])
+    # Both ways in (the fixture and harness.assert_backward) show it so.
+    assert out.count("your code's traceback (most recent call last):") == 2
     assert "harness/guard" not in out and "harness/assertions" not in out
     assert "array(" not in out and "dh = " not in out
 

@@ -22,6 +22,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LAST_OK = re.compile(r"^OK: all [\d,]+ comparisons within tolerance in \d+\.\d s$")
 
 
+@pytest.fixture(autouse=True)
+def hundred_columns(monkeypatch):
+    """Output folds at min(100, terminal width): pin the width (xdist workers see 80)."""
+    monkeypatch.setenv("COLUMNS", "100")
+
+
 def run(capsys, *args):
     code = main(["compare", "--csv", "", "--html", "", *args])
     out = capsys.readouterr()
