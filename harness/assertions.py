@@ -18,7 +18,7 @@ def _run(fn, *args, **options):
         return fn(*args, **options)
     except HarnessError as exc:
         from .tracebacks import presentable
-        raise presentable(exc) from None
+        raise presentable(exc)
 
 
 def assert_backward(forward, backward, **options):

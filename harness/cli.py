@@ -262,7 +262,7 @@ def build_parser():
                      formatter_class=terminal.HelpFormatter)
     parser.add_argument("--version", action="version", version=f"gradharness {__version__}")
     _add_completion(parser)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{compare,check,convert}")
+    sub = parser.add_subparsers(dest="command", required=True)
     output = [_output_options()]
     _add_compare(sub, output)
     _add_check(sub, output)

@@ -7,7 +7,7 @@ A mismatch fails the test with GradientMismatchError, whose first line carries t
 verdict and the cause (``BPTT mismatch in dWh layer 0: ...``: what ``-rA`` short
 summaries show), followed by the located, diagnosed summary. gradharness's own frames are
 hidden from tracebacks and no array is printed: an exception of the user's code shows the
-user's frames only, as text.
+user's frames (without their arguments) as the cause of a one-line UserCodeError.
 
 Options: ``--gradharness-reports DIR`` writes a CSV and an HTML report of every check
 into DIR (resolved once, at session start, against the folder pytest was started in; a
@@ -24,7 +24,7 @@ import re
 
 import pytest
 
-from .tracebacks import presentable, without_harness_frames
+from .tracebacks import is_presentable, presentable, without_harness_frames
 
 _STATS = pytest.StashKey()
 _REPORTS = pytest.StashKey()
@@ -64,7 +64,7 @@ class BPTTChecker:
             self._write(exc.report)
             raise exc.with_traceback(without_harness_frames(exc.__traceback__)) from None
         except errors.HarnessError as exc:                   # bad input or the user's code raised
-            raise presentable(exc) from None
+            raise presentable(exc)
         self._write(report)
         return report
 
@@ -128,6 +128,20 @@ def bptt(request):
     return BPTTChecker(request.config, request.node.nodeid, request.node)
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failure raised through gradharness (harness.tracebacks) is printed without the
+    arguments of its frames: those are the arrays handed to the user's code."""
+    outcome = yield
+    report, excinfo = outcome.get_result(), call.excinfo
+    if not (report.failed and excinfo is not None and is_presentable(excinfo.value)):
+        return
+    if item.config.getoption("tbstyle", "auto") not in ("auto", "long") or item.config.getoption("showlocals"):
+        return                                     # the other styles print no arguments; --showlocals asked
+    report.longrepr = excinfo.getrepr(funcargs=False, style="long", truncate_locals=True,
+                                      tbfilter=getattr(item, "_traceback_filter", True))
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node, error):
     """pytest-xdist, on the controller: add a finished worker's counts and reports."""
@@ -153,7 +167,8 @@ def pytest_sessionfinish(session, exitstatus):
         return
     path = config.getoption("gradharness_html")
     if path and reports:
-        config.stash[_STATS]["html"] = _combined(reports).to_html(os.path.join(str(config.invocation_params.dir), path))
+        _combined(reports).to_html(os.path.join(str(config.invocation_params.dir), path))
+        config.stash[_STATS]["html"] = path
 
 
 def _combined(reports):

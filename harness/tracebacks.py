@@ -1,13 +1,14 @@
 """Exceptions as a test failure should show them: gradharness's own frames taken out of the
-traceback, and an exception of the user's code (the chained cause of a UserCodeError)
-written into the message with the user's frames only, so pytest prints no frame's
-arguments (the arrays gradharness passes around) and no frame of ours."""
+traceback (of the exception and of the user's exception chained as its cause), and the
+exception flagged so that the pytest plugin prints the frames without their arguments
+(the arrays gradharness passes to the user's code are never dumped). The chain stays: the
+user's own exception first, with the user's frames, then ours in one line."""
 
 import os
-import traceback
 import types
 
 HARNESS = os.path.dirname(os.path.abspath(__file__)) + os.sep
+FLAG = "_gradharness_presentable"
 
 
 def without_harness_frames(tb):
@@ -24,13 +25,14 @@ def without_harness_frames(tb):
 
 
 def presentable(exc):
-    """``exc`` (a HarnessError) to raise ``from None`` in its place; the user's own
-    exception stays reachable as ``.user_exception``."""
+    """``exc`` (a HarnessError) ready to be raised again: see the module docstring."""
+    exc = exc.with_traceback(without_harness_frames(exc.__traceback__))
     cause = exc.__cause__
-    if cause is None or type(exc).__name__ != "UserCodeError":
-        return exc.with_traceback(without_harness_frames(exc.__traceback__))
-    frames = traceback.extract_tb(without_harness_frames(cause.__traceback__))
-    text = "".join(traceback.format_list(frames)) + "".join(traceback.format_exception_only(type(cause), cause))
-    shown = type(exc)(f"{exc}\nyour code's traceback (most recent call last):\n{text.rstrip()}")
-    shown.user_exception = cause
-    return shown.with_traceback(without_harness_frames(exc.__traceback__))
+    if cause is not None and type(exc).__name__ == "UserCodeError":
+        cause.with_traceback(without_harness_frames(cause.__traceback__))
+    setattr(exc, FLAG, True)
+    return exc
+
+
+def is_presentable(exc):
+    return bool(getattr(exc, FLAG, False))
