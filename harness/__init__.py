@@ -9,7 +9,15 @@ Public API (everything else is internal and may change):
     Layout: a weight convention of your own for check_backward
     Report
     HarnessError, BackendUnavailable, LayoutError, GradientMismatchError
+    __version__: the installed package's version (package metadata)
 """
+
+from importlib import metadata as _metadata
+
+try:
+    __version__ = _metadata.version("gradharness")
+except _metadata.PackageNotFoundError:             # run from a source tree that is not installed
+    __version__ = "0+unknown"
 
 from .api import compare as compare
 from .assertions import assert_backward as assert_backward
@@ -25,5 +33,6 @@ from .errors import HarnessError as HarnessError
 from .errors import LayoutError as LayoutError
 from .report import Report as Report
 
-__all__ = ["compare", "check_backward", "check_model", "check_training", "assert_backward", "assert_model", "assert_matches",
+__all__ = ["__version__", "compare", "check_backward", "check_model", "check_training", "assert_backward",
+           "assert_model", "assert_matches",
            "Layout", "Report", "HarnessError", "BackendUnavailable", "LayoutError", "GradientMismatchError"]

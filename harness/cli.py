@@ -1,11 +1,36 @@
 """The ``gradharness`` command line. Exit status: 0 all match, 1 mismatch or incomplete,
-2 usage or input error, 3 an error inside gradharness itself, 130 interrupted."""
+2 usage or input error, 3 an error inside gradharness itself, 130 interrupted.
+
+What it prints (progress, summary, last line, help) is harness.terminal's; parallel runs are
+harness.sweep's.
+"""
 
 import argparse
 import os
 import sys
+import time
 
+from . import terminal
 from .errors import HarnessError
+
+DESCRIPTION = """\
+Check backpropagation through time (BPTT) layer by layer and step by step: the NumPy
+reference cells against PyTorch, TensorFlow and Keras (compare), your own forward and
+backward (check), and convert saved weights between frameworks (convert).
+
+Exit status: 0 everything matches, 1 a mismatch (or an incomplete check), 2 a usage or
+input error, 3 an error inside gradharness, 130 interrupted."""
+
+EPILOG = """\
+examples:
+  gradharness compare
+  gradharness compare --cell all --layers 1,2,3 --backends all -j 2
+  gradharness check mymod:rnn_forward mymod:rnn_backward --layout cs231n
+  gradharness convert model.pt model.npz
+
+shell completion (bash; zsh alike), e.g. in ~/.bashrc:
+  eval "$(gradharness --print-completion bash)"
+"""
 
 EXIT_OK, EXIT_MISMATCH, EXIT_USAGE, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 HARNESS_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -25,20 +50,45 @@ def _int_list(text):
         raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
 
 
-def _add_compare(sub):
+def _jobs(text):
+    try:
+        jobs = int(text)
+    except ValueError:
+        jobs = -1
+    if jobs < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of worker processes (0: one per CPU), got {text!r}")
+    import os
+    return jobs or os.cpu_count() or 1
+
+
+def _output_options():
+    """-q, -v, -x: shared by the subcommands that compare."""
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("output")
+    g.add_argument("-q", "--quiet", action="count", default=0,
+                   help="print only the last line (and the cause of a mismatch); no progress bar")
+    g.add_argument("-v", "--verbose", action="count", default=0,
+                   help="print every backend of every case and every failing group")
+    g.add_argument("-x", "--exitfirst", action="store_true", help="stop after the first case that is not OK")
+    return p
+
+
+
+def _add_compare(sub, parents):
     p = sub.add_parser("compare", help="compare the NumPy reference cells with framework autograd",
+                       parents=parents, formatter_class=terminal.HelpFormatter,
                        description="Compare the NumPy reference BPTT with framework autograd, layer "
                                    "by layer and step by step, and write CSV and HTML reports.")
     p.add_argument("--cell", default="rnn", help="rnn, lstm, gru, comma-separated for several, or all")
     p.add_argument("--layers", default="1", type=_int_list, help="number of layers, e.g. 3 or 1,2,3")
     p.add_argument("--activation", default="tanh", help="RNN nonlinearity: tanh, relu, sigmoid, identity")
     p.add_argument("--no-bias", dest="bias", action="store_false", help="layers without biases")
-    p.add_argument("--input-size", type=int, default=4, help="D (default 4)")
-    p.add_argument("--hidden-size", type=int, default=5, help="H (default 5)")
-    p.add_argument("--steps", type=int, default=10, help="T (default 10)")
-    p.add_argument("--batch", type=int, default=3, help="N (default 3)")
-    p.add_argument("--dtype", default="float64", help="float64 (default) or float32, comma-separated for both")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--input-size", type=int, default=4, help="D, the input size")
+    p.add_argument("--hidden-size", type=int, default=5, help="H, the hidden size")
+    p.add_argument("--steps", type=int, default=10, help="T, the sequence length")
+    p.add_argument("--batch", type=int, default=3, help="N, the batch size")
+    p.add_argument("--dtype", default="float64", help="float64 or float32, comma-separated for both")
+    p.add_argument("--seed", type=int, default=0, help="seed of weights, inputs and cotangents")
     p.add_argument("--forget-bias", type=float, default=0.0, help="LSTM forget-gate offset (TF's forget_bias)")
     p.add_argument("--reset-before", dest="reset_after", action="store_false",
                    help="GRU with the reset gate before the recurrent matmul (TF1 GRUCell)")
@@ -48,6 +98,8 @@ def _add_compare(sub):
     p.add_argument("--csv", default="reports/gradharness.csv", help="CSV report path ('' to skip)")
     p.add_argument("--html", default="reports/gradharness.html", help="HTML report path ('' to skip)")
     p.add_argument("--plot-dir", default="", help="also write every figure as PNG into this folder")
+    p.add_argument("-j", "--jobs", type=_jobs, default=1, metavar="N",
+                   help="run the cases in N worker processes (0: one per CPU)")
     _add_common(p)
     p.set_defaults(func=_run_compare)
 
@@ -57,70 +109,70 @@ def _add_common(p):
                    help="on an error, also print the traceback (to report a bug in gradharness)")
 
 
-def _run_compare(args):
+def _compare_cases(args):
     from . import validate
-    from .api import compare
-    from .report import Report
-    reports = []
     cells = ["rnn", "lstm", "gru"] if args.cell == "all" else [c.strip() for c in args.cell.split(",") if c.strip()]
     dtypes = [validate.dtype(d.strip()) for d in args.dtype.split(",")]
-    for cell in cells or [""]:                 # every case checked before anything runs
-        for dtype in dtypes:
-            for layers in args.layers:
-                validate.probe_args(cell=cell, layers=layers, batch=args.batch, steps=args.steps,
-                                    input_size=args.input_size, hidden_size=args.hidden_size, dtype=dtype,
-                                    seed=args.seed, activation=args.activation, forget_bias=args.forget_bias,
-                                    reset_after=args.reset_after, atol=args.atol, rtol=args.rtol, flags=_FLAGS)
-    for cell in cells:
-        for dtype in dtypes:
-            for layers in args.layers:
-                reports.append(compare(
-                    cell, backends=args.backends, layers=layers, activation=args.activation,
-                    bias=args.bias, batch=args.batch, steps=args.steps, input_size=args.input_size,
-                    hidden_size=args.hidden_size, dtype=dtype, seed=args.seed,
-                    forget_bias=args.forget_bias, reset_after=args.reset_after,
-                    atol=args.atol, rtol=args.rtol))
-    return _finish(Report.concat(reports), args)
+    cases = [dict(cell=cell, backends=args.backends, layers=layers, activation=args.activation,
+                  bias=args.bias, batch=args.batch, steps=args.steps, input_size=args.input_size,
+                  hidden_size=args.hidden_size, dtype=dtype, seed=args.seed, forget_bias=args.forget_bias,
+                  reset_after=args.reset_after, atol=args.atol, rtol=args.rtol)
+             for cell in cells or [""] for dtype in dtypes for layers in args.layers]
+    for case in cases:                           # every case checked before anything runs
+        validate.probe_args(**{k: v for k, v in case.items() if k not in ("backends", "bias")}, flags=_FLAGS)
+    return cases
+
+
+def _run_compare(args):
+    from .report import Report
+    from .sweep import run_cases
+    cases = _compare_cases(args)
+    with terminal.Progress(len(cases), enabled=not args.quiet) as progress:
+        reports, stopped = run_cases(cases, jobs=args.jobs, exitfirst=args.exitfirst, progress=progress,
+                                     quiet_tf=args.quiet_tf)
+    return _finish(Report.concat(reports), args, stopped)
 
 
 _FLAGS = {"activation": "--activation", "forget_bias": "--forget-bias", "reset_after": "--reset-before"}
 
 
-def _finish(report, args):
-    """Write the reports (together), print the summary, return the exit status (1 unless OK)."""
-    print(report.summary())
-    for path in report.save(args.csv, args.html, names=("--csv", "--html")):
-        print(f"wrote {path}")
-    if getattr(args, "plot_dir", ""):                      # every figure of the report as PNG
+def _finish(report, args, stopped=None):
+    """Write the reports (together, and every figure as PNG with --plot-dir), print the summary
+    and the last line, return the exit status (1 unless OK)."""
+    written = list(report.save(args.csv, args.html, names=("--csv", "--html")))
+    if getattr(args, "plot_dir", ""):
         from .plots import save_pngs
-        for path in save_pngs(report, args.plot_dir):
-            print(f"wrote {path}")
+        written += save_pngs(report, args.plot_dir)
+    verbosity = -1 if args.quiet else args.verbose
+    seconds = time.perf_counter() - args.started
+    print("\n".join(terminal.report_lines(report, verbosity, seconds, written, stopped)))
     return EXIT_OK if report.ok else EXIT_MISMATCH
 
 
-def _add_check(sub):
+def _add_check(sub, parents):
     p = sub.add_parser("check", help="check your own forward/backward functions",
+                       parents=parents, formatter_class=terminal.HelpFormatter,
                        description="Check your hand-written forward and backward (module:function) against "
                                    "framework autograd, finite differences and the reference; locate and "
                                    "diagnose a mismatch.")
     p.add_argument("forward", help="your forward, as module:function (the module is imported from the current folder)")
     p.add_argument("backward", help="your backward, as module:function")
     p.add_argument("--layout", default="cs231n",
-                   help="cs231n (default), tf_kernel, karpathy, or module:NAME of your own harness.Layout")
-    p.add_argument("--cell", default="rnn", help="rnn (default), lstm or gru")
+                   help="cs231n, tf_kernel, karpathy, or module:NAME of your own harness.Layout")
+    p.add_argument("--cell", default="rnn", help="rnn, lstm or gru")
     p.add_argument("--against", default="torch,numeric", help="torch, tf, keras, numeric, reference (comma-separated)")
     p.add_argument("--activation", default="tanh", help="RNN nonlinearity your cell uses")
     p.add_argument("--no-bias", dest="bias", action="store_false", help="your cell has no bias")
     p.add_argument("--forget-bias", type=float, default=0.0, help="the forget-gate offset your LSTM adds")
     p.add_argument("--reset-before", dest="reset_after", action="store_false",
                    help="your GRU applies the reset gate before the recurrent matmul (TF1 GRUCell)")
-    p.add_argument("--batch", type=int, default=3, help="probe N (default 3)")
-    p.add_argument("--steps", type=int, default=5, help="probe T (default 5)")
-    p.add_argument("--input-size", type=int, default=4, help="probe D (default 4)")
-    p.add_argument("--hidden-size", type=int, default=6, help="probe H (default 6)")
-    p.add_argument("--dtype", default="float64", help="float64 (default) or float32")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--numeric", default="directional", help="finite differences: directional (default) or full")
+    p.add_argument("--batch", type=int, default=3, help="the probe's N")
+    p.add_argument("--steps", type=int, default=5, help="the probe's T")
+    p.add_argument("--input-size", type=int, default=4, help="the probe's D")
+    p.add_argument("--hidden-size", type=int, default=6, help="the probe's H")
+    p.add_argument("--dtype", default="float64", help="float64 or float32")
+    p.add_argument("--seed", type=int, default=0, help="seed of the probe")
+    p.add_argument("--numeric", default="directional", help="finite differences: directional or full")
     p.add_argument("--skip", default="", help="gradients your backward does not compute (returns as None), "
                                               "comma-separated, e.g. dh0: not compared instead of INCOMPLETE")
     p.add_argument("--atol", type=float, default=None, help="override the dtype's default atol")
@@ -170,17 +222,20 @@ def load_function(spec, what, want=callable, kind="function"):
 
 def _run_check(args):
     from .guard.check import check_backward
-    report = check_backward(
-        load_function(args.forward, "forward"), load_function(args.backward, "backward"),
-        cell=args.cell, layout=load_layout(args.layout), against=args.against, batch=args.batch, steps=args.steps,
-        input_size=args.input_size, hidden_size=args.hidden_size, dtype=args.dtype, seed=args.seed,
-        activation=args.activation, bias=args.bias, forget_bias=args.forget_bias, reset_after=args.reset_after,
-        numeric=args.numeric, atol=args.atol, rtol=args.rtol, skip=args.skip)
+    with terminal.Progress(1, enabled=not args.quiet, unit="checks") as progress:
+        progress.update(f"checking {args.backward}")
+        report = check_backward(
+            load_function(args.forward, "forward"), load_function(args.backward, "backward"),
+            cell=args.cell, layout=load_layout(args.layout), against=args.against, batch=args.batch,
+            steps=args.steps, input_size=args.input_size, hidden_size=args.hidden_size, dtype=args.dtype,
+            seed=args.seed, activation=args.activation, bias=args.bias, forget_bias=args.forget_bias,
+            reset_after=args.reset_after, numeric=args.numeric, atol=args.atol, rtol=args.rtol, skip=args.skip)
     return _finish(report, args)
 
 
 def _add_convert(sub):
     p = sub.add_parser("convert", help="convert saved weights: torch .pt <-> canonical .npz <-> Keras .weights.h5",
+                       formatter_class=terminal.HelpFormatter,
                        description="Convert saved RNN/LSTM/GRU weights between a torch state_dict (.pt/.pth), "
                                    "the canonical layout (.npz) and a Keras 3 weights file (.weights.h5).")
     p.add_argument("input", help="file to read (.pt, .pth, .weights.h5 or .npz)")
@@ -217,8 +272,9 @@ TRAIN_PRESETS = {"seed001": dict(cell="rnn", hidden_size=4, input_size=2, batch=
                                  num_steps=5, data="seed001", carry_state=True, init="tf1")}
 
 
-def _add_train(sub):
+def _add_train(sub, parents):
     p = sub.add_parser("train", help="train your model (or the reference) and the frameworks' side by side",
+                       parents=parents, formatter_class=terminal.HelpFormatter,
                        description="Train your fn(params, x, target) -> (loss, grads) model, or the NumPy "
                                    "reference, and the same model in torch and TF1 from the same weights on the "
                                    "same batches with the same optimizer; compare the loss, the gradients and "
@@ -296,18 +352,34 @@ def _run_train(args):
 
 
 def build_parser():
-    parser = _Parser(prog="gradharness", description=__doc__)
+    from . import __version__
+    parser = _Parser(prog="gradharness", description=DESCRIPTION, epilog=EPILOG,
+                     formatter_class=terminal.HelpFormatter)
+    parser.add_argument("--version", action="version", version=f"gradharness {__version__}")
+    _add_completion(parser)
     sub = parser.add_subparsers(dest="command", required=True)
-    _add_compare(sub)
-    _add_check(sub)
-    _add_train(sub)
+    output = [_output_options()]
+    _add_compare(sub, output)
+    _add_check(sub, output)
+    _add_train(sub, output)
     _add_convert(sub)
     return parser
+
+
+def _add_completion(parser):
+    """--print-completion {bash,zsh,tcsh}: a shell completion script (shtab)."""
+    try:
+        import shtab
+    except ImportError:                                        # pragma: no cover - a dependency
+        return
+    shtab.add_argument_to(parser, ["--print-completion"], help="print a shell completion script and exit")
 
 
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)   # usage errors: one line, exit 2
+    args.started = time.perf_counter()
+    args.quiet_tf = terminal.quiet_tensorflow()
     try:
         return args.func(args)
     except HarnessError as exc:

@@ -14,8 +14,9 @@ class LayoutError(HarnessError):
 
 
 class GradientMismatchError(AssertionError):
-    """Raised by assertion helpers when a report has a mismatch; str() is the located summary."""
+    """Raised by assertion helpers when a report has a mismatch. str(): first the headline
+    (the verdict and the likely cause, in one line), then the located summary."""
 
     def __init__(self, report):
-        super().__init__(report.summary())
+        super().__init__(f"{report.headline()}\n{report.summary()}")
         self.report = report

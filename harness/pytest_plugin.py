@@ -3,17 +3,33 @@
     def test_my_rnn(bptt):
         bptt.check_backward(rnn_forward, rnn_backward, layout="cs231n")
 
-A mismatch fails the test with the located, diagnosed summary. ``--gradharness-reports DIR``
-also writes a CSV and an HTML report of every check into DIR (resolved once, at session
-start, against the folder pytest was started in); a report that cannot be written is a
-warning in the terminal summary, never a failure of the test.
+A mismatch fails the test with GradientMismatchError, whose first line carries the
+verdict and the cause (``BPTT mismatch in dWh layer 0: ...``: what ``-rA`` short
+summaries show), followed by the located, diagnosed summary. gradharness's own frames are
+hidden from tracebacks and no array is printed: an exception of the user's code shows the
+user's frames (without their arguments) as the cause of a one-line UserCodeError.
+
+Options: ``--gradharness-reports DIR`` writes a CSV and an HTML report of every check
+into DIR (resolved once, at session start, against the folder pytest was started in; a
+report that cannot be written is a warning in the terminal summary, never a failure of the
+test); ``--gradharness-html PATH`` writes one HTML report of every check of the session.
+Under pytest-xdist (``pytest -n N``) the workers send their counts and reports to the
+controller, which prints the summary line and writes the combined report.
 """
 
+import base64
 import os
+import pickle
 import re
 
 import pytest
 
+from .tracebacks import is_presentable, presentable, without_harness_frames
+
+_STATS = pytest.StashKey()
+_REPORTS = pytest.StashKey()
+_FOLDER = pytest.StashKey()
+_UNWRITTEN = pytest.StashKey()
 _REPORT_ERROR = "gradharness report not written"
 
 
@@ -22,6 +38,12 @@ def pytest_addoption(parser):
     group = parser.getgroup("gradharness")
     group.addoption("--gradharness-reports", dest="gradharness_reports", default=None, metavar="DIR",
                     help="write a CSV and an HTML report of every gradharness check into DIR")
+    group.addoption("--gradharness-html", dest="gradharness_html", default=None, metavar="PATH",
+                    help="write one HTML report of every gradharness check of the session to PATH")
+
+
+def _stats(config):
+    return config.stash.setdefault(_STATS, {"checks": 0, "mismatches": 0})
 
 
 class BPTTChecker:
@@ -33,21 +55,23 @@ class BPTTChecker:
     def _record(self, run, *args, **options):
         __tracebackhide__ = True
         from . import errors
-        stats = self._config.stash.setdefault(_STATS, {"checks": 0, "mismatches": 0})
+        stats = _stats(self._config)
         stats["checks"] += 1
         try:
             report = run(*args, **options)
         except errors.GradientMismatchError as exc:
             stats["mismatches"] += 1
             self._write(exc.report)
-            raise
-        except errors.HarnessError as exc:    # a usage mistake: the user's line and one message, none of ours
-            raise exc.with_traceback(None)
+            raise exc.with_traceback(without_harness_frames(exc.__traceback__)) from None
+        except errors.HarnessError as exc:                   # bad input or the user's code raised
+            raise presentable(exc)
         self._write(report)
         return report
 
     def _write(self, report):
         from .errors import HarnessError
+        if self._config.getoption("gradharness_html"):
+            self._config.stash.setdefault(_REPORTS, []).append((self._nodeid, report))
         folder = self._config.stash.get(_FOLDER, None)
         if not folder:
             return
@@ -74,11 +98,6 @@ class BPTTChecker:
         __tracebackhide__ = True
         from .assertions import assert_matches
         return self._record(assert_matches, cell, **options)
-
-
-_STATS = pytest.StashKey()
-_FOLDER = pytest.StashKey()
-_UNWRITTEN = pytest.StashKey()
 
 
 def pytest_configure(config):
@@ -109,17 +128,77 @@ def bptt(request):
     return BPTTChecker(request.config, request.node.nodeid, request.node)
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failure raised through gradharness (harness.tracebacks) is printed without the
+    arguments of its frames: those are the arrays handed to the user's code."""
+    outcome = yield
+    report, excinfo = outcome.get_result(), call.excinfo
+    if not (report.failed and excinfo is not None and is_presentable(excinfo.value)):
+        return
+    if item.config.getoption("tbstyle", "auto") not in ("auto", "long") or item.config.getoption("showlocals"):
+        return                                     # the other styles print no arguments; --showlocals asked
+    report.longrepr = excinfo.getrepr(funcargs=False, style="long", truncate_locals=True,
+                                      tbfilter=getattr(item, "_traceback_filter", True))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """pytest-xdist, on the controller: add a finished worker's counts and reports."""
+    out = getattr(node, "workeroutput", None) or {}
+    stats = _stats(node.config)
+    for key in ("checks", "mismatches"):
+        stats[key] += out.get(f"gradharness_{key}", 0)
+    if out.get("gradharness_reports"):
+        reports = pickle.loads(base64.b64decode(out["gradharness_reports"]))   # our own workers' data
+        node.config.stash.setdefault(_REPORTS, []).extend(reports)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """A worker sends its counts and reports; elsewhere the combined report is written."""
+    config = session.config
+    stats = config.stash.get(_STATS, None) or {"checks": 0, "mismatches": 0}
+    reports = config.stash.get(_REPORTS, [])
+    if hasattr(config, "workeroutput"):
+        config.workeroutput["gradharness_checks"] = stats["checks"]
+        config.workeroutput["gradharness_mismatches"] = stats["mismatches"]
+        if reports:
+            from .plots import rendered                       # figure specs hold closures: drawn first
+            reports = [rendered(r) for r in reports]
+            config.workeroutput["gradharness_reports"] = base64.b64encode(pickle.dumps(reports)).decode()
+        return
+    path = config.getoption("gradharness_html")
+    if path and reports:
+        _combined(reports).to_html(os.path.join(str(config.invocation_params.dir), path))
+        config.stash[_STATS]["html"] = path
+
+
+def _combined(reports):
+    """One report of every check, each case named after its test (in the order of the test ids)."""
+    from .report import Report
+    parts = []
+    for nodeid, report in sorted(reports, key=lambda nr: nr[0]):
+        names = {c["case"]: f"{nodeid} :: {c['case']}" for c in report.cases}
+        table = report.table.assign(case=report.table["case"].map(names))
+        parts.append(Report(table, [{**c, "case": names[c["case"]]} for c in report.cases]))
+    return Report.concat(parts)
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     """https://docs.pytest.org/en/stable/reference/reference.html#pytest.hookspec.pytest_terminal_summary"""
+    if hasattr(config, "workerinput"):                            # xdist workers stay quiet
+        return
     unwritten = config.stash.get(_UNWRITTEN, [])
-    if unwritten and not hasattr(config, "workerinput"):
+    if unwritten:
         terminalreporter.write_sep("-", "gradharness warnings")
         terminalreporter.write_line(f"{len(unwritten)} report(s) not written: {unwritten[0]}")
     stats = config.stash.get(_STATS, None)
-    if not stats or hasattr(config, "workerinput"):          # xdist workers stay quiet
+    if not stats or not stats["checks"]:
         return
     terminalreporter.write_sep("-", "gradharness")
     line = f"{stats['checks']} BPTT check(s), {stats['mismatches']} mismatch(es)."
-    if stats["mismatches"] and not config.getoption("gradharness_reports"):
-        line += " Re-run with --gradharness-reports DIR for CSV/HTML reports."
+    if stats.get("html"):
+        line += f" Report of the session: {stats['html']}"
+    elif stats["mismatches"] and not config.getoption("gradharness_reports"):
+        line += " Re-run with --gradharness-html PATH for an HTML report."
     terminalreporter.write_line(line)

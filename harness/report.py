@@ -26,7 +26,9 @@ class Report:
             it), "missing" (the user's code did not return it: the verdict is INCOMPLETE)
             or "skipped" (the backend could not run the case; ``note`` says why).
         cases: list of dicts {"case", "probe", "findings"}: what was probed and, for
-            checks of user code, where it goes wrong and the likely cause.
+            checks of user code, where it goes wrong and the likely cause; optionally
+            "names" ({"quantities": {canonical: yours}, "gates": {letter: yours}}, to speak
+            the user's names) and "figures" (see ``add_figure``).
     """
 
     def __init__(self, table, cases):
@@ -34,14 +36,17 @@ class Report:
         self.cases = cases
 
     @classmethod
-    def from_rows(cls, case, probe_text, rows, findings=(), labels=("reference", "backend")):
+    def from_rows(cls, case, probe_text, rows, findings=(), labels=("reference", "backend"), names=None):
         """One case. ``findings``: lines of diagnosis to show with the summary; ``labels``:
-        what ``ref_value`` and ``value`` are (the yardstick and what is checked)."""
+        what ``ref_value`` and ``value`` are (the yardstick and what is checked); ``names``:
+        the user's names of quantities and gates."""
         rows = [{"probe": "full", **r} for r in rows]
         table = pd.DataFrame(rows, columns=COLUMNS)
         table.insert(0, "case", case)
-        return cls(_typed(table), [{"case": case, "probe": probe_text, "findings": list(findings),
-                                   "labels": tuple(labels)}])
+        info = {"case": case, "probe": probe_text, "findings": list(findings), "labels": tuple(labels)}
+        if names:
+            info["names"] = names
+        return cls(_typed(table), [info])
 
     @classmethod
     def concat(cls, reports):
@@ -121,9 +126,30 @@ class Report:
             items.append((html, render(self), names[1]))
         return write_texts(items) if items else []
 
-    def summary(self, width=100):
+    def summary(self, width=100, verbose=0):
+        """The text summary, lines folded at ``width``; its last line is the verdict."""
         from .summary import summarize
-        return summarize(self, width)
+        return summarize(self, width, verbose=verbose)
+
+    def headline(self):
+        """One line: the verdict, where it first goes wrong and the likely cause."""
+        from .summary import headline
+        return headline(self)
+
+    def add_figure(self, fig, *, case=None, title="", caption=""):
+        """Show a matplotlib figure (or an ``<svg>`` string) with a case on the HTML page,
+        after its heatmaps (``case``: a case name; default the first case). The figure is
+        rendered now (harness.plots.to_svg), so the report stays picklable."""
+        from . import plots
+        svg = fig if isinstance(fig, str) else plots.to_svg(fig)
+        name = self.cases[0]["case"] if case is None else case
+        target = next((c for c in self.cases if c["case"] == name), None)
+        if target is None:
+            from .errors import HarnessError
+            raise HarnessError(f"case: expected one of {', '.join(c['case'] for c in self.cases)}, got {case!r}")
+        target.setdefault("figures", []).append({"name": title or "figure", "title": title, "caption": caption,
+                                                 "svg": svg})
+        return self
 
     def __repr__(self):
         return f"<Report ok={self.ok} rows={len(self.table)} cases={len(self.cases)}>"

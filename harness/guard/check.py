@@ -113,7 +113,7 @@ def check_backward(forward, backward, *, cell="rnn", layout="cs231n", against=("
             line for line in where.lines if line not in forward]
     text = f"{probe.describe()}; layout {code.layout.name}"
     report = Report.from_rows(f"check-{cell}-{code.layout.name}-{probe.dtype}", text, rows, findings,
-                              labels=("expected", "yours"))
+                              labels=("expected", "yours"), names=_report_names(names, rows))
     report.cases[0]["figures"] = _figures(code, probe, user, oracles)
     return report
 
@@ -136,6 +136,13 @@ def _figures(code, probe, user, oracles):
         return {**from_traces(traces), **({"your code": yours} if yours else {})}
     return grad_norm_figures(norms, "your code's dL/dh_t: its own backward's dh0 for the rest of the sequence "
                                     "started at h_t, plus the upstream gradient of step t")
+
+
+def _report_names(names, rows):
+    """The user's names of the report's quantities and gates, for the report's headline and page."""
+    quantities = {r["quantity"]: names.quantity(r["quantity"]) for r in rows if r["quantity"]}
+    return {"quantities": {q: u for q, u in quantities.items() if u != q},
+            "gates": {g: u for g, u in names.letters.items() if u != g}}
 
 
 def _refuse_degenerate(probe, tol):
