@@ -164,7 +164,7 @@ def pytest_sessionfinish(session, exitstatus):
         config.workeroutput["gradharness_mismatches"] = stats["mismatches"]
         if reports:
             from .plots import rendered                       # figure specs hold closures: drawn first
-            reports = [rendered(r) for r in reports]
+            reports = [(nodeid, rendered(r)) for nodeid, r in reports]
             config.workeroutput["gradharness_reports"] = base64.b64encode(pickle.dumps(reports)).decode()
         return
     path = config.getoption("gradharness_html")

@@ -26,6 +26,13 @@ def _run_case(case):
     return compare(**case)
 
 
+def _run_case_in_worker(case):
+    """A case's report as it can travel back from a worker: its figures drawn (their specs
+    hold closures, which do not pickle)."""
+    from .plots import rendered
+    return rendered(_run_case(case))
+
+
 def _init_worker(quiet_tf):
     if quiet_tf:
         from .terminal import quiet_tensorflow
@@ -42,7 +49,7 @@ def run_cases(cases, jobs=1, exitfirst=False, progress=None, quiet_tf=False):
     context = multiprocessing.get_context("spawn")
     with cf.ProcessPoolExecutor(max_workers=min(jobs, len(cases)), mp_context=context,
                                 initializer=_init_worker, initargs=(quiet_tf,)) as pool:
-        futures = {pool.submit(_run_case, cases[i]): i for i in order}
+        futures = {pool.submit(_run_case_in_worker, cases[i]): i for i in order}
         _say(progress, f"{len(futures)} cases on {min(jobs, len(cases))} workers")
         for future in cf.as_completed(futures):
             if future.cancelled():

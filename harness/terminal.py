@@ -113,7 +113,7 @@ class Progress:
 def final_line(report, seconds, stopped=None):
     """'OK: all 13,149 comparisons within tolerance in 8.2 s', like pytest's last line."""
     from .summary import verdict_line
-    line = verdict_line(report)
+    line = report.verdict_text() if hasattr(report, "verdict_text") else verdict_line(report)
     if stopped:
         line += f" ({stopped})"
     return f"{line} in {seconds:.1f} s"

@@ -40,7 +40,7 @@ def test_every_report_page_has_its_figures_inline(reports):
     expected = {"compare": 1, "check": 1, "train": 4}      # train: loss, difference, norms at first and last step
     for name, path in paths.items():
         html = open(path, encoding="utf-8").read()
-        assert html.count("<figure class='plot'>") == expected[name] == _svgs(html), name
+        assert html.count("<figure class='plot'>") == expected[name], name        # besides the heatmaps' SVGs
         assert "<script" not in html and "http://" not in html and "https://" not in html
         assert "Gradient norms over t" in html
 
@@ -118,6 +118,6 @@ def test_a_figure_that_fails_to_draw_never_stops_the_report(tmp_path):
     report.cases[0]["figures"].append(plots.spec("broken", "A <broken> one", lambda: 1 / 0))
     page = open(report.to_html(tmp_path / "r.html"), encoding="utf-8").read()
     assert "A &lt;broken&gt; one: not drawn (ZeroDivisionError: division by zero)" in page
-    assert _svgs(page) == 1
+    assert page.count("<figure class='plot'>") == 1
     with pytest.warns(UserWarning, match="not drawn"):
         assert len(plots.save_pngs(report, tmp_path / "png")) == 1

@@ -158,7 +158,7 @@ def test_figures_added_to_a_case_are_drawn_after_its_heatmap():
     fig = plots.lines({"reference": ([0, 1, 2], [1.0, 0.5, 0.25])}, title="gradient norm")
     report.add_figure(fig, title="dh norms per step", caption="falls by half every step")
     text = render(report)
-    assert text.count("<svg") == 3                       # the colour scale, the heatmap, the figure
+    assert text.count("<svg") == 4             # the colour scale, the heatmap, compare's gradient norms, the figure
     assert text.index("Error over tolerance by layer") < text.index("dh norms per step")
     assert "falls by half every step" in text
     with pytest.raises(harness.HarnessError):

@@ -40,7 +40,7 @@ def test_full_matrix_page_is_small(full_matrix):
     text = path.read_text(encoding="utf-8")
     assert path.stat().st_size <= MAX_BYTES
     assert text.count("<tr") < 2_000                          # one line per (backend, quantity), not per row
-    assert text.count("<svg") == 1 + len(report.cases)        # the colour scale and one heatmap per case
+    assert text.count("<svg") == 1 + 2 * len(report.cases)    # the colour scale; per case a heatmap, the norms
 
 
 def _shoot(page, png):

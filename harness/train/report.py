@@ -28,7 +28,11 @@ class TrainingReport(Report):
         base = Report.from_rows(name, text, rows, findings, labels=("oracle", subject))
         return cls(base.table, base.cases, steps, runs, subject, timings)
 
-    def summary(self, width=100):
+    def verdict_text(self):
+        """The verdict in words (the terminal's last line)."""
+        return _verdict_line(self)
+
+    def summary(self, width=100, verbose=0):
         t, case = self.table, self.cases[0]
         out = [f"case {case['case']}", f"  {case['probe']}"]
         for side, seconds in self.timings.items():
@@ -43,14 +47,14 @@ class TrainingReport(Report):
                 continue
             out.append(f"  {backend:<32} {counts.get('pass', 0):5d} passed {counts.get('FAIL', 0):5d} failed "
                        f"(loss, weights, gradients over every step)")
-        out.append(_verdict_line(self))
         out.extend(case["findings"])
         fails = t[t["status"] == "FAIL"]
         if len(fails):
             out.append("failing (oracle: quantity layer: first bad training step):")
-            for r in fails.to_dict("records")[:12]:
+            for r in fails.to_dict("records")[:12 if not verbose else None]:
                 gate = f" gate {r['gate']}" if r["gate"] else ""
                 out.append(f"  {r['backend']}: {r['quantity']}{gate} layer {r['layer']}: {r['note']}")
+        out.append(_verdict_line(self))                         # the verdict last, as every summary has it
         return "\n".join(out)
 
 
