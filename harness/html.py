@@ -60,16 +60,18 @@ def _grid(rows, layers, steps):
     """One quantity of one backend: layers down, steps across, plus the whole-sequence total."""
     cells = {}
     for r in rows:
-        key = (r["layer"], None if pd.isna(r["step"]) else int(r["step"]))
+        way = r.get("direction") if r.get("direction") in ("reverse", "both") else ""
+        key = ((r["layer"], way), None if pd.isna(r["step"]) else int(r["step"]))
         prev = cells.get(key)
         if prev is None or _worse(r, prev):
             cells[key] = r
     has_total = any(k[1] is None for k in cells)
     head = "".join(f"<th>{t}</th>" for t in steps) + ("<th>total</th>" if has_total else "")
     body = []
-    for layer in layers:
-        tds = [_td(cells.get((layer, t))) for t in steps] + ([_td(cells.get((layer, None)))] if has_total else [])
-        body.append(f"<tr><th>layer {layer}</th>{''.join(tds)}</tr>")
+    for row_key in sorted({k[0] for k in cells} | {(layer, "") for layer in layers}):
+        tds = [_td(cells.get((row_key, t))) for t in steps] + ([_td(cells.get((row_key, None)))] if has_total else [])
+        label = f"layer {row_key[0]}" + (f" {row_key[1]}" if row_key[1] else "")
+        body.append(f"<tr><th>{_e(label)}</th>{''.join(tds)}</tr>")
     return f"<table class='grid'><tr><th></th>{head}</tr>{''.join(body)}</table>"
 
 

@@ -37,7 +37,7 @@ class Report:
     def from_rows(cls, case, probe_text, rows, findings=(), labels=("reference", "backend")):
         """One case. ``findings``: lines of diagnosis to show with the summary; ``labels``:
         what ``ref_value`` and ``value`` are (the yardstick and what is checked)."""
-        rows = [{"probe": "full", **r} for r in rows]
+        rows = [{"probe": "full", "direction": "forward", **r} for r in rows]
         table = pd.DataFrame(rows, columns=COLUMNS)
         table.insert(0, "case", case)
         return cls(_typed(table), [{"case": case, "probe": probe_text, "findings": list(findings),

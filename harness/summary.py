@@ -10,6 +10,8 @@ def describe_row(row, T=None, labels=("reference", "backend")):
     gate = f", gate {row['gate']}" if row.get("gate") else ""
     step = "total (whole sequence)" if row["step"] is None else (
         f"step {row['step']}" + (f" of 0..{T - 1}" if T else ""))
+    if row.get("direction") in ("reverse", "both"):
+        step += f" ({row['direction']} direction{'s' if row['direction'] == 'both' else ''})"
     if row["note"] and row["max_abs_err"] == float("inf") and "shape" in row["note"]:
         return f"{row['backend']} | layer {row['layer']} | {step} | {row['quantity']}{gate} | {row['note']}"
     return (f"{row['backend']} | layer {row['layer']} | {step} | {row['quantity']}{gate} | "
@@ -22,10 +24,10 @@ def describe_row(row, T=None, labels=("reference", "backend")):
 def _failing_groups(fails):
     groups = {}
     for r in fails:
-        key = (r["backend"], r["quantity"], r["layer"], r["gate"])
+        key = (r["backend"], r["quantity"], r["layer"], r["gate"], r.get("direction"))
         groups.setdefault(key, []).append(r["step"])
     lines = []
-    for (backend, quantity, layer, gate), steps in groups.items():
+    for (backend, quantity, layer, gate, direction), steps in groups.items():
         per_step = sorted({s for s in steps if s is not None})
         where = []
         if per_step:
@@ -33,7 +35,8 @@ def _failing_groups(fails):
         if None in steps:
             where.append("total")
         gate = f" gate {gate}" if gate else ""
-        lines.append(f"  {backend}: {quantity}{gate} layer {layer}: {', '.join(where)}")
+        way = f" ({direction})" if direction in ("reverse", "both") else ""
+        lines.append(f"  {backend}: {quantity}{gate} layer {layer}{way}: {', '.join(where)}")
     return lines
 
 

@@ -2,9 +2,13 @@
 renames: fused modules (nn.RNN/LSTM/GRU) keep the ``_l{k}`` suffix, cells
 (nn.RNNCell/LSTMCell/GRUCell) and single-layer modules hold one layer.
 
-Two things torch cannot express are refused, never approximated: an LSTM
-``forget_bias`` without biases to fold it into, and a GRU with the reset gate applied
-before the recurrent matmul (``reset_after=False``).
+Bidirectional modules hold the reverse direction under the same names with
+``_reverse`` appended (canonical too); ``proj_size`` adds ``weight_hr_l{k}`` (P, H).
+
+What torch cannot express is refused, never approximated: an LSTM ``forget_bias``
+without biases to fold it into, a GRU with the reset gate applied before the recurrent
+matmul (``reset_after=False``), and the LSTM's peepholes (TF1 ``use_peepholes``), which
+no torch module has.
 """
 
 import numpy as np
@@ -16,18 +20,26 @@ CLASSES = {"rnn": ("RNN", "RNNCell"), "lstm": ("LSTM", "LSTMCell"), "gru": ("GRU
 CELL_OF_CLASS = {cls: cell for cell, pair in CLASSES.items() for cls in pair}
 
 
-def torch_name(canonical, kind, layer):
+PEEPHOLES = ("weight_ci", "weight_cf", "weight_co")
+
+
+def torch_name(canonical, kind, layer, direction=0):
     """Name of a canonical parameter (without suffix) in a torch module of ``kind``.
 
     kind: "fused" (nn.RNN with all layers), "layer" (one-layer nn.RNN) or "cell".
+    direction 1: the reverse direction of a bidirectional module (``_reverse``).
     """
-    return f"{canonical}_l{layer}" if kind == "fused" else (
-        f"{canonical}_l0" if kind == "layer" else canonical)
+    rev = "_reverse" if direction else ""
+    return f"{canonical}_l{layer}{rev}" if kind == "fused" else (
+        f"{canonical}_l0{rev}" if kind == "layer" else canonical)
 
 
 def fold_options(cell, layer_params, options):
     """Canonical parameters of one layer as torch must hold them (forget_bias folded in)."""
     p = dict(layer_params)
+    if any(n in p for n in PEEPHOLES):
+        raise LayoutError("peepholes: torch's LSTM has none (TF1 LSTMCell use_peepholes: w_i_diag, w_f_diag, "
+                          "w_o_diag); no exact torch form")
     if cell == "lstm" and options.get("forget_bias", 0.0):
         if "bias_ih" not in p:
             raise LayoutError("forget_bias: torch's LSTM has no forget-gate offset and this "
@@ -41,13 +53,13 @@ def fold_options(cell, layer_params, options):
     return p
 
 
-def load_layer(module, layer_params, kind, layer=0):
+def load_layer(module, layer_params, kind, layer=0, direction=0):
     """Copy one layer's canonical parameters into a torch module, checking every shape."""
     import torch
     named = dict(module.named_parameters())
     with torch.no_grad():
         for canonical, value in layer_params.items():
-            name = torch_name(canonical, kind, layer)
+            name = torch_name(canonical, kind, layer, direction)
             if name not in named:
                 raise LayoutError(f"{type(module).__name__} has no parameter {name!r} "
                                   f"(for canonical {canonical!r}); bias settings differ?")
