@@ -43,6 +43,7 @@ def _add_compare(sub):
     p.add_argument("--reset-before", dest="reset_after", action="store_false",
                    help="GRU with the reset gate before the recurrent matmul (TF1 GRUCell)")
     p.add_argument("--backends", default="torch", help="torch, tf, keras, all, or backend names, comma-separated")
+    _add_structure(p)
     p.add_argument("--atol", type=float, default=None, help="override the dtype's default atol")
     p.add_argument("--rtol", type=float, default=None, help="override the dtype's default rtol")
     p.add_argument("--csv", default="reports/gradharness.csv", help="CSV report path ('' to skip)")
@@ -57,6 +58,38 @@ def _add_common(p):
                    help="on an error, also print the traceback (to report a bug in gradharness)")
 
 
+def _lengths(text):
+    if text == "random":
+        return text
+    return _int_list(text)
+
+
+def _add_structure(p):
+    """Bidirectional layers, padded batches, the LSTM's projection, peepholes and clips."""
+    p.add_argument("--bidirectional", action="store_true", help="a reverse direction in every layer")
+    p.add_argument("--merge", default="concat",
+                   help="how two directions make a layer's output: concat (default), sum, mul, ave, none")
+    p.add_argument("--stacking", default="interleaved",
+                   help="interleaved (default: each layer reads both directions below, as torch) or separate "
+                        "(two stacks merged at the top, as TF1 bidirectional_dynamic_rnn with MultiRNNCells)")
+    p.add_argument("--lengths", type=_lengths, default=None,
+                   help="a padded batch: one length per sequence, comma-separated (e.g. 10,7,3), or random")
+    p.add_argument("--proj-size", type=int, default=0, help="LSTM projection size (torch proj_size, TF1 num_proj)")
+    p.add_argument("--peepholes", action="store_true", help="LSTM peepholes (TF1 LSTMCell use_peepholes)")
+    p.add_argument("--cell-clip", type=float, default=None, help="LSTM cell-state clip (TF1 LSTMCell cell_clip)")
+    p.add_argument("--proj-clip", type=float, default=None, help="LSTM projection clip (TF1 LSTMCell proj_clip)")
+
+
+def _structure(args, cell):
+    """The structure options for one cell of the matrix: the LSTM's own only for the LSTM."""
+    kw = {"bidirectional": args.bidirectional, "merge": args.merge, "stacking": args.stacking,
+          "lengths": args.lengths}
+    if cell == "lstm":
+        kw.update(proj_size=args.proj_size, peepholes=args.peepholes, cell_clip=args.cell_clip,
+                  proj_clip=args.proj_clip)
+    return kw
+
+
 def _run_compare(args):
     from . import validate
     from .api import compare
@@ -64,6 +97,10 @@ def _run_compare(args):
     reports = []
     cells = ["rnn", "lstm", "gru"] if args.cell == "all" else [c.strip() for c in args.cell.split(",") if c.strip()]
     dtypes = [validate.dtype(d.strip()) for d in args.dtype.split(",")]
+    lstm_only = [f"--{n.replace('_', '-')}" for n in ("proj_size", "peepholes", "cell_clip", "proj_clip")
+                 if getattr(args, n)]
+    if lstm_only and "lstm" not in cells:
+        raise HarnessError(f"{', '.join(lstm_only)}: LSTM options, but --cell is {args.cell!r}; add lstm to --cell")
     for cell in cells or [""]:                 # every case checked before anything runs
         for dtype in dtypes:
             for layers in args.layers:
@@ -79,7 +116,7 @@ def _run_compare(args):
                     bias=args.bias, batch=args.batch, steps=args.steps, input_size=args.input_size,
                     hidden_size=args.hidden_size, dtype=dtype, seed=args.seed,
                     forget_bias=args.forget_bias, reset_after=args.reset_after,
-                    atol=args.atol, rtol=args.rtol))
+                    atol=args.atol, rtol=args.rtol, **_structure(args, cell)))
     return _finish(Report.concat(reports), args)
 
 

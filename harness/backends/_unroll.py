@@ -13,7 +13,8 @@ processing step s the sequences still running are grouped by the input step they
 rows, and the rows of sequences that have ended are left as they are (the final state is
 each sequence's state after its own last step). Padded outputs are 0.
 
-``Ops`` holds the few framework operations this needs (stack, unstack, concat, zeros);
+``Ops`` holds the few framework operations this needs (concat, zeros, and taking or
+replacing the rows ``idx`` of a (N, size) tensor without writing in place);
 what the cells are is the caller's ``cells[k][d][p](inp, state) -> (gates, state)``.
 """
 
@@ -23,7 +24,7 @@ import numpy as np
 
 from reference_impls.bidirectional import input_order
 
-Ops = namedtuple("Ops", "stack unstack concat zeros")
+Ops = namedtuple("Ops", "concat zeros gather scatter")
 Kept = namedtuple("Kept", "states gates finals outputs top")
 
 
@@ -39,7 +40,8 @@ def merge(ops, mode, parts):
 
 def unroll(ops, probe, lengths, x_steps, state0, cells):
     """Run the stack. x_steps: list over T of (N, D) tensors; state0 {name: list over L*Dn of
-    (N, size)}; cells[k][d][p] the step of layer k, direction d at input step p.
+    (N, size)}; cells[k][d][p] the step of layer k, direction d at input step p, called on
+    the rows of the sequences that read input step p at that moment.
 
     Returns Kept: states [(k, d, p, rows, {name: (n, size)})], gates [(k, d, p, rows, (n, G*H))],
     finals[k][d] {name: (N, size)}, outputs[k] (a list over T of the merged (N, M) outputs, or
@@ -67,28 +69,23 @@ def _run_layer(ops, lengths, inputs, state0, steps, where, kept):
     padded; its final states {name: (N, size)})."""
     N, T = len(lengths), len(inputs)
     reverse = where[1] == 1
-    rows = {s: list(ops.unstack(v)) for s, v in state0.items()}    # per sequence: (size,) tensors
-    h_rows = [[None] * T for _ in range(N)]
+    state, h_at = dict(state0), [None] * T
     for s in range(T):
         groups = {}
         for n in np.flatnonzero(lengths > s):
             groups.setdefault(int(input_order(int(lengths[n]), reverse)[s]), []).append(int(n))
         for p, idx in sorted(groups.items()):
-            inp_rows = ops.unstack(inputs[p])
-            inp = ops.stack([inp_rows[n] for n in idx])
-            st = {name: ops.stack([r[n] for n in idx]) for name, r in rows.items()}
-            gates, new = steps[p](inp, st)
+            whole = len(idx) == N                               # every sequence, in order: no gather
+            take = (lambda t: t) if whole else (lambda t: ops.gather(t, idx))
+            gates, new = steps[p](take(inputs[p]), {name: take(v) for name, v in state.items()})
             kept.states.append(where + (p, idx, new))
             if gates is not None:
                 kept.gates.append(where + (p, idx, gates))
-            for name, value in new.items():
-                for j, v in zip(idx, ops.unstack(value)):
-                    rows[name][j] = v
-            for j, v in zip(idx, ops.unstack(new["h"])):
-                h_rows[j][p] = v
-    zero = ops.zeros(rows["h"][0])
-    h_seq = [ops.stack([h_rows[n][t] if h_rows[n][t] is not None else zero for n in range(N)]) for t in range(T)]
-    return h_seq, {name: ops.stack(r) for name, r in rows.items()}
+            state = new if whole else {name: ops.scatter(state[name], idx, new[name]) for name in state}
+            base = h_at[p] if h_at[p] is not None else ops.zeros(state0["h"])
+            h_at[p] = new["h"] if whole else ops.scatter(base, idx, new["h"])
+    zero = ops.zeros(state0["h"])
+    return [h if h is not None else zero for h in h_at], state
 
 
 def loss_terms(probe, kept, dot):

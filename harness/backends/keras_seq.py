@@ -30,7 +30,7 @@ from . import _unroll
 from ._tf import dot
 from .keras_backend import LOOP, _cell_kwargs, import_framework  # noqa: F401  (the family's import)
 from .reference_seq import full_lengths
-from .tf_seq import _add_input_grads, _watched
+from .tf_seq import _add_input_grads, _watched, tf_ops
 
 MERGE_MODES = {"concat": "concat", "sum": "sum", "mul": "mul", "ave": "ave", "none": None}
 
@@ -161,7 +161,7 @@ def _run_loop(keras, tf, probe, trace):
             gates = None if probe.cell == "rnn" else gate_values(tf, probe.cell, cell, inp, st["h"])
             return gates, dict(zip(names, new))
         return step
-    ops = _unroll.Ops(stack=tf.stack, unstack=tf.unstack, concat=tf.concat, zeros=tf.zeros_like)
+    ops = tf_ops(tf)
     with tf.GradientTape() as tape:
         x, s0 = _watched(tf, probe, tape)
         kept = _unroll.unroll(ops, probe, full_lengths(probe), tf.unstack(x, axis=1), s0,

@@ -27,6 +27,8 @@ and ave have no TF1 form. Padded outputs are 0 in every driver (dynamic_rnn's ru
 
 import numpy as np
 
+import numpy as np
+
 from ..errors import LayoutError
 from ..layouts import tf_layout as layout
 from ..trace import Trace
@@ -153,6 +155,12 @@ def _watched(tf, probe, tape):
     return x, s0
 
 
+def tf_ops(tf):
+    """harness.backends._unroll.Ops in TensorFlow."""
+    return _unroll.Ops(concat=tf.concat, zeros=tf.zeros_like, gather=tf.gather,
+                       scatter=lambda t, idx, v: tf.tensor_scatter_nd_update(t, np.asarray(idx)[:, None], v))
+
+
 def _run_loop(tf, rnn_cell, cls, probe, trace):
     L, Dn, T = probe.layers, probe.directions, probe.sizes["T"]
     copies = [[_cells(tf, rnn_cell, cls, probe, k, d, T) for d in range(Dn)] for k in range(L)]
@@ -163,7 +171,7 @@ def _run_loop(tf, rnn_cell, cls, probe, trace):
             new = _from_tf_state(probe, new)
             return gate_values(tf, probe, cell, inp, st, new), new
         return step
-    ops = _unroll.Ops(stack=tf.stack, unstack=tf.unstack, concat=tf.concat, zeros=tf.zeros_like)
+    ops = tf_ops(tf)
     with tf.GradientTape() as tape:
         x, s0 = _watched(tf, probe, tape)
         kept = _unroll.unroll(ops, probe, full_lengths(probe), tf.unstack(x, axis=1), s0,

@@ -211,7 +211,8 @@ def _run_unrolled(torch, probe, trace, kind):
     L, Dn, T = probe.layers, probe.directions, probe.sizes["T"]
     x, s0 = _tensor(torch, probe.x, grad=True), _states_in(torch, probe)
     copies = [[[_make_step(torch, probe, kind, k, d) for _ in range(T)] for d in range(Dn)] for k in range(L)]
-    ops = _unroll.Ops(stack=torch.stack, unstack=torch.unbind, concat=torch.cat, zeros=torch.zeros_like)
+    ops = _unroll.Ops(concat=torch.cat, zeros=torch.zeros_like, gather=lambda t, idx: t[torch.as_tensor(idx)],
+                      scatter=lambda t, idx, v: t.index_put((torch.as_tensor(idx),), v))
     cells = [[[step for _, step in per_dir] for per_dir in per_layer] for per_layer in copies]
     kept = _unroll.unroll(ops, probe, full_lengths(probe), list(torch.unbind(x, 1)),
                           {s: list(torch.unbind(v)) for s, v in s0.items()}, cells)
