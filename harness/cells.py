@@ -16,6 +16,8 @@ own P for "separate" stacks (TF1's bidirectional_dynamic_rnn with MultiRNNCells)
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from reference_impls.bidirectional import MERGES, STACKINGS
 from reference_impls.stack import CELLS
 
@@ -91,6 +93,27 @@ def check_structure(cell, bidirectional=False, merge="concat", stacking="interle
         if value and cell != "lstm":
             raise HarnessError(f"{name}: only the LSTM has a projection and peepholes, got cell {cell!r}")
     return Structure(2 if bidirectional else 1, merge, stacking, int(proj_size), bool(peepholes))
+
+
+def structure_of(cell, params, merge="concat", stacking=None):
+    """The Structure that canonical ``params`` have: two directions when ``_reverse`` names
+    exist, the projection from ``weight_hr_l0``, peepholes from ``weight_ci_l0``. With two
+    directions and more than one layer, what layer 1 reads tells the kinds apart: 2P inputs
+    (concatenated: interleaved) or P (separate stacks, or a Keras merge sum/mul/ave:
+    ``merge`` and ``stacking`` say which; stacking defaults to "separate" for a
+    concatenating merge and "interleaved" otherwise)."""
+    directions = 2 if any(k.endswith("_reverse") for k in params) else 1
+    w_hr = params.get("weight_hr_l0")
+    proj = int(np.shape(w_hr)[0]) if w_hr is not None else 0
+    peep = "weight_ci_l0" in params
+    P = proj or int(np.shape(params["weight_hh_l0"])[1])
+    reads = np.shape(params["weight_ih_l1"])[1] if directions == 2 and "weight_ih_l1" in params else None
+    if reads == P and merge in ("concat", "none"):
+        stacking = stacking or "separate"
+    elif reads is not None and reads != 2 * P:
+        raise HarnessError(f"weights: weight_ih_l1 reads {reads} inputs, expected {P} or {2 * P} "
+                           f"(two directions of {P} units)")
+    return check_structure(cell, directions == 2, merge, stacking or "interleaved", proj, peep)
 
 
 def param_name(name, layer, direction=0):

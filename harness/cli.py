@@ -217,15 +217,29 @@ def _run_check(args):
 
 
 def _add_convert(sub):
-    p = sub.add_parser("convert", help="convert saved weights: torch .pt <-> canonical .npz <-> Keras .weights.h5",
+    p = sub.add_parser("convert", help="convert saved weights: torch .pt <-> canonical .npz <-> Keras .weights.h5 "
+                                       "<-> TF1/TF2 checkpoints",
                        description="Convert saved RNN/LSTM/GRU weights between a torch state_dict (.pt/.pth), "
-                                   "the canonical layout (.npz) and a Keras 3 weights file (.weights.h5).")
-    p.add_argument("input", help="file to read (.pt, .pth, .weights.h5 or .npz)")
-    p.add_argument("output", help="file to write (.pt, .pth, .weights.h5 or .npz)")
+                                   "the canonical layout (.npz), a Keras 3 weights file (.weights.h5), a TF1 Saver "
+                                   "checkpoint (.ckpt prefix) and a TF2 object checkpoint (--to tf2).")
+    p.add_argument("input", help="file to read (.pt, .pth, .weights.h5, .npz, or a checkpoint prefix such as "
+                                 "model.ckpt)")
+    p.add_argument("output", help="file to write (.pt, .pth, .weights.h5, .npz or .ckpt)")
+    p.add_argument("--to", default=None, help="the output kind, when its name does not say: torch, keras, npz, "
+                                              "tf1, tf2")
     p.add_argument("--cell", default=None, help="rnn, lstm or gru (default: from the weights)")
     p.add_argument("--reset-before", dest="reset_after", action="store_const", const=False, default=None,
                    help="the GRU applies its reset gate before the recurrent matmul (TF1 GRUCell)")
     p.add_argument("--allow-nonfinite", action="store_true", help="convert weights holding NaN or Inf too")
+    p.add_argument("--scope", default=None, help="which recurrent model of a TF1 checkpoint (its variable scope)")
+    p.add_argument("--forget-bias", type=float, default=None,
+                   help="the LSTM forget_bias the TF1 cells add at call time (a TF1 checkpoint does not store "
+                        "it; default 1.0 there, TF1's own default)")
+    p.add_argument("--merge", default=None, help="Keras Bidirectional merge mode of the weights (concat, sum, "
+                                                 "mul, ave, none)")
+    p.add_argument("--stacking", default=None, help="interleaved or separate (two directions' stacks)")
+    p.add_argument("--cell-clip", type=float, default=None, help="TF1 LSTMCell cell_clip (not in checkpoints)")
+    p.add_argument("--proj-clip", type=float, default=None, help="TF1 LSTMCell proj_clip (not in checkpoints)")
     _add_common(p)
     p.set_defaults(func=_run_convert)
 
@@ -233,13 +247,17 @@ def _add_convert(sub):
 def _run_convert(args):
     from .convert import convert
     from .errors import LayoutError
+    given = {k: getattr(args, k) for k in ("scope", "forget_bias", "merge", "stacking", "cell_clip", "proj_clip")}
     try:
         params, meta = convert(args.input, args.output, cell=args.cell, reset_after=args.reset_after,
-                               allow_nonfinite=args.allow_nonfinite)
+                               allow_nonfinite=args.allow_nonfinite, to=args.to, **given)
     except LayoutError as exc:
         raise HarnessError(f"convert: {exc}") from exc
     print(f"wrote {args.output}: {meta['cell']}, {len(params)} arrays "
           f"({', '.join(f'{k} {tuple(v.shape)}' for k, v in list(params.items())[:4])}{', ...' if len(params) > 4 else ''})")
+    if meta["cell"] == "lstm" and meta.get("forget_bias", 0.0):
+        print(f"note: the LSTM adds forget_bias={meta['forget_bias']} at call time (TF1 cells); torch and Keras "
+              "files hold it folded into the forget gate's bias, TF1 checkpoints need cells built with it")
     return EXIT_OK
 
 

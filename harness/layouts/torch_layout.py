@@ -70,27 +70,34 @@ def load_layer(module, layer_params, kind, layer=0, direction=0):
             target.copy_(torch.as_tensor(np.asarray(value), dtype=target.dtype))
 
 
+def _directions(module):
+    return 2 if getattr(module, "bidirectional", False) else 1
+
+
 def to_torch(params, module):
-    """Load canonical parameters (``weight_ih_l0`` ...) into a torch RNN/LSTM/GRU module or cell."""
+    """Load canonical parameters (``weight_ih_l0`` ..., ``_reverse`` for a bidirectional
+    module's second direction, ``weight_hr_l0`` for proj_size) into a torch RNN/LSTM/GRU
+    module or cell."""
+    from ..cells import split_layer
     cls = type(module).__name__
     if cls not in CELL_OF_CLASS:
         raise LayoutError(f"module: expected a torch RNN, LSTM, GRU or one of their cells, got {cls}")
     kind = "cell" if cls.endswith("Cell") else "fused"
     layers = 1 if kind == "cell" else module.num_layers
     for k in range(layers):
-        suffix = f"_l{k}"
-        layer = {n[: -len(suffix)]: v for n, v in params.items() if n.endswith(suffix)}
-        load_layer(module, layer, kind, k)
+        for d in range(_directions(module)):
+            layer = split_layer(params, k, d)
+            fold_options(CELL_OF_CLASS[cls], layer, {})             # refuses peepholes
+            load_layer(module, layer, kind, k, d)
     return module
 
 
 def from_torch(module):
-    """Canonical parameters (float64 NumPy arrays, copied) from a torch module or cell."""
+    """Canonical parameters (float64 NumPy arrays, copied) from a torch module or cell;
+    bidirectional and proj_size modules included (their names are canonical already)."""
     cls = type(module).__name__
     if cls not in CELL_OF_CLASS:
         raise LayoutError(f"module: expected a torch RNN, LSTM, GRU or one of their cells, got {cls}")
-    if getattr(module, "bidirectional", False) or getattr(module, "proj_size", 0):
-        raise LayoutError(f"{cls}: bidirectional and proj_size modules are not supported")
     out = {}
     for name, p in module.named_parameters():
         canonical = name if not cls.endswith("Cell") else f"{name}_l0"
@@ -99,11 +106,10 @@ def from_torch(module):
 
 
 def from_state_dict(state_dict):
-    """Canonical parameters (copies, dtype kept) from a fused module's state_dict (names already canonical)."""
+    """Canonical parameters (copies, dtype kept) from a module's state_dict: a fused module's
+    names are canonical already (``_reverse`` and ``weight_hr`` included); a cell's get ``_l0``."""
     out = {}
     for name, value in state_dict.items():
-        if name.endswith("_reverse") or "weight_hr" in name:
-            raise LayoutError(f"{name}: bidirectional and projected layers are not supported")
         arr = value.detach().cpu().numpy() if hasattr(value, "detach") else np.asarray(value)
         out[name if "_l" in name else f"{name}_l0"] = np.array(arr, copy=True)                  # dtype kept
     return out
