@@ -165,3 +165,28 @@ def lstmp_to_user(cell, p):
 
 def lstmp_to_canonical(cell, g, p):
     return dict(g)
+
+
+# ---- a whole model: a bidirectional layer over a padded batch, a linear head, squared error ----
+
+def birnn_model_fn(params, x, target, lengths, reverse_over_padding=False):
+    """One bidirectional tanh layer (zero initial states), y = h W^T + b, squared error summed
+    over each sequence's real steps."""
+    w = birnn_to_user("rnn", {k[:-3] if k.endswith("_l0") else k.replace("_l0_", "_"): v
+                              for k, v in params.items() if not k.startswith("head.")})
+    N, T, _ = x.shape
+    H = w["Wh"].shape[0]
+    h0 = np.zeros((2, N, H))
+    args = (x, lengths, h0, w["Wx"], w["Wh"], w["b"], w["Wx_r"], w["Wh_r"], w["b_r"])
+    h, cache = birnn_forward(*args, reverse_over_padding=reverse_over_padding)
+    y = h @ params["head.weight"].T + params["head.bias"]
+    mask = (np.arange(T)[None] < lengths[:, None])[..., None]
+    diff = (y - target) * mask
+    loss = (diff ** 2).sum()
+    dy = 2 * diff
+    grads = {"head.weight": np.einsum("nto,nth->oh", dy, h), "head.bias": dy.sum((0, 1))}
+    _, _, dWx, dWh, db, dWx_r, dWh_r, db_r = birnn_backward(dy @ params["head.weight"], cache)
+    for suffix, (a, b_, c) in (("_l0", (dWx, dWh, db)), ("_l0_reverse", (dWx_r, dWh_r, db_r))):
+        grads.update({f"weight_ih{suffix}": a.T, f"weight_hh{suffix}": b_.T, f"bias_ih{suffix}": c,
+                      f"bias_hh{suffix}": c})
+    return loss, grads
