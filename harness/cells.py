@@ -108,8 +108,8 @@ def structure_of(cell, params, merge="concat", stacking=None):
     peep = "weight_ci_l0" in params
     P = proj or int(np.shape(params["weight_hh_l0"])[1])
     reads = np.shape(params["weight_ih_l1"])[1] if directions == 2 and "weight_ih_l1" in params else None
-    if reads == P and merge in ("concat", "none"):
-        stacking = stacking or "separate"
+    if reads == P:
+        stacking = stacking or ("separate" if merge in ("concat", "none") else "interleaved")
     elif reads is not None and reads != 2 * P:
         raise HarnessError(f"weights: weight_ih_l1 reads {reads} inputs, expected {P} or {2 * P} "
                            f"(two directions of {P} units)")

@@ -113,7 +113,10 @@ def _read_tf1(reader, names, prefix, scope):
         cols = arrays[-1].shape[1] if proj else arrays[0].shape[1] // len(tf_layout.TABLE[cell][0][2])
         for n, v in tf_layout.from_tf_weights(cell, arrays, arrays[0].shape[0] - cols, peep, proj).items():
             params[param_name(n, k, d)] = v
-    meta = {"cell": cell, "forget_bias": 1.0}
+    dirs = {d for layer in chosen.values() for d, _ in layer.values()}
+    meta = {"cell": cell, "forget_bias": 1.0, "tf_scope": scope if scope is not None else next(iter(found)),
+            "tf_cell": dirs.pop(), "tf_multi": any("multi_rnn_cell" in n for layer in chosen.values()
+                                                   for _, n in layer.values())}
     if cell == "gru":
         meta["reset_after"] = False
     for key in ("forget_bias", "cell_clip", "proj_clip"):
@@ -123,24 +126,28 @@ def _read_tf1(reader, names, prefix, scope):
 
 
 def tf1_names(cell, structure, layers, meta):
-    """{(layer, direction): (the TF name prefix of that cell's variables)} as TF1 code names
-    them: dynamic_rnn over a MultiRNNCell; bidirectional_dynamic_rnn over two cells (one
-    layer) or two MultiRNNCells (separate stacks); tf.contrib's stack_bidirectional_dynamic_rnn."""
+    """{(layer, direction): the TF name prefix of that cell's variables} as TF1 code names
+    them: dynamic_rnn over a MultiRNNCell ("rnn/multi_rnn_cell/cell_0/..."); bidirectional_
+    dynamic_rnn over two cells (one layer) or two MultiRNNCells (separate stacks); tf.contrib's
+    stack_bidirectional_dynamic_rnn. A checkpoint read before gives its own scope, cell class
+    and MultiRNNCell use back (meta tf_scope, tf_cell, tf_multi), so its names come out as they were."""
     extras = structure.proj_size or structure.peepholes or meta.get("cell_clip") or meta.get("proj_clip")
     cell_dir = {"rnn": "basic_rnn_cell", "lstm": "lstm_cell" if extras else "basic_lstm_cell", "gru": "gru_cell"}[cell]
+    if meta.get("tf_cell") in TF1_DIRS and TF1_DIRS[meta["tf_cell"]] == cell and not (extras and cell == "lstm"):
+        cell_dir = meta["tf_cell"]
+    two, scope = structure.directions == 2, meta.get("tf_scope")
+    multi = meta.get("tf_multi", not two) or layers > 1
     out = {}
     for k in range(layers):
         for d in range(structure.directions):
             way = "bw" if d else "fw"
-            if structure.directions == 1:
-                path = f"rnn/multi_rnn_cell/cell_{k}"
-            elif layers == 1:
-                path = f"bidirectional_rnn/{way}"
-            elif structure.stacking == "separate":
-                path = f"bidirectional_rnn/{way}/multi_rnn_cell/cell_{k}"
+            if not two:
+                path = (scope or "rnn") + (f"/multi_rnn_cell/cell_{k}" if multi else "")
+            elif structure.stacking == "separate" or layers == 1:
+                path = f"{scope or 'bidirectional_rnn'}/{way}" + (f"/multi_rnn_cell/cell_{k}" if multi else "")
             else:
-                path = f"stack_bidirectional_rnn/cell_{k}/bidirectional_rnn/{way}"
-            out[(k, d)] = f"{path}/{cell_dir}"
+                path = f"{scope or 'stack_bidirectional_rnn'}/cell_{k}/bidirectional_rnn/{way}"
+            out[(k, d)] = f"{path}/{cell_dir}".lstrip("/")
     return out
 
 
