@@ -197,3 +197,33 @@ def test_what_has_no_exact_form_is_refused_with_the_reason(tmp_path, capsys, sou
     assert main(["convert", str(tmp_path / "s.npz"), str(tmp_path / target), *args]) == 2
     assert reason in capsys.readouterr().err
     assert not any(p.name.startswith("t.") for p in tmp_path.iterdir())
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_tf1_checkpoint_into_torch_and_back_runs_the_same(tmp_path, capsys):
+    """The seed's TF1 checkpoint (forget_bias 1.0 added at call time) into a torch state_dict
+    (folded into the forget gate's bias) runs as TF ran it; a torch LSTM into a TF1
+    checkpoint runs in TF1 cells built with the forget_bias the note names (0.0)."""
+    pytest.importorskip("tensorflow")
+    x = np.random.default_rng(4).standard_normal((3, 5, 3))
+    lengths = np.array([5, 2, 4])
+    out, prefix = _tf1_graph(_seed_model, x, lengths, tmp_path / "seed.ckpt")
+    assert main(["convert", prefix, str(tmp_path / "seed.pt")]) == 0
+    assert "forget_bias=1.0" in capsys.readouterr().out
+    m = torch.nn.LSTM(3, 4, num_layers=2, batch_first=True, dtype=torch.float64)
+    m.load_state_dict(torch.load(tmp_path / "seed.pt", weights_only=True))
+    packed = torch.nn.utils.rnn.pack_padded_sequence(torch.tensor(x), torch.tensor(lengths), batch_first=True,
+                                                     enforce_sorted=False)
+    got = torch.nn.utils.rnn.pad_packed_sequence(m(packed)[0], batch_first=True, total_length=5)[0]
+    np.testing.assert_allclose(got.detach().numpy(), out, rtol=0, atol=1e-12)
+
+    t = torch.nn.LSTM(3, 4, num_layers=2, batch_first=True, dtype=torch.float64)
+    torch.save(t.state_dict(), tmp_path / "t.pt")
+    assert main(["convert", str(tmp_path / "t.pt"), str(tmp_path / "t.ckpt")]) == 0
+
+    def zero_forget_bias(tf, rnn_cell, inp, lengths):
+        cell = rnn_cell.MultiRNNCell([rnn_cell.BasicLSTMCell(4, forget_bias=0.0) for _ in range(2)])
+        return tf.compat.v1.nn.dynamic_rnn(cell, inp, sequence_length=lengths, dtype=tf.float64)[0]
+    expected = torch.nn.utils.rnn.pad_packed_sequence(t(packed)[0], batch_first=True, total_length=5)[0]
+    np.testing.assert_allclose(_tf1_restore(zero_forget_bias, x, lengths, str(tmp_path / "t.ckpt")),
+                               expected.detach().numpy(), rtol=0, atol=1e-12)
