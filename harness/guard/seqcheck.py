@@ -255,7 +255,12 @@ def check_extended(code, against, sizes, options, *, dtype="float64", seed=0, bi
     """check_backward's path for these layers: the probe, then ``check_sequence_layer``."""
     from ..errors import HarnessError
     from ..probe import make_probe
+    from .layouts import LAYOUTS
     layout = code.layout
+    extras = [n for n, v in (("proj_size", proj_size), ("peepholes", peepholes)) if v]
+    if extras and LAYOUTS.get(layout.name) is layout:
+        raise HarnessError(f"{', '.join(extras)}: the built-in layout {layout.name!r} holds no projection or "
+                           "peepholes; declare how your weights hold them with Layout.custom")
     if lengths is not None and not layout.takes_lengths:
         raise HarnessError("lengths: your layout's forward does not take sequence lengths; declare it with "
                            "Layout.custom(..., takes_lengths=True): forward(x, lengths, h0, ...)")
