@@ -149,3 +149,15 @@ def test_float32_extended_probe_is_compared_at_float32_tolerance():
     report = harness.compare("lstm", backends="torch", dtype="float32", bidirectional=True, lengths=[4, 1, 3],
                              proj_size=2, **SIZES)
     assert report.ok and set(report.compared["atol"]) == {1e-4}
+
+
+@pytest.mark.parametrize("framework", ["torch", "tf", "keras"])
+def test_steps_no_sequence_reaches(framework):
+    """Every sequence shorter than the padded batch: the last steps exist for none of them;
+    their weight contributions are 0 in every framework (a weight copy nothing read)."""
+    pytest.importorskip("torch" if framework == "torch" else "tensorflow")
+    report = harness.compare("lstm", backends=framework, bidirectional=True, lengths=[3, 2, 1], steps=5,
+                             batch=3, input_size=3, hidden_size=3)
+    assert report.ok, report.summary()
+    late = report.compared[(report.compared["quantity"] == "dweight_hh") & (report.compared["step"] >= 3)]
+    assert len(late) and (late["ref_value"] == 0).all()

@@ -136,3 +136,11 @@ def add_step_grads(trace, probe, per_step, canonical):
                 stacked = np.stack([m[name] for m in mapped])
                 trace.add_steps(name, k, stacked, time_axis=0, direction=d)
                 trace.add_total(name, k, stacked.sum(axis=0), direction=d)
+
+
+def zeros_for_none(grads, weights):
+    """TensorFlow's gradients[k][d][p][i] with None (a weight copy no sequence reached) as
+    zeros of that weight's shape."""
+    import tensorflow as tf
+    return [[[[g if g is not None else tf.zeros_like(w) for g, w in zip(gs, ws)] for gs, ws in zip(gd, wd)]
+             for gd, wd in zip(gk, wk)] for gk, wk in zip(grads, weights)]

@@ -171,6 +171,7 @@ def _run_loop(keras, tf, probe, trace):
     news = [new for *_, new in kept.states]
     dx, ds0, dkept, dw = tape.gradient(loss, [x, s0, news, weights])
     _unroll.fill_trace(trace, probe, kept, dkept, lambda t: t.numpy())
+    dw = _unroll.zeros_for_none(dw, weights)         # a copy no sequence reached gets no gradient: 0
     _unroll.add_step_grads(trace, probe, dw, lambda k, d, g: {
         f"d{n}": v for n, v in layout.grads_from_keras(probe.cell, [a.numpy() for a in g], probe.options).items()})
     _add_input_grads(trace, probe, dx, ds0)

@@ -221,10 +221,10 @@ def _run_unrolled(torch, probe, trace, kind):
             v.retain_grad()
     _unroll.loss_terms(probe, kept, lambda t, a: (t * _tensor(torch, a)).sum()).backward()
     _unroll.fill_trace(trace, probe, kept, [{n: v.grad for n, v in new.items()} for *_, new in kept.states], _np)
-    grads = [[[{n: p.grad for n, p in leaves.items()} for leaves, _ in per_dir] for per_dir in per_layer]
-             for per_layer in copies]
-    _unroll.add_step_grads(trace, probe, grads, lambda k, d, g: {f"d{n}": _np(v) for n, v in g.items()
-                                                                 if v is not None})
+    # a copy no sequence reached (every sequence shorter than that step) gets no gradient: 0
+    grads = [[[{n: p.grad if p.grad is not None else torch.zeros_like(p) for n, p in leaves.items()}
+               for leaves, _ in per_dir] for per_dir in per_layer] for per_layer in copies]
+    _unroll.add_step_grads(trace, probe, grads, lambda k, d, g: {f"d{n}": _np(v) for n, v in g.items()})
     trace.add_steps("dx", 0, _np(x.grad))
     for s, leaf in s0.items():
         for k in range(L):
