@@ -129,3 +129,22 @@ def test_frameworks_name_the_planted_mistake(planted, mistake, expected):
     assert _failing(report) == expected
     per_step = report.table[(report.table["status"] == "FAIL") & report.table["step"].notna()]
     assert len(per_step)                                                  # located at the steps, too
+
+
+def test_bad_user_returns_and_arguments_are_one_line_errors():
+    def backward(dh, cache):
+        out = u.lstmp_backward(dh, cache)
+        out["dW_peep"] = out.pop("dweight_ci")
+        return out
+    with pytest.raises(harness.HarnessError, match=r"unexpected key\(s\) \['dW_peep'\]"):
+        harness.check_backward(u.lstmp_forward, backward, layout=LSTMP, cell="lstm", proj_size=3, peepholes=True,
+                               against=("reference",))
+    with pytest.raises(harness.HarnessError, match="the built-in layout 'cs231n' holds no projection"):
+        harness.check_backward(u.lstmp_forward, u.lstmp_backward, cell="lstm", proj_size=3, against=("reference",))
+    with pytest.raises(harness.HarnessError, match="does not take sequence lengths"):
+        harness.check_backward(u.lstmp_forward, u.lstmp_backward, layout=LSTMP, cell="lstm", lengths=[5, 2, 4],
+                               against=("reference",))
+    with pytest.raises(harness.HarnessError, match=r"lengths: expected 'random' or 3 integers"):
+        harness.check_backward(u.birnn_forward, u.birnn_backward, layout=BI, lengths=[5, 2], against=("reference",))
+    with pytest.raises(harness.HarnessError, match="proj_clip: clips the projected output"):
+        harness.compare("lstm", proj_clip=0.5, backends="torch")

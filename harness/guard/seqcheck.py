@@ -68,7 +68,14 @@ def run_user(code, probe, context=""):
     weights = code.layout.to_user(code.cell, layer_params(probe))
     names = ["dx"] + [f"d{s}0" for s in states] + [f"d{w}" for w in weights]
     result = call(code.backward, "backward", (probe.dout, cache), context)
-    values = dict(result) if isinstance(result, dict) else dict(zip(names, unpack(result, "backward", names, context)))
+    if isinstance(result, dict):
+        unknown = sorted(set(map(str, result)) - set(names))
+        if unknown:
+            raise UserCodeError(f"backward: returned a dict with unexpected key(s) {unknown}; expected keys among "
+                                f"{names}")
+        values = dict(result)
+    else:
+        values = dict(zip(names, unpack(result, "backward", names, context)))
     shapes = {"dx": probe.x.shape, **{f"d{s}0": v.shape for s, v in states.items()},
               **{f"d{w}": np.shape(v) for w, v in weights.items()}}
     out, user_dw, missing = {"h": h}, {}, set()
