@@ -26,7 +26,6 @@ OPTIONS = {
 REFUSED = {
     ("keras", "proj"): "Keras's LSTM has no proj_size",
     ("keras", "peepholes+clips"): "Keras's LSTM has no proj_size, peepholes, cell_clip",
-    ("tf", "merge-sum"): "merge 'sum' is a Keras Bidirectional merge_mode with no TF1 form",
 }
 CASES = [pytest.param(fw, opt, L, dtype, id=f"{fw}-{opt}-L{L}-{dtype}")
          for fw, opt, L, dtype in itertools.product(("torch", "tf", "keras"), OPTIONS, (1, 2, 3),
@@ -88,8 +87,11 @@ def _assert_everything_per_step(rows, cell, layers, opts):
 # ---- what one framework cannot express is refused, with the reason ---------------------------
 
 REFUSALS = [
-    ("torch.nn.GRU", "gru", dict(bidirectional=True, merge="sum"), "torch's bidirectional modules concatenate"),
-    ("torch.nn.LSTM", "lstm", dict(bidirectional=True, stacking="separate", layers=2), "a different model"),
+    ("torch.nn.GRU", "gru", dict(bidirectional=True, merge="sum", layers=2), "feeds every layer the concatenation"),
+    ("torch.nn.LSTM-layerwise", "lstm", dict(bidirectional=True, stacking="separate", layers=2),
+     "a different model"),
+    ("tf.GRUCell-stack_bidirectional_dynamic_rnn", "gru", dict(bidirectional=True, merge="ave", layers=2,
+                                                                 reset_after=False), "concatenates the two directions"),
     ("torch.nn.LSTM", "lstm", dict(peepholes=True), "torch's LSTM has none"),
     ("torch.nn.LSTM", "lstm", dict(proj_size=2, cell_clip=0.5), "cell_clip (TF1 LSTMCell) have no torch module form"),
     ("torch.nn.LSTM", "lstm", dict(proj_size=3), "torch requires proj_size < hidden_size"),

@@ -21,8 +21,9 @@ for an LSTMCell; BasicRNNCell, BasicLSTMCell and GRUCell alike):
 The difference between the last two kinds is a real porting difference: with more than
 one layer the models differ (layer k > 0 reads P inputs in one, 2P in the other), so a
 probe of one kind refuses the drivers of the other, saying why. TF1 returns the two
-directions as a tuple (compared as their concatenation); Keras's merge modes sum, mul
-and ave have no TF1 form. Padded outputs are 0 in every driver (dynamic_rnn's rule).
+directions as a tuple: Keras's merge modes sum, mul and ave are applied to it in TF ops
+(so stack_bidirectional_dynamic_rnn, which concatenates between layers, refuses them for
+more than one layer). Padded outputs are 0 in every driver (dynamic_rnn's rule).
 """
 
 import numpy as np
@@ -83,9 +84,9 @@ def unsupported(name, probe):
         return f"{name} offers the activations {', '.join(ACTIVATIONS)} (activation={act})"
     if cls == "BasicLSTMCell" and _extras(probe):
         return f"{name}: only LSTMCell has num_proj, use_peepholes and cell_clip; tf.LSTMCell-{driver} covers them"
-    if st.directions == 2 and st.merge not in ("concat", "none"):
-        return (f"{name}: TF1's bidirectional RNNs return the two directions as a tuple (compared concatenated); "
-                f"merge {st.merge!r} is a Keras Bidirectional merge_mode with no TF1 form")
+    if st.directions == 2 and st.merge not in ("concat", "none") and driver.startswith("stack") and L > 1:
+        return (f"{name}: concatenates the two directions between layers; merge {st.merge!r} between layers "
+                "(Keras's Bidirectional merge_mode) has no stack_bidirectional_dynamic_rnn form")
     if (driver in ONE_WAY[1:]) == (st.directions == 2) and driver != "loop":
         return f"{name}: a {'one' if driver in ONE_WAY else 'two'}-direction driver, the probe has {st.directions}"
     if driver in SEPARATE and st.stacking == "interleaved" and L > 1:
@@ -203,18 +204,20 @@ def _run_fused(tf, rnn_cell, cls, driver, probe, trace):
         init = [[_tf_state(rnn_cell, probe, {s: v[k * Dn + d] for s, v in s0.items()}) for d in range(Dn)]
                 for k in range(L)]
         outs, finals = DRIVERS[driver](tf, rnn_cell, cells, init, x, seq_len)
-        loss = dot(tf, outs[-1][1], probe.dout)
+        P = probe.sizes["P"]
+        merged = [_unroll.merge(tf_ops(tf), probe.structure.merge, [out[..., d * P:(d + 1) * P] for d in range(Dn)])
+                  for _, out in outs]                      # TF1's tuple, merged as the probe says
+        loss = dot(tf, merged[-1], probe.dout)
         for k in range(L):
             for d in range(Dn):
                 for s, v in _from_tf_state(probe, finals[k][d]).items():
                     loss = loss + dot(tf, v, probe.dstate_n[s][k * Dn + d])
     dx, ds0, dw = tape.gradient(loss, [x, s0, [[list(c.weights) for c in per] for per in cells]])
-    P = probe.sizes["P"]
-    for k, out in outs:
+    for (k, out), top in zip(outs, merged):
         for d in range(Dn):
             trace.add_steps("h", k, out[..., d * P:(d + 1) * P].numpy(), direction=d)
         if Dn == 2:
-            trace.add_steps("out", k, out.numpy())
+            trace.add_steps("out", k, top.numpy())
     trace.padding = {"h": "zero", "out": "zero"} if probe.lengths is not None else {}
     for k in range(L):
         for d in range(Dn):

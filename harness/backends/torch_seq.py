@@ -6,16 +6,17 @@ LSTM's projection, peepholes and clips (named for an LSTM; RNN and GRU alike):
                              ``pack_padded_sequence(..., enforce_sorted=False)`` and padded
                              back with ``pad_packed_sequence``: the top layer's outputs of
                              both directions, every final state, total gradients
-    torch.nn.LSTM-layerwise  one such module per layer (packed output fed on): every layer's
-                             states and gates at every real step, both directions
+    torch.nn.LSTM-layerwise  one such module per layer (packed output fed on, merged in
+                             torch ops between layers when the merge is Keras's sum, mul or
+                             ave): every layer's states and gates at every real step
     torch.nn.LSTMCell        the untied unroll (harness.backends._unroll) of nn.LSTMCell:
                              everything per step; no proj_size (nn.LSTMCell has none)
-    torch.functional         the same unroll with the cell in torch ops: also peepholes,
-                             clips, Keras's merge modes and separate stacks
+    torch.functional         the same unroll with the cell in torch ops: also peepholes
+                             and clips
 
 What torch's modules do not compute is refused with the reason: peepholes and clips (TF1
-LSTMCell only), merges other than concatenation (Keras's sum/mul/ave), and separate
-per-direction stacks (TF1's bidirectional_dynamic_rnn with MultiRNNCells).
+LSTMCell only), a multi-layer module merging its directions otherwise than by
+concatenation, and separate per-direction stacks in a bidirectional module.
 """
 
 import numpy as np
@@ -52,13 +53,16 @@ def unsupported(name, probe):
     clips = [k for k in ("cell_clip", "proj_clip") if k in probe.options]
     if clips:
         return f"{name}: {', '.join(clips)} (TF1 LSTMCell) have no torch module form; torch.functional covers them"
-    if st.directions == 2 and st.merge not in ("concat", "none"):
-        return (f"{name}: torch's bidirectional modules concatenate the two directions; merge {st.merge!r} "
-                "(Keras's Bidirectional merge_mode) has no torch module form; torch.functional covers it")
-    if st.directions == 2 and st.stacking == "separate" and probe.layers > 1:
-        return (f"{name}: torch feeds every layer both directions of the layer below (2P inputs); separate "
-                "per-direction stacks (TF1 bidirectional_dynamic_rnn with MultiRNNCells: layer k > 0 reads "
-                "only its own direction, P inputs) are a different model; torch.functional covers them")
+    merging = st.directions == 2 and st.merge not in ("concat", "none")
+    if merging and kind == "fused" and probe.layers > 1:
+        return (f"{name}: a multi-layer bidirectional module feeds every layer the concatenation of both "
+                f"directions; merge {st.merge!r} between layers (Keras's Bidirectional merge_mode) has no "
+                "nn module form; -layerwise merges between single-layer modules")
+    if st.directions == 2 and st.stacking == "separate" and probe.layers > 1 and kind != "cell":
+        return (f"{name}: torch's bidirectional modules feed every layer both directions of the layer below (2P "
+                "inputs); separate per-direction stacks (TF1 bidirectional_dynamic_rnn with MultiRNNCells: layer "
+                "k > 0 reads only its own direction, P inputs) are a different model; torch.functional and "
+                "the nn cells cover them")
     if st.proj_size and kind == "cell":
         return f"{name}: nn.LSTMCell has no proj_size; torch.nn.LSTM and torch.functional cover the projection"
     if st.proj_size and st.proj_size >= H:
@@ -129,6 +133,8 @@ def _run_modules(torch, probe, trace, kind):
     padded = (lambda o: pad_packed_sequence(o, batch_first=True, total_length=T)[0]) \
         if lengths is not None else (lambda o: o)
     groups = [range(L)] if kind == "fused" else [[k] for k in range(L)]
+    ops = _unroll.Ops(concat=torch.cat, zeros=None, gather=None, scatter=None)
+    P, merge = probe.sizes["P"], probe.structure.merge
     inp, modules, finals, outs = packed(x), [], {s: [] for s in s0}, []
     for layers in groups:
         m = _module(torch, probe, kind, layers[0])
@@ -138,12 +144,16 @@ def _run_modules(torch, probe, trace, kind):
                 load_layer(m, fold_options(probe.cell, probe.layer_params(k, d), probe.options), "fused", layer, d)
         rows = slice(layers[0] * Dn, (layers[-1] + 1) * Dn)
         inp, final = _call(probe, m, inp, {s: v[rows] for s, v in s0.items()})
+        full = padded(inp)                                   # (N, T, Dn*P): the directions side by side
+        merged = _unroll.merge(ops, merge, [full[..., d * P:(d + 1) * P] for d in range(Dn)])
+        if merged is not full and Dn == 2 and merge not in ("concat", "none"):
+            inp = packed(merged)                             # Keras's sum/mul/ave: what the next layer reads
         modules.append((layers, m))
-        outs.append((layers[-1], padded(inp)))
+        outs.append((layers[-1], full, merged))
         for s, v in final.items():
             finals[s].append(v)
     finals = {s: torch.cat(v) for s, v in finals.items()}
-    loss = (outs[-1][1] * _tensor(torch, probe.dout)).sum()
+    loss = (outs[-1][2] * _tensor(torch, probe.dout)).sum()
     loss = loss + sum((v * _tensor(torch, probe.dstate_n[s])).sum() for s, v in finals.items())
     loss.backward()
     _module_trace(torch, probe, trace, kind, modules, outs, finals, x, s0)
@@ -152,15 +162,15 @@ def _run_modules(torch, probe, trace, kind):
 def _module_trace(torch, probe, trace, kind, modules, outs, finals, x, s0):
     L, Dn, P = probe.layers, probe.directions, probe.sizes["P"]
     lengths = full_lengths(probe)
-    for k, out in outs:
+    for i, (k, full, merged) in enumerate(outs):
         for d in range(Dn):
-            h = out[..., d * P:(d + 1) * P]
+            h = full[..., d * P:(d + 1) * P]
             trace.add_steps("h", k, _np(h), direction=d)
             if kind == "layer":
-                inputs = x if k == 0 else outs[k - 1][1]
+                inputs = x if k == 0 else outs[i - 1][2]
                 _add_gates(torch, probe, trace, k, d, modules[k][1], inputs, h, s0["h"][k * Dn + d], lengths)
         if Dn == 2:
-            trace.add_steps("out", k, _np(out))
+            trace.add_steps("out", k, _np(merged))
     if probe.lengths is not None:
         trace.padding = {"h": "zero", "out": "zero"}
     for layers, m in modules:
