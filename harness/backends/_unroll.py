@@ -15,7 +15,8 @@ each sequence's state after its own last step). Padded outputs are 0.
 
 ``Ops`` holds the few framework operations this needs (concat, zeros, and taking or
 replacing the rows ``idx`` of a (N, size) tensor without writing in place);
-what the cells are is the caller's ``cells[k][d][p](inp, state) -> (gates, state)``.
+what the cells are is the caller's ``cells[k][d][p](inp, state) -> (gates, state)``, where
+gates may be a function computing them later (outside any gradient tape).
 """
 
 from collections import namedtuple
@@ -113,7 +114,7 @@ def fill_trace(trace, probe, kept, adjoints, to_numpy):
                 key = (q, k, p, d)
                 arrays.setdefault(key, np.zeros((N,) + v.shape[1:], dtype=v.dtype))[idx] = v
     for k, d, p, idx, gates in kept.gates:
-        v = to_numpy(gates)
+        v = to_numpy(gates() if callable(gates) else gates)       # a step may defer its gate values
         arrays.setdefault(("gates", k, p, d), np.zeros((N,) + v.shape[1:], dtype=v.dtype))[idx] = v
     for (q, k, p, d), v in arrays.items():
         trace.of(d)[(q, k, p)] = v

@@ -157,9 +157,9 @@ def _run_loop(keras, tf, probe, trace):
 
     def step_of(cell):
         def step(inp, st):
-            _, new = cell(inp, [st[s] for s in names])
-            gates = None if probe.cell == "rnn" else gate_values(tf, probe.cell, cell, inp, st["h"])
-            return gates, dict(zip(names, new))
+            _, new = cell.call(inp, [st[s] for s in names])               # the cell's own math (built, same dtype)
+            gates = None if probe.cell == "rnn" else (lambda: gate_values(tf, probe.cell, cell, inp, st["h"]))
+            return gates, dict(zip(names, new))                          # gate values: later, outside the tape
         return step
     ops = tf_ops(tf)
     with tf.GradientTape() as tape:

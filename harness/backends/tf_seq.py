@@ -168,9 +168,10 @@ def _run_loop(tf, rnn_cell, cls, probe, trace):
 
     def step_of(cell):
         def step(inp, st):
-            out, new = cell(inp, _tf_state(rnn_cell, probe, st))
+            out, new = cell.call(inp, _tf_state(rnn_cell, probe, st))   # the cell's own math (built: no __call__)
             new = _from_tf_state(probe, new)
-            return gate_values(tf, probe, cell, inp, st, new), new
+            gates = None if probe.cell == "rnn" else (lambda: gate_values(tf, probe, cell, inp, st, new))
+            return gates, new                                            # gate values: later, outside the tape
         return step
     ops = tf_ops(tf)
     with tf.GradientTape() as tape:
