@@ -83,12 +83,20 @@ class Structure:
 def check_structure(cell, bidirectional=False, merge="concat", stacking="interleaved", proj_size=0,
                     peepholes=False):
     """A validated Structure (one line naming the argument for anything wrong)."""
+    if not isinstance(bidirectional, bool):
+        raise HarnessError(f"bidirectional: expected True or False, got {bidirectional!r}")
+    if not isinstance(peepholes, bool):
+        raise HarnessError(f"peepholes: expected True or False, got {peepholes!r}")
     if merge not in MERGES:
         raise HarnessError(f"merge: expected one of {', '.join(MERGES)}, got {merge!r}")
     if stacking not in STACKINGS:
         raise HarnessError(f"stacking: expected one of {', '.join(STACKINGS)}, got {stacking!r}")
     if isinstance(proj_size, bool) or not isinstance(proj_size, int) or proj_size < 0:
         raise HarnessError(f"proj_size: expected a non-negative integer (0: no projection), got {proj_size!r}")
+    for name, value, default in (("merge", merge, "concat"), ("stacking", stacking, "interleaved")):
+        if value != default and not bidirectional:
+            raise HarnessError(f"{name}: {value!r} applies to two directions only, and bidirectional is False; "
+                               "drop it or add bidirectional=True (--bidirectional)")
     for name, value in (("proj_size", proj_size), ("peepholes", peepholes)):
         if value and cell != "lstm":
             raise HarnessError(f"{name}: only the LSTM has a projection and peepholes, got cell {cell!r}")
@@ -113,7 +121,9 @@ def structure_of(cell, params, merge="concat", stacking=None):
     elif reads is not None and reads != 2 * P:
         raise HarnessError(f"weights: weight_ih_l1 reads {reads} inputs, expected {P} or {2 * P} "
                            f"(two directions of {P} units)")
-    return check_structure(cell, directions == 2, merge, stacking or "interleaved", proj, peep)
+    if directions == 1:
+        return check_structure(cell, False, proj_size=proj, peepholes=peep)
+    return check_structure(cell, True, merge, stacking or "interleaved", proj, peep)
 
 
 def param_name(name, layer, direction=0):
