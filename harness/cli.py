@@ -162,6 +162,12 @@ def _add_check(sub):
                                               "comma-separated, e.g. dh0: not compared instead of INCOMPLETE")
     p.add_argument("--atol", type=float, default=None, help="override the dtype's default atol")
     p.add_argument("--rtol", type=float, default=None, help="override the dtype's default rtol")
+    p.add_argument("--lengths", type=_lengths, default=None,
+                   help="a padded batch (your layout takes lengths): one length per sequence, or random")
+    p.add_argument("--proj-size", type=int, default=0, help="your LSTM's projection size (a Layout.custom layout)")
+    p.add_argument("--peepholes", action="store_true", help="your LSTM has peepholes (a Layout.custom layout)")
+    p.add_argument("--cell-clip", type=float, default=None, help="your LSTM clips its cell state")
+    p.add_argument("--proj-clip", type=float, default=None, help="your LSTM clips its projected output")
     p.add_argument("--csv", default="reports/check.csv", help="CSV report path ('' to skip)")
     p.add_argument("--html", default="reports/check.html", help="HTML report path ('' to skip)")
     p.add_argument("--plot-dir", default="", help="also write every figure as PNG into this folder")
@@ -212,7 +218,8 @@ def _run_check(args):
         cell=args.cell, layout=load_layout(args.layout), against=args.against, batch=args.batch, steps=args.steps,
         input_size=args.input_size, hidden_size=args.hidden_size, dtype=args.dtype, seed=args.seed,
         activation=args.activation, bias=args.bias, forget_bias=args.forget_bias, reset_after=args.reset_after,
-        numeric=args.numeric, atol=args.atol, rtol=args.rtol, skip=args.skip)
+        numeric=args.numeric, atol=args.atol, rtol=args.rtol, skip=args.skip, lengths=args.lengths,
+        proj_size=args.proj_size, peepholes=args.peepholes, cell_clip=args.cell_clip, proj_clip=args.proj_clip)
     return _finish(report, args)
 
 

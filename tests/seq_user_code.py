@@ -190,3 +190,9 @@ def birnn_model_fn(params, x, target, lengths, reverse_over_padding=False):
         grads.update({f"weight_ih{suffix}": a.T, f"weight_hh{suffix}": b_.T, f"bias_ih{suffix}": c,
                       f"bias_hh{suffix}": c})
     return loss, grads
+
+
+import harness as _harness  # noqa: E402  (the layouts, for `gradharness check ... --layout seq_user_code:BI`)
+
+BI = _harness.Layout.custom(birnn_to_user, birnn_to_canonical, cells=("rnn",), bidirectional=True,
+                            takes_lengths=True)

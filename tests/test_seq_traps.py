@@ -4,6 +4,8 @@ of each sequence's own; the projection's gradient taken before the output gate; 
 peepholes of i and f on c_t where c_(t-1) belongs. Planted twice: in user code checked by
 check_backward / check_model, and in the reference compared with the frameworks."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -148,3 +150,32 @@ def test_bad_user_returns_and_arguments_are_one_line_errors():
         harness.check_backward(u.birnn_forward, u.birnn_backward, layout=BI, lengths=[5, 2], against=("reference",))
     with pytest.raises(harness.HarnessError, match="proj_clip: clips the projected output"):
         harness.compare("lstm", proj_clip=0.5, backends="torch")
+
+
+def test_the_command_line_checks_a_bidirectional_padded_layer(tmp_path):
+    import os
+    import subprocess
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=root)
+    run = lambda fwd: subprocess.run(
+        [sys.executable, "-m", "harness", "check", f"seq_user_code:{fwd}", "seq_user_code:birnn_backward",
+         "--layout", "seq_user_code:BI", "--lengths", "5,2,4", "--against", "reference", "--csv", "", "--html", ""],
+        cwd=os.path.join(root, "tests"), env=env, capture_output=True, text=True)
+    right, wrong = run("birnn_forward"), run("birnn_forward_over_padding")
+    assert right.returncode == 0, right.stdout + right.stderr
+    assert wrong.returncode == 1 and "step 3 of 0..4 (reverse direction) | h |" in wrong.stdout
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(merge="sum"), "merge: 'sum' applies to two directions only"),
+    (dict(stacking="separate"), "stacking: 'separate' applies to two directions only"),
+    (dict(bidirectional="yes"), "bidirectional: expected True or False"),
+    (dict(cell="gru", proj_size=2), "proj_size: only the LSTM has a projection"),
+    (dict(cell="lstm", proj_size=-1), "proj_size: expected a non-negative integer"),
+    (dict(cell="lstm", cell_clip=-1.0), "cell_clip: expected a positive number"),
+    (dict(lengths=[3, 0, 2]), "lengths: expected 'random' or 3 integers"),
+])
+def test_bad_structure_arguments_are_one_line_errors(kwargs, message):
+    with pytest.raises(harness.HarnessError, match=re.escape(message)):
+        harness.compare(**{"cell": "rnn", "backends": "torch", "steps": 4, **kwargs})
