@@ -12,14 +12,23 @@ from .report import Report
 def case_name(probe):
     opts = "-".join(str(v) for k, v in probe.options.items() if k == "activation")
     extra = "".join(f"-{k}={v}" for k, v in probe.options.items()
-                    if k != "activation" and v != {"forget_bias": 0.0, "reset_after": True}[k])
+                    if k in ("forget_bias", "reset_after") and v != {"forget_bias": 0.0, "reset_after": True}[k])
+    extra += "".join(f"-{k}={v}" for k, v in probe.options.items() if k in ("cell_clip", "proj_clip"))
     bias = "" if probe.bias else "-nobias"
+    st = probe.structure
+    if st.directions == 2:
+        extra += f"-bidirectional-{st.merge}" + ("-separate" if st.stacking == "separate" else "")
+    extra += (f"-proj{st.proj_size}" if st.proj_size else "") + ("-peepholes" if st.peepholes else "")
+    if probe.lengths is not None:
+        extra += "-lengths" + ",".join(str(int(n)) for n in probe.lengths)
     return f"{probe.cell}{'-' + opts if opts else ''}{extra}-L{probe.layers}{bias}-{probe.dtype}"
 
 
 def compare(cell="rnn", *, backends=("torch",), layers=1, activation="tanh", bias=True, batch=3,
             steps=10, input_size=4, hidden_size=5, dtype="float64", seed=0, forget_bias=0.0,
-            reset_after=True, params=None, atol=None, rtol=None, allow_nonfinite=False):
+            reset_after=True, params=None, atol=None, rtol=None, allow_nonfinite=False, bidirectional=False,
+            merge="concat", stacking="interleaved", lengths=None, proj_size=0, peepholes=False, cell_clip=None,
+            proj_clip=None):
     """Compare the NumPy reference cells with framework backends, layer by layer and step by step.
 
     Args:
@@ -36,6 +45,14 @@ def compare(cell="rnn", *, backends=("torch",), layers=1, activation="tanh", bia
         params: canonical weights to use instead of random ones (a dict name -> array, finite).
         atol, rtol: override the dtype's default tolerances (finite, >= 0).
         allow_nonfinite: accept NaN/Inf in ``params`` (every comparison touching them fails).
+        bidirectional: a reverse direction in every layer; merge: how the two make the layer's
+            output ("concat", "sum", "mul", "ave", "none": Keras's merge modes); stacking:
+            "interleaved" (each layer reads both directions below: torch, Keras, TF1
+            stack_bidirectional_dynamic_rnn) or "separate" (two stacks merged at the top: TF1
+            bidirectional_dynamic_rnn with MultiRNNCells).
+        lengths: a padded batch: one length per sequence (1..steps), or "random".
+        proj_size, peepholes, cell_clip, proj_clip: the LSTM's projection (torch proj_size, TF1
+            num_proj), peepholes (TF1 use_peepholes) and clips (TF1 only).
 
     Returns:
         Report: ``.ok``, ``.table`` (pandas), ``.summary()``, ``.to_csv()``, ``.to_html()``.
@@ -47,9 +64,11 @@ def compare(cell="rnn", *, backends=("torch",), layers=1, activation="tanh", bia
     validate.flag("allow_nonfinite", allow_nonfinite)
     if params is not None:
         params = validate.params(params, allow_nonfinite)
+    clips = {k: v for k, v in (("cell_clip", cell_clip), ("proj_clip", proj_clip)) if v is not None}
     probe = make_probe(cell, layers=layers, bias=bias, batch=batch, steps=steps,
                        input_size=input_size, hidden_size=hidden_size, dtype=dtype, seed=seed,
-                       params=params, **options)
+                       params=params, bidirectional=bidirectional, merge=merge, stacking=stacking,
+                       lengths=lengths, proj_size=proj_size, peepholes=peepholes, **options, **clips)
     return compare_probe(probe, backends, Tolerance.for_dtype(probe.dtype, atol, rtol))
 
 
@@ -62,7 +81,7 @@ def compare_probe(probe, backends, tol, reference=run_reference):
     rows, traces = [], [ref]
     for name, module in runnable:
         traces.append(module.run(name, probe))
-        rows.extend(compare_traces(ref, traces[-1], tol, GATES[probe.cell]))
+        rows.extend(compare_traces(ref, traces[-1], tol, GATES[probe.cell], probe.lengths))
     for name, reason in skipped:
         rows.append(skipped_row(name, reason, tol))
     report = Report.from_rows(case_name(probe), probe.describe(), rows)

@@ -93,6 +93,7 @@ def _add_compare(sub, parents):
     p.add_argument("--reset-before", dest="reset_after", action="store_false",
                    help="GRU with the reset gate before the recurrent matmul (TF1 GRUCell)")
     p.add_argument("--backends", default="torch", help="torch, tf, keras, all, or backend names, comma-separated")
+    _add_structure(p)
     p.add_argument("--atol", type=float, default=None, help="override the dtype's default atol")
     p.add_argument("--rtol", type=float, default=None, help="override the dtype's default rtol")
     p.add_argument("--csv", default="reports/gradharness.csv", help="CSV report path ('' to skip)")
@@ -109,18 +110,58 @@ def _add_common(p):
                    help="on an error, also print the traceback (to report a bug in gradharness)")
 
 
+def _lengths(text):
+    if text == "random":
+        return text
+    return _int_list(text)
+
+
+def _add_structure(p):
+    """Bidirectional layers, padded batches, the LSTM's projection, peepholes and clips."""
+    p.add_argument("--bidirectional", action="store_true", help="a reverse direction in every layer")
+    p.add_argument("--merge", default="concat",
+                   help="how two directions make a layer's output: concat (default), sum, mul, ave, none")
+    p.add_argument("--stacking", default="interleaved",
+                   help="interleaved (default: each layer reads both directions below, as torch) or separate "
+                        "(two stacks merged at the top, as TF1 bidirectional_dynamic_rnn with MultiRNNCells)")
+    p.add_argument("--lengths", type=_lengths, default=None,
+                   help="a padded batch: one length per sequence, comma-separated (e.g. 10,7,3), or random")
+    p.add_argument("--proj-size", type=int, default=0, help="LSTM projection size (torch proj_size, TF1 num_proj)")
+    p.add_argument("--peepholes", action="store_true", help="LSTM peepholes (TF1 LSTMCell use_peepholes)")
+    p.add_argument("--cell-clip", type=float, default=None, help="LSTM cell-state clip (TF1 LSTMCell cell_clip)")
+    p.add_argument("--proj-clip", type=float, default=None, help="LSTM projection clip (TF1 LSTMCell proj_clip)")
+
+
+def _structure(args, cell):
+    """The structure options for one cell of the matrix: the LSTM's own only for the LSTM."""
+    kw = {"bidirectional": args.bidirectional, "merge": args.merge, "stacking": args.stacking,
+          "lengths": args.lengths}
+    if cell == "lstm":
+        kw.update(proj_size=args.proj_size, peepholes=args.peepholes, cell_clip=args.cell_clip,
+                  proj_clip=args.proj_clip)
+    return kw
+
+
 def _compare_cases(args):
     from . import validate
     cells = ["rnn", "lstm", "gru"] if args.cell == "all" else [c.strip() for c in args.cell.split(",") if c.strip()]
     dtypes = [validate.dtype(d.strip()) for d in args.dtype.split(",")]
+    lstm_only = [f"--{n.replace('_', '-')}" for n in ("proj_size", "peepholes", "cell_clip", "proj_clip")
+                 if getattr(args, n)]
+    if lstm_only and "lstm" not in cells:
+        raise HarnessError(f"{', '.join(lstm_only)}: LSTM options, but --cell is {args.cell!r}; add lstm to --cell")
     cases = [dict(cell=cell, backends=args.backends, layers=layers, activation=args.activation,
                   bias=args.bias, batch=args.batch, steps=args.steps, input_size=args.input_size,
                   hidden_size=args.hidden_size, dtype=dtype, seed=args.seed, forget_bias=args.forget_bias,
-                  reset_after=args.reset_after, atol=args.atol, rtol=args.rtol)
+                  reset_after=args.reset_after, atol=args.atol, rtol=args.rtol, **_structure(args, cell))
              for cell in cells or [""] for dtype in dtypes for layers in args.layers]
     for case in cases:                           # every case checked before anything runs
-        validate.probe_args(**{k: v for k, v in case.items() if k not in ("backends", "bias")}, flags=_FLAGS)
+        validate.probe_args(**{k: v for k, v in case.items() if k in _PROBE_ARGS}, flags=_FLAGS)
     return cases
+
+
+_PROBE_ARGS = ("cell", "layers", "batch", "steps", "input_size", "hidden_size", "dtype", "seed", "activation",
+               "forget_bias", "reset_after", "atol", "rtol")
 
 
 def _run_compare(args):
@@ -177,6 +218,12 @@ def _add_check(sub, parents):
                                               "comma-separated, e.g. dh0: not compared instead of INCOMPLETE")
     p.add_argument("--atol", type=float, default=None, help="override the dtype's default atol")
     p.add_argument("--rtol", type=float, default=None, help="override the dtype's default rtol")
+    p.add_argument("--lengths", type=_lengths, default=None,
+                   help="a padded batch (your layout takes lengths): one length per sequence, or random")
+    p.add_argument("--proj-size", type=int, default=0, help="your LSTM's projection size (a Layout.custom layout)")
+    p.add_argument("--peepholes", action="store_true", help="your LSTM has peepholes (a Layout.custom layout)")
+    p.add_argument("--cell-clip", type=float, default=None, help="your LSTM clips its cell state")
+    p.add_argument("--proj-clip", type=float, default=None, help="your LSTM clips its projected output")
     p.add_argument("--csv", default="reports/check.csv", help="CSV report path ('' to skip)")
     p.add_argument("--html", default="reports/check.html", help="HTML report path ('' to skip)")
     p.add_argument("--plot-dir", default="", help="also write every figure as PNG into this folder")
@@ -229,21 +276,37 @@ def _run_check(args):
             cell=args.cell, layout=load_layout(args.layout), against=args.against, batch=args.batch,
             steps=args.steps, input_size=args.input_size, hidden_size=args.hidden_size, dtype=args.dtype,
             seed=args.seed, activation=args.activation, bias=args.bias, forget_bias=args.forget_bias,
-            reset_after=args.reset_after, numeric=args.numeric, atol=args.atol, rtol=args.rtol, skip=args.skip)
+            reset_after=args.reset_after, numeric=args.numeric, atol=args.atol, rtol=args.rtol, skip=args.skip,
+            lengths=args.lengths, proj_size=args.proj_size, peepholes=args.peepholes,
+            cell_clip=args.cell_clip, proj_clip=args.proj_clip)
     return _finish(report, args)
 
 
 def _add_convert(sub):
-    p = sub.add_parser("convert", help="convert saved weights: torch .pt <-> canonical .npz <-> Keras .weights.h5",
+    p = sub.add_parser("convert", help="convert saved weights: torch .pt <-> canonical .npz <-> Keras .weights.h5 "
+                                       "<-> TF1/TF2 checkpoints",
                        formatter_class=terminal.HelpFormatter,
                        description="Convert saved RNN/LSTM/GRU weights between a torch state_dict (.pt/.pth), "
-                                   "the canonical layout (.npz) and a Keras 3 weights file (.weights.h5).")
-    p.add_argument("input", help="file to read (.pt, .pth, .weights.h5 or .npz)")
-    p.add_argument("output", help="file to write (.pt, .pth, .weights.h5 or .npz)")
+                                   "the canonical layout (.npz), a Keras 3 weights file (.weights.h5), a TF1 Saver "
+                                   "checkpoint (.ckpt prefix) and a TF2 object checkpoint (--to tf2).")
+    p.add_argument("input", help="file to read (.pt, .pth, .weights.h5, .npz, or a checkpoint prefix such as "
+                                 "model.ckpt)")
+    p.add_argument("output", help="file to write (.pt, .pth, .weights.h5, .npz or .ckpt)")
+    p.add_argument("--to", default=None, help="the output kind, when its name does not say: torch, keras, npz, "
+                                              "tf1, tf2")
     p.add_argument("--cell", default=None, help="rnn, lstm or gru (default: from the weights)")
     p.add_argument("--reset-before", dest="reset_after", action="store_const", const=False, default=None,
                    help="the GRU applies its reset gate before the recurrent matmul (TF1 GRUCell)")
     p.add_argument("--allow-nonfinite", action="store_true", help="convert weights holding NaN or Inf too")
+    p.add_argument("--scope", default=None, help="which recurrent model of a TF1 checkpoint (its variable scope)")
+    p.add_argument("--forget-bias", type=float, default=None,
+                   help="the LSTM forget_bias the TF1 cells add at call time (a TF1 checkpoint does not store "
+                        "it; default 1.0 there, TF1's own default)")
+    p.add_argument("--merge", default=None, help="Keras Bidirectional merge mode of the weights (concat, sum, "
+                                                 "mul, ave, none)")
+    p.add_argument("--stacking", default=None, help="interleaved or separate (two directions' stacks)")
+    p.add_argument("--cell-clip", type=float, default=None, help="TF1 LSTMCell cell_clip (not in checkpoints)")
+    p.add_argument("--proj-clip", type=float, default=None, help="TF1 LSTMCell proj_clip (not in checkpoints)")
     _add_common(p)
     p.set_defaults(func=_run_convert)
 
@@ -251,13 +314,17 @@ def _add_convert(sub):
 def _run_convert(args):
     from .convert import convert
     from .errors import LayoutError
+    given = {k: getattr(args, k) for k in ("scope", "forget_bias", "merge", "stacking", "cell_clip", "proj_clip")}
     try:
         params, meta = convert(args.input, args.output, cell=args.cell, reset_after=args.reset_after,
-                               allow_nonfinite=args.allow_nonfinite)
+                               allow_nonfinite=args.allow_nonfinite, to=args.to, **given)
     except LayoutError as exc:
         raise HarnessError(f"convert: {exc}") from exc
     print(f"wrote {args.output}: {meta['cell']}, {len(params)} arrays "
           f"({', '.join(f'{k} {tuple(v.shape)}' for k, v in list(params.items())[:4])}{', ...' if len(params) > 4 else ''})")
+    if meta["cell"] == "lstm" and meta.get("forget_bias", 0.0):
+        print(f"note: the LSTM adds forget_bias={meta['forget_bias']} at call time (TF1 cells); torch and Keras "
+              "files hold it folded into the forget gate's bias, TF1 checkpoints need cells built with it")
     return EXIT_OK
 
 

@@ -6,13 +6,22 @@ fails. Every (quantity, layer, step) of the reference gives one row per gate blo
 (gated weights are split along their G*H rows, so a wrong gate is named); what the
 other trace does not have gives one "not compared" row per (quantity, layer), never a
 pass.
+
+Bidirectional layers: the reverse direction (``Trace.reverse``) is compared under the
+same keys, its rows marked ``direction`` "reverse" ("both" for what mixes the two: the
+merged output ``out`` and ``dx``); ``step`` is always the step of the input sequence.
+Variable lengths: a per-step row compares only the sequences that reach that step; the
+padded rows are never data (they are set equal before comparing, so ``worst_index``
+still names the sequence). What a backend declares it outputs at padded steps
+(``Trace.padding``: 0, or the last real output carried on) is compared on its own, as
+``h_padded`` / ``out_padded`` rows, against that meaning computed from the reference.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from .trace import FORWARD, PARAM_GRADS, QUANTITIES
+from .trace import FORWARD, NO_BATCH, PARAM_GRADS, QUANTITIES
 
 # Default tolerances by dtype: (atol, rtol). See README "Tolerances" for the reasoning.
 TOLERANCES = {
@@ -20,7 +29,7 @@ TOLERANCES = {
     "float32": (1e-4, 1e-3),
 }
 
-COLUMNS = ["backend", "probe", "layer", "step", "quantity", "gate", "status", "passed",
+COLUMNS = ["backend", "probe", "layer", "direction", "step", "quantity", "gate", "status", "passed",
            "max_abs_err", "max_rel_err", "err_ratio", "worst_index", "ref_value", "value",
            "atol", "rtol", "shape", "note"]
 
@@ -36,33 +45,79 @@ class Tolerance:
         return cls(d_atol if atol is None else float(atol), d_rtol if rtol is None else float(rtol))
 
 
-def compare_traces(ref, other, tol, gates=("",)):
+BOTH = ("out", "out_padded", "dx")          # quantities of a bidirectional layer that mix both directions
+PEEPHOLE_GATES = {"dweight_ci": "i", "dweight_cf": "f", "dweight_co": "o"}
+
+
+def compare_traces(ref, other, tol, gates=("",), lengths=None):
     """Rows (dicts with COLUMNS) comparing ``other`` against ``ref``.
 
     Args:
         ref, other: Trace objects; ``ref`` is the yardstick.
         tol: a Tolerance.
         gates: gate block names along axis 0 of the weight gradients ("",) for no gates.
+        lengths: (N,) each sequence's length for a variable-length batch, or None.
     """
     rows, missing = [], {}
-    for key, ref_value in ref.values.items():
-        quantity, layer, step = key
-        if key not in other.values:
-            missing.setdefault((quantity, layer), []).append(step)
-            continue
-        for gate, a, b in _blocks(quantity, gates, ref_value, other.values[key]):
-            row = compare_arrays(a, b, tol)
-            row.update(backend=other.backend, layer=layer, step=step, quantity=quantity, gate=gate)
-            rows.append(row)
-    for (quantity, layer), steps in missing.items():
-        rows.append(_not_compared(other, quantity, layer, steps, tol))
+    both = bool(ref.reverse)
+    for direction in ("forward", "reverse"):
+        mine, theirs = (ref.values, other.values) if direction == "forward" else (ref.reverse, other.reverse)
+        for key, ref_value in mine.items():
+            quantity, layer, step = key
+            label = "both" if both and quantity in BOTH else direction
+            if key not in theirs:
+                missing.setdefault((quantity, layer, label), []).append(step)
+                continue
+            a, b = np.asarray(ref_value), np.asarray(theirs[key])
+            valid = _valid_rows(lengths, quantity, step, a, b)
+            if valid is not None:
+                if quantity in other.padding and not valid.all():
+                    rows.append(_padded_row(other, mine, key, valid, b, lengths, tol, label))
+                if not valid.any():
+                    continue
+                b = b.copy()
+                b[~valid] = a[~valid]                   # padded rows are not data: never compared
+            for gate, pa, pb in _blocks(quantity, gates, a, b):
+                row = compare_arrays(pa, pb, tol)
+                row.update(backend=other.backend, layer=layer, direction=label, step=step, quantity=quantity,
+                           gate=gate)
+                rows.append(row)
+    for (quantity, layer, label), steps in missing.items():
+        rows.append(_not_compared(other, quantity, layer, steps, tol, label))
     rows.sort(key=order_key)
     return rows
+
+
+def _valid_rows(lengths, quantity, step, a, b):
+    """(N,) bool: the sequences that reach ``step``; None when every row counts."""
+    if lengths is None or step is None or quantity in NO_BATCH or quantity == "dx" \
+            or a.shape != b.shape or a.ndim == 0 or a.shape[0] != len(lengths):
+        return None
+    return np.asarray(lengths) > step
+
+
+def _padded_row(other, ref_values, key, valid, value, lengths, tol, label):
+    """The backend's outputs at padded steps against what its framework defines there:
+    0 ("zero"), or the sequence's last real output carried on ("carry")."""
+    quantity, layer, step = key
+    meaning = other.padding[quantity]
+    rows = np.flatnonzero(~valid)
+    if meaning == "carry":
+        expected = np.stack([ref_values[(quantity, layer, int(lengths[n]) - 1)][n] for n in rows])
+    else:
+        expected = np.zeros((len(rows),) + value.shape[1:])
+    row = compare_arrays(expected, value[rows], tol)
+    row.update(backend=other.backend, layer=layer, direction=label, step=step, quantity=f"{quantity}_padded",
+               gate="", note=f"padded sequences {rows.tolist()}: {other.backend} outputs "
+                             + ("0 there" if meaning == "zero" else "the last real output there"))
+    return row
 
 
 def _blocks(quantity, gates, a, b):
     """Split gated weight gradients (rows) and gate values (last axis) into gate blocks."""
     a, b = np.asarray(a), np.asarray(b)
+    if quantity in PEEPHOLE_GATES:
+        return [(PEEPHOLE_GATES[quantity], a, b)]
     G = len(gates)
     axis = 0 if quantity in PARAM_GRADS else (-1 if quantity == "gates" else None)
     if G == 1 or axis is None or a.shape != b.shape or a.shape[axis] % G:
@@ -103,19 +158,19 @@ def compare_arrays(ref, value, tol):
 
 def skipped_row(backend, reason, tol):
     """The row for a backend or oracle that could not run this case, with the reason."""
-    return dict(backend=backend, layer=None, step=None, quantity="", gate="", status="skipped", passed=None,
+    return dict(backend=backend, layer=None, direction="", step=None, quantity="", gate="", status="skipped", passed=None,
                 max_abs_err=np.nan, max_rel_err=np.nan, err_ratio=np.nan, worst_index="", ref_value=np.nan,
                 value=np.nan, atol=tol.atol, rtol=tol.rtol, shape="", note=reason)
 
 
-def _not_compared(other, quantity, layer, steps, tol):
+def _not_compared(other, quantity, layer, steps, tol, direction="forward"):
     where = "whole sequence" if steps == [None] else (
         f"steps {_ranges([s for s in steps if s is not None])}"
         + (" and total" if None in steps else ""))
     note = f"not provided by {other.backend} ({where})"
     if other.note:
         note += f": {other.note}"
-    return dict(backend=other.backend, layer=layer, step=None, quantity=quantity, gate="",
+    return dict(backend=other.backend, layer=layer, direction=direction, step=None, quantity=quantity, gate="",
                 status="not compared", passed=None, max_abs_err=np.nan, max_rel_err=np.nan,
                 err_ratio=np.nan, worst_index="", ref_value=np.nan, value=np.nan,
                 atol=tol.atol, rtol=tol.rtol, shape="", note=note)
@@ -138,13 +193,16 @@ def _ranges(steps):
 
 def order_key(row):
     """Computation order: forward states by layer then time; then backprop, which runs
-    from the top layer down and from the last step back; totals last of all."""
+    from the top layer down and from the last step back; totals last of all. A reverse
+    direction runs over the input steps backwards (its forward from the last step, its
+    backprop from the first); what mixes both directions comes after them."""
     q = QUANTITIES.index(row["quantity"]) if row["quantity"] in QUANTITIES else len(QUANTITIES)
     step, layer = row["step"], row["layer"]
+    d = {"reverse": 1, "both": 2}.get(row.get("direction") or "forward", 0)
     if row["status"] == "not compared":
-        return (3, 0, 0, q)
+        return (3, 0, 0, 0, q)
     if row["quantity"] in FORWARD:
-        return (0, layer, step if step is not None else 10**9, q)
+        return (0, layer, d, 10**9 if step is None else (-step if d == 1 else step), q)
     if step is None:
-        return (2, -layer, 0, q)
-    return (1, -layer, -step, q)
+        return (2, -layer, d, 0, q)
+    return (1, -layer, d, step if d == 1 else -step, q)

@@ -1,12 +1,18 @@
 """Saved weights between frameworks, through the canonical layout:
 
     torch state_dict (.pt, .pth)  <->  canonical (.npz)  <->  Keras 3 weights (.weights.h5)
+    TF1 Saver checkpoint (.ckpt prefix)  <->  canonical  <->  TF2 object checkpoint (to="tf2")
 
 Loaded safely: torch files with ``weights_only=True``, .npz with ``allow_pickle=False``,
-Keras files read as plain HDF5 datasets. A canonical .npz holds the canonical names
-(``weight_ih_l0`` ...) plus ``meta.cell``, ``meta.forget_bias`` and ``meta.reset_after``,
-which say what the weights compute. A conversion that has no exact form (a reset-before
-GRU into torch, an LSTM forget_bias into a bias-less layer) is refused with the reason.
+Keras files read as plain HDF5 datasets, checkpoints with ``tf.train.load_checkpoint``
+(harness.checkpoints). A canonical .npz holds the canonical names (``weight_ih_l0`` ...,
+``_reverse`` for a second direction, ``weight_hr`` and ``weight_c{i,f,o}`` for the LSTM's
+projection and peepholes) plus ``meta.*`` entries (cell, forget_bias, reset_after,
+merge, stacking, cell_clip, proj_clip), which say what the weights compute. A conversion
+that has no exact form (a reset-before GRU into torch, an LSTM forget_bias into a
+bias-less layer, peepholes or clips into torch or Keras, a projection into Keras,
+separate per-direction stacks into torch or Keras, a Keras merge sum/mul/ave of a stack
+into torch or TF1) is refused with the reason.
 """
 
 import os
@@ -15,17 +21,23 @@ import warnings
 
 import numpy as np
 
-from . import validate
-from .cells import split_layer
+from . import checkpoints, validate
+from .cells import param_name, split_layer, structure_of
 from .errors import HarnessError, LayoutError
-from .safewrite import atomic_path
+from .safewrite import atomic_path, write_atomic
 
+KINDS = ("torch", "keras", "npz", "tf1", "tf2")
 CELL_OF_GATES = {1: "rnn", 4: "lstm", 3: "gru"}
 KERAS_CELL = {"simple_rnn": "rnn", "lstm": "lstm", "gru": "gru"}
 
 
-def kind_of(path, name="input"):
-    """'torch', 'keras' or 'npz', from the file name."""
+def kind_of(path, name="input", to=None):
+    """'torch', 'keras', 'npz' or 'tf1' (a checkpoint: read as TF1 or TF2 by its contents),
+    from the file name; ``to`` ("tf2", ...) names the output kind outright."""
+    if to is not None:
+        if to not in KINDS:
+            raise HarnessError(f"to: expected one of {', '.join(KINDS)}, got {to!r}")
+        return to
     text = os.fspath(path).lower()
     if text.endswith((".pt", ".pth")):
         return "torch"
@@ -33,20 +45,26 @@ def kind_of(path, name="input"):
         return "keras"
     if text.endswith(".npz"):
         return "npz"
-    raise HarnessError(f"{name}: expected a .pt/.pth (torch state_dict), .weights.h5 (Keras) or .npz "
-                       f"(canonical) file, got {os.fspath(path)!r}; the format follows the file name")
+    if checkpoints.is_checkpoint(path):
+        return "tf1"
+    raise HarnessError(f"{name}: expected a .pt/.pth (torch state_dict), .weights.h5 (Keras), .npz "
+                       f"(canonical) or .ckpt (TF checkpoint) file, got {os.fspath(path)!r}; the format follows "
+                       "the file name")
 
 
 def infer_cell(params, path):
-    """rnn / lstm / gru from the gate count of weight_hh_l0 (G*H, H)."""
+    """rnn / lstm / gru from the gate count of weight_hh_l0 (G*H, H), or (G*H, P) with a
+    projection weight_hr_l0 (P, H)."""
     w = params.get("weight_hh_l0")
     if w is None:
         raise HarnessError(f"input: {os.fspath(path)!r} holds {_names(params)}; expected the canonical names "
                            "weight_ih_l0, weight_hh_l0, ... (an nn.RNN/LSTM/GRU's state_dict)" + _prefix_hint(params))
-    if w.ndim != 2 or not w.shape[1] or w.shape[0] % w.shape[1] or w.shape[0] // w.shape[1] not in CELL_OF_GATES:
+    w_hr = params.get("weight_hr_l0")
+    H = w_hr.shape[1] if getattr(w_hr, "ndim", 0) == 2 else (w.shape[1] if w.ndim == 2 else 0)
+    if w.ndim != 2 or not H or w.shape[0] % H or w.shape[0] // H not in CELL_OF_GATES:
         raise LayoutError(f"weights: expected weight_hh_l0 of shape (G*H, H) with G = 1 (rnn), 3 (gru) or 4 "
                           f"(lstm), got {w.shape}")
-    return CELL_OF_GATES[w.shape[0] // w.shape[1]]
+    return CELL_OF_GATES[w.shape[0] // H]
 
 
 def _names(params):
@@ -66,20 +84,25 @@ def _prefix_hint(params):
             ".state_dict() instead")
 
 
-def _check_stack(params, cell, path):
-    """Every layer has the canonical names and shapes (harness.cells), else a LayoutError."""
-    from .cells import param_shapes
+def _check_stack(params, cell, path, meta):
+    """Every layer has the canonical names and shapes (harness.cells), else a LayoutError;
+    returns the stack's Structure (its merge and stacking also written into ``meta``)."""
+    from .cells import num_gates, param_shapes
     from .probe import check_params
     if "weight_hh_l0" not in params:
         infer_cell(params, path)                                # raises, naming what the file holds
     if "weight_ih_l0" not in params:
         raise LayoutError(f"weights: expected weight_ih_l0 beside weight_hh_l0, got {_names(params)}")
     L = layers_of(params)
-    D, H = params["weight_ih_l0"].shape[1], params["weight_hh_l0"].shape[1]
+    D, H = params["weight_ih_l0"].shape[1], params["weight_hh_l0"].shape[0] // num_gates(cell)
     try:
-        check_params(params, param_shapes(cell, L, D, H, "bias_ih_l0" in params))
+        structure = structure_of(cell, params, meta.get("merge", "concat"), meta.get("stacking"))
+        check_params(params, param_shapes(cell, L, D, H, "bias_ih_l0" in params, structure))
     except HarnessError as exc:
         raise LayoutError(str(exc).replace("params", "weights", 1)) from None
+    if structure.directions == 2:
+        meta.update(merge=structure.merge, stacking=structure.stacking)
+    return structure
 
 
 def layers_of(params):
@@ -88,20 +111,26 @@ def layers_of(params):
 
 # ---- readers: file -> (canonical params, meta) -------------------------------------------
 
-def read(path, cell=None, reset_after=None, allow_nonfinite=False):
-    """(canonical params, meta) from a weights file; one HarnessError line for anything else."""
+def read(path, cell=None, reset_after=None, allow_nonfinite=False, scope=None, **meta_given):
+    """(canonical params, meta) from a weights file; one HarnessError line for anything else.
+    ``scope`` picks one model of a TF1 checkpoint; ``meta_given`` (forget_bias, merge, stacking,
+    cell_clip, proj_clip) states what a format does not store."""
     kind = kind_of(path)
     if cell is not None:
         validate.cell(cell)
-    if not os.path.exists(path):
+    if kind != "tf1" and not os.path.exists(path):
         raise HarnessError(f"input: expected an existing file, got {os.fspath(path)!r} (no such file)")
-    if os.path.isdir(path):
+    if kind != "tf1" and os.path.isdir(path):
         raise HarnessError(f"input: expected a file, got {os.fspath(path)!r}, which is a directory")
     try:
-        params, meta = {"torch": _read_torch, "keras": _read_keras, "npz": _read_npz}[kind](path, cell)
+        if kind == "tf1":
+            params, meta = checkpoints.read_checkpoint(path, scope)
+        else:
+            params, meta = {"torch": _read_torch, "keras": _read_keras, "npz": _read_npz}[kind](path, cell)
         meta.setdefault("cell", cell or infer_cell(params, path))
         validate.cell(meta["cell"])
-        _check_stack(params, meta["cell"], path)
+        meta.update({k: v for k, v in meta_given.items() if v is not None})
+        _check_stack(params, meta["cell"], path, meta)
     except (HarnessError, LayoutError):
         raise
     except (KeyError, ValueError, TypeError, AttributeError, OSError, ZeroDivisionError, IndexError) as exc:
@@ -174,6 +203,18 @@ def _read_npz(path, cell):
     return params, meta
 
 
+def _keras_groups(f):
+    """[(layer name, [forward vars group(, backward vars group)])] in layer order."""
+    groups = []
+    for name, g in f["layers"].items():
+        if "cell" in g and "vars" in g["cell"]:
+            groups.append((name, [g["cell"]["vars"]]))
+        elif "forward_layer" in g and "backward_layer" in g:                  # Bidirectional
+            groups.append((name, [g[part]["cell"]["vars"] for part in ("forward_layer", "backward_layer")]))
+    number = lambda item: int(m.group(1)) if (m := re.search(r"_(\d+)$", item[0])) else 0
+    return sorted(groups, key=number)
+
+
 def _read_keras(path, cell):
     import h5py
     from .layouts.keras_layout import from_keras_weights
@@ -184,31 +225,31 @@ def _read_keras(path, cell):
         if "layers" not in f:
             raise HarnessError(f"input: {os.fspath(path)!r} has no 'layers' group; expected a Keras 3 "
                                "model.save_weights('....weights.h5') file")
-        groups = [(name, g) for name, g in f["layers"].items() if "cell" in g and "vars" in g["cell"]]
-        groups.sort(key=lambda item: int(re.search(r"_(\d+)$", item[0]).group(1)) if re.search(r"_(\d+)$", item[0]) else 0)
+        groups = _keras_groups(f)
         if not groups:
             raise HarnessError(f"input: {os.fspath(path)!r} holds no Keras SimpleRNN/LSTM/GRU layer")
-        kinds = {KERAS_CELL.get(re.sub(r"_\d+$", "", name)) for name, _ in groups}
-        if cell is None and len(kinds) > 1:
-            raise HarnessError(f"input: {os.fspath(path)!r} mixes layer kinds {sorted(map(str, kinds))}; "
-                               "a canonical stack has one cell type")
         params, meta = {}, {"forget_bias": 0.0}
-        for k, (name, group) in enumerate(groups):
-            this = cell or KERAS_CELL.get(re.sub(r"_\d+$", "", name))
-            if this is None:
-                raise HarnessError(f"input: cannot tell the cell of Keras layer {name!r}; pass --cell")
-            weights = [group["cell"]["vars"][i][()] for i in sorted(group["cell"]["vars"], key=int)]
-            options = {"reset_after": len(weights) == 3 and weights[2].ndim == 2} if this == "gru" else {}
-            meta.update(cell=this, **options)
-            for n, v in from_keras_weights(this, weights, options).items():
-                params[f"{n}_l{k}"] = v
+        for k, (name, parts) in enumerate(groups):
+            for d, group in enumerate(parts):
+                weights = [group[i][()] for i in sorted(group, key=int)]
+                G = weights[1].shape[1] // weights[1].shape[0] if len(weights) > 1 and weights[1].ndim == 2 else 0
+                this = cell or KERAS_CELL.get(re.sub(r"_\d+$", "", name)) or CELL_OF_GATES.get(G)
+                if this is None or meta.get("cell", this) != this:
+                    raise HarnessError(f"input: {os.fspath(path)!r} mixes layer kinds or holds a layer whose cell "
+                                       f"cannot be told ({name!r}); a canonical stack has one cell type (--cell)")
+                options = {"reset_after": len(weights) == 3 and weights[2].ndim == 2} if this == "gru" else {}
+                meta.update(cell=this, **options)
+                for n, v in from_keras_weights(this, weights, options).items():
+                    params[param_name(n, k, d)] = v
     return params, meta
 
 
 # ---- writers: (canonical params, meta) -> file ---------------------------------------------
 
-def write(path, params, meta):
-    kind = kind_of(path, "output")
+def write(path, params, meta, to=None):
+    kind = kind_of(path, "output", to)
+    if kind in ("tf1", "tf2"):
+        return _write_checkpoint(path, params, meta, kind)
     with atomic_path(path, suffix=".weights.h5" if kind == "keras" else os.path.splitext(path)[1],
                      name="output") as tmp:
         {"torch": _write_torch, "keras": _write_keras, "npz": _write_npz}[kind](tmp, params, meta)
@@ -216,50 +257,116 @@ def write(path, params, meta):
 
 
 def _write_npz(path, params, meta):
-    extra = {f"meta.{k}": np.asarray(v) for k, v in meta.items()}
+    extra = {f"meta.{k}": np.asarray(v) for k, v in meta.items() if v is not None}
     with open(path, "wb") as f:
         np.savez(f, **params, **extra)
+
+
+def _structure(params, meta):
+    return structure_of(meta["cell"], params, meta.get("merge", "concat"), meta.get("stacking"))
+
+
+def _refuse_reads_p(structure, layers, target):
+    """A bidirectional stack whose layer 1 reads one direction's P units (separate stacks, or a
+    Keras merge sum/mul/ave) where ``target`` feeds every layer the concatenation (2P)."""
+    if structure.directions == 2 and layers > 1 and structure.stacking == "separate":
+        raise LayoutError(f"stacking=separate: {target} feeds every layer both directions of the layer below (2P "
+                          "inputs); separate per-direction stacks (TF1 bidirectional_dynamic_rnn with MultiRNNCells) "
+                          f"have no {target} form")
 
 
 def _write_torch(path, params, meta):
     import torch
     from .layouts.torch_layout import fold_options
-    cell, state = meta["cell"], {}
-    for k in range(layers_of(params)):
-        layer = fold_options(cell, split_layer(params, k), _options(meta))
-        state.update({f"{n}_l{k}": torch.tensor(np.asarray(v)) for n, v in layer.items()})
+    cell, state, L = meta["cell"], {}, layers_of(params)
+    structure = _structure(params, meta)
+    _refuse_reads_p(structure, L, "torch")
+    if structure.directions == 2 and structure.merge not in ("concat", "none") and L > 1:
+        raise LayoutError(f"merge={structure.merge}: torch's bidirectional modules concatenate the two directions; "
+                          "a stack merged by sum/mul/ave (Keras) has no torch form")
+    clips = [k for k in ("cell_clip", "proj_clip") if meta.get(k) is not None]
+    if clips:
+        raise LayoutError(f"{', '.join(clips)}: TF1 LSTMCell's clipping has no torch form")
+    H = params["weight_hh_l0"].shape[0] // {"rnn": 1, "lstm": 4, "gru": 3}[cell]
+    if structure.proj_size and structure.proj_size >= H:
+        raise LayoutError(f"proj_size={structure.proj_size}: torch requires proj_size < hidden_size ({H})")
+    for k in range(L):
+        for d in range(structure.directions):
+            layer = fold_options(cell, split_layer(params, k, d), _options(meta))
+            state.update({param_name(n, k, d): torch.tensor(np.asarray(v)) for n, v in layer.items()})
     torch.save(state, path)
 
 
-def _write_keras(path, params, meta):
+def keras_model(params, meta):
+    """A built Keras 3 model holding the canonical stack (Bidirectional layers for two directions)."""
     from .backends._tf import import_keras
-    from .layouts.keras_layout import TABLE, load_weights
+    from .layouts.keras_layout import TABLE, to_keras
     keras = import_keras()
-    cell, options = meta["cell"], _options(meta)
-    L = layers_of(params)
+    cell, options, L = meta["cell"], _options(meta), layers_of(params)
+    structure = _structure(params, meta)
+    _refuse_reads_p(structure, L, "Keras")
     D = params["weight_ih_l0"].shape[1]
-    H = params["weight_hh_l0"].shape[1]
+    H = params["weight_hh_l0"].shape[0] // {"rnn": 1, "lstm": 4, "gru": 3}[cell]
+    dtype = str(params["weight_ih_l0"].dtype)
     kwargs = {"reset_after": options["reset_after"]} if cell == "gru" else {}
-    layers = [getattr(keras.layers, TABLE[cell].layer)(H, return_sequences=True, dtype="float64",
-                                                       use_bias="bias_ih_l0" in params, **kwargs) for _ in range(L)]
-    model = keras.Sequential([keras.Input((None, D), dtype="float64")] + layers)
-    for k, layer in enumerate(layers):
-        load_weights(layer.cell, cell, split_layer(params, k), options)
-    model.save_weights(path)
+    layers = []
+    for _ in range(L):
+        layer = getattr(keras.layers, TABLE[cell].layer)(H, return_sequences=True, dtype=dtype,
+                                                         use_bias="bias_ih_l0" in params, **kwargs)
+        if structure.directions == 2:
+            merge = None if structure.merge == "none" else structure.merge
+            layer = keras.layers.Bidirectional(layer, merge_mode=merge, dtype=dtype)
+        layers.append(layer)
+    model = keras.Sequential([keras.Input((None, D), dtype=dtype)] + layers)
+    to_keras(params, layers, cell, options)
+    return model
+
+
+def _write_keras(path, params, meta):
+    keras_model(params, meta).save_weights(path)
+
+
+def _write_checkpoint(path, params, meta, kind):
+    """A TF1 Saver or TF2 object checkpoint: its files are written beside ``path`` under a
+    temporary prefix, then renamed, so an interrupted write leaves what was there."""
+    import tempfile
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=".gradharness-", dir=folder)
+    try:
+        prefix = os.path.join(tmp, "ckpt")
+        if kind == "tf1":
+            checkpoints.write_tf1(prefix, params, meta, layers_of(params))
+        else:
+            checkpoints.write_tf2(prefix, keras_model(params, meta))
+        for name in os.listdir(tmp):
+            if name.startswith("ckpt."):
+                os.replace(os.path.join(tmp, name), os.fspath(path) + name[len("ckpt"):])
+    finally:
+        for name in os.listdir(tmp):
+            os.unlink(os.path.join(tmp, name))
+        os.rmdir(tmp)
+    base = os.path.basename(os.fspath(path))
+    write_atomic(os.path.join(folder, "checkpoint"),
+                 f'model_checkpoint_path: "{base}"\nall_model_checkpoint_paths: "{base}"\n', name="output")
+    return path
 
 
 def _options(meta):
     cell = meta["cell"]
     if cell == "lstm":
-        return {"forget_bias": float(meta.get("forget_bias", 0.0))}
+        clips = {k: meta[k] for k in ("cell_clip", "proj_clip") if meta.get(k) is not None}
+        return {"forget_bias": float(meta.get("forget_bias", 0.0)), **clips}
     if cell == "gru":
         return {"reset_after": bool(meta.get("reset_after", True))}
     return {"activation": "tanh"}
 
 
-def convert(src, dst, cell=None, reset_after=None, allow_nonfinite=False):
-    """Convert ``src`` into ``dst`` (formats from the file names). Returns (params, meta)."""
-    kind_of(dst, "output")                                      # before reading anything
-    params, meta = read(src, cell, reset_after, allow_nonfinite)
-    write(dst, params, meta)
+def convert(src, dst, cell=None, reset_after=None, allow_nonfinite=False, to=None, **meta_given):
+    """Convert ``src`` into ``dst`` (formats from the file names, or ``to``: torch, keras, npz,
+    tf1, tf2). ``meta_given``: scope (which model of a TF1 checkpoint), forget_bias, merge,
+    stacking, cell_clip, proj_clip (what a format does not store). Returns (params, meta)."""
+    kind_of(dst, "output", to)                                  # before reading anything
+    params, meta = read(src, cell, reset_after, allow_nonfinite, **meta_given)
+    write(dst, params, meta, to)
     return params, meta

@@ -148,7 +148,8 @@ def failing_table(rows, case):
         quantity = user_quantity(case, r["quantity"])
         gate = user_gate(case, r["gate"]) if r["gate"] else ""
         errs = "".join(f"<td>{'' if pd.isna(r[k]) else f'{r[k]:.3g}'}</td>" for k in ("max_abs_err", "max_rel_err"))
-        body.append(f"<tr class='f'><td class='l'>{e(r['backend'])}</td><td>{_cell(r['layer'])}</td>"
+        way = f" ({r['direction']})" if r.get("direction") in ("reverse", "both") else ""
+        body.append(f"<tr class='f'><td class='l'>{e(r['backend'] + way)}</td><td>{_cell(r['layer'])}</td>"
                     f"<td>{_cell(r['step'])}</td><td class='l'>{e(quantity)}</td><td>{e(gate)}</td>"
                     f"{_ratio_td(r['err_ratio'], r['status'])}{errs}<td>{e(r['worst_index'])}</td>"
                     f"<td>{e(ref if ref != 'nan' else '')}</td><td>{e(value if value != 'nan' else '')}</td>"

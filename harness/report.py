@@ -40,7 +40,7 @@ class Report:
         """One case. ``findings``: lines of diagnosis to show with the summary; ``labels``:
         what ``ref_value`` and ``value`` are (the yardstick and what is checked); ``names``:
         the user's names of quantities and gates."""
-        rows = [{"probe": "full", **r} for r in rows]
+        rows = [{"probe": "full", "direction": "forward", **r} for r in rows]
         table = pd.DataFrame(rows, columns=COLUMNS)
         table.insert(0, "case", case)
         info = {"case": case, "probe": probe_text, "findings": list(findings), "labels": tuple(labels)}

@@ -55,6 +55,8 @@ def describe_row(row, T=None, labels=("reference", "backend")):
     gate = f", gate {row['gate']}" if row.get("gate") else ""
     step = "total (whole sequence)" if _na(row["step"]) else (
         f"step {int(row['step'])}" + (f" of 0..{T - 1}" if T else ""))
+    if row.get("direction") in ("reverse", "both"):
+        step += f" ({row['direction']} direction{'s' if row['direction'] == 'both' else ''})"
     head = f"{row['backend']} | layer {row['layer']} | {step} | {row['quantity']}{gate} | "
     if row["note"] and row["max_abs_err"] == float("inf") and "shape" in row["note"]:
         return head + row["note"]
@@ -200,10 +202,10 @@ def _failing_groups(report, fails, with_case):
     cases = {c["case"]: c for c in report.cases}
     groups = {}
     for r in fails:
-        key = (r["case"], r["quantity"], r["layer"], r["gate"])
+        key = (r["case"], r["quantity"], r["layer"], r["gate"], r.get("direction"))
         groups.setdefault(key, {}).setdefault(r["backend"], []).append(r["step"])
     lines = []
-    for (case, quantity, layer, gate), backends in groups.items():
+    for (case, quantity, layer, gate, direction), backends in groups.items():
         by_where = {}
         for backend, steps in backends.items():
             per_step = sorted({s for s in steps if s is not None})
@@ -212,8 +214,9 @@ def _failing_groups(report, fails, with_case):
             by_where.setdefault(where, []).append(backend)
         name = user_quantity(cases[case], quantity)
         gate = f" gate {user_gate(cases[case], gate)}" if gate else ""
+        way = f" ({direction})" if direction in ("reverse", "both") else ""
         for where, names in by_where.items():
-            lines.append(f"  {case + ': ' if with_case else ''}{name}{gate} layer {layer}: {where} "
+            lines.append(f"  {case + ': ' if with_case else ''}{name}{gate} layer {layer}{way}: {where} "
                          f"({', '.join(names)})")
     return lines
 

@@ -5,7 +5,10 @@ NumPy only: nothing here imports a deep-learning framework. ``rnn.py``, ``lstm.p
 line per local derivative, and sequence functions looping over them; they are meant to
 be read as the model of correct BPTT, and the diagnosis plants mistakes into their named
 lines. ``fast/`` holds the same BPTT written for speed (what comparisons run), tested
-equal to the textbook; ``stack.py`` stacks layers.
+equal to the textbook; ``stack.py`` stacks layers. ``lstm_proj.py`` is the textbook LSTM
+with peepholes, clipping and a projection (TF1's LSTMCell, torch's proj_size; it runs as
+written, no fast copy); ``bidirectional.py`` runs layers in two directions over padded
+batches of variable-length sequences, and stacks of them.
 
 Dimension alphabet, used in every docstring:
 
@@ -25,6 +28,6 @@ respect to each step's output *from outside the recurrence* (the loss, the layer
 above); the total adjoint, recurrent carry included, is returned as ``dh_total``.
 """
 
-from . import fast, gru, lstm, rnn, stack
+from . import bidirectional, fast, gru, lstm, lstm_proj, rnn, stack
 
-__all__ = ["rnn", "lstm", "gru", "fast", "stack"]
+__all__ = ["rnn", "lstm", "gru", "lstm_proj", "fast", "stack", "bidirectional"]

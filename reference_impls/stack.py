@@ -23,6 +23,7 @@ listed in ``CELLS``:
 from dataclasses import dataclass
 from typing import Callable
 
+from . import lstm_proj
 from .fast import gru, lstm, rnn
 
 
@@ -63,6 +64,28 @@ CELLS = {
                 lambda dh, dn, cache: gru.gru_backward(dh, cache),
                 gru.gru_step_param_grads, gru.gru_gates),
 }
+
+
+def _lstm_proj_forward(x, state0, params, forget_bias=0.0, cell_clip=None, proj_clip=None):
+    h, c, caches = lstm_proj.forward(x, state0[0], state0[1], params, forget_bias, cell_clip, proj_clip)
+    return {"h": h, "c": c}, caches
+
+
+# The LSTM with peepholes, clipping or a projection (TF1 LSTMCell, torch proj_size): its
+# textbook form is what runs (there is no fast copy of it).
+LSTM_PROJ = Cell(("h", "c"), ("i", "f", "g", "o"), _lstm_proj_forward,
+                 lambda dh, dn, caches: lstm_proj.backward(dh, caches, dc_n=dn.get("c")),
+                 lstm_proj.step_param_grads, lstm_proj.gate_values)
+LSTM_EXTRAS = ("cell_clip", "proj_clip")      # options only LSTM_PROJ takes
+
+
+def cell_spec(cell, params, options):
+    """(Cell, the options it takes) for one layer: the LSTM with peephole or projection
+    weights in ``params``, or a clip in ``options``, runs LSTM_PROJ."""
+    if cell == "lstm" and (any(n in params for n in lstm_proj.EXTRAS)
+                           or any(options.get(k) is not None for k in LSTM_EXTRAS)):
+        return LSTM_PROJ, options
+    return CELLS[cell], {k: v for k, v in options.items() if k not in LSTM_EXTRAS}
 
 
 def stack_forward(cell, x, state0, layer_params, **options):

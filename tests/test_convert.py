@@ -74,7 +74,7 @@ def test_npz_with_objects_is_refused(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["in.txt", "out.npz"], "expected a .pt/.pth (torch state_dict), .weights.h5 (Keras) or .npz"),
+    (["in.txt", "out.npz"], "expected a .pt/.pth (torch state_dict), .weights.h5 (Keras), .npz (canonical) or .ckpt"),
     (["missing.pt", "out.npz"], "input: expected an existing file, got 'missing.pt' (no such file)"),
 ])
 def test_bad_paths(tmp_path, monkeypatch, capsys, args, message):

@@ -12,10 +12,13 @@ import importlib
 from ..errors import BackendUnavailable, HarnessError
 
 FAMILIES = {"torch": ".torch_backend", "tf": ".tf_backend", "keras": ".keras_backend"}
+# Extended probes (directions, lengths, projection, peepholes, clips) run through these.
+SEQ_FAMILIES = {"torch": ".torch_seq", "tf": ".tf_seq", "keras": ".keras_seq"}
 
 
-def family(name):
-    return importlib.import_module(FAMILIES[name], __name__)
+def family(name, probe=None):
+    table = SEQ_FAMILIES if probe is not None and probe.extended else FAMILIES
+    return importlib.import_module(table[name], __name__)
 
 
 def _family_of(name):
@@ -49,17 +52,18 @@ def resolve(backends, probe):
                                f"{', '.join(FAMILIES)}, 'all', or a name such as torch.nn.RNNCell")
         for fam in fams:
             try:
-                mod = family(fam)
+                mod = family(fam, probe)
                 mod.import_framework()
             except BackendUnavailable as exc:
                 if asked != "all":
                     raise
                 skipped.append((fam, str(exc)))
                 continue
-            names = mod.backend_names(probe.cell) if asked in (fam, "all") else [asked]
-            if asked not in (fam, "all") and asked not in mod.backend_names(probe.cell):
+            offered = _offered(mod, probe)
+            names = offered if asked in (fam, "all") else [asked]
+            if asked not in (fam, "all") and asked not in offered:
                 raise HarnessError(f"backends: {asked!r} is not a {fam} backend for cell {probe.cell!r}; "
-                                   f"expected one of {', '.join(mod.backend_names(probe.cell))}")
+                                   f"expected one of {', '.join(offered)}")
             for name in names:
                 reason = mod.unsupported(name, probe)
                 if reason is None:
@@ -69,6 +73,13 @@ def resolve(backends, probe):
                 else:
                     skipped.append((name, reason))
     return _unique(runnable), skipped
+
+
+def _offered(mod, probe):
+    """The backends a family offers for this probe (a sequence module may offer drivers by
+    the probe's structure, such as TF1's bidirectional_dynamic_rnn)."""
+    for_probe = getattr(mod, "backend_names_for", None)
+    return for_probe(probe) if for_probe else mod.backend_names(probe.cell)
 
 
 def _unique(pairs):

@@ -9,6 +9,9 @@ NAME = "reference"
 
 def run_reference(probe):
     """Forward and BPTT through the reference stack; every quantity at every layer and step."""
+    if probe.extended:
+        from .reference_seq import run_reference_seq
+        return run_reference_seq(probe, NAME)
     layer_params = [probe.layer_params(k) for k in range(probe.layers)]
     states, caches = stack_forward(probe.cell, probe.x, probe.state0, layer_params, **probe.options)
     grads = stack_backward(probe.cell, probe.dout, probe.dstate_n, caches)

@@ -11,7 +11,7 @@ from .. import validate
 from ..errors import HarnessError
 from ..probe import make_probe
 from ..report import Report
-from . import naming
+from . import naming, seqcheck
 from .diagnose import diagnose
 from .layouts import get_layout
 from .localize import localize
@@ -67,7 +67,8 @@ def check_probe(code, probe):
 
 def check_backward(forward, backward, *, cell="rnn", layout="cs231n", against=("torch",), batch=3, steps=5,
                    input_size=4, hidden_size=6, dtype="float64", seed=0, activation="tanh", bias=True,
-                   forget_bias=0.0, reset_after=True, numeric="directional", atol=None, rtol=None, skip=()):
+                   forget_bias=0.0, reset_after=True, numeric="directional", atol=None, rtol=None, skip=(),
+                   lengths=None, proj_size=0, peepholes=False, cell_clip=None, proj_clip=None):
     """Compare the user's sequence-layer forward/backward with oracles; locate and diagnose.
 
     Args:
@@ -82,6 +83,10 @@ def check_backward(forward, backward, *, cell="rnn", layout="cs231n", against=("
         skip: gradients your backward does not compute (canonical names such as "dh0" or
             "dweight_hh", or your own such as "dWh"): not compared and not counted missing;
             any other gradient returned as None makes the verdict INCOMPLETE.
+        lengths, proj_size, peepholes, cell_clip, proj_clip: a padded batch ("random" or one
+            length per sequence; your layout must take lengths), the LSTM's projection,
+            peepholes and clips. These, and a bidirectional layout, are checked by
+            harness.guard.seqcheck (compared, not yet diagnosed).
     Returns:
         Report: one row per oracle, step, quantity and gate; ``findings`` locate and diagnose.
     """
@@ -92,6 +97,13 @@ def check_backward(forward, backward, *, cell="rnn", layout="cs231n", against=("
     validate.numeric_mode(numeric, oracles)
     validate.user_functions(forward=forward, backward=backward)
     code = UserCode(forward, backward, get_layout(layout, cell), cell)
+    if seqcheck.extended(code.layout, lengths, proj_size, peepholes, cell_clip, proj_clip):
+        clips = {k: v for k, v in (("cell_clip", cell_clip), ("proj_clip", proj_clip)) if v is not None}
+        return seqcheck.check_extended(
+            code, oracles, dict(batch=batch, steps=steps, input_size=input_size, hidden_size=hidden_size),
+            {**options, **clips},
+            dtype=dtype, seed=seed, bias=bias, numeric_mode=numeric, atol=atol, rtol=rtol, skip=skip,
+            lengths=lengths, proj_size=proj_size, peepholes=peepholes)
     probe = check_probe(code, make_probe(cell, layers=1, bias=bias, batch=batch, steps=steps, input_size=input_size,
                                          hidden_size=hidden_size, dtype=dtype, seed=seed, **options))
     names = naming.infer(code.layout, cell, input_size, hidden_size, bias)

@@ -68,11 +68,17 @@ class Layout:
     names: dict = field(default_factory=dict)          # the user's names of the states ({"h": "a"})
     weights_as: str = "args"       # "args": forward(x, h0, *weights); "dict"/"list": forward(x, h0, weights)
     forward_returns: tuple = ("h", "cache")
+    # Bidirectional and variable-length layers (harness.guard.seqcheck):
+    bidirectional: bool = False    # two directions: h0 (2, N, P), weights of both (names ending _reverse)
+    merge: str = "concat"          # how the two directions make h: concat, sum, mul, ave
+    takes_lengths: bool = False    # forward(x, lengths, h0, ...): a padded batch
+    padding: str = "zero"          # what forward outputs at padded steps: "zero", "carry" (last real h), "any"
 
     @classmethod
     def custom(cls, to_user, to_canonical, *, name="custom", cells=("rnn", "lstm", "gru"), takes_c0=True,
                axes="NTD", per_example=False, gate_order="", gate_letters=None, names=None, weights_as="args",
-               forward_returns=("h", "cache")):
+               forward_returns=("h", "cache"), bidirectional=False, merge="concat", takes_lengths=False,
+               padding="zero"):
         """A layout of your own (see the README's "Your own layout"):
 
         to_user(cell, p) -> {name: array}: your weights of one layer from canonical ``p``
@@ -91,9 +97,21 @@ class Layout:
             dict) or "list" (the same with a list in to_user's order, as d2l's params).
         forward_returns: the names of what your forward returns, in order; must hold "h" and
             "cache" (others, such as "y" or "c", are ignored).
+        bidirectional: your layer has a reverse direction of its own: ``p`` (and your gradients)
+            then hold both directions, the reverse's names ending ``_reverse`` (weight_ih_reverse
+            ...), h0/c0 are (2, N, P) [forward, reverse] and so are dh0/dc0. The reverse
+            direction must read each sequence reversed within its own length.
+        merge: how your two directions make h: "concat" ([forward | reverse], 2P wide), "sum",
+            "mul" or "ave" (P wide).
+        takes_lengths: your forward takes the sequence lengths (N,) right after x:
+            forward(x, lengths, h0, ...); the probe then pads its batch (lengths=...).
+        padding: what your forward outputs at padded steps: "zero" (torch's packed sequences,
+            TF's dynamic_rnn, Keras Bidirectional), "carry" (the last real output: a Keras
+            layer with a mask) or "any" (not compared). Padded steps are never compared as data.
         """
         layout = cls(name, tuple(cells), to_user, to_canonical, takes_c0, per_example, axes, gate_order,
-                     dict(gate_letters or {}), dict(names or {}), weights_as, tuple(forward_returns))
+                     dict(gate_letters or {}), dict(names or {}), weights_as, tuple(forward_returns),
+                     bool(bidirectional), merge, bool(takes_lengths), padding)
         return layout.validated()
 
     def validated(self):
@@ -108,6 +126,14 @@ class Layout:
         if not {"h", "cache"} <= set(self.forward_returns) or len(set(self.forward_returns)) != len(self.forward_returns):
             raise HarnessError(f"layout: forward_returns: expected distinct names including 'h' and 'cache', "
                                f"got {self.forward_returns!r}")
+        if self.merge not in ("concat", "sum", "mul", "ave"):
+            raise HarnessError(f"layout: merge: expected one of concat, sum, mul, ave, got {self.merge!r}")
+        if self.padding not in ("zero", "carry", "any"):
+            raise HarnessError(f"layout: padding: expected 'zero', 'carry' or 'any', got {self.padding!r}")
+        if (self.bidirectional or self.takes_lengths) and (self.axes != "NTD" or self.per_example):
+            raise HarnessError("layout: bidirectional and takes_lengths layouts take x as (N, T, D), batch first "
+                               f"(axes='NTD', per_example=False), got axes={self.axes!r}, "
+                               f"per_example={self.per_example}")
         if not callable(self.to_user) or not callable(self.to_canonical):
             raise HarnessError("layout: to_user and to_canonical: expected two functions, got "
                                f"{type(self.to_user).__name__} and {type(self.to_canonical).__name__}")

@@ -29,7 +29,7 @@ from ..errors import BackendUnavailable, HarnessError
 from ..probe import _positive_int, make_probe
 from ..report import Report
 from ..trace import Trace
-from . import model_frameworks, model_oracles as oracles
+from . import model_frameworks, model_oracles as oracles, seqmodel
 from .model_diagnose import diagnose_model
 from .model_oracles import key_of
 from .check import parse_against, parse_skip, relabel
@@ -103,7 +103,9 @@ class ModelCase:
 def check_model(fn, *, cell="rnn", layers=1, activation="tanh", bias=True, head=None, output_size=None,
                 loss="squared_error", loss_steps=None, reduction="sum", head_bias=True, against=("torch",),
                 batch=3, steps=5, input_size=4, hidden_size=6, dtype="float64", seed=0, forget_bias=0.0,
-                reset_after=True, numeric="directional", atol=None, rtol=None, skip=()):
+                reset_after=True, numeric="directional", atol=None, rtol=None, skip=(), bidirectional=False,
+                merge="concat", stacking="interleaved", lengths=None, proj_size=0, peepholes=False, cell_clip=None,
+                proj_clip=None):
     """Compare the loss and every gradient of the user's ``fn`` with oracles; locate and diagnose.
 
     Args:
@@ -123,6 +125,10 @@ def check_model(fn, *, cell="rnn", layers=1, activation="tanh", bias=True, head=
         skip: gradients your fn does not compute (names of ``params``, such as "bias_hh_l0"): not
             compared and not counted missing; any other name left out of grads (or None) makes the
             verdict INCOMPLETE.
+        bidirectional, merge, stacking, lengths, proj_size, peepholes, cell_clip, proj_clip:
+            bidirectional stacks, a padded batch (then ``fn(params, x, target, lengths)`` and the
+            loss covers the real steps only), the LSTM's projection, peepholes and clips; see
+            harness.guard.seqmodel (compared, not yet diagnosed).
     Returns:
         Report: one row per oracle and quantity (per gate for gated weights); when something
         fails, rows of the length sweep (probe "first k steps") and ``findings``.
@@ -135,11 +141,19 @@ def check_model(fn, *, cell="rnn", layers=1, activation="tanh", bias=True, head=
     names = parse_against(against, ORACLES)
     validate.numeric_mode(numeric, names)
     validate.user_functions(fn=fn)
+    clips = {k: v for k, v in (("cell_clip", cell_clip), ("proj_clip", proj_clip)) if v is not None}
     probe = make_probe(cell, layers=layers, bias=bias, batch=batch, steps=steps, input_size=input_size,
-                       hidden_size=hidden_size, dtype=dtype, seed=seed, **options)
+                       hidden_size=hidden_size, dtype=dtype, seed=seed, bidirectional=bidirectional, merge=merge,
+                       stacking=stacking, lengths=lengths, proj_size=proj_size, peepholes=peepholes,
+                       **options, **clips)
+    tol = Tolerance.for_dtype(probe.dtype, atol, rtol)
+    if probe.extended:
+        case = seqmodel.make_seq_case(probe, head, output_size, head_bias, loss, loss_steps, reduction)
+        rows, findings = seqmodel.check_seq_model(fn, case, names, tol, numeric)
+        name = f"check-model-{cell}-L{probe.layers}-{head or 'nohead'}-{loss}-{probe.dtype}"
+        return Report.from_rows(name, seqmodel.describe(case), rows, findings, labels=("expected", "yours"))
     case = make_case(probe, head, output_size, head_bias, loss, loss_steps, reduction)
     skipped = parse_skip(skip, set(case.params))
-    tol = Tolerance.for_dtype(probe.dtype, atol, rtol)
     _refuse_degenerate(case, tol)
     user = run_fn(fn, case)
     rows = []

@@ -101,6 +101,11 @@ def _canonical_sizes(cell, p):
 def to_keras_weights(cell, layer_params, options):
     """One canonical layer -> ``[kernel, recurrent_kernel(, bias)]`` for a Keras layer or cell."""
     spec, p = TABLE[cell], layer_params
+    lacks = [what for n, what in (("weight_hr", "projection (torch proj_size, TF1 num_proj)"),
+                                  ("weight_ci", "peepholes (TF1 use_peepholes)")) if n in p]
+    lacks += [k for k in ("cell_clip", "proj_clip") if k in options]
+    if lacks:
+        raise LayoutError(f"Keras's {spec.layer} has no {', '.join(lacks)}; no exact Keras form")
     D, H, bias = _canonical_sizes(cell, p)
     form = bias_form(cell, options, bias)
     fb = _forget_bias(cell, options, form)
@@ -176,15 +181,24 @@ def load_weights(target, cell, layer_params, options):
     return target
 
 
+def parts(layer):
+    """A Bidirectional layer's two layers (forward, backward), or the layer itself."""
+    return [layer.forward_layer, layer.backward_layer] if hasattr(layer, "forward_layer") else [layer]
+
+
 def to_keras(params, layers, cell, options):
-    """Load canonical stack parameters (``weight_ih_l0`` ...) into a list of built Keras layers."""
+    """Load canonical stack parameters (``weight_ih_l0`` ..., ``_reverse`` for the backward
+    layer of a Bidirectional) into a list of built Keras layers (or Bidirectional layers)."""
     from ..cells import split_layer
     for k, layer in enumerate(layers):
-        load_weights(layer, cell, split_layer(params, k), options)
+        for d, part in enumerate(parts(layer)):
+            load_weights(part, cell, split_layer(params, k, d), options)
     return layers
 
 
 def from_keras(layers, cell, options):
-    """Canonical stack parameters (copied arrays) from a list of Keras layers or cells."""
-    return {f"{name}_l{k}": value for k, layer in enumerate(layers)
-            for name, value in from_keras_weights(cell, layer.get_weights(), options).items()}
+    """Canonical stack parameters (copied arrays) from a list of Keras layers, cells or
+    Bidirectional layers."""
+    from ..cells import param_name
+    return {param_name(name, k, d): value for k, layer in enumerate(layers) for d, part in enumerate(parts(layer))
+            for name, value in from_keras_weights(cell, part.get_weights(), options).items()}
