@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .trace import FORWARD, PARAM_GRADS, QUANTITIES
+from .trace import FORWARD, PARAM_GRADS, QUANTITIES, sequences, singles
 
 # Default tolerances by dtype: (atol, rtol). See README "Tolerances" for the reasoning.
 TOLERANCES = {
@@ -43,31 +43,51 @@ def compare_traces(ref, other, tol, gates=("",)):
         ref, other: Trace objects; ``ref`` is the yardstick.
         tol: a Tolerance.
         gates: gate block names along axis 0 of the weight gradients ("",) for no gates.
+
+    Per-step quantities held as whole sequences on both sides are compared a chunk of
+    steps at a time (``_compare_sequence``), with the same rows as one ``compare_arrays``
+    per step and gate block.
     """
     rows, missing = [], {}
-    for key, ref_value in ref.values.items():
-        quantity, layer, step = key
-        if key not in other.values:
-            missing.setdefault((quantity, layer), []).append(step)
+    theirs = sequences(other.values)
+    for (quantity, layer), seq in sequences(ref.values).items():
+        other_seq = theirs.get((quantity, layer))
+        if other_seq is not None and other_seq.shape == seq.shape and np.prod(seq.shape[1:]) > 0:
+            rows.extend(_compare_sequence(quantity, layer, seq, other_seq, tol, gates, other.backend))
             continue
-        for gate, a, b in _blocks(quantity, gates, ref_value, other.values[key]):
-            row = compare_arrays(a, b, tol)
-            row.update(backend=other.backend, layer=layer, step=step, quantity=quantity, gate=gate)
-            rows.append(row)
+        for t in range(len(seq)):
+            _compare_key(rows, missing, (quantity, layer, t), seq[t], other, tol, gates)
+    for key, ref_value in singles(ref.values).items():
+        _compare_key(rows, missing, key, ref_value, other, tol, gates)
     for (quantity, layer), steps in missing.items():
         rows.append(_not_compared(other, quantity, layer, steps, tol))
     rows.sort(key=order_key)
     return rows
 
 
+def _compare_key(rows, missing, key, ref_value, other, tol, gates):
+    quantity, layer, step = key
+    if key not in other.values:
+        missing.setdefault((quantity, layer), []).append(step)
+        return
+    for gate, a, b in _blocks(quantity, gates, ref_value, other.values[key]):
+        row = compare_arrays(a, b, tol)
+        row.update(backend=other.backend, layer=layer, step=step, quantity=quantity, gate=gate)
+        rows.append(row)
+
+
 def _blocks(quantity, gates, a, b):
     """Split gated weight gradients (rows) and gate values (last axis) into gate blocks."""
     a, b = np.asarray(a), np.asarray(b)
     G = len(gates)
-    axis = 0 if quantity in PARAM_GRADS else (-1 if quantity == "gates" else None)
+    axis = _gate_axis(quantity)
     if G == 1 or axis is None or a.shape != b.shape or a.shape[axis] % G:
         return [("", a, b)]
     return [(g, pa, pb) for g, pa, pb in zip(gates, np.split(a, G, axis=axis), np.split(b, G, axis=axis))]
+
+
+def _gate_axis(quantity):
+    return 0 if quantity in PARAM_GRADS else (-1 if quantity == "gates" else None)
 
 
 def compare_arrays(ref, value, tol):
@@ -80,24 +100,104 @@ def compare_arrays(ref, value, tol):
                    err_ratio=np.inf, worst_index="", ref_value=np.nan, value=np.nan,
                    note=f"shape {tuple(value.shape)} != reference {tuple(ref.shape)}{hint}")
         return row
-    r, v = ref.astype(np.float64), value.astype(np.float64)
-    finite = np.isfinite(r) & np.isfinite(v)
-    with np.errstate(invalid="ignore", over="ignore"):
-        err = np.where(finite, np.abs(v - r), np.inf)
-        rel = err / np.maximum(np.abs(r), np.finfo(np.float64).tiny)
-        ratio = err / (tol.atol + tol.rtol * np.abs(r))
     if ref.size == 0:
         row.update(status="pass", passed=True, max_abs_err=0.0, max_rel_err=0.0, err_ratio=0.0,
                    worst_index="", ref_value=np.nan, value=np.nan)
         return row
-    worst = np.unravel_index(int(np.argmax(ratio)), ref.shape)
-    passed = bool(finite.all() and (ratio <= 1.0).all())
+    stats = _stats(ref.astype(np.float64).reshape(1, 1, -1), value.astype(np.float64).reshape(1, 1, -1), tol)
+    return _row(row, stats, 0, 0, ref.shape)
+
+
+# Elements of one side materialized at once when comparing sequences: bounds the
+# temporaries (about ten arrays of this size) whatever T is.
+CHUNK_ELEMENTS = 1 << 18
+
+
+def _compare_sequence(quantity, layer, ref_seq, other_seq, tol, gates, backend):
+    """Rows for every step and gate block of two time-major sequences of equal shape."""
+    T, shape = len(ref_seq), tuple(ref_seq.shape[1:])
+    G, axis = len(gates), _gate_axis(quantity)
+    split = G > 1 and axis is not None and shape[axis] % G == 0
+    block = list(shape)
+    if split:
+        block[axis] //= G
+    block, names = tuple(block), (gates if split else ("",))
+    shape_text, rows = str(block), []
+    step = max(1, CHUNK_ELEMENTS // int(np.prod(shape)))
+    for start in range(0, T, step):
+        stop = min(T, start + step)
+        a = _gate_major(_chunk(ref_seq, start, stop), len(names), axis)
+        b = _gate_major(_chunk(other_seq, start, stop), len(names), axis)
+        st = {k: v.tolist() for k, v in _stats(a, b, tol).items()}
+        worst = np.unravel_index(np.asarray(st["worst"]), block)
+        worst = [str(tuple(w)) for w in zip(*(ax.ravel().tolist() for ax in worst))] if block else ["()"] * a.size
+        for i in range(stop - start):
+            for j, gate in enumerate(names):
+                nonfinite, passed = st["nonfinite"][i][j], st["within"][i][j]
+                passed = passed and not nonfinite
+                rows.append(dict(
+                    atol=tol.atol, rtol=tol.rtol, shape=shape_text, backend=backend, layer=layer,
+                    step=start + i, quantity=quantity, gate=gate, status="pass" if passed else "FAIL",
+                    passed=passed, max_abs_err=st["max_abs_err"][i][j], max_rel_err=st["max_rel_err"][i][j],
+                    err_ratio=st["err_ratio"][i][j], worst_index=worst[i * len(names) + j],
+                    ref_value=st["ref_value"][i][j], value=st["value"][i][j],
+                    note=f"{nonfinite} non-finite element(s) (NaN/Inf never pass)" if nonfinite else ""))
+    return rows
+
+
+def _chunk(seq, start, stop):
+    return seq.chunk(start, stop) if hasattr(seq, "chunk") else np.asarray(seq[start:stop])
+
+
+def _gate_major(chunk, G, axis):
+    """(c, *shape) -> (c, G, elements of one gate block), float64."""
+    c = chunk.shape[0]
+    chunk = chunk.astype(np.float64, copy=False)
+    if G == 1:
+        return chunk.reshape(c, 1, -1)
+    if axis == 0:                                   # weight rows: blocks are contiguous
+        return chunk.reshape(c, G, -1)
+    lead = chunk.shape[1:-1]                        # gate values: blocks along the last axis
+    return np.moveaxis(chunk.reshape((c,) + lead + (G, -1)), -2, 1).reshape(c, G, -1)
+
+
+def _stats(r, v, tol):
+    """Per (step, block) error statistics of r, v (c, G, M): compare_arrays's rule.
+
+    Fast path when every difference is finite (then both sides are); otherwise the
+    element-wise rule with non-finite elements counted (they never pass)."""
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        abs_r = np.abs(r)
+        err = np.subtract(v, r)
+        np.abs(err, out=err)
+        if np.isfinite(err).all():
+            nonfinite = np.zeros(err.shape[:2], dtype=np.intp)
+        else:
+            finite = np.isfinite(r) & np.isfinite(v)
+            nonfinite = (~finite).sum(axis=-1)
+            err[~finite] = np.inf
+        denom = np.multiply(abs_r, tol.rtol)
+        denom += tol.atol
+        ratio = np.divide(err, denom, out=denom)
+        np.maximum(abs_r, np.finfo(np.float64).tiny, out=abs_r)
+        rel = np.divide(err, abs_r, out=abs_r)
+    worst = np.argmax(ratio, axis=-1)
+    pick = worst[..., None]
+    return dict(worst=worst, nonfinite=nonfinite, within=(ratio <= 1.0).all(axis=-1),
+                max_abs_err=err.max(axis=-1), max_rel_err=rel.max(axis=-1), err_ratio=ratio.max(axis=-1),
+                ref_value=np.take_along_axis(r, pick, -1)[..., 0], value=np.take_along_axis(v, pick, -1)[..., 0])
+
+
+def _row(row, stats, i, j, block):
+    nonfinite = int(stats["nonfinite"][i, j])
+    passed = bool(nonfinite == 0 and stats["within"][i, j])
+    worst = np.unravel_index(int(stats["worst"][i, j]), block)
     row.update(status="pass" if passed else "FAIL", passed=passed,
-               max_abs_err=float(err.max()), max_rel_err=float(rel.max()),
-               err_ratio=float(ratio.max()), worst_index=str(tuple(int(i) for i in worst)),
-               ref_value=float(r[worst]), value=float(v[worst]))
-    if not finite.all():
-        row["note"] = f"{int((~finite).sum())} non-finite element(s) (NaN/Inf never pass)"
+               max_abs_err=float(stats["max_abs_err"][i, j]), max_rel_err=float(stats["max_rel_err"][i, j]),
+               err_ratio=float(stats["err_ratio"][i, j]), worst_index=str(tuple(int(k) for k in worst)),
+               ref_value=float(stats["ref_value"][i, j]), value=float(stats["value"][i, j]))
+    if nonfinite:
+        row["note"] = f"{nonfinite} non-finite element(s) (NaN/Inf never pass)"
     return row
 
 

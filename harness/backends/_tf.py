@@ -90,15 +90,42 @@ def add_input_grads(trace, dx, ds0):
             trace.add_total(f"d{s}0", k, g.numpy())
 
 
-def add_gates(tf, probe, trace, gate_values, cell_at, x, s0, hs, layers):
-    """("gates", k, t) for k in ``layers`` and every step: ``gate_values(tf, cell, cell_at(t, k),
-    input, h_prev)`` fed layer k's input at t (x_t or the layer below's h_t) and its h_{t-1},
-    both as the backend computed them (``hs``: (layer, step) -> h). Values only: computed
-    outside any tape. The Elman RNN has no gates."""
+def add_gates(tf, probe, trace, gate_values, layer, cell, inputs, prev):
+    """("gates", layer, t) for every step, all steps in one call: ``gate_values(tf, cell_kind,
+    cell, inputs, h_prev)`` fed the layer's input at every step (T, N, D) and its h_{t-1}
+    (T, N, H), both as the backend computed them. Values only: computed outside any tape.
+    The Elman RNN has no gates."""
     if probe.cell == "rnn":
         return
-    for k in layers:
-        for t in range(probe.sizes["T"]):
-            inp = x[:, t] if k == 0 else hs[(k - 1, t)]
-            prev = s0["h"][k] if t == 0 else hs[(k, t - 1)]
-            trace.values[("gates", k, t)] = np.array(gate_values(tf, probe.cell, cell_at(t, k), inp, prev))
+    T, N = inputs.shape[0], inputs.shape[1]
+    gates = gate_values(tf, probe.cell, cell, tf.reshape(inputs, (T * N, -1)), tf.reshape(prev, (T * N, -1)))
+    trace.add_steps("gates", layer, np.asarray(gates).reshape(T, N, -1), time_axis=0)
+
+
+def stacked(values):
+    """T tensors (N, ...) -> one NumPy array (T, N, ...)."""
+    return np.stack([np.asarray(v) for v in values])
+
+
+class ZeroOffsets:
+    """Zeros added to a step's pre-activations, so that the tape's gradient of them is the
+    step's pre-activation gradient dL/da_t, computed by TensorFlow itself.
+
+    ``slots``: {key: width}; each key gets one watched zero tensor (T, N, width), unbound
+    once into T steps (``at(key, t)``); ``grads(tape, loss)`` gives {key: (T, N, width)}.
+    """
+
+    def __init__(self, tf, probe, slots, tape):
+        T, N = probe.sizes["T"], probe.sizes["N"]
+        self.full = {key: tf.zeros((T, N, width), dtype=probe.dtype) for key, width in slots.items()}
+        tape.watch(list(self.full.values()))
+        self.steps = {key: tf.unstack(z, axis=0) for key, z in self.full.items()}
+
+    def at(self, key, t):
+        return self.steps[key][t]
+
+    def sources(self):
+        return list(self.full.values())
+
+    def unpack(self, grads):
+        return {key: g.numpy() for key, g in zip(self.full, grads)}

@@ -26,6 +26,8 @@ its (N, 4H) row of ``gates``, with one tanh for all four blocks (see ``_gate_sca
 
 import numpy as np
 
+from .rnn import materialize
+
 
 def _split(a):
     """The i, f, g, o blocks of a gate array (N, 4H): four (N, H) views."""
@@ -172,22 +174,23 @@ def lstm_backward(dh, cache, dc_n=None):
     return grads
 
 
-def lstm_step_param_grads(grads, cache):
-    """Each time step's contribution to every parameter gradient.
-
-    Their sum over t is the shared-weight gradient returned by ``lstm_backward``.
-
-    Returns:
-        dict name -> array (T, *param shape): dweight_ih (T, 4H, D),
-        dweight_hh (T, 4H, H), and dbias_ih, dbias_hh (T, 4H) when the layer has bias.
-    """
+def lstm_step_param_factors(grads, cache):
+    """Each time step's contribution to every parameter gradient, as factors: dweight_ih
+    pairs dL/da_t (T, N, 4H) with x_t, dweight_hh with h_{t-1}; the per-step bias
+    contributions (T, 4H) themselves. See ``rnn.rnn_step_param_factors`` for the form."""
     x_tm, h_all, _, _, _, _, has_bias = cache
-    da = grads["da"].transpose(1, 0, 2)                     # (T, N, 4H)
-    steps = {
-        "dweight_ih": np.einsum("tng,tnd->tgd", da, x_tm),
-        "dweight_hh": np.einsum("tng,tnk->tgk", da, h_all[:-1]),   # h_{t-1} for each t
-    }
+    da = grads["da"].transpose(1, 0, 2)                     # (T, N, 4H): time-major, no copy
+    everything = slice(None)
+    out = {"dweight_ih": (da, ((everything, x_tm),)),
+           "dweight_hh": (da, ((everything, h_all[:-1]),))}  # h_all[:-1]: h_{t-1} for each t
     if has_bias:
-        steps["dbias_ih"] = da.sum(axis=1)
-        steps["dbias_hh"] = steps["dbias_ih"].copy()
-    return steps
+        out["dbias_ih"] = da.sum(axis=1)
+        out["dbias_hh"] = out["dbias_ih"].copy()
+    return out
+
+
+def lstm_step_param_grads(grads, cache):
+    """Each time step's contribution to every parameter gradient (their sum over t is the
+    shared-weight gradient returned by ``lstm_backward``): dweight_ih (T, 4H, D),
+    dweight_hh (T, 4H, H), and dbias_ih, dbias_hh (T, 4H) when the layer has bias."""
+    return materialize(lstm_step_param_factors(grads, cache))
