@@ -44,25 +44,61 @@ def compare_traces(ref, other, tol, gates=("",)):
         tol: a Tolerance.
         gates: gate block names along axis 0 of the weight gradients ("",) for no gates.
 
-    Per-step quantities held as whole sequences on both sides are compared a chunk of
-    steps at a time (``_compare_sequence``), with the same rows as one ``compare_arrays``
-    per step and gate block.
+    Per-step quantities are compared a chunk of steps at a time (``_compare_sequence``),
+    with the same rows as one ``compare_arrays`` per step and gate block: whole sequences
+    as the traces hold them, or the steps of a plain dict stacked once.
     """
     rows, missing = [], {}
-    theirs = sequences(other.values)
-    for (quantity, layer), seq in sequences(ref.values).items():
-        other_seq = theirs.get((quantity, layer))
-        if other_seq is not None and other_seq.shape == seq.shape and np.prod(seq.shape[1:]) > 0:
-            rows.extend(_compare_sequence(quantity, layer, seq, other_seq, tol, gates, other.backend))
+    per_step, totals = _per_step_groups(ref.values)
+    for (quantity, layer), (steps, seq) in per_step.items():
+        theirs = _matching_sequence(other.values, quantity, layer, steps, seq)
+        if theirs is not None:
+            rows.extend(_compare_sequence(quantity, layer, seq, theirs, tol, gates, other.backend, steps))
             continue
-        for t in range(len(seq)):
-            _compare_key(rows, missing, (quantity, layer, t), seq[t], other, tol, gates)
-    for key, ref_value in singles(ref.values).items():
+        for i, t in enumerate(steps):
+            _compare_key(rows, missing, (quantity, layer, t), seq[i], other, tol, gates)
+    for key, ref_value in totals:
         _compare_key(rows, missing, key, ref_value, other, tol, gates)
     for (quantity, layer), steps in missing.items():
         rows.append(_not_compared(other, quantity, layer, steps, tol))
     rows.sort(key=order_key)
     return rows
+
+
+def _per_step_groups(values):
+    """({(quantity, layer): (steps, sequence)}, [(key, value) of the rest]): a trace's own
+    sequences, and the per-step entries of a plain dict stacked when their shapes agree."""
+    groups = {pair: (range(len(seq)), seq) for pair, seq in sequences(values).items()}
+    loose, rest = {}, []
+    for key, value in singles(values).items():
+        if isinstance(key[2], (int, np.integer)) and key[:2] not in groups:
+            loose.setdefault(key[:2], {})[key[2]] = np.asarray(value)
+        else:
+            rest.append((key, value))
+    for pair, by_step in loose.items():
+        steps = sorted(by_step)
+        if len({by_step[t].shape for t in steps}) == 1 and len(steps) > 1:
+            groups[pair] = (steps, np.stack([by_step[t] for t in steps]))
+        else:
+            rest.extend(((pair + (t,)), by_step[t]) for t in steps)
+    return groups, rest
+
+
+def _matching_sequence(values, quantity, layer, steps, seq):
+    """``values``'s steps ``steps`` of (quantity, layer) as one sequence shaped like ``seq``,
+    or None when some step is missing or differs in shape (then compared step by step)."""
+    if np.prod(seq.shape[1:]) == 0:
+        return None
+    theirs = sequences(values).get((quantity, layer))
+    if theirs is not None and theirs.shape == seq.shape and list(steps) == list(range(len(theirs))):
+        return theirs
+    keys = [(quantity, layer, t) for t in steps]
+    if not all(k in values for k in keys):
+        return None
+    parts = [np.asarray(values[k]) for k in keys]
+    if any(p.shape != tuple(seq.shape[1:]) for p in parts):
+        return None
+    return np.stack(parts)
 
 
 def _compare_key(rows, missing, key, ref_value, other, tol, gates):
@@ -108,14 +144,31 @@ def compare_arrays(ref, value, tol):
     return _row(row, stats, 0, 0, ref.shape)
 
 
+def steps_passed(ref, value, tol, time_axis=1):
+    """Whether each step of two sequences passes (compare_arrays's verdict for every slice
+    along ``time_axis``), in one vectorized pass: a list of bools."""
+    ref, value = np.asarray(ref), np.asarray(value)
+    if ref.shape != value.shape:
+        return [compare_arrays(ref.take(t, axis=time_axis), value.take(t, axis=time_axis) if t < value.shape[time_axis]
+                               else np.empty(0), tol)["passed"] for t in range(ref.shape[time_axis])]
+    r = np.moveaxis(ref, time_axis, 0).astype(np.float64)
+    v = np.moveaxis(value, time_axis, 0).astype(np.float64)
+    if r.size == 0:
+        return [True] * r.shape[0]
+    st = _stats(r.reshape(r.shape[0], 1, -1), v.reshape(v.shape[0], 1, -1), tol)
+    return [bool(w and not n) for w, n in zip(st["within"][:, 0].tolist(), st["nonfinite"][:, 0].tolist())]
+
+
 # Elements of one side materialized at once when comparing sequences: bounds the
 # temporaries (about ten arrays of this size) whatever T is.
 CHUNK_ELEMENTS = 1 << 18
 
 
-def _compare_sequence(quantity, layer, ref_seq, other_seq, tol, gates, backend):
-    """Rows for every step and gate block of two time-major sequences of equal shape."""
+def _compare_sequence(quantity, layer, ref_seq, other_seq, tol, gates, backend, steps=None):
+    """Rows for every step and gate block of two time-major sequences of equal shape;
+    ``steps``: the step number of each entry (0 .. T-1 by default)."""
     T, shape = len(ref_seq), tuple(ref_seq.shape[1:])
+    steps = list(range(T) if steps is None else steps)
     G, axis = len(gates), _gate_axis(quantity)
     split = G > 1 and axis is not None and shape[axis] % G == 0
     block = list(shape)
@@ -137,7 +190,7 @@ def _compare_sequence(quantity, layer, ref_seq, other_seq, tol, gates, backend):
                 passed = passed and not nonfinite
                 rows.append(dict(
                     atol=tol.atol, rtol=tol.rtol, shape=shape_text, backend=backend, layer=layer,
-                    step=start + i, quantity=quantity, gate=gate, status="pass" if passed else "FAIL",
+                    step=steps[start + i], quantity=quantity, gate=gate, status="pass" if passed else "FAIL",
                     passed=passed, max_abs_err=st["max_abs_err"][i][j], max_rel_err=st["max_rel_err"][i][j],
                     err_ratio=st["err_ratio"][i][j], worst_index=worst[i * len(names) + j],
                     ref_value=st["ref_value"][i][j], value=st["value"][i][j],

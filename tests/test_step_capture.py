@@ -59,10 +59,13 @@ def test_captured_torch_contributions_equal_untied_autograd(cell, options, bias)
 
 def test_captured_loops_share_one_copy_of_the_weights():
     """The tied loops hold the layer's weights once, their gradient is the shared weight's
-    own .grad; the untied cross-check holds one copy per step."""
+    own .grad; one (T, N, G*H) buffer per captured pre-activation (one for the LSTM's single
+    sum, two for the GRU); the untied cross-check holds one copy of the weights per step."""
     probe = make_probe("lstm", layers=1, steps=4)
     layer = torch_backend._LoopLayer(__import__("torch"), probe, "cell", 0)
-    assert not hasattr(layer, "copies") and layer.z_ih.shape == (4, 3, 20)
+    assert not hasattr(layer, "copies") and set(layer.da) == {"ih"} and layer.da["ih"][0].shape == (4, 3, 20)
+    gru = torch_backend._LoopLayer(__import__("torch"), make_probe("gru", steps=4), "functional", 0)
+    assert set(gru.da) == {"ih", "hh"}
     untied = torch_backend._LoopLayer(__import__("torch"), probe, "untied", 0)
     assert len(untied.copies) == 4
 

@@ -31,7 +31,8 @@ from ..errors import BackendUnavailable, LayoutError
 from ..layouts import keras_layout as layout
 from ..trace import Trace, add_weight_steps, time_major
 from . import BackendError
-from ._tf import ACTIVATIONS, ZeroOffsets, add_gates, add_input_grads, dot, import_keras, stacked, watched_inputs
+from ._tf import (ACTIVATIONS, ZeroOffsets, add_gates, add_input_grads, add_state_steps, dot, drain, import_keras,
+                  stacked, step_inputs, step_terms, watched_inputs)
 
 LOOP = "-loop"
 KERAS_STATES = ("h", "c")        # Keras's state list order ([h, c] for the LSTM; TF1's is (c, h))
@@ -158,17 +159,18 @@ def _run_loop(keras, tf, probe, trace):
     shared by every step; its activations see zero offsets (``_ActivationOffsets``)."""
     L, T, H = probe.layers, probe.sizes["T"], probe.sizes["H"]
     layers = [_make_cell(keras, probe, k) for k in range(L)]
-    slots = {k: cells.num_gates(probe.cell) * H for k in range(L)}
+    G = cells.num_gates(probe.cell)
+    slots = {(k, b): H for k in range(L) for b in range(G)}          # one zero per gate block
     kept = {}
     with tf.GradientTape() as tape:
-        x, s0 = watched_inputs(tf, probe, tape)
+        xs, s0 = step_inputs(tf, probe, tape)
         offsets = ZeroOffsets(tf, probe, slots, tape)
-        wrapped = [_ActivationOffsets(probe.cell, cell, H) for cell in layers]
+        wrapped = [_ActivationOffsets(probe.cell, cell) for cell in layers]
         state, tops = [[s0[s][k] for s in _states(probe)] for k in range(L)], []
         try:
-            for t, inp in enumerate(tf.unstack(x, axis=1)):
+            for t, inp in enumerate(xs):
                 for k, cell in enumerate(layers):
-                    with wrapped[k].step(offsets.at(k, t)):
+                    with wrapped[k].step([offsets.at((k, b), t) for b in range(G)]):
                         _, state[k] = cell(inp, state[k])
                     kept.update({(s, k, t): v for s, v in zip(_states(probe), state[k])})
                     inp = state[k][0]      # h itself goes on, so its adjoint counts every consumer
@@ -176,23 +178,22 @@ def _run_loop(keras, tf, probe, trace):
         finally:
             for w in wrapped:
                 w.restore()
-        loss = dot(tf, tf.stack(tops, axis=1), probe.dout)
+        loss = step_terms(tf, probe, tops)
         loss = loss + _final_loss(tf, probe, [dict(zip(_states(probe), st)) for st in state])
     weights = [list(c.trainable_weights) for c in layers]
-    dx, ds0, dkept, dz, dw = tape.gradient(loss, [x, s0, list(kept.values()), offsets.sources(), weights])
-    grads, seqs = dict(zip(kept, dkept)), {}
-    for s, k in dict.fromkeys((s, k) for s, k, _ in kept):
-        seqs[(s, k)] = stacked(kept[(s, k, t)] for t in range(T))
-        trace.add_steps(s, k, seqs[(s, k)], time_axis=0)
-        trace.add_steps(f"d{s}_total", k, stacked(grads[(s, k, t)] for t in range(T)), time_axis=0)
-    da = offsets.unpack(dz)
-    inputs = time_major(probe.x)
+    dx, ds0, dkept, dz, dw = tape.gradient(loss, [xs, s0, list(kept.values()), offsets.sources(), weights])
+    del tape, tops, state
+    seqs = add_state_steps(trace, probe, kept, dkept)     # (T + 1, N, H), the initial state in front
+    da = {k: np.empty((T, probe.sizes["N"], G * H), dtype=probe.dtype) for k in range(L)}
+    offsets.unpack(dz, {(k, b): da[k][:, :, b * H:(b + 1) * H] for k in range(L) for b in range(G)})
+    del offsets, dz
+    inputs = probe.x.transpose(1, 0, 2)                    # (T, N, D) view: step t is x[:, t]
     for k in range(L):
-        h_prev = np.concatenate([probe.state0["h"][k][None], seqs[("h", k)][:-1]])
+        h_prev = seqs[("h", k)][:-1]
         add_gates(tf, probe, trace, gate_values, k, layers[k], inputs, h_prev)
         da_hh, hn_in = da[k], None
         if probe.cell == "gru":
-            r = wrapped[k].outputs(0)                      # the cell's own r_t, (T, N, H)
+            r = wrapped[k].outputs()                       # the cell's own r_t, (T, N, H)
             if probe.options["reset_after"]:               # n = tanh(x_n + r_t * (h_{t-1} U_n + b_hn))
                 da_hh = da[k].copy()
                 da_hh[:, :, 2 * H:] *= r
@@ -201,8 +202,8 @@ def _run_loop(keras, tf, probe, trace):
         add_weight_steps(trace, k, da[k], da_hh, inputs, h_prev, hn_in, probe.bias)
         for name, value in _canonical_grads(probe, dw[k]).items():
             trace.add_total(f"d{name}", k, value)
-        inputs = seqs[("h", k)]
-    add_input_grads(trace, dx, ds0)
+        inputs = seqs[("h", k)][1:]
+    add_input_grads(trace, drain(dx), ds0, time_axis=0)
 
 
 # The activation calls of one step of a Keras 3 cell, in order, and the canonical gate block
@@ -220,45 +221,49 @@ class _ActivationOffsets:
     """A Keras cell whose activations add a zero offset to the gate pre-activations they
     receive, so that the tape's gradient of the offset is dL/da_t, computed by TensorFlow.
     Replaces the cell's own ``activation`` / ``recurrent_activation`` attributes (this
-    cell only) while it runs; ``restore()`` puts them back. Records each gate's output."""
+    cell only) while it runs; ``restore()`` puts them back. Keeps the GRU's r_t (canonical
+    block 0), which its recurrent n rows multiply."""
 
-    def __init__(self, cell_kind, cell, H):
-        self.cell, self.H, self.offset = cell, H, None
+    def __init__(self, cell_kind, cell):
+        self.cell, self.offsets = cell, None
         self.calls = ACTIVATION_CALLS[cell_kind]
+        self.keep = 0 if cell_kind == "gru" else None
         self.real = {attr: getattr(cell, attr) for attr in self.calls}
         self.count = dict.fromkeys(self.calls, 0)
-        self.out = {}
+        self.kept = []
         for attr in self.calls:
             setattr(cell, attr, self._wrapper(attr))
 
     def _wrapper(self, attr):
         def activation(a):
             calls, i = self.calls[attr], self.count[attr]
-            if self.offset is None or i >= len(calls):
+            if self.offsets is None or i >= len(calls):
                 raise BackendError(f"{type(self.cell).__name__}: {attr} called {i + 1} times in one step, expected "
                                    f"{len(calls)}; this version of Keras's cells is not supported")
             self.count[attr] += 1
             block = calls[i]
             if block is None:
                 return self.real[attr](a)
-            out = self.real[attr](a + self.offset[:, block * self.H:(block + 1) * self.H])
-            self.out.setdefault(block, []).append(out)
+            out = self.real[attr](a + self.offsets[block])
+            if block == self.keep:
+                self.kept.append(out)
             return out
         return activation
 
     @contextlib.contextmanager
-    def step(self, offset):
-        self.offset, self.count = offset, dict.fromkeys(self.calls, 0)
+    def step(self, offsets):
+        """Within: one step of the cell; ``offsets`` one zero (N, H) per canonical gate block."""
+        self.offsets, self.count = offsets, dict.fromkeys(self.calls, 0)
         yield
         if any(self.count[attr] != len(calls) for attr, calls in self.calls.items()):
             raise BackendError(f"{type(self.cell).__name__}: activation calls per step {self.count}, expected "
                                f"{ {a: len(c) for a, c in self.calls.items()} }; this version of Keras's cells "
                                "is not supported")
-        self.offset = None
+        self.offsets = None
 
-    def outputs(self, block):
-        """The gate's values at every step, (T, N, H)."""
-        return stacked(self.out[block])
+    def outputs(self):
+        """The kept gate's values at every step (the GRU's r_t), (T, N, H)."""
+        return stacked(self.kept)
 
     def restore(self):
         for attr, fn in self.real.items():

@@ -37,8 +37,8 @@ from ..errors import LayoutError
 from ..layouts import tf_layout as layout
 from ..trace import Trace, add_weight_steps, time_major
 from . import BackendError
-from ._tf import (ACTIVATIONS, ZeroOffsets, add_gates, add_input_grads, dot, import_tensorflow, legacy_rnn_cell,
-                  stacked, watched_inputs)
+from ._tf import (ACTIVATIONS, ZeroOffsets, add_gates, add_input_grads, add_state_steps, dot, drain,
+                  import_tensorflow, legacy_rnn_cell, step_inputs, step_terms, watched_inputs)
 
 CLASSES = {"rnn": ("BasicRNNCell",), "lstm": ("BasicLSTMCell", "LSTMCell"), "gru": ("GRUCell",)}
 DRIVERS = ("loop", "static_rnn", "dynamic_rnn")
@@ -156,11 +156,11 @@ def _run_loop(tf, rnn_cell, cls, probe, trace):
     slots = {(k, j): len(blocks) * probe.sizes["H"] for k in range(L) for j, blocks in enumerate(_bias_blocks(probe))}
     kept = {}
     with tf.GradientTape() as tape:
-        x, s0 = watched_inputs(tf, probe, tape)
+        xs, s0 = step_inputs(tf, probe, tape)
         offsets = ZeroOffsets(tf, probe, slots, tape)
         state, tops = _to_tf_state(rnn_cell, probe, s0), []
         with _bias_add_offsets(cells[0]) as queue:
-            for t, inp in enumerate(tf.unstack(x, axis=1)):
+            for t, inp in enumerate(xs):
                 queue.extend(offsets.at(key, t) for key in slots)
                 out, state = stack(inp, state)
                 if queue:
@@ -169,26 +169,22 @@ def _run_loop(tf, rnn_cell, cls, probe, trace):
                 for k in range(L):
                     kept.update({(s, k, t): v for s, v in _from_tf_state(probe, state[k]).items()})
                 tops.append(out)
-        loss = dot(tf, tf.stack(tops, axis=1), probe.dout) + _final_loss(tf, probe, state)
+        loss = step_terms(tf, probe, tops) + _final_loss(tf, probe, state)
     weights = [list(c.weights) for c in cells]
-    dx, ds0, dkept, dz, dw = tape.gradient(loss, [x, s0, list(kept.values()), offsets.sources(), weights])
-    seqs = {}
-    for key in dict.fromkeys((s, k) for s, k, _ in kept):
-        seqs[key] = stacked(kept[key + (t,)] for t in range(T))
-        trace.add_steps(key[0], key[1], seqs[key], time_axis=0)
-    grads = dict(zip(kept, dkept))
-    for s, k in seqs:
-        trace.add_steps(f"d{s}_total", k, stacked(grads[(s, k, t)] for t in range(T)), time_axis=0)
+    dx, ds0, dkept, dz, dw = tape.gradient(loss, [xs, s0, list(kept.values()), offsets.sources(), weights])
+    del tape, tops, state
+    seqs = add_state_steps(trace, probe, kept, dkept)     # (T + 1, N, H), the initial state in front
     da = offsets.unpack(dz)
-    inputs = time_major(probe.x)
+    del offsets, dz
+    inputs = probe.x.transpose(1, 0, 2)                    # (T, N, D) view: step t is x[:, t]
     for k in range(L):
-        h_prev = np.concatenate([probe.state0["h"][k][None], seqs[("h", k)][:-1]])
+        h_prev = seqs[("h", k)][:-1]
         add_gates(tf, probe, trace, gate_values, k, cells[k], inputs, h_prev)
         _add_layer_steps(probe, trace, k, [da[(k, j)] for j in range(len(_bias_blocks(probe)))], inputs, h_prev)
         for name, value in _layer_grads(probe, k, dw[k]).items():
             trace.add_total(f"d{name}", k, value)
-        inputs = seqs[("h", k)]
-    add_input_grads(trace, dx, ds0)
+        inputs = seqs[("h", k)][1:]
+    add_input_grads(trace, drain(dx), ds0, time_axis=0)
 
 
 def _bias_blocks(probe):

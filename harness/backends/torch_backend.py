@@ -16,13 +16,13 @@
                             weight and its gradient
 
 Per-step weight-gradient contributions without untying the weights: every step's
-pre-activations get a zero offset, z_ih[t] on x_t W_ih^T + b_ih and z_hh[t] on
-h_{t-1} W_hh^T + b_hh (the modules' cells take them through their biases, with
-torch.func.functional_call; the offsets are two leaves (T, N, G*H), unbound once). Autograd
-computes dL/dz[t] = dL/da_t, the step's pre-activation gradient, itself; the step's
-contribution to dW_ih is dL/da_t^T x_t and to dW_hh dL/da_h_t^T h_{t-1} (the n rows of a
-reset-before GRU pair with r_t * h_{t-1}), exact algebra on torch's own numbers, formed only
-when compared (trace.StepProducts). Totals are the shared weights' own .grad.
+pre-activations get a zero offset, z_ih on x_t W_ih^T + b_ih and (GRU only, see
+_LoopLayer) z_hh on h_{t-1} W_hh^T + b_hh; the modules' cells take them through their
+biases, with torch.func.functional_call. Autograd computes dL/dz = dL/da_t, the step's
+pre-activation gradient, itself; a hook copies it out. The step's contribution to dW_ih
+is dL/da_t^T x_t and to dW_hh dL/da_h_t^T h_{t-1} (the n rows of a reset-before GRU pair
+with r_t * h_{t-1}), exact algebra on torch's own numbers, formed only when compared
+(trace.StepProducts). Totals are the shared weights' own .grad.
 
 Every loop runs over the sequence unbound once (x.unbind(1): T views, no per-step copy
 of the sequence) and stacks what it keeps once at the end, so its cost is linear in T.
@@ -34,6 +34,7 @@ import numpy as np
 
 from .. import threads
 from ..errors import BackendUnavailable, LayoutError
+from . import BackendError
 from ..layouts.torch_layout import CLASSES, fold_options, load_layer
 from ..trace import Trace, add_weight_steps, time_major
 
@@ -94,8 +95,10 @@ def run(name, probe):
 
 
 def _tensor(torch, array, grad=False):
-    """A tensor of its own (one copy) of a probe array."""
-    return torch.from_numpy(np.array(array)).requires_grad_(grad)
+    """A tensor sharing a probe array's memory (autograd never writes into its inputs; a
+    read-only array is copied, torch wants writeable ones)."""
+    array = np.asarray(array)
+    return torch.from_numpy(array if array.flags.writeable else array.copy()).requires_grad_(grad)
 
 
 def _np(t):
@@ -199,40 +202,60 @@ def _add_inputs_grads(trace, probe, x, s0):
 
 
 def _run_loop(torch, probe, trace, kind):
-    """The step loop over the sequence unbound once; every state keeps its gradient."""
-    L, T = probe.layers, probe.sizes["T"]
+    """The step loop over the sequence unbound once. Each step's states are copied into one
+    buffer per state (T + 1, N, H) as they come (h0 in front, so h_{t-1} is a view), and
+    each state's total adjoint is written into another by a tensor hook during the backward:
+    nothing per step is kept beyond what autograd itself keeps."""
+    L, T, N, H = probe.layers, probe.sizes["T"], probe.sizes["N"], probe.sizes["H"]
     x, s0 = _tensor(torch, probe.x, grad=True), _state_in(torch, probe)
     layers = [_LoopLayer(torch, probe, kind, k) for k in range(L)]
     state = [{s: v[k] for s, v in s0.items()} for k in range(L)]
-    kept = {(s, k): [] for k in range(L) for s in s0}
-    tops = []
+    values = {(s, k): np.empty((T + 1, N, H), dtype=probe.dtype) for k in range(L) for s in s0}
+    adjoints = {pair: (np.empty((T, N, H), dtype=probe.dtype), set()) for pair in values}
+    for (s, k), buf in values.items():
+        buf[0] = probe.state0[s][k]
+    douts, terms = _tensor(torch, probe.dout).unbind(1), []
     for t, inp in enumerate(x.unbind(1)):
         for k, layer in enumerate(layers):
             state[k] = layer.step(t, inp, state[k])
             for s, value in state[k].items():
-                value.retain_grad()
-                kept[(s, k)].append(value)
+                values[(s, k)][t + 1] = value.detach().numpy()
+                value.register_hook(_writer(*adjoints[(s, k)], t))
             inp = state[k]["h"]
-        tops.append(inp)
-    final = {s: torch.stack([state[k][s] for k in range(L)]) for s in s0}
-    _loss(torch, probe, torch.stack(tops, dim=1), final).backward()
-    seqs = {}
-    for (s, k), values in kept.items():
-        seqs[(s, k)] = _seq(torch.stack([v.detach() for v in values]))             # (T, N, H)
-        trace.add_steps(s, k, seqs[(s, k)], time_axis=0)
-        if all(v.grad is not None for v in values):
-            trace.add_steps(f"d{s}_total", k, _seq(torch.stack([v.grad for v in values])), time_axis=0)
-    inputs = time_major(_seq(x))
+        terms.append((inp * douts[t]).sum())
+    for s, dn in probe.dstate_n.items():
+        terms += [(state[k][s] * _tensor(torch, dn[k])).sum() for k in range(L)]
+    torch.stack(terms).sum().backward()
+    del state, terms
+    for (s, k), buf in values.items():
+        trace.add_steps(s, k, buf[1:], time_axis=0)
+        grads, seen = adjoints[(s, k)]
+        if len(seen) == T:
+            trace.add_steps(f"d{s}_total", k, grads, time_axis=0)
+    inputs = _seq(x).transpose(1, 0, 2)                     # (T, N, D) view: step t is x[:, t]
     for k, layer in enumerate(layers):
-        h_prev = np.concatenate([probe.state0["h"][k][None].astype(inputs.dtype), seqs[("h", k)][:-1]])
-        layer.record(trace, k, inputs, h_prev)
-        inputs = seqs[("h", k)]
+        layer.record(trace, k, inputs, values[("h", k)][:-1])
+        inputs = values[("h", k)][1:]
     _add_inputs_grads(trace, probe, x, s0)
+
+
+def _writer(buf, seen, t):
+    """A tensor hook writing the gradient of step t's state into buf[t]."""
+    def hook(grad):
+        buf[t] = grad.detach().numpy()
+        seen.add(t)
+    return hook
 
 
 class _LoopLayer:
     """One layer of the step loop: its weights (shared by every step, or one copy per step
-    for the untied cross-check) and, when shared, the zero offsets on its pre-activations."""
+    for the untied cross-check) and, when shared, the zero offsets on its pre-activations.
+
+    Offsets are views of one zero scalar (no memory of their own); a hook on each writes
+    its gradient, dL/da_t, into a (T, N, G*H) buffer during the backward. The Elman RNN's
+    and the LSTM's pre-activation is one sum, x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh, so
+    one offset serves both weights; the GRU's n block differs between the two, so it gets two.
+    """
 
     def __init__(self, torch, probe, kind, layer):
         self.torch, self.probe, self.kind = torch, probe, kind
@@ -243,26 +266,38 @@ class _LoopLayer:
             load_layer(self.module, fold_options(probe.cell, params, probe.options), "cell")
             self.weights, self.forget_bias = dict(self.module.named_parameters()), 0.0   # folded
         elif kind == "functional":
-            self.weights = {n: _tensor(torch, v, grad=True) for n, v in params.items()}
-        T = probe.sizes["T"]
+            self.weights = {n: _tensor(torch, np.array(v), grad=True) for n, v in params.items()}
+        T, N, GH = probe.sizes["T"], probe.sizes["N"], params["weight_hh"].shape[0]
         if kind == "untied":
-            self.copies = [{n: _tensor(torch, v, grad=True) for n, v in params.items()} for _ in range(T)]
+            self.copies = [{n: _tensor(torch, np.array(v), grad=True) for n, v in params.items()} for _ in range(T)]
             self.weights = {n: _tensor(torch, v) for n, v in params.items()}
             return
-        shape = (T, probe.sizes["N"], probe.params[f"weight_hh_l{layer}"].shape[0])
-        self.z_ih, self.z_hh = (torch.zeros(shape, dtype=getattr(torch, probe.dtype), requires_grad=True)
-                                for _ in range(2))
-        self.offsets = list(zip(self.z_ih.unbind(0), self.z_hh.unbind(0)))
+        self.zero = torch.zeros((), dtype=getattr(torch, probe.dtype), requires_grad=True)
+        self.da = {"ih": (np.empty((T, N, GH), dtype=probe.dtype), set())}
+        if probe.cell == "gru":
+            self.da["hh"] = (np.empty((T, N, GH), dtype=probe.dtype), set())
         self.hn_in = []                                   # r_t * h_{t-1}: a reset-before GRU's n rows
+
+    def _offsets(self, t, shape):
+        out = []
+        for key in ("ih", "hh"):
+            if key not in self.da:
+                out.append(None)
+                continue
+            z = self.zero.expand(shape)
+            z.register_hook(_writer(*self.da[key], t))
+            out.append(z)
+        return out
 
     def step(self, t, inp, st):
         """The layer's states after step t, from its input at t and its states at t-1."""
         if self.kind == "untied":
-            return _cell_math(self.torch, self.probe, self.copies[t], inp, st, self.forget_bias)[1]
+            return _cell_math(self.torch, self.probe, self.copies[t], inp, st, self.forget_bias, gates=False)[1]
+        offsets = self._offsets(t, (inp.shape[0], self.weights["weight_hh"].shape[0]))
         if self.kind == "cell":
-            return _call_cell(self.torch, self.probe, self.module, inp, st, self.offsets[t])
-        _, states, hn_in = _cell_math(self.torch, self.probe, self.weights, inp, st, self.forget_bias,
-                                      self.offsets[t])
+            return _call_cell(self.torch, self.probe, self.module, inp, st, offsets)
+        _, states, hn_in = _cell_math(self.torch, self.probe, self.weights, inp, st, self.forget_bias, offsets,
+                                      gates=False)
         if hn_in is not None:
             self.hn_in.append(hn_in.detach())
         return states
@@ -279,9 +314,13 @@ class _LoopLayer:
                 trace.add_steps(f"d{name}", layer, per_step, time_axis=0)
                 trace.add_total(f"d{name}", layer, per_step.sum(axis=0))
             return
+        T = len(inputs)
+        if any(len(seen) != T for _, seen in self.da.values()):
+            raise BackendError(f"{trace.backend}: a step's pre-activation gradient was not computed")
+        da_ih = self.da["ih"][0]
+        da_hh = self.da["hh"][0] if "hh" in self.da else da_ih
         hn_in = _seq(torch.stack(self.hn_in)) if self.hn_in else None
-        add_weight_steps(trace, layer, _seq(self.z_ih.grad), _seq(self.z_hh.grad), inputs, h_prev, hn_in,
-                         self.probe.bias)
+        add_weight_steps(trace, layer, da_ih, da_hh, inputs, h_prev, hn_in, self.probe.bias)
         for name, w in self.weights.items():
             trace.add_total(f"d{name}", layer, _np(w.grad))
 
@@ -289,9 +328,11 @@ class _LoopLayer:
 def _call_cell(torch, probe, module, inp, st, offsets):
     """An nn.*Cell's own step with zero offsets added to its biases (per row): new states."""
     from torch.func import functional_call
-    z_ih, z_hh = offsets
-    biases = {"bias_ih": z_ih if module.bias_ih is None else module.bias_ih + z_ih,
-              "bias_hh": z_hh if module.bias_hh is None else module.bias_hh + z_hh}
+    biases = {}
+    for name, z in zip(("bias_ih", "bias_hh"), offsets):
+        if z is not None:
+            bias = getattr(module, name)
+            biases[name] = z if bias is None else bias + z
     if probe.cell == "lstm":
         h, c = functional_call(module, biases, (inp, (st["h"], st["c"])))
         return {"h": h, "c": c}
@@ -301,29 +342,34 @@ def _call_cell(torch, probe, module, inp, st, offsets):
 def _functional_step(torch, probe, w, inp, st):
     """One step of the cell written in torch ops (autograd differentiates it): new states.
     (guard.model_frameworks builds check_model's torch model from it.)"""
-    return _cell_math(torch, probe, w, inp, st, probe.options.get("forget_bias", 0.0))[1]
+    return _cell_math(torch, probe, w, inp, st, probe.options.get("forget_bias", 0.0), gates=False)[1]
 
 
-def _cell_math(torch, probe, w, inp, st, forget_bias, offsets=(None, None)):
+def _linear(torch, x, weight, bias):
+    """x W^T (+ b) in one op."""
+    return x @ weight.T if bias is None else torch.addmm(bias, x, weight.T)
+
+
+def _cell_math(torch, probe, w, inp, st, forget_bias, offsets=(None, None), gates=True):
     """(gates, states, hn_in) of one step from weights ``w`` (canonical names, torch layout).
 
     gates: activated gate values (N, G*H) in torch's order (LSTM i, f, g, o; GRU r, z, n),
-    None for the RNN. ``forget_bias`` is 0 for weights that already hold it (folded by the
-    torch conversion). ``offsets``: zeros added to the input and recurrent pre-activations
-    (N, G*H) each, whose gradients are the step's pre-activation gradients. hn_in: what the
-    n rows of W_hh multiply in a reset-before GRU (r_t * h_{t-1}), else None. Works on any
-    number of rows, so all steps' gates can be computed in one call."""
+    None for the RNN or when ``gates`` is False. ``forget_bias`` is 0 for weights that
+    already hold it (folded by the torch conversion). ``offsets``: zeros (or None) added to
+    the input and recurrent pre-activations (N, G*H), whose gradients are the step's
+    pre-activation gradients. hn_in: what the n rows of W_hh multiply in a reset-before GRU
+    (r_t * h_{t-1}), else None. Works on any number of rows, so all steps' gates can be
+    computed in one call."""
     z_ih, z_hh = offsets
     h = st["h"]
-    gx = inp @ w["weight_ih"].T + (w["bias_ih"] if probe.bias else 0)
-    gx = gx if z_ih is None else gx + z_ih
+    H, W_hh = h.shape[1], w["weight_hh"]
+    b_ih, b_hh = (w["bias_ih"], w["bias_hh"]) if probe.bias else (None, None)
     reset_before = probe.cell == "gru" and not probe.options["reset_after"]
-    W_hh, H = w["weight_hh"], h.shape[1]
-    gh = h @ (W_hh[:2 * H] if reset_before else W_hh).T
-    if probe.bias:
-        gh = gh + (w["bias_hh"][:2 * H] if reset_before else w["bias_hh"])
-    if z_hh is not None:
-        gh = gh + (z_hh[:, :2 * H] if reset_before else z_hh)
+    rows = slice(0, 2 * H) if reset_before else slice(None)      # the n rows of W_hh wait for r_t
+    gx = _linear(torch, inp, w["weight_ih"], b_ih)
+    gx = gx if z_ih is None else gx + z_ih
+    gh = _linear(torch, h, W_hh[rows], None if b_hh is None else b_hh[rows])
+    gh = gh if z_hh is None else gh + z_hh[:, rows]
     if probe.cell == "rnn":
         act = {"tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid,
                "identity": lambda a: a}[probe.options["activation"]]
@@ -332,18 +378,17 @@ def _cell_math(torch, probe, w, inp, st, forget_bias, offsets=(None, None)):
         a_i, a_f, a_g, a_o = (gx + gh).chunk(4, dim=1)
         i, f, g, o = torch.sigmoid(a_i), torch.sigmoid(a_f + forget_bias), torch.tanh(a_g), torch.sigmoid(a_o)
         c = f * st["c"] + i * g
-        return torch.cat([i, f, g, o], dim=1), {"h": o * torch.tanh(c), "c": c}, None
+        return torch.cat([i, f, g, o], dim=1) if gates else None, {"h": o * torch.tanh(c), "c": c}, None
     xr, xz, xn = gx.chunk(3, dim=1)
     r, z = torch.sigmoid(xr + gh[:, :H]), torch.sigmoid(xz + gh[:, H:2 * H])
     hn_in = None
     if reset_before:
         hn_in = r * h
-        a_hn = hn_in @ W_hh[2 * H:].T + (w["bias_hh"][2 * H:] if probe.bias else 0)
-        a_hn = a_hn if z_hh is None else a_hn + z_hh[:, 2 * H:]
-        n = torch.tanh(xn + a_hn)
+        a_hn = _linear(torch, hn_in, W_hh[2 * H:], None if b_hh is None else b_hh[2 * H:])
+        n = torch.tanh(xn + (a_hn if z_hh is None else a_hn + z_hh[:, 2 * H:]))
     else:
         n = torch.tanh(xn + r * gh[:, 2 * H:])
-    return torch.cat([r, z, n], dim=1), {"h": (1 - z) * n + z * h}, hn_in
+    return torch.cat([r, z, n], dim=1) if gates else None, {"h": (1 - z) * n + z * h}, hn_in
 
 
 def _add_gates(torch, probe, trace, layer, w, forget_bias, inputs, prev):
