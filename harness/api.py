@@ -1,7 +1,7 @@
 """compare(): probe, run the reference and every backend, compare, report."""
 
 from . import backends as _backends
-from . import validate
+from . import threads, validate
 from .backends.reference import run_reference
 from .cells import GATES
 from .compare import Tolerance, compare_traces, skipped_row
@@ -76,17 +76,21 @@ def compare_probe(probe, backends, tol, reference=run_reference):
     """Run ``reference`` and the backends on one probe and compare each against the reference;
     a degenerate reference (every gradient of a layer within atol of zero) is refused."""
     runnable, skipped = _backends.resolve(backends, probe)
-    ref = reference(probe)
-    _refuse_degenerate(ref, probe, tol)
-    rows, traces = [], [ref]
+    with threads.budget("numpy"):
+        ref = reference(probe)
+        _refuse_degenerate(ref, probe, tol)
+    from .gradnorms import from_traces
+    norms, rows = from_traces([ref]), []
     for name, module in runnable:
-        traces.append(module.run(name, probe))
-        rows.extend(compare_traces(ref, traces[-1], tol, GATES[probe.cell], probe.lengths))
+        trace = module.run(name, probe)                # each backend runs under its own budget
+        with threads.budget("numpy"):
+            rows.extend(compare_traces(ref, trace, tol, GATES[probe.cell], probe.lengths))
+            norms.update(from_traces([trace]))         # a few numbers per step: the trace can go
+        del trace
     for name, reason in skipped:
         rows.append(skipped_row(name, reason, tol))
     report = Report.from_rows(case_name(probe), probe.describe(), rows)
-    from .gradnorms import from_traces
-    report.cases[0]["figures"] = grad_norm_figures(lambda: from_traces(traces))
+    report.cases[0]["figures"] = grad_norm_figures(lambda: norms)
     return report
 
 
@@ -106,7 +110,7 @@ def grad_norm_figures(norms, note=""):
 
 def _refuse_degenerate(trace, probe, tol):
     grads = {k: {} for k in range(probe.layers)}
-    for (quantity, layer, step), value in trace.values.items():
+    for quantity, layer, step in trace.values:         # keys only: per-step products stay unformed
         if quantity.startswith("d") and not quantity.endswith("_total") and (step is None or quantity == "dx"):
-            grads[layer][(quantity, step)] = value
+            grads[layer][(quantity, step)] = trace.values[(quantity, layer, step)]
     validate.refuse_degenerate(grads, {k: probe.layer_params(k) for k in range(probe.layers)}, tol.atol)

@@ -7,6 +7,10 @@ fails. Every (quantity, layer, step) of the reference gives one row per gate blo
 other trace does not have gives one "not compared" row per (quantity, layer), never a
 pass.
 
+Per-step quantities are compared a chunk of steps at a time (harness.errstats), with
+the same rows as one comparison per step and gate block: whole sequences as the traces
+hold them, or the steps of a plain dict stacked once.
+
 Bidirectional layers: the reverse direction (``Trace.reverse``) is compared under the
 same keys, its rows marked ``direction`` "reverse" ("both" for what mixes the two: the
 merged output ``out`` and ``dx``); ``step`` is always the step of the input sequence.
@@ -21,7 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .trace import FORWARD, NO_BATCH, PARAM_GRADS, QUANTITIES
+from .errstats import PEEPHOLE_GATES, compare_arrays, gate_axis, sequence_rows, steps_passed  # noqa: F401
+from .trace import FORWARD, NO_BATCH, QUANTITIES, sequences, singles
 
 # Default tolerances by dtype: (atol, rtol). See README "Tolerances" for the reasoning.
 TOLERANCES = {
@@ -46,7 +51,6 @@ class Tolerance:
 
 
 BOTH = ("out", "out_padded", "dx")          # quantities of a bidirectional layer that mix both directions
-PEEPHOLE_GATES = {"dweight_ci": "i", "dweight_cf": "f", "dweight_co": "o"}
 
 
 def compare_traces(ref, other, tol, gates=("",), lengths=None):
@@ -59,33 +63,110 @@ def compare_traces(ref, other, tol, gates=("",), lengths=None):
         lengths: (N,) each sequence's length for a variable-length batch, or None.
     """
     rows, missing = [], {}
-    both = bool(ref.reverse)
+    both = len(ref.reverse) > 0
     for direction in ("forward", "reverse"):
         mine, theirs = (ref.values, other.values) if direction == "forward" else (ref.reverse, other.reverse)
-        for key, ref_value in mine.items():
-            quantity, layer, step = key
-            label = "both" if both and quantity in BOTH else direction
-            if key not in theirs:
-                missing.setdefault((quantity, layer, label), []).append(step)
-                continue
-            a, b = np.asarray(ref_value), np.asarray(theirs[key])
-            valid = _valid_rows(lengths, quantity, step, a, b)
-            if valid is not None:
-                if quantity in other.padding and not valid.all():
-                    rows.append(_padded_row(other, mine, key, valid, b, lengths, tol, label))
-                if not valid.any():
-                    continue
-                b = b.copy()
-                b[~valid] = a[~valid]                   # padded rows are not data: never compared
-            for gate, pa, pb in _blocks(quantity, gates, a, b):
-                row = compare_arrays(pa, pb, tol)
-                row.update(backend=other.backend, layer=layer, direction=label, step=step, quantity=quantity,
-                           gate=gate)
-                rows.append(row)
-    for (quantity, layer, label), steps in missing.items():
-        rows.append(_not_compared(other, quantity, layer, steps, tol, label))
+
+        def label(quantity, direction=direction):
+            return "both" if both and quantity in BOTH else direction
+        if lengths is None:
+            _compare_whole(rows, missing, mine, theirs, other, tol, gates, label)
+        else:
+            _compare_masked(rows, missing, mine, theirs, other, tol, gates, label, lengths)
+    for (quantity, layer, where), steps in missing.items():
+        rows.append(_not_compared(other, quantity, layer, steps, tol, where))
     rows.sort(key=order_key)
     return rows
+
+
+def _compare_whole(rows, missing, mine, theirs, other, tol, gates, label):
+    """Every sequence at once where both sides hold it; step by step otherwise."""
+    per_step, totals = _per_step_groups(mine)
+    for (quantity, layer), (steps, seq) in per_step.items():
+        match = _matching_sequence(theirs, quantity, layer, steps, seq)
+        if match is not None:
+            found = sequence_rows(quantity, layer, seq, match, tol, gates, other.backend, steps)
+            for row in found:
+                row["direction"] = label(quantity)
+            rows.extend(found)
+            continue
+        for i, t in enumerate(steps):
+            _compare_key(rows, missing, (quantity, layer, t), seq[i], other, tol, gates, theirs, label)
+    for key, ref_value in totals:
+        _compare_key(rows, missing, key, ref_value, other, tol, gates, theirs, label)
+
+
+def _compare_masked(rows, missing, mine, theirs, other, tol, gates, label, lengths):
+    """Variable lengths: each step compares the sequences that reach it (padded rows apart)."""
+    for key in mine:
+        quantity, layer, step = key
+        if key not in theirs:
+            missing.setdefault((quantity, layer, label(quantity)), []).append(step)
+            continue
+        a, b = np.asarray(mine[key]), np.asarray(theirs[key])
+        valid = _valid_rows(lengths, quantity, step, a, b)
+        if valid is not None:
+            if quantity in other.padding and not valid.all():
+                rows.append(_padded_row(other, mine, key, valid, b, lengths, tol, label(quantity)))
+            if not valid.any():
+                continue
+            b = b.copy()
+            b[~valid] = a[~valid]                   # padded rows are not data: never compared
+        _add_blocks(rows, key, a, b, other, tol, gates, label)
+
+
+def _compare_key(rows, missing, key, ref_value, other, tol, gates, theirs=None, label=lambda q: "forward"):
+    """One (quantity, layer, step): one row per gate block, or noted as missing."""
+    theirs = other.values if theirs is None else theirs
+    quantity, layer, step = key
+    if key not in theirs:
+        missing.setdefault((quantity, layer, label(quantity)), []).append(step)
+        return
+    _add_blocks(rows, key, ref_value, theirs[key], other, tol, gates, label)
+
+
+def _add_blocks(rows, key, a, b, other, tol, gates, label):
+    quantity, layer, step = key
+    for gate, pa, pb in _blocks(quantity, gates, a, b):
+        row = compare_arrays(pa, pb, tol)
+        row.update(backend=other.backend, layer=layer, direction=label(quantity), step=step,
+                   quantity=quantity, gate=gate)
+        rows.append(row)
+
+def _per_step_groups(values):
+    """({(quantity, layer): (steps, sequence)}, [(key, value) of the rest]): a trace's own
+    sequences, and the per-step entries of a plain dict stacked when their shapes agree."""
+    groups = {pair: (range(len(seq)), seq) for pair, seq in sequences(values).items()}
+    loose, rest = {}, []
+    for key, value in singles(values).items():
+        if isinstance(key[2], (int, np.integer)) and key[:2] not in groups:
+            loose.setdefault(key[:2], {})[key[2]] = np.asarray(value)
+        else:
+            rest.append((key, value))
+    for pair, by_step in loose.items():
+        steps = sorted(by_step)
+        if len({by_step[t].shape for t in steps}) == 1 and len(steps) > 1:
+            groups[pair] = (steps, np.stack([by_step[t] for t in steps]))
+        else:
+            rest.extend(((pair + (t,)), by_step[t]) for t in steps)
+    return groups, rest
+
+
+def _matching_sequence(values, quantity, layer, steps, seq):
+    """``values``'s steps ``steps`` of (quantity, layer) as one sequence shaped like ``seq``,
+    or None when some step is missing or differs in shape (then compared step by step)."""
+    if np.prod(seq.shape[1:]) == 0:
+        return None
+    theirs = sequences(values).get((quantity, layer))
+    if theirs is not None and theirs.shape == seq.shape and list(steps) == list(range(len(theirs))):
+        return theirs
+    keys = [(quantity, layer, t) for t in steps]
+    if not all(k in values for k in keys):
+        return None
+    parts = [np.asarray(values[k]) for k in keys]
+    if any(p.shape != tuple(seq.shape[1:]) for p in parts):
+        return None
+    return np.stack(parts)
 
 
 def _valid_rows(lengths, quantity, step, a, b):
@@ -119,41 +200,10 @@ def _blocks(quantity, gates, a, b):
     if quantity in PEEPHOLE_GATES:
         return [(PEEPHOLE_GATES[quantity], a, b)]
     G = len(gates)
-    axis = 0 if quantity in PARAM_GRADS else (-1 if quantity == "gates" else None)
+    axis = gate_axis(quantity)
     if G == 1 or axis is None or a.shape != b.shape or a.shape[axis] % G:
         return [("", a, b)]
     return [(g, pa, pb) for g, pa, pb in zip(gates, np.split(a, G, axis=axis), np.split(b, G, axis=axis))]
-
-
-def compare_arrays(ref, value, tol):
-    """One comparison: errors, where the worst element is, and the verdict."""
-    ref, value = np.asarray(ref), np.asarray(value)
-    row = dict(atol=tol.atol, rtol=tol.rtol, shape=str(tuple(ref.shape)), note="")
-    if ref.shape != value.shape:
-        hint = " (the transpose)" if value.shape == ref.shape[::-1] else ""
-        row.update(status="FAIL", passed=False, max_abs_err=np.inf, max_rel_err=np.inf,
-                   err_ratio=np.inf, worst_index="", ref_value=np.nan, value=np.nan,
-                   note=f"shape {tuple(value.shape)} != reference {tuple(ref.shape)}{hint}")
-        return row
-    r, v = ref.astype(np.float64), value.astype(np.float64)
-    finite = np.isfinite(r) & np.isfinite(v)
-    with np.errstate(invalid="ignore", over="ignore"):
-        err = np.where(finite, np.abs(v - r), np.inf)
-        rel = err / np.maximum(np.abs(r), np.finfo(np.float64).tiny)
-        ratio = err / (tol.atol + tol.rtol * np.abs(r))
-    if ref.size == 0:
-        row.update(status="pass", passed=True, max_abs_err=0.0, max_rel_err=0.0, err_ratio=0.0,
-                   worst_index="", ref_value=np.nan, value=np.nan)
-        return row
-    worst = np.unravel_index(int(np.argmax(ratio)), ref.shape)
-    passed = bool(finite.all() and (ratio <= 1.0).all())
-    row.update(status="pass" if passed else "FAIL", passed=passed,
-               max_abs_err=float(err.max()), max_rel_err=float(rel.max()),
-               err_ratio=float(ratio.max()), worst_index=str(tuple(int(i) for i in worst)),
-               ref_value=float(r[worst]), value=float(v[worst]))
-    if not finite.all():
-        row["note"] = f"{int((~finite).sum())} non-finite element(s) (NaN/Inf never pass)"
-    return row
 
 
 def skipped_row(backend, reason, tol):

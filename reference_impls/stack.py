@@ -17,6 +17,9 @@ listed in ``CELLS``:
         dh (N, T, H) upstream gradient; dstate_n {"c": (N, H)} for the LSTM;
         grads as the cell's own backward returns them.
     step_param_grads(grads, cache) -> {"d<param>": (T, *shape)}
+    step_param_factors(grads, cache) -> the same, weights kept as factors
+        {"d<weight>": (left (T, N, R), ((rows, right (T, N, C)), ...)), "d<bias>": (T, R)}:
+        step t's contribution is left[t][:, rows].T @ right[t] (see fast.rnn)
     gate_values(cache) -> (N, T, G*H) activated gates, or None for the Elman RNN
 """
 
@@ -36,6 +39,7 @@ class Cell:
     backward: Callable
     step_param_grads: Callable
     gate_values: Callable
+    step_param_factors: Callable = None    # None: step_param_grads only (LSTM_PROJ)
 
 
 def _rnn_forward(x, state0, params, activation="tanh"):
@@ -56,13 +60,13 @@ def _gru_forward(x, state0, params, reset_after=True):
 CELLS = {
     "rnn": Cell(("h",), ("",), _rnn_forward,
                 lambda dh, dn, cache: rnn.rnn_backward(dh, cache),
-                rnn.rnn_step_param_grads, lambda cache: None),
+                rnn.rnn_step_param_grads, lambda cache: None, rnn.rnn_step_param_factors),
     "lstm": Cell(("h", "c"), ("i", "f", "g", "o"), _lstm_forward,
                  lambda dh, dn, cache: lstm.lstm_backward(dh, cache, dc_n=dn.get("c")),
-                 lstm.lstm_step_param_grads, lstm.lstm_gates),
+                 lstm.lstm_step_param_grads, lstm.lstm_gates, lstm.lstm_step_param_factors),
     "gru": Cell(("h",), ("r", "z", "n"), _gru_forward,
                 lambda dh, dn, cache: gru.gru_backward(dh, cache),
-                gru.gru_step_param_grads, gru.gru_gates),
+                gru.gru_step_param_grads, gru.gru_gates, gru.gru_step_param_factors),
 }
 
 

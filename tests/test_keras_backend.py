@@ -204,7 +204,8 @@ def _numpy_gates0(probe):
                          ids=["rnn", "lstm", "gru", "gru-reset_after=False"])
 def test_gate_values_of_every_layer_and_step_in_canonical_order(cell, options):
     """Both forms give every layer's gate values at every step (none for the RNN), as
-    (N, G*H) copies in the probe's dtype; Keras's GRU z, r, h comes out as r, z, n."""
+    (N, G*H) views of one writeable time-major sequence of the trace's own, in the probe's
+    dtype; Keras's GRU z, r, h comes out as r, z, n."""
     probe = make_probe(cell, layers=2, steps=T, **options)
     for name in keras_backend.backend_names(cell):
         trace = keras_backend.run(name, probe)
@@ -213,7 +214,8 @@ def test_gate_values_of_every_layer_and_step_in_canonical_order(cell, options):
         for key in keys:
             value = trace.values[key]
             assert value.shape == (3, cells.num_gates(cell) * 5) and value.dtype == np.float64
-            assert value.flags.owndata and value.flags.writeable
+            sequence = trace.values.sequences[key[:2]]
+            assert value.base is sequence and sequence.flags.owndata and sequence.flags.writeable
         if keys:
             np.testing.assert_allclose(trace.values[("gates", 0, 0)], _numpy_gates0(probe), rtol=0, atol=1e-12)
 

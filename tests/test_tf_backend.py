@@ -227,7 +227,8 @@ def _numpy_gates0(probe):
 @pytest.mark.parametrize("layers", (1, 2))
 def test_gate_values_are_in_canonical_order_where_every_input_is_known(cell, options, layers):
     """The backends' own gate values: every layer and step for -loop, layer 0 of a one-layer
-    stack for static_rnn/dynamic_rnn, none for the RNN; (N, G*H) copies in the probe's dtype."""
+    stack for static_rnn/dynamic_rnn, none for the RNN; (N, G*H) views of one writeable
+    time-major sequence of the trace's own (not TF's buffer), in the probe's dtype."""
     probe = make_probe(cell, layers=layers, steps=T, **options)
     for name in tf_backend.backend_names(cell):
         trace = tf_backend.run(name, probe)
@@ -237,7 +238,8 @@ def test_gate_values_are_in_canonical_order_where_every_input_is_known(cell, opt
         for key in keys:
             value = trace.values[key]
             assert value.shape == (3, cells.num_gates(cell) * 5) and value.dtype == np.float64
-            assert value.flags.owndata and value.flags.writeable
+            sequence = trace.values.sequences[key[:2]]
+            assert value.base is sequence and sequence.flags.owndata and sequence.flags.writeable
         if keys:
             np.testing.assert_allclose(trace.values[("gates", 0, 0)], _numpy_gates0(probe), rtol=0, atol=1e-12)
 

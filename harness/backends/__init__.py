@@ -2,7 +2,8 @@
 
 A backend family module provides:
     import_framework()           the framework, or BackendUnavailable with the install command
-    backend_names(cell)          the backends it offers for a cell
+    backend_names(cell)          the backends it offers for a cell (what the family name runs)
+    extra_names(cell)            optional: backends run only when asked for by name
     unsupported(name, probe)     why a backend cannot run a probe exactly, or None
     run(name, probe) -> Trace
 """
@@ -10,6 +11,12 @@ A backend family module provides:
 import importlib
 
 from ..errors import BackendUnavailable, HarnessError
+
+
+class BackendError(RuntimeError):
+    """A framework does not behave as its backend expects (an unsupported version): a bug
+    report, not a mismatch and not a user's mistake."""
+
 
 FAMILIES = {"torch": ".torch_backend", "tf": ".tf_backend", "keras": ".keras_backend"}
 # Extended probes (directions, lengths, projection, peepholes, clips) run through these.
@@ -61,9 +68,10 @@ def resolve(backends, probe):
                 continue
             offered = _offered(mod, probe)
             names = offered if asked in (fam, "all") else [asked]
-            if asked not in (fam, "all") and asked not in offered:
+            known = offered + list(getattr(mod, "extra_names", lambda cell: [])(probe.cell))
+            if asked not in (fam, "all") and asked not in known:
                 raise HarnessError(f"backends: {asked!r} is not a {fam} backend for cell {probe.cell!r}; "
-                                   f"expected one of {', '.join(offered)}")
+                                   f"expected one of {', '.join(known)}")
             for name in names:
                 reason = mod.unsupported(name, probe)
                 if reason is None:

@@ -22,12 +22,17 @@ own states, then put in canonical order (Keras's LSTM i, f, c(=g), o already is;
 z, r, h(=n) becomes r, z, n): a conversion mistake shows there at the gate it breaks.
 """
 
+import contextlib
+
 import numpy as np
 
+from .. import cells, threads
 from ..errors import BackendUnavailable, LayoutError
 from ..layouts import keras_layout as layout
-from ..trace import Trace
-from ._tf import ACTIVATIONS, add_gates, add_input_grads, dot, import_keras, watched_inputs
+from ..trace import Trace, add_weight_steps, time_major
+from . import BackendError
+from ._tf import (ACTIVATIONS, ZeroOffsets, add_gates, add_input_grads, add_state_steps, dot, drain, import_keras,
+                  stacked, step_inputs, step_terms, watched_inputs)
 
 LOOP = "-loop"
 KERAS_STATES = ("h", "c")        # Keras's state list order ([h, c] for the LSTM; TF1's is (c, h))
@@ -63,7 +68,8 @@ def run(name, probe):
     keras = import_framework()
     import tensorflow as tf          # already loaded by import_keras, with the right flags
     trace = Trace(name)
-    (_run_loop if name.endswith(LOOP) else _run_layers)(keras, tf, probe, trace)
+    with threads.budget("tensorflow"):
+        (_run_loop if name.endswith(LOOP) else _run_layers)(keras, tf, probe, trace)
     return trace
 
 
@@ -131,10 +137,13 @@ def _run_layers(keras, tf, probe, trace):
         loss = dot(tf, inp, probe.dout) + _final_loss(tf, probe, finals)
     weights = [list(keras_layer.trainable_weights) for keras_layer in layers]
     dx, ds0, dw = tape.gradient(loss, [x, s0, weights])
-    hs = {(k, t): seqs[k][:, t] for k in range(probe.layers) for t in range(T)}
-    add_gates(tf, probe, trace, gate_values, lambda t, k: layers[k].cell, x, s0, hs, range(probe.layers))
+    inputs = time_major(probe.x)
     for k in range(probe.layers):
-        trace.add_steps("h", k, seqs[k].numpy())
+        h = time_major(seqs[k].numpy())
+        add_gates(tf, probe, trace, gate_values, k, layers[k].cell, inputs,
+                  np.concatenate([probe.state0["h"][k][None], h[:-1]]))
+        trace.add_steps("h", k, h, time_axis=0)
+        inputs = h
         if "c" in finals[k]:
             trace.values[("c", k, T - 1)] = finals[k]["c"].numpy()
         for name, value in _canonical_grads(probe, dw[k]).items():
@@ -146,36 +155,119 @@ def _run_layers(keras, tf, probe, trace):
 
 
 def _run_loop(keras, tf, probe, trace):
-    """Untied unroll: cells[t][k] holds its own copy of layer k's weights."""
-    L, T = probe.layers, probe.sizes["T"]
-    cells = [[_make_cell(keras, probe, k) for k in range(L)] for _ in range(T)]
+    """One cell per layer called step by step over the sequence unbound once, its weights
+    shared by every step; its activations see zero offsets (``_ActivationOffsets``)."""
+    L, T, H = probe.layers, probe.sizes["T"], probe.sizes["H"]
+    layers = [_make_cell(keras, probe, k) for k in range(L)]
+    G = cells.num_gates(probe.cell)
+    slots = {(k, b): H for k in range(L) for b in range(G)}          # one zero per gate block
     kept = {}
     with tf.GradientTape() as tape:
-        x, s0 = watched_inputs(tf, probe, tape)
-        state = [[s0[s][k] for s in _states(probe)] for k in range(L)]
-        loss = 0.0
-        for t in range(T):
-            inp = x[:, t]
-            for k in range(L):
-                _, state[k] = cells[t][k](inp, state[k])
-                kept.update({(s, k, t): v for s, v in zip(_states(probe), state[k])})
-                inp = state[k][0]      # h itself goes on, so its adjoint counts every consumer
-            loss = loss + dot(tf, inp, probe.dout[:, t])
+        xs, s0 = step_inputs(tf, probe, tape)
+        offsets = ZeroOffsets(tf, probe, slots, tape)
+        wrapped = [_ActivationOffsets(probe.cell, cell) for cell in layers]
+        state, tops = [[s0[s][k] for s in _states(probe)] for k in range(L)], []
+        try:
+            for t, inp in enumerate(xs):
+                for k, cell in enumerate(layers):
+                    with wrapped[k].step([offsets.at((k, b), t) for b in range(G)]):
+                        _, state[k] = cell(inp, state[k])
+                    kept.update({(s, k, t): v for s, v in zip(_states(probe), state[k])})
+                    inp = state[k][0]      # h itself goes on, so its adjoint counts every consumer
+                tops.append(inp)
+        finally:
+            for w in wrapped:
+                w.restore()
+        loss = step_terms(tf, probe, tops)
         loss = loss + _final_loss(tf, probe, [dict(zip(_states(probe), st)) for st in state])
-    weights = [[list(c.trainable_weights) for c in row] for row in cells]
-    dx, ds0, dkept, dw = tape.gradient(loss, [x, s0, list(kept.values()), weights])
-    for ((s, k, t), value), grad in zip(kept.items(), dkept):
-        trace.values[(s, k, t)] = value.numpy()
-        trace.values[(f"d{s}_total", k, t)] = grad.numpy()
-    hs = {(k, t): v for (s, k, t), v in kept.items() if s == "h"}
-    add_gates(tf, probe, trace, gate_values, lambda t, k: cells[t][k], x, s0, hs, range(probe.layers))
+    weights = [list(c.trainable_weights) for c in layers]
+    dx, ds0, dkept, dz, dw = tape.gradient(loss, [xs, s0, list(kept.values()), offsets.sources(), weights])
+    del tape, tops, state
+    seqs = add_state_steps(trace, probe, kept, dkept)     # (T + 1, N, H), the initial state in front
+    da = {k: np.empty((T, probe.sizes["N"], G * H), dtype=probe.dtype) for k in range(L)}
+    offsets.unpack(dz, {(k, b): da[k][:, :, b * H:(b + 1) * H] for k in range(L) for b in range(G)})
+    del offsets, dz
+    inputs = probe.x.transpose(1, 0, 2)                    # (T, N, D) view: step t is x[:, t]
     for k in range(L):
-        per_step = [_canonical_grads(probe, dw[t][k]) for t in range(T)]
-        for name in per_step[0]:
-            stacked = np.stack([g[name] for g in per_step])
-            trace.add_steps(f"d{name}", k, stacked, time_axis=0)
-            trace.add_total(f"d{name}", k, stacked.sum(axis=0))
-    add_input_grads(trace, dx, ds0)
+        h_prev = seqs[("h", k)][:-1]
+        add_gates(tf, probe, trace, gate_values, k, layers[k], inputs, h_prev)
+        da_hh, hn_in = da[k], None
+        if probe.cell == "gru":
+            r = wrapped[k].outputs()                       # the cell's own r_t, (T, N, H)
+            if probe.options["reset_after"]:               # n = tanh(x_n + r_t * (h_{t-1} U_n + b_hn))
+                da_hh = da[k].copy()
+                da_hh[:, :, 2 * H:] *= r
+            else:                                          # n = tanh(x_n + (r_t * h_{t-1}) U_n + b_n)
+                hn_in = r * h_prev
+        add_weight_steps(trace, k, da[k], da_hh, inputs, h_prev, hn_in, probe.bias)
+        for name, value in _canonical_grads(probe, dw[k]).items():
+            trace.add_total(f"d{name}", k, value)
+        inputs = seqs[("h", k)][1:]
+    add_input_grads(trace, drain(dx), ds0, time_axis=0)
+
+
+# The activation calls of one step of a Keras 3 cell, in order, and the canonical gate block
+# whose pre-activation each receives (None: not a gate's, the LSTM's tanh(c_t)). Keras's
+# cells compute every pre-activation with their own kernels and biases and hand it to
+# self.activation / self.recurrent_activation (both implementations; keras 3.x).
+ACTIVATION_CALLS = {
+    "rnn": {"activation": (0,)},
+    "lstm": {"recurrent_activation": (0, 1, 3), "activation": (2, None)},     # i, f, o; g, tanh(c)
+    "gru": {"recurrent_activation": (1, 0), "activation": (2,)},              # z, r; n
+}
+
+
+class _ActivationOffsets:
+    """A Keras cell whose activations add a zero offset to the gate pre-activations they
+    receive, so that the tape's gradient of the offset is dL/da_t, computed by TensorFlow.
+    Replaces the cell's own ``activation`` / ``recurrent_activation`` attributes (this
+    cell only) while it runs; ``restore()`` puts them back. Keeps the GRU's r_t (canonical
+    block 0), which its recurrent n rows multiply."""
+
+    def __init__(self, cell_kind, cell):
+        self.cell, self.offsets = cell, None
+        self.calls = ACTIVATION_CALLS[cell_kind]
+        self.keep = 0 if cell_kind == "gru" else None
+        self.real = {attr: getattr(cell, attr) for attr in self.calls}
+        self.count = dict.fromkeys(self.calls, 0)
+        self.kept = []
+        for attr in self.calls:
+            setattr(cell, attr, self._wrapper(attr))
+
+    def _wrapper(self, attr):
+        def activation(a):
+            calls, i = self.calls[attr], self.count[attr]
+            if self.offsets is None or i >= len(calls):
+                raise BackendError(f"{type(self.cell).__name__}: {attr} called {i + 1} times in one step, expected "
+                                   f"{len(calls)}; this version of Keras's cells is not supported")
+            self.count[attr] += 1
+            block = calls[i]
+            if block is None:
+                return self.real[attr](a)
+            out = self.real[attr](a + self.offsets[block])
+            if block == self.keep:
+                self.kept.append(out)
+            return out
+        return activation
+
+    @contextlib.contextmanager
+    def step(self, offsets):
+        """Within: one step of the cell; ``offsets`` one zero (N, H) per canonical gate block."""
+        self.offsets, self.count = offsets, dict.fromkeys(self.calls, 0)
+        yield
+        if any(self.count[attr] != len(calls) for attr, calls in self.calls.items()):
+            raise BackendError(f"{type(self.cell).__name__}: activation calls per step {self.count}, expected "
+                               f"{ {a: len(c) for a, c in self.calls.items()} }; this version of Keras's cells "
+                               "is not supported")
+        self.offsets = None
+
+    def outputs(self):
+        """The kept gate's values at every step (the GRU's r_t), (T, N, H)."""
+        return stacked(self.kept)
+
+    def restore(self):
+        for attr, fn in self.real.items():
+            setattr(self.cell, attr, fn)
 
 
 def gate_values(tf, cell, keras_cell, inputs, h_prev):

@@ -2,7 +2,7 @@
 
 from reference_impls.stack import CELLS, stack_backward, stack_forward
 
-from ..trace import Trace
+from ..trace import StepProducts, Trace
 
 NAME = "reference"
 
@@ -30,8 +30,9 @@ def reference_trace(name, cell, states, grads, caches):
             trace.add_steps(state, layer, st[state])
             trace.add_steps(f"d{state}_total", layer, g[f"d{state}_total"])
             trace.add_total(f"d{state}0", layer, g[f"d{state}0"])
-        for quantity, per_step in spec.step_param_grads(g, cache).items():
-            trace.add_steps(quantity, layer, per_step, time_axis=0)
+        for quantity, per_step in spec.step_param_factors(g, cache).items():
+            trace.add_steps(quantity, layer, StepProducts(*per_step) if isinstance(per_step, tuple) else per_step,
+                            time_axis=0)
             trace.add_total(quantity, layer, g[quantity])
     trace.add_steps("dx", 0, grads[0]["dx"])
     return trace

@@ -27,14 +27,18 @@ keep TF variables alive between runs.
 
 import contextlib
 import logging
+import sys
 import warnings
 
 import numpy as np
 
+from .. import cells, threads
 from ..errors import LayoutError
 from ..layouts import tf_layout as layout
-from ..trace import Trace
-from ._tf import ACTIVATIONS, add_gates, add_input_grads, dot, import_tensorflow, legacy_rnn_cell, watched_inputs
+from ..trace import Trace, add_weight_steps, time_major
+from . import BackendError
+from ._tf import (ACTIVATIONS, ZeroOffsets, add_gates, add_input_grads, add_state_steps, dot, drain,
+                  import_tensorflow, legacy_rnn_cell, step_inputs, step_terms, watched_inputs)
 
 CLASSES = {"rnn": ("BasicRNNCell",), "lstm": ("BasicLSTMCell", "LSTMCell"), "gru": ("GRUCell",)}
 DRIVERS = ("loop", "static_rnn", "dynamic_rnn")
@@ -75,7 +79,7 @@ def run(name, probe):
     tf = import_tensorflow()
     cls, driver = _parse(name)
     trace = Trace(name)
-    with _quiet(tf):
+    with _quiet(tf), threads.budget("tensorflow"):
         if driver == "loop":
             _run_loop(tf, rnn_cell, cls, probe, trace)
         else:
@@ -145,33 +149,105 @@ def _layer_grads(probe, layer, grads):
 
 
 def _run_loop(tf, rnn_cell, cls, probe, trace):
-    """Untied unroll: stacks[t] holds its own copy of every layer's weights."""
+    """One MultiRNNCell called step by step over the sequence unbound once, its weights shared
+    by every step; every bias_add of the cells gets a zero offset (``_bias_add_offsets``)."""
     L, T = probe.layers, probe.sizes["T"]
-    stacks = _stacks(tf, rnn_cell, cls, probe, T)
+    stack, cells = _stacks(tf, rnn_cell, cls, probe, 1)[0]
+    slots = {(k, j): len(blocks) * probe.sizes["H"] for k in range(L) for j, blocks in enumerate(_bias_blocks(probe))}
     kept = {}
     with tf.GradientTape() as tape:
-        x, s0 = watched_inputs(tf, probe, tape)
-        state, loss = _to_tf_state(rnn_cell, probe, s0), 0.0
-        for t in range(T):
-            out, state = stacks[t][0](x[:, t], state)
-            for k in range(L):
-                kept.update({(s, k, t): v for s, v in _from_tf_state(probe, state[k]).items()})
-            loss = loss + dot(tf, out, probe.dout[:, t])
-        loss = loss + _final_loss(tf, probe, state)
-    weights = [[list(c.weights) for c in cells] for _, cells in stacks]
-    dx, ds0, dkept, dw = tape.gradient(loss, [x, s0, list(kept.values()), weights])
-    for ((s, k, t), value), grad in zip(kept.items(), dkept):
-        trace.values[(s, k, t)] = value.numpy()
-        trace.values[(f"d{s}_total", k, t)] = grad.numpy()
-    hs = {(k, t): v for (s, k, t), v in kept.items() if s == "h"}
-    add_gates(tf, probe, trace, gate_values, lambda t, k: stacks[t][1][k], x, s0, hs, range(L))
+        xs, s0 = step_inputs(tf, probe, tape)
+        offsets = ZeroOffsets(tf, probe, slots, tape)
+        state, tops = _to_tf_state(rnn_cell, probe, s0), []
+        with _bias_add_offsets(cells[0]) as queue:
+            for t, inp in enumerate(xs):
+                queue.extend(offsets.at(key, t) for key in slots)
+                out, state = stack(inp, state)
+                if queue:
+                    raise BackendError(f"{cls}: called bias_add {len(slots) - len(queue)} times in one step, "
+                                       f"expected {len(slots)} (one per weight block of every layer)")
+                for k in range(L):
+                    kept.update({(s, k, t): v for s, v in _from_tf_state(probe, state[k]).items()})
+                tops.append(out)
+        loss = step_terms(tf, probe, tops) + _final_loss(tf, probe, state)
+    weights = [list(c.weights) for c in cells]
+    dx, ds0, dkept, dz, dw = tape.gradient(loss, [xs, s0, list(kept.values()), offsets.sources(), weights])
+    del tape, tops, state
+    seqs = add_state_steps(trace, probe, kept, dkept)     # (T + 1, N, H), the initial state in front
+    da = offsets.unpack(dz)
+    del offsets, dz
+    inputs = probe.x.transpose(1, 0, 2)                    # (T, N, D) view: step t is x[:, t]
     for k in range(L):
-        per_step = [_layer_grads(probe, k, dw[t][k]) for t in range(T)]
-        for name in per_step[0]:
-            stacked = np.stack([g[name] for g in per_step])
-            trace.add_steps(f"d{name}", k, stacked, time_axis=0)
-            trace.add_total(f"d{name}", k, stacked.sum(axis=0))
-    add_input_grads(trace, dx, ds0)
+        h_prev = seqs[("h", k)][:-1]
+        add_gates(tf, probe, trace, gate_values, k, cells[k], inputs, h_prev)
+        _add_layer_steps(probe, trace, k, [da[(k, j)] for j in range(len(_bias_blocks(probe)))], inputs, h_prev)
+        for name, value in _layer_grads(probe, k, dw[k]).items():
+            trace.add_total(f"d{name}", k, value)
+        inputs = seqs[("h", k)][1:]
+    add_input_grads(trace, drain(dx), ds0, time_axis=0)
+
+
+def _bias_blocks(probe):
+    """The canonical gate blocks in the columns of each bias of a layer (tf_layout.TABLE's
+    order, the order the cell calls bias_add in): ((0,),) for the RNN, ((0, 2, 1, 3),) for
+    the LSTM (i, j, f, o), ((0, 1), (2,)) for the GRU (gates r, u; candidate)."""
+    return [blocks for _, kind, blocks in layout.TABLE[probe.cell] if kind == "bias"]
+
+
+def _add_layer_steps(probe, trace, layer, da_slots, inputs, h_prev):
+    """Per-step weight contributions of one layer from TF's pre-activation gradients, one
+    (T, N, width) array per bias_add in TF's column order. A TF1 kernel multiplies
+    concat([x_t, h_{t-1}]) (the GRU's candidate kernel concat([x_t, r_t * h_{t-1}])), so the
+    same dL/da_t pairs with x_t (weight_ih) and with h_{t-1} (weight_hh)."""
+    H = probe.sizes["H"]
+    T, N = inputs.shape[0], inputs.shape[1]
+    da = np.empty((T, N, cells.num_gates(probe.cell) * H), dtype=da_slots[0].dtype)
+    for blocks, part in zip(_bias_blocks(probe), da_slots):
+        for j, b in enumerate(blocks):
+            da[:, :, b * H:(b + 1) * H] = part[:, :, j * H:(j + 1) * H]
+    hn_in = None
+    if probe.cell == "gru":                            # the candidate reads r_t * h_{t-1}
+        r = trace.values.sequences[("gates", layer)][:, :, :H]
+        hn_in = r * h_prev
+    add_weight_steps(trace, layer, da, da, inputs, h_prev, hn_in, probe.bias)
+
+
+@contextlib.contextmanager
+def _bias_add_offsets(cell):
+    """While the enclosed code runs, every tf.nn.bias_add that the TF1 cells' module calls
+    returns its result plus the next zero offset of the yielded queue (the caller fills it
+    step by step). Only that module's own name ``tf`` is replaced, by a view of TensorFlow
+    that differs in this one function, and it is put back on exit. bias_add's result is
+    the gate pre-activation of every TF1 cell (``x h`` kernel product plus bias, before
+    LSTMCell's forget_bias, which is a constant), so the offset's gradient is dL/da_t."""
+    module = sys.modules[type(cell).__module__]
+    real = getattr(module, "tf", None)
+    if real is None or not hasattr(real, "nn"):
+        raise BackendError(f"{type(cell).__name__}: its module {module.__name__} does not call TensorFlow "
+                           "as tf.nn.bias_add; this version of the TF1 cells is not supported")
+    queue = []
+
+    def bias_add(value, bias, *args, **kwargs):
+        if not queue:
+            raise BackendError(f"{type(cell).__name__}: called bias_add more often than once per weight "
+                               "block and step; this version of the TF1 cells is not supported")
+        return real.nn.bias_add(value, bias, *args, **kwargs) + queue.pop(0)
+
+    module.tf = _View(real, nn=_View(real.nn, bias_add=bias_add))
+    try:
+        yield queue
+    finally:
+        module.tf = real
+
+
+class _View:
+    """A module seen with some attributes replaced."""
+
+    def __init__(self, real, **replaced):
+        self._real, self._replaced = real, replaced
+
+    def __getattr__(self, name):
+        return self._replaced[name] if name in self._replaced else getattr(self._real, name)
 
 
 def _run_fused(tf, rnn_cell, cls, driver, probe, trace):
@@ -189,8 +265,9 @@ def _run_fused(tf, rnn_cell, cls, driver, probe, trace):
     dx, ds0, dw = tape.gradient(loss, [x, s0, [list(c.weights) for c in cells]])
     trace.add_steps("h", L - 1, out.numpy())
     if L == 1:                       # the top layer's input is x only in a one-layer stack
-        hs = {(0, t): out[:, t] for t in range(T)}
-        add_gates(tf, probe, trace, gate_values, lambda t, k: cells[k], x, s0, hs, range(L))
+        h = time_major(out.numpy())
+        h_prev = np.concatenate([probe.state0["h"][0][None], h[:-1]])
+        add_gates(tf, probe, trace, gate_values, 0, cells[0], time_major(probe.x), h_prev)
     for k in range(L):
         for s, value in _from_tf_state(probe, final[k]).items():
             trace.values.setdefault((s, k, T - 1), value.numpy())

@@ -24,7 +24,7 @@ import dataclasses
 import numpy as np
 
 from ..cells import GATES
-from ..compare import _ranges, compare_arrays, compare_traces
+from ..compare import _ranges, compare_traces, steps_passed
 from .oracles import USER_QUANTITIES, reference_values, values_trace
 from .runner import run_user
 from .usercode import UserCodeError
@@ -59,7 +59,7 @@ def localize(code, probe, tol, user, names):
     T, gates = probe.sizes["T"], GATES[probe.cell]
     rows, lines = [], []
     ref = reference_values(probe)
-    forward_bad = [t for t in range(T) if not compare_arrays(ref["h"][:, t], user["h"][:, t], tol)["passed"]]
+    forward_bad = [t for t, ok in enumerate(steps_passed(ref["h"], user["h"], tol)) if not ok]
     if forward_bad:
         lines.append(f"forward: your h differs from the reference's from step {forward_bad[0]} on "
                      f"(step(s) {_ranges(forward_bad)}): the forward itself computes something else; fix it first "

@@ -32,6 +32,7 @@ reset_after=True, b_hn is scaled by r_t and b_in is not, so their n blocks diffe
 import numpy as np
 
 from .._act import sigmoid_
+from .rnn import materialize
 
 
 def _split(a):
@@ -170,26 +171,25 @@ def gru_backward(dh, cache):
     return grads
 
 
-def gru_step_param_grads(grads, cache):
-    """Each time step's contribution to every parameter gradient.
-
-    Their sum over t is the shared-weight gradient returned by ``gru_backward``.
-
-    Returns:
-        dict name -> array (T, *param shape): dweight_ih (T, 3H, D),
-        dweight_hh (T, 3H, H), and dbias_ih, dbias_hh (T, 3H) when the layer has bias.
-    """
+def gru_step_param_factors(grads, cache):
+    """Each time step's contribution to every parameter gradient, as factors: dweight_ih
+    pairs dL/da_x_t (T, N, 3H) with x_t; dweight_hh pairs dL/da_h_t with h_{t-1} in the r
+    and z rows and with hn_in_t (h_{t-1}, or r_t * h_{t-1} before the reset) in the n rows;
+    the per-step bias contributions (T, 3H) themselves. See ``rnn.rnn_step_param_factors``."""
     x_tm, h_all, _, _, hn_in, _, _, has_bias, _ = cache
     H = h_all.shape[2]
-    da_x = grads["da_x"].transpose(1, 0, 2)                 # (T, N, 3H)
-    da_h = grads["da_h"].transpose(1, 0, 2)                 # (T, N, 3H)
-    steps = {
-        "dweight_ih": np.einsum("tng,tnd->tgd", da_x, x_tm),
-        "dweight_hh": np.concatenate([
-            np.einsum("tng,tnk->tgk", da_h[..., :2 * H], h_all[:-1]),   # h_{t-1} for each t
-            np.einsum("tng,tnk->tgk", da_h[..., 2 * H:], hn_in)], axis=1),
-    }
+    da_x = grads["da_x"].transpose(1, 0, 2)                 # (T, N, 3H): time-major, no copy
+    da_h = grads["da_h"].transpose(1, 0, 2)
+    out = {"dweight_ih": (da_x, ((slice(None), x_tm),)),
+           "dweight_hh": (da_h, ((slice(0, 2 * H), h_all[:-1]), (slice(2 * H, 3 * H), hn_in)))}
     if has_bias:
-        steps["dbias_ih"] = da_x.sum(axis=1)
-        steps["dbias_hh"] = da_h.sum(axis=1)
-    return steps
+        out["dbias_ih"] = da_x.sum(axis=1)
+        out["dbias_hh"] = da_h.sum(axis=1)
+    return out
+
+
+def gru_step_param_grads(grads, cache):
+    """Each time step's contribution to every parameter gradient (their sum over t is the
+    shared-weight gradient returned by ``gru_backward``): dweight_ih (T, 3H, D),
+    dweight_hh (T, 3H, H), and dbias_ih, dbias_hh (T, 3H) when the layer has bias."""
+    return materialize(gru_step_param_factors(grads, cache))

@@ -21,10 +21,15 @@ h_all[t] is h_{t-1} without a copy. The input projection of all steps is one mat
 product before the loop; the weight gradients are one matrix product over all steps
 after it, from the pre-activation gradients ``da`` kept by the loop (which also give
 each step's contribution, see ``lstm_step_param_grads``). Each step works in place on
-its (N, 4H) row of ``gates``, with one tanh for all four blocks (see ``_gate_scales``).
+its (N, 4H) row of ``gates`` (sigmoid on i, f and o, tanh on g). The backward computes
+every factor that does not depend on the carries for all steps at once, so that its loop
+does only what the carries need (see ``_gate_scales`` for the gates' derivatives).
 """
 
 import numpy as np
+
+from .._act import sigmoid_
+from .rnn import materialize
 
 
 def _split(a):
@@ -37,10 +42,8 @@ def _gate_scales(N, H, dtype):
     """(N, 4H) each: every gate is half * tanh(half * a) + shift.
 
     s(a) = 0.5 tanh(a / 2) + 0.5, so with half = 0.5, shift = 0.5 in i, f, o and
-    half = 1, shift = 0 in g, one tanh activates all four blocks, and every gate's
-    derivative is d gate / da = half^2 - (gate - shift)^2: s (1 - s), or 1 - g^2.
-    Scaling by half is exact (a power of two), so the forward folds it into the
-    weights and the bias: what it feeds to tanh is half * a_t.
+    half = 1, shift = 0 in g, every gate's derivative is one formula for all four
+    blocks: d gate / da = half^2 - (gate - shift)^2, that is s (1 - s), or 1 - g^2.
     """
     half = np.full((N, 4 * H), 0.5, dtype=dtype)
     half[:, 2 * H:3 * H] = 1.0
@@ -66,36 +69,33 @@ def lstm_forward(x, h0, c0, weight_ih, weight_hh, bias_ih=None, bias_hh=None, fo
     N, T, D = x.shape
     H = h0.shape[1]
     dtype = np.result_type(x, h0, c0, weight_ih, weight_hh)
-    half, shift = _gate_scales(N, H, dtype)                 # (N, 4H) each
-    w_ih_t = weight_ih.T * half[0]                          # (D, 4H), scaled by half
-    w_hh_t = np.ascontiguousarray(weight_hh.T * half[0])    # (H, 4H); faster per step than a view
-    bias = np.zeros((N, 4 * H), dtype=dtype)                # b_ih + b_hh, with forget_bias in f
+    w_hh_t = np.ascontiguousarray(weight_hh.T, dtype=dtype)   # (H, 4H); faster per step than a view
+    bias = np.zeros(4 * H, dtype=dtype)                     # b_ih + b_hh, with forget_bias in f
     if bias_ih is not None:
         bias += bias_ih + bias_hh
-    bias[:, H:2 * H] += forget_bias
-    bias *= half
+    bias[H:2 * H] += forget_bias
     x_tm = np.ascontiguousarray(x.transpose(1, 0, 2), dtype=dtype)   # (T, N, D): time-major
-    # gates (T, N, 4H): the input part of half * a_t for all steps at once, then (in place,
-    # step by step) half * a_t and the activated i, f, g, o, which the backward reads
-    gates = (x_tm.reshape(T * N, D) @ w_ih_t).reshape(T, N, 4 * H)
+    # gates (T, N, 4H): the input part of a_t (bias included) for all steps at once, then
+    # (in place, step by step) a_t and the activated i, f, g, o, which the backward reads
+    gates = (x_tm.reshape(T * N, D) @ weight_ih.T.astype(dtype, copy=False)).reshape(T, N, 4 * H)
+    gates += bias
     h_all = np.empty((T + 1, N, H), dtype=dtype)            # h_all[t + 1] = h_t, h_all[0] = h0
     c_all = np.empty((T + 1, N, H), dtype=dtype)            # c_all[t + 1] = c_t, c_all[0] = c0
     h_all[0], c_all[0] = h0, c0
-    a_h = np.empty((N, 4 * H), dtype=dtype)                 # half * h_{t-1} W_hh^T, every step
+    tanh_c = np.empty((T, N, H), dtype=dtype)               # tanh(c_t), kept for the backward
+    a_h = np.empty((N, 4 * H), dtype=dtype)                 # h_{t-1} W_hh^T, every step
     ig = np.empty((N, H), dtype=dtype)                      # i_t * g_t, reused every step
-    tanh_c = np.empty((N, H), dtype=dtype)                  # tanh(c_t), reused every step
     for t in range(T):
         a = gates[t]                                        # (N, 4H), activated in place
-        a += np.matmul(h_all[t], w_hh_t, out=a_h)
-        a += bias                                           # half * a_t
-        np.tanh(a, out=a)
-        a *= half
-        a += shift                                          # i_t, f_t, g_t, o_t
-        i, f, g, o = _split(a)                              # (N, H) each
+        a += np.matmul(h_all[t], w_hh_t, out=a_h)           # a_t
+        i, f, g, o = _split(a)                              # (N, H) views
+        sigmoid_(a[:, :2 * H])                              # i_t, f_t
+        np.tanh(g, out=g)                                   # g_t
+        sigmoid_(o)                                         # o_t
         np.multiply(f, c_all[t], out=c_all[t + 1])          # c_t = f c_{t-1} + i g
         c_all[t + 1] += np.multiply(i, g, out=ig)
-        np.multiply(o, np.tanh(c_all[t + 1], out=tanh_c), out=h_all[t + 1])   # h_t = o tanh(c_t)
-    cache = (x_tm, h_all, c_all, gates, weight_ih, weight_hh, bias_ih is not None)
+        np.multiply(o, np.tanh(c_all[t + 1], out=tanh_c[t]), out=h_all[t + 1])   # h_t = o tanh(c_t)
+    cache = (x_tm, h_all, c_all, gates, weight_ih, weight_hh, bias_ih is not None, tanh_c)
     return h_all[1:].transpose(1, 0, 2), c_all[1:].transpose(1, 0, 2), cache   # (N, T, H) views
 
 
@@ -124,37 +124,40 @@ def lstm_backward(dh, cache, dc_n=None):
                 c_{t+1} (through f_{t+1}) and, at the last step, dc_n,
             da (N, T, 4H): dL/da_t, the pre-activation gradient of every step.
     """
-    x_tm, h_all, c_all, gates, weight_ih, weight_hh, has_bias = cache
+    x_tm, h_all, c_all, gates, weight_ih, weight_hh, has_bias, tanh_c = cache
     T, N, D = x_tm.shape
     H = c_all.shape[2]
     dh_tm = dh.transpose(1, 0, 2)                           # (T, N, H) view
+    # Everything that does not depend on the carries, for all steps at once (T, N, .):
+    half, shift = _gate_scales(N, H, gates.dtype)
+    dact = np.subtract(gates, shift)                        # d gate / d a = half^2 - (gate - shift)^2:
+    np.square(dact, out=dact)                               #   s (1 - s) in i, f, o; 1 - g^2 in g
+    np.subtract(half * half, dact, out=dact)
+    i, f, g, o = (gates[..., k * H:(k + 1) * H] for k in range(4))
+    # dL/da of the blocks i, f, g = dc_t * coef_ifg (c_t = f c_{t-1} + i g), of o = dh_t * coef_o
+    # (h_t = o tanh(c_t)); dc_t = dh_t * coef_c + carry (through tanh(c_t))
+    coef = np.empty_like(gates).reshape(T, N, 4, H)
+    np.multiply(g, dact[..., :H], out=coef[:, :, 0])
+    np.multiply(c_all[:-1], dact[..., H:2 * H], out=coef[:, :, 1])
+    np.multiply(i, dact[..., 2 * H:3 * H], out=coef[:, :, 2])
+    np.multiply(tanh_c, dact[..., 3 * H:], out=coef[:, :, 3])
+    del dact
+    coef_c = np.square(tanh_c)
+    np.subtract(1.0, coef_c, out=coef_c)
+    coef_c *= o
     da = np.empty_like(gates)                               # (T, N, 4H)
     dh_total, dc_total = np.empty_like(c_all[1:]), np.empty_like(c_all[1:])   # (T, N, H) each
-    half, shift = _gate_scales(N, H, gates.dtype)
-    half_sq = half * half
-    dact, tanh_c = np.empty_like(gates[0]), np.empty_like(c_all[0])   # one step: (N, 4H), (N, H)
     dnext_h = np.zeros_like(c_all[0])                       # carry from step t+1, (N, H)
     dnext_c = np.zeros_like(c_all[0]) if dc_n is None else dc_n.astype(c_all.dtype)   # a copy
     for t in reversed(range(T)):
-        i, f, g, o = _split(gates[t])                       # (N, H) each
-        di, df, dg, do = _split(da[t])                      # dL/d(i, f, g, o), then dL/da in place
         dh_t = np.add(dh_tm[t], dnext_h, out=dh_total[t])   # upstream + carry from step t+1
-        np.tanh(c_all[t + 1], out=tanh_c)                   # h_t = o tanh(c_t):
-        np.multiply(dh_t, tanh_c, out=do)                   #   do = dh_t tanh(c_t)
-        dc_t = np.multiply(tanh_c, tanh_c, out=dc_total[t])   # dc_t = dh_t o (1 - tanh^2(c_t))
-        np.subtract(1.0, dc_t, out=dc_t)
-        dc_t *= o
-        dc_t *= dh_t
-        dc_t += dnext_c                                     #        + carry from c_{t+1}
-        np.multiply(dc_t, g, out=di)                        # c_t = f c_{t-1} + i g
-        np.multiply(dc_t, c_all[t], out=df)
-        np.multiply(dc_t, i, out=dg)
-        np.subtract(gates[t], shift, out=dact)              # da = dgate * gate'(a), where
-        np.square(dact, out=dact)                           #   gate' = half^2 - (gate - shift)^2
-        np.subtract(half_sq, dact, out=dact)
-        da[t] *= dact
+        dc_t = np.multiply(dh_t, coef_c[t], out=dc_total[t])
+        dc_t += dnext_c                                     # + carry from c_{t+1}
+        blocks = da[t].reshape(N, 4, H)
+        np.multiply(coef[t, :, :3], dc_t[:, None], out=blocks[:, :3])   # da of i, f, g
+        np.multiply(coef[t, :, 3], dh_t, out=blocks[:, 3])               # da of o
         np.matmul(da[t], weight_hh, out=dnext_h)            # carries to step t-1, through
-        np.multiply(dc_t, f, out=dnext_c)                   #   h_{t-1} W_hh^T and f c_{t-1}
+        np.multiply(dc_t, f[t], out=dnext_c)                #   h_{t-1} W_hh^T and f c_{t-1}
     da_flat = da.reshape(T * N, 4 * H)
     grads = {
         "dx": (da_flat @ weight_ih).reshape(T, N, D).transpose(1, 0, 2),   # (N, T, D)
@@ -172,22 +175,23 @@ def lstm_backward(dh, cache, dc_n=None):
     return grads
 
 
-def lstm_step_param_grads(grads, cache):
-    """Each time step's contribution to every parameter gradient.
-
-    Their sum over t is the shared-weight gradient returned by ``lstm_backward``.
-
-    Returns:
-        dict name -> array (T, *param shape): dweight_ih (T, 4H, D),
-        dweight_hh (T, 4H, H), and dbias_ih, dbias_hh (T, 4H) when the layer has bias.
-    """
-    x_tm, h_all, _, _, _, _, has_bias = cache
-    da = grads["da"].transpose(1, 0, 2)                     # (T, N, 4H)
-    steps = {
-        "dweight_ih": np.einsum("tng,tnd->tgd", da, x_tm),
-        "dweight_hh": np.einsum("tng,tnk->tgk", da, h_all[:-1]),   # h_{t-1} for each t
-    }
+def lstm_step_param_factors(grads, cache):
+    """Each time step's contribution to every parameter gradient, as factors: dweight_ih
+    pairs dL/da_t (T, N, 4H) with x_t, dweight_hh with h_{t-1}; the per-step bias
+    contributions (T, 4H) themselves. See ``rnn.rnn_step_param_factors`` for the form."""
+    x_tm, h_all, _, _, _, _, has_bias, _ = cache
+    da = grads["da"].transpose(1, 0, 2)                     # (T, N, 4H): time-major, no copy
+    everything = slice(None)
+    out = {"dweight_ih": (da, ((everything, x_tm),)),
+           "dweight_hh": (da, ((everything, h_all[:-1]),))}  # h_all[:-1]: h_{t-1} for each t
     if has_bias:
-        steps["dbias_ih"] = da.sum(axis=1)
-        steps["dbias_hh"] = steps["dbias_ih"].copy()
-    return steps
+        out["dbias_ih"] = da.sum(axis=1)
+        out["dbias_hh"] = out["dbias_ih"].copy()
+    return out
+
+
+def lstm_step_param_grads(grads, cache):
+    """Each time step's contribution to every parameter gradient (their sum over t is the
+    shared-weight gradient returned by ``lstm_backward``): dweight_ih (T, 4H, D),
+    dweight_hh (T, 4H, H), and dbias_ih, dbias_hh (T, 4H) when the layer has bias."""
+    return materialize(lstm_step_param_factors(grads, cache))

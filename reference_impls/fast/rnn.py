@@ -96,23 +96,46 @@ def rnn_backward(dh, cache):
     return grads
 
 
-def rnn_step_param_grads(grads, cache):
-    """Each time step's contribution to every parameter gradient.
-
-    Their sum over t is the shared-weight gradient returned by ``rnn_backward``.
+def rnn_step_param_factors(grads, cache):
+    """Each time step's contribution to every parameter gradient, as factors (no product yet).
 
     Returns:
-        dict name -> array (T, *param shape): dweight_ih (T, H, D),
-        dweight_hh (T, H, H), and dbias_ih, dbias_hh (T, H) when the layer has bias.
+        dict name -> (left (T, N, H), ((rows, right (T, N, C)), ...)) for the weights: at
+        step t the contribution's ``rows`` are ``left[t][:, rows].T @ right[t]``
+        (dweight_ih pairs dL/da_t with x_t, dweight_hh with h_{t-1}); and the per-step bias
+        contributions (T, H) themselves when the layer has bias.
     """
     x_tm, h0, h_tm, _, _, has_bias, _ = cache
-    da = grads["da"].transpose(1, 0, 2)                     # (T, N, H)
-    h_prev = np.concatenate([h0[None], h_tm[:-1]])          # (T, N, H)
-    steps = {
-        "dweight_ih": np.einsum("tnh,tnd->thd", da, x_tm),
-        "dweight_hh": np.einsum("tnh,tnk->thk", da, h_prev),
-    }
+    da = grads["da"].transpose(1, 0, 2)                     # (T, N, H): time-major, no copy
+    h_prev = np.concatenate([h0[None], h_tm[:-1]])          # (T, N, H): h_{t-1} for each t
+    everything = slice(None)
+    out = {"dweight_ih": (da, ((everything, x_tm),)), "dweight_hh": (da, ((everything, h_prev),))}
     if has_bias:
-        steps["dbias_ih"] = da.sum(axis=1)
-        steps["dbias_hh"] = steps["dbias_ih"].copy()
-    return steps
+        out["dbias_ih"] = da.sum(axis=1)
+        out["dbias_hh"] = out["dbias_ih"].copy()
+    return out
+
+
+def rnn_step_param_grads(grads, cache):
+    """Each time step's contribution to every parameter gradient, (T, *param shape) each.
+
+    Their sum over t is the shared-weight gradient returned by ``rnn_backward``:
+    dweight_ih (T, H, D), dweight_hh (T, H, H), and dbias_ih, dbias_hh (T, H) when the
+    layer has bias. One batched matrix product per weight (see ``rnn_step_param_factors``).
+    """
+    return materialize(rnn_step_param_factors(grads, cache))
+
+
+def materialize(factors):
+    """Per-step contributions (T, R, C) from ``*_step_param_factors``: one batched product per block."""
+    out = {}
+    for name, value in factors.items():
+        if not isinstance(value, tuple):
+            out[name] = value
+            continue
+        left, blocks = value
+        T, _, R = left.shape
+        out[name] = full = np.empty((T, R, blocks[0][1].shape[2]), dtype=np.result_type(left, blocks[0][1]))
+        for rows, right in blocks:
+            np.matmul(left[:, :, rows].transpose(0, 2, 1), right, out=full[:, rows])
+    return out
