@@ -3,7 +3,7 @@
 Every kind asserts the exit code (or the exception type), a single line naming the argument
 and no traceback from inside gradharness (the user's own exception may follow as the cause,
 with the user's frames only). A few kinds are not errors but verdicts that must not be OK
-(a gradient left out: INCOMPLETE, exit 1). ``KINDS`` counts them all.
+(a gradient left out: INCOMPLETE, exit 1).
 """
 
 import os
