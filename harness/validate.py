@@ -171,6 +171,10 @@ def probe_args(*, cell, layers, batch, steps, input_size, hidden_size, dtype, se
     flag("bias", bias)
     tolerance("atol", atol)
     tolerance("rtol", rtol)
+    if atol is not None and rtol is not None and float(atol) == 0 and float(rtol) == 0:
+        fail("atol", "atol or rtol above 0 (both 0 asks for bit-identical results, which two correct "
+             "implementations summing in another order never give)", "atol=0 with rtol=0",
+             "leave one at its default, or give a few ulps")
     options = cell_options(cell, activation, forget_bias, reset_after, flags)
     memory(cell, sizes, name, head_size)
     return options
@@ -299,6 +303,9 @@ def degenerate_layers(grads_by_layer, atol):
     return bad
 
 
+DEFAULT_ATOL_MAX = 1e-4                           # float32's default atol, the larger of the two
+
+
 def refuse_degenerate(grads_by_layer, weights_by_layer, atol, what="params"):
     """A one-line refusal when the reference is degenerate (see ``degenerate_layers``)."""
     bad = degenerate_layers(grads_by_layer, atol)
@@ -307,7 +314,9 @@ def refuse_degenerate(grads_by_layer, weights_by_layer, atol, what="params"):
     layer, largest = bad[0]
     w = weights_by_layer.get(layer, {})
     big = max((float(np.max(np.abs(v), initial=0.0)) for v in w.values()), default=float("nan"))
-    raise HarnessError(f"{what}: expected a probe whose gradients are not all zero, got a reference in which "
-                       f"every gradient of layer {layer} is within atol={atol:g} of zero (largest "
-                       f"{largest:.3g}), so code returning zeros would pass: its units are saturated or dead "
-                       f"(largest |weight| {big:.3g}); use weights of moderate size")
+    blame_atol = atol > DEFAULT_ATOL_MAX          # a tolerance raised above every dtype's default
+    why = (f"atol={atol:g} is larger than the gradients themselves; give a smaller atol" if blame_atol else
+           f"its units are saturated or dead (largest |weight| {big:.3g}); use weights of moderate size")
+    raise HarnessError(f"{'atol' if blame_atol else what}: expected a probe whose gradients are not all zero, "
+                       f"got a reference in which every gradient of layer {layer} is within atol={atol:g} of "
+                       f"zero (largest {largest:.3g}), so code returning zeros would pass: {why}")

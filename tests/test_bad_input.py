@@ -93,6 +93,7 @@ BAD_CLI = [  # (id, argv, exit code, name in the message)
     ("rtol-inf", ["--rtol", "inf"], 2, "rtol"),
     ("atol-nan", ["--atol", "nan"], 2, "atol"),
     ("rtol-negative", ["--rtol", "-0.5"], 2, "rtol"),
+    ("atol-and-rtol-zero", ["--atol", "0", "--rtol", "0"], 2, "atol"),
     ("seed-negative", ["--seed", "-1"], 2, "seed"),
     ("activation-on-lstm", ["--cell", "lstm", "--activation", "relu"], 2, "--activation"),
     ("forget-bias-on-rnn", ["--forget-bias", "1"], 2, "--forget-bias"),
@@ -130,6 +131,12 @@ def test_cli_compare(tmp_path, capsys, argv, code, name):
     assert got == code
     assert_one_line(err, name)
     assert not any(tmp_path.iterdir())                 # nothing written
+
+
+def test_a_tolerance_larger_than_the_gradients_is_blamed_not_the_probe(tmp_path, capsys):
+    got, out, err = cli(capsys, "compare", "--csv", "", "--html", "", "--atol", "1e6")
+    assert got == 2
+    assert err.startswith("gradharness: error: atol: ") and "give a smaller atol" in err, err
 
 
 def test_cli_without_a_command(capsys):
@@ -487,6 +494,7 @@ BAD_API = [  # (id, call() or call(tmp), exception type, name in the message)
     ("compare-atol-negative", _compare(atol=-1e-3), harness.HarnessError, "atol"),
     ("compare-rtol-inf", _compare(rtol=float("inf")), harness.HarnessError, "rtol"),
     ("compare-atol-nan", _compare(atol=float("nan")), harness.HarnessError, "atol"),
+    ("compare-both-tolerances-zero", _compare(atol=0, rtol=0.0), harness.HarnessError, "atol"),
     ("compare-atol-text", _compare(atol="1e-3"), harness.HarnessError, "atol"),
     ("compare-atol-bool", _compare(atol=True), harness.HarnessError, "atol"),
     ("compare-bias-text", _compare(bias="no"), harness.HarnessError, "bias"),
