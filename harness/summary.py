@@ -243,7 +243,13 @@ def verdict_line(report):
     if len(missing):
         return (f"INCOMPLETE: {len(compared):,} comparisons within tolerance, but "
                 f"{', '.join(dict.fromkeys(missing['quantity']))} not compared")
-    return f"OK: all {len(compared):,} comparisons within tolerance"
+    low = " at float32's tolerances (your code computes in float32)" if _precision_lines(report) else ""
+    return f"OK: all {len(compared):,} comparisons within tolerance{low}"
+
+
+def _precision_lines(report):
+    """The "precision: ..." findings: the check used looser tolerances than its dtype's."""
+    return [f for f in report.findings if f.startswith("precision:")]
 
 
 def summarize(report, width=100, max_lines=12, verbose=0):
@@ -268,6 +274,8 @@ def summarize(report, width=100, max_lines=12, verbose=0):
         out.extend(shown)
         if len(lines) > len(shown):
             out.append(f"  ... and {len(lines) - len(shown)} more groups (-v shows all; see the CSV/HTML report)")
+    else:
+        out.extend(_precision_lines(report))      # an OK at looser tolerances says so
     missing = report.table[report.table["status"] == "missing"]
     if len(missing) and not fails:
         out.append(f"not compared: {missing['note'].iloc[0]}")

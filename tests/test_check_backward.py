@@ -273,6 +273,8 @@ def test_code_computing_in_float32_is_named_not_called_a_mismatch(returns, says)
     assert says in line and "float32's tolerances" in line and "\n" not in line
     assert (report.compared["atol"] == 1e-4).all()
     assert not any(f.startswith("likely cause") for f in report.findings)
+    text = report.summary()                      # an OK at looser tolerances says so, also on its last line
+    assert line in text.replace("\n    ", " ") and "at float32's tolerances" in text.splitlines()[-1], text
 
 
 def test_a_real_mistake_in_float32_code_is_still_found_and_named():
