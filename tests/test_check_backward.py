@@ -296,3 +296,30 @@ def test_weights_as_a_list():
                                    cells=("rnn",), weights_as="list")
     report = harness.check_backward(forward, rnn_backward, layout=layout, against=("reference",))
     assert report.ok, report.summary()
+
+
+def test_the_gates_line_names_only_the_weights_that_are_wrong():
+    """A mistake in dWh's f block alone: the gates line names dWh, not the dWx that is right."""
+    from zoo import cs231n_lstm
+    fwd, bwd, opts = cs231n_lstm.make()
+
+    def backward(dh, cache):
+        dx, dh0, dWx, dWh, db = bwd(dh, cache)
+        H = dWh.shape[0]
+        dWh = dWh.copy()
+        dWh[:, H:2 * H] *= 1.5                    # the f block of dWh only
+        return dx, dh0, dWx, dWh, db
+    report = harness.check_backward(fwd, backward, against=("reference",), **opts)
+    line = next(f for f in report.findings if f.startswith("gates:"))
+    assert "block(s) of dWh are wrong" in line and "dWx" not in line, line
+
+
+def test_a_mistake_in_dx_alone_is_not_sent_to_the_carry():
+    def backward(dh, cache):
+        dx, dh0, dWx, dWh, db = rnn_backward(dh, cache)
+        shifted = dx.copy()
+        shifted[:, 1:] = dx[:, :-1]                # each step's dx written one step late
+        return shifted, dh0, dWx, dWh, db
+    report = harness.check_backward(rnn_forward, backward, against=("reference",))
+    line = next(f for f in report.findings if f.startswith("where:"))
+    assert "in dx only" in line and "carried" not in line, line

@@ -25,7 +25,7 @@ def gate_line(probe, where, names):
         return ""
     right = [g for g in gates if g not in where.gates]
     look = "; ".join(f"`{line}`" for line in gate_lines(probe.cell, where.gates, names, probe.options))
-    weights = ("dweight_ih", "dweight_hh")
+    weights = tuple(w for w in ("dweight_ih", "dweight_hh") if w in where.quantities) or ("dweight_ih", "dweight_hh")
     wrong, every = names.quantities(weights, where.gates), names.quantities(weights)
     fine = names.quantities(weights, "".join(right))
     if wrong != every and not set(wrong.split(", ")) & set(fine.split(", ")):   # one array per gate
@@ -43,6 +43,10 @@ def narrow(probe, where, names):
     if k == 1:
         lines.append(f"where: wrong already with one step, so inside one step's backward "
                      f"({names.quantities(where.quantities)}), not in the recurrence")
+    elif k > 1 and where.right_below and set(where.quantities) <= {"dx"}:
+        lines.append(f"where: right for {k - 1} step(s), wrong from {k} on, in {names.quantities(where.quantities)} "
+                     "only (the weights' gradients and the carry are right): look at where each step's input "
+                     "gradient is written (its step index)")
     elif k > 1 and where.right_below:
         lines.append(f"where: right for {k - 1} step(s), wrong from {k} on ({names.quantities(where.quantities)}): "
                      f"look at what is carried from one step to the one before it ({names.state(CARRY_WORDS[cell])}) "
