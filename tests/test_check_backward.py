@@ -323,3 +323,15 @@ def test_a_mistake_in_dx_alone_is_not_sent_to_the_carry():
     report = harness.check_backward(rnn_forward, backward, against=("reference",))
     line = next(f for f in report.findings if f.startswith("where:"))
     assert "in dx only" in line and "carried" not in line, line
+
+
+def test_a_different_forward_gets_no_backward_whereabouts():
+    def forward(x, h0, Wx, Wh, b):
+        return rnn_forward(x, h0, Wx, Wh, 2 * b)             # the bias counted twice
+
+    def backward(dh, cache):
+        dx, dh0, dWx, dWh, db = rnn_backward(dh, cache)
+        return dx, dh0, dWx, dWh, 2 * db                     # and its gradient consistent with that
+    report = harness.check_backward(forward, backward, against=("reference",))
+    assert any(f.startswith("forward: your h differs") for f in report.findings), report.summary()
+    assert not any(f.startswith("where:") for f in report.findings), report.summary()

@@ -39,6 +39,7 @@ class Where:
     gates: str = ""                 # gate blocks wrong at that length (gated cells only, "" otherwise)
     quantities: tuple = ()          # what was wrong at that length
     right_below: bool = False       # the length just below the shortest failing one ran and was right
+    forward_wrong: bool = False     # the user's h differs: the backward's whereabouts mean little
 
 
 def _rows(user, ref, tol, label, step, gates):
@@ -74,7 +75,7 @@ def localize(code, probe, tol, user, names):
     if upstream:
         lines.append(upstream)
     lines += stopped[:1]
-    where = Where(rows, lines, shortest)
+    where = Where(rows, lines, shortest, forward_wrong=bool(forward_bad))
     if shortest:
         bad = [r for r in rows if r["probe"] == f"first {shortest} steps" and not r["passed"]]
         where.quantities = tuple(dict.fromkeys(r["quantity"] for r in bad))

@@ -39,7 +39,7 @@ def gate_line(probe, where, names):
 def narrow(probe, where, names):
     """Lines ("where: ...") narrowing the mistake down to steps and carries."""
     cell, lines = probe.cell, []
-    k = where.shortest
+    k = 0 if where.forward_wrong else where.shortest     # a different forward: fix that first
     if k == 1:
         lines.append(f"where: wrong already with one step, so inside one step's backward "
                      f"({names.quantities(where.quantities)}), not in the recurrence")
