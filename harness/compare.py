@@ -98,8 +98,11 @@ def _compare_whole(rows, missing, mine, theirs, other, tol, gates, label):
 
 def _compare_masked(rows, missing, mine, theirs, other, tol, gates, label, lengths):
     """Variable lengths: each step compares the sequences that reach it (padded rows apart)."""
+    reached = int(np.max(lengths))
     for key in mine:
         quantity, layer, step = key
+        if key not in theirs and _per_sequence(quantity, step) and step >= reached:
+            continue                                # no sequence reaches this step: nothing is missing
         if key not in theirs:
             missing.setdefault((quantity, layer, label(quantity)), []).append(step)
             continue
@@ -111,7 +114,8 @@ def _compare_masked(rows, missing, mine, theirs, other, tol, gates, label, lengt
             if not valid.any():
                 continue
             b = b.copy()
-            b[~valid] = a[~valid]                   # padded rows are not data: never compared
+            pad = b[~valid]                         # padded rows are not data: never compared,
+            b[~valid] = np.where(np.isfinite(pad), a[~valid], pad)    # but NaN/Inf there still fails
         _add_blocks(rows, key, a, b, other, tol, gates, label)
 
 
@@ -169,9 +173,14 @@ def _matching_sequence(values, quantity, layer, steps, seq):
     return np.stack(parts)
 
 
+def _per_sequence(quantity, step):
+    """Whether a quantity at a step has one row per sequence that padding can mask."""
+    return step is not None and quantity not in NO_BATCH and quantity != "dx"
+
+
 def _valid_rows(lengths, quantity, step, a, b):
     """(N,) bool: the sequences that reach ``step``; None when every row counts."""
-    if lengths is None or step is None or quantity in NO_BATCH or quantity == "dx" \
+    if lengths is None or not _per_sequence(quantity, step) \
             or a.shape != b.shape or a.ndim == 0 or a.shape[0] != len(lengths):
         return None
     return np.asarray(lengths) > step

@@ -123,6 +123,8 @@ def _stats(r, v, tol):
         denom = np.multiply(abs_r, tol.rtol)
         denom += tol.atol
         ratio = np.divide(err, denom, out=denom)
+        if tol.atol == 0:                             # 0/0 where both are exactly 0: equal, not NaN
+            np.putmask(ratio, err == 0, 0.0)
         np.maximum(abs_r, np.finfo(np.float64).tiny, out=abs_r)
         rel = np.divide(err, abs_r, out=abs_r)
     worst = np.argmax(ratio, axis=-1)

@@ -37,6 +37,43 @@ def test_non_finite_never_passes(bad):
         assert "non-finite" in row["note"]
 
 
+def test_atol_zero_exact_zeros_pass_and_anything_else_is_judged_by_rtol():
+    ref = np.array([0.0, 2.0, 0.0])
+    tol = Tolerance(atol=0.0, rtol=1e-7)
+    row = compare_arrays(ref, ref.copy(), tol)
+    assert row["passed"] and row["err_ratio"] == 0.0
+    assert not compare_arrays(ref, ref + np.array([0.0, 0.0, 1e-300]), tol)["passed"]   # 0 vs not 0
+    for bad in (np.nan, np.inf):
+        assert not compare_arrays(ref, np.array([0.0, 2.0, bad]), tol)["passed"]
+
+
+def test_padded_rows_are_not_compared_but_nan_there_fails():
+    lengths = np.array([2, 1])
+    ref, other = Trace("ref"), Trace("other")
+    h = np.arange(8.0).reshape(2, 2, 2)                  # (N, T, H)
+    theirs = h.copy()
+    theirs[1, 1] = 123.0                                 # garbage on the padded step of sequence 1
+    ref.add_steps("c", 0, h)
+    other.add_steps("c", 0, theirs)
+    assert all(r["passed"] for r in compare_traces(ref, other, TOL, lengths=lengths))
+    theirs[1, 1, 0] = np.nan
+    other.add_steps("c", 0, theirs)
+    rows = [r for r in compare_traces(ref, other, TOL, lengths=lengths) if not r["passed"]]
+    assert [(r["step"], r["worst_index"]) for r in rows] == [(1, "(1, 0)")] and "non-finite" in rows[0]["note"]
+
+
+def test_steps_no_sequence_reaches_are_not_missing():
+    lengths = np.array([1, 1])
+    ref, other = Trace("ref"), Trace("other")
+    h = np.arange(8.0).reshape(2, 2, 2)
+    ref.add_steps("h", 0, h)
+    other.values[("h", 0, 0)] = h[:, 0]                  # the backend stops where the sequences stop
+    rows = compare_traces(ref, other, TOL, lengths=lengths)
+    assert [r["status"] for r in rows] == ["pass"]
+    del other.values[("h", 0, 0)]                        # a step some sequence reaches is missing
+    assert [r["status"] for r in compare_traces(ref, other, TOL, lengths=lengths)] == ["not compared"]
+
+
 def test_shape_mismatch_fails_and_names_the_transpose():
     row = compare_arrays(np.zeros((2, 3)), np.zeros((3, 2)), TOL)
     assert not row["passed"] and "transpose" in row["note"]
