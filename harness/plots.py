@@ -21,6 +21,7 @@ a page of dozens of them stays small and is drawn in well under a second.
 import functools
 import io
 import itertools
+import os
 import re
 
 import numpy as np
@@ -69,7 +70,7 @@ def to_svg(fig, text_as_paths=False):
     text = re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", text)        # inline in HTML5: no namespaces needed
     used = set(re.findall(r'(?:url\(#|href="#)([^")]+)', text))
     text = re.sub(r'\s+id="([^"]*)"', lambda m: m[0] if m[1] in used else "", text)
-    salt = f"f{next(_FIGURE_IDS)}-"                              # matplotlib's ids repeat across figures
+    salt = f"f{os.getpid():x}-{next(_FIGURE_IDS)}-"   # matplotlib's ids repeat across figures and workers
     text = re.sub(r'(id="|url\(#|href="#)([^")]+)', lambda m: m[1] + salt + m[2] if m[2] in used else m[0], text)
     return re.sub(r">\s+<", "><", text)
 

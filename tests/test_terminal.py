@@ -160,6 +160,16 @@ def test_parallel_cases_give_the_same_report_as_serial():
         assert a.table.equals(b.table)
 
 
+def test_figures_drawn_in_workers_keep_unique_ids(tmp_path):
+    import collections
+    import re
+    html = tmp_path / "r.html"
+    assert main(["compare", "--cell", "rnn,gru", "--steps", "4", "-j", "2", "-q", "--html", str(html),
+                 "--csv", str(tmp_path / "r.csv")]) == 0
+    ids = collections.Counter(re.findall(r'\sid="([^"]+)"', html.read_text()))
+    assert ids and not [i for i, n in ids.items() if n > 1]
+
+
 def test_jobs_must_be_a_count(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["compare", "-j", "many"])
