@@ -322,7 +322,12 @@ def _run_convert(args):
         raise HarnessError(f"convert: {exc}") from exc
     print(f"wrote {args.output}: {meta['cell']}, {len(params)} arrays "
           f"({', '.join(f'{k} {tuple(v.shape)}' for k, v in list(params.items())[:4])}{', ...' if len(params) > 4 else ''})")
-    if meta["cell"] == "lstm" and meta.get("forget_bias", 0.0):
+    from .convert import kind_of
+    if meta["cell"] == "lstm" and kind_of(args.output, "output", args.to) == "tf1":
+        fb = float(meta.get("forget_bias", 0.0))
+        print(f"note: build the TF1 cells with forget_bias={fb:g}: the checkpoint's forget-gate biases leave it "
+              f"out{' (TF1 cells default to 1.0)' if fb != 1.0 else ''}")
+    elif meta["cell"] == "lstm" and meta.get("forget_bias", 0.0):
         print(f"note: the LSTM adds forget_bias={meta['forget_bias']} at call time (TF1 cells); torch and Keras "
               "files hold it folded into the forget gate's bias, TF1 checkpoints need cells built with it")
     return EXIT_OK

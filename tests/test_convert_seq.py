@@ -220,6 +220,7 @@ def test_tf1_checkpoint_into_torch_and_back_runs_the_same(tmp_path, capsys):
     t = torch.nn.LSTM(3, 4, num_layers=2, batch_first=True, dtype=torch.float64)
     torch.save(t.state_dict(), tmp_path / "t.pt")
     assert main(["convert", str(tmp_path / "t.pt"), str(tmp_path / "t.ckpt")]) == 0
+    assert "build the TF1 cells with forget_bias=0" in capsys.readouterr().out
 
     def zero_forget_bias(tf, rnn_cell, inp, lengths):
         cell = rnn_cell.MultiRNNCell([rnn_cell.BasicLSTMCell(4, forget_bias=0.0) for _ in range(2)])
