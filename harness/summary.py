@@ -186,8 +186,10 @@ def _case_lines(case, sub, detailed):
     passed, failed, nc = _counts(sub)
     n = t["backend"].nunique()
     if not detailed:
-        return [f"{case['case']:<30} {sub.verdict:<8} {passed:7,d} passed {failed:5,d} failed "
-                f"{nc:5,d} not compared ({n} backend{'s' if n != 1 else ''})"]
+        counts = (f"{sub.verdict:<8} {passed:7,d} passed {failed:5,d} failed "
+                  f"{nc:5,d} not compared ({n} backend{'s' if n != 1 else ''})")
+        name = case["case"]
+        return [f"{name:<30} {counts}"] if len(name) <= 30 else [name, f"{'':<30} {counts}"]
     out = [f"case {case['case']}", f"  probe: {case['probe']}"]
     for backend, g in t.groupby("backend", sort=False):
         s = g["status"].value_counts()

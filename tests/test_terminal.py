@@ -56,6 +56,12 @@ def test_help_shows_defaults_without_markup_in_100_columns(capsys, command, monk
         assert "(default: True)" not in text                  # flags have no default to show
 
 
+def test_a_long_case_name_keeps_its_counts_on_one_line(capsys):
+    code, lines, err = run(capsys, "--cell", "gru,rnn", "--lengths", "10,7,3", "--bidirectional", "--merge", "sum")
+    assert code == 0 and lines[0] == "gru-bidirectional-sum-lengths10,7,3-L1-float64", lines
+    assert re.match(r" {31}OK +[\d,]+ passed +0 failed +\d+ not compared \(\d backends?\)$", lines[1]), lines
+
+
 def test_default_output_ends_with_a_pytest_like_last_line(capsys):
     code, lines, err = run(capsys, "--layers", "1,2")
     assert code == 0 and LAST_OK.match(lines[-1]), lines[-1]
