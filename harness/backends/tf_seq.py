@@ -28,8 +28,6 @@ more than one layer). Padded outputs are 0 in every driver (dynamic_rnn's rule).
 
 import numpy as np
 
-import numpy as np
-
 from ..errors import LayoutError
 from ..layouts import tf_layout as layout
 from ..trace import Trace
@@ -197,7 +195,7 @@ def _add_input_grads(trace, probe, dx, ds0):
 
 
 def _run_fused(tf, rnn_cell, cls, driver, probe, trace):
-    L, Dn, T = probe.layers, probe.directions, probe.sizes["T"]
+    L, Dn = probe.layers, probe.directions
     cells = [[_cells(tf, rnn_cell, cls, probe, k, d, 1)[0] for d in range(Dn)] for k in range(L)]
     seq_len = None if probe.lengths is None else tf.constant(probe.lengths, dtype=tf.int32)
     with tf.GradientTape() as tape:

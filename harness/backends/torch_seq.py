@@ -160,7 +160,7 @@ def _run_modules(torch, probe, trace, kind):
 
 
 def _module_trace(torch, probe, trace, kind, modules, outs, finals, x, s0):
-    L, Dn, P = probe.layers, probe.directions, probe.sizes["P"]
+    Dn, P = probe.directions, probe.sizes["P"]
     lengths = full_lengths(probe)
     for i, (k, full, merged) in enumerate(outs):
         for d in range(Dn):

@@ -26,7 +26,6 @@ from ..backends.reference_seq import full_lengths
 from ..cells import GATES
 from ..compare import compare_traces, skipped_row
 from ..errors import BackendUnavailable, HarnessError
-from ..report import Report
 from ..trace import Trace
 from . import model_oracles
 from .seqcheck import NOT_DIAGNOSED

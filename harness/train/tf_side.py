@@ -118,7 +118,7 @@ class TF1Side:
             self.assign[v.name] = (ph, v.assign(ph))
 
     def _optimizer(self, rule, clip):
-        tf, v1, spec = self.tf, self.v1, self.spec
+        tf, spec = self.tf, self.spec
         self.var_list = [v for c in self.cells for v in (c.weights if spec.bias else c.weights[::2])]
         self.var_list += list(self.head.values())
         opt = tf1_optimizer(tf, rule, tf.as_dtype(spec.dtype))
