@@ -43,7 +43,7 @@ def pytest_addoption(parser):
 
 
 def _stats(config):
-    return config.stash.setdefault(_STATS, {"checks": 0, "mismatches": 0})
+    return config.stash.setdefault(_STATS, {"checks": 0, "mismatches": 0, "errors": 0})
 
 
 class BPTTChecker:
@@ -64,6 +64,7 @@ class BPTTChecker:
             self._write(exc.report)
             raise exc.with_traceback(without_harness_frames(exc.__traceback__)) from None
         except errors.HarnessError as exc:                   # bad input or the user's code raised
+            stats["errors"] += 1
             raise presentable(exc)
         self._write(report)
         return report
@@ -147,7 +148,7 @@ def pytest_testnodedown(node, error):
     """pytest-xdist, on the controller: add a finished worker's counts and reports."""
     out = getattr(node, "workeroutput", None) or {}
     stats = _stats(node.config)
-    for key in ("checks", "mismatches"):
+    for key in ("checks", "mismatches", "errors"):
         stats[key] += out.get(f"gradharness_{key}", 0)
     if out.get("gradharness_reports"):
         reports = pickle.loads(base64.b64decode(out["gradharness_reports"]))   # our own workers' data
@@ -157,11 +158,12 @@ def pytest_testnodedown(node, error):
 def pytest_sessionfinish(session, exitstatus):
     """A worker sends its counts and reports; elsewhere the combined report is written."""
     config = session.config
-    stats = config.stash.get(_STATS, None) or {"checks": 0, "mismatches": 0}
+    stats = _stats(config)
     reports = config.stash.get(_REPORTS, [])
     if hasattr(config, "workeroutput"):
         config.workeroutput["gradharness_checks"] = stats["checks"]
         config.workeroutput["gradharness_mismatches"] = stats["mismatches"]
+        config.workeroutput["gradharness_errors"] = stats["errors"]
         if reports:
             from .plots import rendered                       # figure specs hold closures: drawn first
             reports = [(nodeid, rendered(r)) for nodeid, r in reports]
@@ -196,7 +198,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if not stats or not stats["checks"]:
         return
     terminalreporter.write_sep("-", "gradharness")
-    line = f"{stats['checks']} BPTT check(s), {stats['mismatches']} mismatch(es)."
+    errors = stats.get("errors", 0)
+    line = f"{stats['checks']} BPTT check(s), {stats['mismatches']} mismatch(es)" + (
+        f", {errors} that could not run (bad input, or your code raised)." if errors else ".")
     if stats.get("html"):
         line += f" Report of the session: {stats['html']}"
     elif stats["mismatches"] and not config.getoption("gradharness_reports"):

@@ -116,6 +116,23 @@ def test_matrix(bptt, cell, layers):
 '''
 
 
+BAD_INPUT = '''
+def test_fine(bptt):
+    bptt.compare("rnn", backends="torch.functional", steps=3)
+
+def test_bad_tolerance(bptt):
+    bptt.compare("rnn", backends="torch.functional", steps=3, atol=-1)
+'''
+
+
+def test_checks_that_could_not_run_are_counted_apart(pytester):
+    pytester.makepyfile(test_bad=BAD_INPUT)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["2 BPTT check(s), 0 mismatch(es), 1 that could not run (bad input, or your "
+                                 "code raised)."])
+
+
 def test_under_xdist_counts_every_worker_and_writes_one_session_report(pytester):
     pytest.importorskip("xdist")
     pytester.makepyfile(test_user=USER_CODE, test_sweep=SWEEP)
