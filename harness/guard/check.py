@@ -19,7 +19,7 @@ from .narrow import gate_line, narrow
 from .oracles import framework_trace, numeric_trace, reference_values, values_trace
 from .precision import numeric_tol, precision_of
 from .usercode import UserCodeError
-from .runner import UserCode, _user_name, interface, maps_to, run_user, user_loss
+from .runner import UserCode, _user_name, interface, maps_to, run_user, user_loss, user_weights
 
 ORACLES = ("torch", "tf", "keras", "numeric", "reference")
 # Diagnosis replays every mistake of the grammar; on long sequences it does so on the
@@ -172,7 +172,7 @@ def _skipped(code, probe, skip):
     """The declared skips as canonical quantities (your names, such as dWh or da0, accepted)."""
     params = probe.layer_params(0)
     canonical = set(interface(code, probe)) - {"h"}
-    yours = {f"d{w}" for w in code.layout.to_user(code.cell, params)} | {
+    yours = {f"d{w}" for w in user_weights(code, params)} | {
         _user_name(code.layout, q) for q in canonical if q in ("dh0", "dc0")}
     declared = parse_skip(skip, canonical | yours)
     return {q for s in declared for q in ({s} if s in canonical else maps_to(code, params, _state_of(code.layout, s)))}

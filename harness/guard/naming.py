@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..cells import GATES
+from .usercode import UserCodeError, layout_call
 
 _BASE = {"weight_ih": 1_000_000, "weight_hh": 2_000_000, "bias_ih": 3_000_000}
 TEXTBOOK = {"W_ih": "weight_ih", "W_hh": "weight_hh", "b": "bias_ih"}
@@ -103,16 +104,16 @@ def infer(layout, cell, D, H, bias=True):
     names.states = {"h": "h", "c": "c", **(getattr(layout, "names", None) or {})}
     names.letters = _letters(layout, cell)
     try:
-        user = layout.to_user(cell, {k: v.copy() for k, v in p.items()})
-    except Exception:                                           # naming is a courtesy: never fail a check for it
-        return names
-    for uname, value in user.items():
-        arr = np.asarray(value)
+        user = layout_call(layout, "to_user", cell, p)
+        arrays = {u: np.asarray(v) for u, v in user.items()}
+    except (UserCodeError, TypeError, ValueError):              # naming is a courtesy: the run itself says what
+        return names                                            # is wrong with to_user
+    for uname, arr in arrays.items():
         if arr.dtype.kind != "f":
             continue
         for cname, cidx, uidx in _decode(arr):
             names.where.setdefault(cname, []).append((uname, cidx, uidx))
-    shapes = {u: np.shape(v) for u, v in user.items()}
+    shapes = {u: np.shape(v) for u, v in arrays.items()}
     names.where = {c: _describe(c, hits, G, H, D, names, shapes) for c, hits in names.where.items()}
     return names
 

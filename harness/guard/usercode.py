@@ -45,6 +45,24 @@ def call(fn, label, args, context=""):
         raise UserCodeError(f"{label} raised {type(exc).__name__}: {text}{_where(context)}") from exc
 
 
+def layout_call(layout, which, *args, context=""):
+    """``layout.to_user(cell, p)`` or ``layout.to_canonical(cell, grads, p)``, the one place the
+    harness calls a layout's functions: on copies (a ``b += ...`` in to_user, or a scribble in
+    to_canonical, can never shift the probe or the user's gradients), its own error chained as
+    the cause of one line ("layout 'mine': to_user raised KeyError: 'W'"), and a dict back."""
+    label = f"layout {getattr(layout, 'name', '?')!r}: {which}"
+    result = call(getattr(layout, which), label, args, context)
+    if not isinstance(result, dict):
+        what = "a dict {name: array}" if which == "to_user" else 'a dict {"dweight_ih": array, ...}'
+        raise UserCodeError(f"{label} returned {_a(result)}; expected {what} (return a dict, not a list or "
+                            f"None){_where(context)}")
+    return result
+
+
+def _a(value):
+    return "None" if value is None else f"a {type(value).__name__}"
+
+
 def unpack(result, label, names, context=""):
     """Check that ``result`` is a tuple of len(names) values."""
     if not isinstance(result, (tuple, list)):
