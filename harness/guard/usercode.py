@@ -101,8 +101,21 @@ def _as_array(value, label, name, context):
         return np.asarray(value)
     except Exception as exc:                                   # ragged lists, objects refusing __array__
         raise UserCodeError(f"{label}: {name} is a {type(value).__name__} that is not an array "
-                            f"({type(exc).__name__}: {' '.join(str(exc).split())[:120]}); expected a "
+                            f"({type(exc).__name__}: {_short(str(exc))}); expected a "
                             f"floating-point array{_where(context)}") from None
+
+
+def _short(text, limit=120):
+    """``text`` on one line, at most ``limit`` characters, cut after a sentence or a word (never mid-word)."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    end = head.rfind(". ")
+    if end > 0:
+        return head[:end + 1]
+    space = head.rfind(" ")
+    return (head[:space] if space > 0 else head).rstrip(",;:") + "..."
 
 
 def _shape_hint(got, want):
