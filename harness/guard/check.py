@@ -108,6 +108,7 @@ def check_backward(forward, backward, *, cell="rnn", layout="cs231n", against=("
                                          hidden_size=hidden_size, dtype=dtype, seed=seed, **options))
     names = naming.infer(code.layout, cell, input_size, hidden_size, bias)
     skipped = _skipped(code, probe, skip)
+    _refuse_unmapped(code, probe, names)
     _refuse_degenerate(probe, Tolerance.for_dtype(probe.dtype, atol, rtol))
     user = run_user(code, probe, probe.dout, _size_context(probe))
     tol = Tolerance.for_dtype(probe.dtype, atol, rtol)
@@ -176,6 +177,25 @@ def _skipped(code, probe, skip):
         _user_name(code.layout, q) for q in canonical if q in ("dh0", "dc0")}
     declared = parse_skip(skip, canonical | yours)
     return {q for s in declared for q in ({s} if s in canonical else maps_to(code, params, _state_of(code.layout, s)))}
+
+
+def _refuse_unmapped(code, probe, names):
+    """A canonical weight that to_user puts into the user's arrays but whose gradient to_canonical
+    never maps back: the user's gradient of that array would never be compared, so no verdict could
+    be honest. Not when it shares its places with a weight that is mapped back (cs231n's
+    b = bias_ih + bias_hh, compared as dbias_ih). One line naming the user's gradient."""
+    mapped = {q[1:] for q in interface(code, probe) if q.startswith(("dweight", "dbias"))}
+    covered = {}
+    for c in mapped & set(names.held):
+        for u, places in names.held[c].items():
+            covered.setdefault(u, set()).update(places)
+    for c, by_user in names.held.items():
+        left = [f"d{u}" for u, places in by_user.items() if c not in mapped and places - covered.get(u, set())]
+        if left:
+            returned = ", ".join(f"d{m}" for m in sorted(mapped)) or "nothing"
+            raise UserCodeError(f"layout {code.layout.name!r}: {', '.join(left)} holds {c} but to_canonical never "
+                                f"maps it back (it returns {returned}), so your {', '.join(left)} would never be "
+                                f"compared; add out['d{c}'] = ... g['{left[0]}'] ... to to_canonical")
 
 
 def _state_of(layout, name):
