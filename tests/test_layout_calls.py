@@ -139,3 +139,28 @@ def test_a_value_that_is_no_array_is_described_without_a_cut_word():
         harness.check_backward(u.gru_forward, u.gru_backward, cell="gru", layout=layout, against=("reference",))
     inner = re.search(r"\((ValueError: .*?)\)", str(info.value))[1]
     assert inner.endswith((".", "...")), str(info.value)
+
+
+PLUGIN_USER = '''
+import harness
+from examples.cs231n_rnn import rnn_forward, rnn_backward
+
+def to_user(cell, p):
+    return {"Wx": p["weight_ih_typo"]}
+
+def test_layout(bptt):
+    bptt.check_backward(rnn_forward, rnn_backward, against=("reference",),
+                        layout=harness.Layout.custom(to_user, lambda cell, g, p: {}, cells=("rnn",), name="mine"))
+'''
+
+
+def test_the_plugin_shows_a_layout_mistake_as_one_line_with_the_users_frames(pytester, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH")) if p))
+    pytester.makepyfile(test_layout_user=PLUGIN_USER)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:xdist")
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    result.stdout.fnmatch_lines(["*return {\"Wx\": p?\"weight_ih_typo\"?}*",      # ([ ] is a class in fnmatch)
+                                 "*The above exception was the direct cause of the following exception:*",
+                                 "E*UserCodeError: layout 'mine': to_user raised KeyError: 'weight_ih_typo'*"])
+    assert "harness/guard" not in out and "bug in gradharness" not in out
