@@ -19,7 +19,7 @@ from .narrow import gate_line, narrow
 from .oracles import framework_trace, numeric_trace, reference_values, values_trace
 from .precision import numeric_tol, precision_of
 from .usercode import UserCodeError
-from .runner import UserCode, _user_name, interface, maps_to, run_user, user_loss
+from .runner import UserCode, _user_name, interface, maps_to, run_user, user_loss, user_weights
 
 ORACLES = ("torch", "tf", "keras", "numeric", "reference")
 # Diagnosis replays every mistake of the grammar; on long sequences it does so on the
@@ -108,6 +108,7 @@ def check_backward(forward, backward, *, cell="rnn", layout="cs231n", against=("
                                          hidden_size=hidden_size, dtype=dtype, seed=seed, **options))
     names = naming.infer(code.layout, cell, input_size, hidden_size, bias)
     skipped = _skipped(code, probe, skip)
+    _refuse_unmapped(code, probe, names)
     _refuse_degenerate(probe, Tolerance.for_dtype(probe.dtype, atol, rtol))
     user = run_user(code, probe, probe.dout, _size_context(probe))
     tol = Tolerance.for_dtype(probe.dtype, atol, rtol)
@@ -172,10 +173,29 @@ def _skipped(code, probe, skip):
     """The declared skips as canonical quantities (your names, such as dWh or da0, accepted)."""
     params = probe.layer_params(0)
     canonical = set(interface(code, probe)) - {"h"}
-    yours = {f"d{w}" for w in code.layout.to_user(code.cell, params)} | {
+    yours = {f"d{w}" for w in user_weights(code, params)} | {
         _user_name(code.layout, q) for q in canonical if q in ("dh0", "dc0")}
     declared = parse_skip(skip, canonical | yours)
     return {q for s in declared for q in ({s} if s in canonical else maps_to(code, params, _state_of(code.layout, s)))}
+
+
+def _refuse_unmapped(code, probe, names):
+    """A canonical weight that to_user puts into the user's arrays but whose gradient to_canonical
+    never maps back: the user's gradient of that array would never be compared, so no verdict could
+    be honest. Not when it shares its places with a weight that is mapped back (cs231n's
+    b = bias_ih + bias_hh, compared as dbias_ih). One line naming the user's gradient."""
+    mapped = {q[1:] for q in interface(code, probe) if q.startswith(("dweight", "dbias"))}
+    covered = {}
+    for c in mapped & set(names.held):
+        for u, places in names.held[c].items():
+            covered.setdefault(u, set()).update(places)
+    for c, by_user in names.held.items():
+        left = [f"d{u}" for u, places in by_user.items() if c not in mapped and places - covered.get(u, set())]
+        if left:
+            returned = ", ".join(f"d{m}" for m in sorted(mapped)) or "nothing"
+            raise UserCodeError(f"layout {code.layout.name!r}: {', '.join(left)} holds {c} but to_canonical never "
+                                f"maps it back (it returns {returned}), so your {', '.join(left)} would never be "
+                                f"compared; add out['d{c}'] = ... g['{left[0]}'] ... to to_canonical")
 
 
 def _state_of(layout, name):

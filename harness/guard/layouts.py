@@ -150,9 +150,14 @@ class Layout:
         if cell not in self.cells:
             raise HarnessError(f"layout: {self.name!r} covers cells {', '.join(self.cells)}, not {cell!r}; "
                                "use Layout.custom for others")
-        if self.gate_order:
+        if self.gate_order and cell != "rnn":
             letters = [self.gate_letters.get(g, g) for g in self.gate_order]
-            if cell != "rnn" and sorted(letters) != sorted(CANONICAL_ORDER[cell]) and len(letters) == len(CANONICAL_ORDER[cell]):
+            n = len(CANONICAL_ORDER[cell])
+            if len(letters) != n:
+                raise HarnessError(f"layout: gate_order: expected {n} gate letters for the {cell.upper()} (one per "
+                                   f"gate block, e.g. {CANONICAL_ORDER[cell]!r}), got {self.gate_order!r} "
+                                   f"({len(letters)} letters)")
+            if sorted(letters) != sorted(CANONICAL_ORDER[cell]):
                 raise HarnessError(f"layout: gate_order {self.gate_order!r} reads as {''.join(letters)} with "
                                    f"gate_letters {self.gate_letters}; expected the gates {CANONICAL_ORDER[cell]}")
         return self

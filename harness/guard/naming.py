@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..cells import GATES
+from .usercode import UserCodeError, layout_call
 
-_BASE = {"weight_ih": 1_000_000, "weight_hh": 2_000_000, "bias_ih": 3_000_000}
+_BASE = {"weight_ih": 1_000_000, "weight_hh": 2_000_000, "bias_ih": 3_000_000, "bias_hh": 4_000_000}
+BIASES = ("bias_ih", "bias_hh")
 TEXTBOOK = {"W_ih": "weight_ih", "W_hh": "weight_hh", "b": "bias_ih"}
 
 
@@ -33,6 +35,7 @@ class Names:
     letters: dict = field(default_factory=dict)     # canonical gate letter -> the user's letter
     states: dict = field(default_factory=dict)      # "h" / "c" -> the user's name of that state
     layout: str = "torch"
+    held: dict = field(default_factory=dict)        # canonical name -> {user name: the user indices holding it}
 
     def gate(self, g):
         return self.letters.get(g, g)
@@ -71,8 +74,6 @@ class Names:
         if q in ("dx", "dh0", "dc0"):
             return self.state(q)
         places = self._places(q[1:], gates) if q.startswith("d") else None
-        if q == "dbias_hh" and not places:
-            places = self._places("bias_ih", gates)
         if not places:
             return q
         return ", ".join(dict.fromkeys(f"d{u}" for u, _, _, _ in places))
@@ -94,26 +95,31 @@ class Names:
 
 
 def infer(layout, cell, D, H, bias=True):
-    """The Names of ``layout`` for ``cell`` at input size D, hidden size H."""
+    """The Names of ``layout`` for ``cell`` at input size D, hidden size H. to_user is called
+    twice: once with bias_hh zero (a summed bias ``b = bias_ih + bias_hh`` reads as bias_ih),
+    once with bias_ih zero, so that every canonical weight decodes to the arrays holding it."""
     G = len(GATES[cell])
-    p = {"weight_ih": _tags("weight_ih", (G * H, D)), "weight_hh": _tags("weight_hh", (G * H, H))}
-    if bias:
-        p.update(bias_ih=_tags("bias_ih", (G * H,)), bias_hh=np.zeros(G * H))
     names = Names(cell, D, H, layout=getattr(layout, "name", "torch"))
     names.states = {"h": "h", "c": "c", **(getattr(layout, "names", None) or {})}
     names.letters = _letters(layout, cell)
-    try:
-        user = layout.to_user(cell, {k: v.copy() for k, v in p.items()})
-    except Exception:                                           # naming is a courtesy: never fail a check for it
-        return names
-    for uname, value in user.items():
-        arr = np.asarray(value)
-        if arr.dtype.kind != "f":
-            continue
-        for cname, cidx, uidx in _decode(arr):
-            names.where.setdefault(cname, []).append((uname, cidx, uidx))
-    shapes = {u: np.shape(v) for u, v in user.items()}
-    names.where = {c: _describe(c, hits, G, H, D, names, shapes) for c, hits in names.where.items()}
+    hits, shapes = {}, {}
+    for tagged in (("weight_ih", "weight_hh", "bias_ih"), ("bias_hh",))[:2 if bias else 1]:
+        p = {"weight_ih": (G * H, D), "weight_hh": (G * H, H), **({"bias_ih": (G * H,), "bias_hh": (G * H,)}
+                                                                   if bias else {})}
+        p = {k: _tags(k, shape) if k in tagged else np.zeros(shape) for k, shape in p.items()}
+        try:
+            arrays = {u: np.asarray(v) for u, v in layout_call(layout, "to_user", cell, p).items()}
+        except (UserCodeError, TypeError, ValueError):          # naming is a courtesy: the run itself says what
+            return names                                        # is wrong with to_user
+        shapes.update({u: np.shape(v) for u, v in arrays.items()})
+        for uname, arr in arrays.items():
+            for cname, cidx, uidx in _decode(arr) if arr.dtype.kind == "f" else ():
+                if cname in tagged:
+                    hits.setdefault(cname, []).append((uname, cidx, uidx))
+    for cname, found in hits.items():
+        for uname, _, uidx in found:
+            names.held.setdefault(cname, {}).setdefault(uname, set()).add(tuple(int(i) for i in uidx))
+    names.where = {c: _describe(c, found, G, H, D, names, shapes) for c, found in hits.items()}
     return names
 
 
@@ -130,14 +136,14 @@ def _tags(name, shape):
 
 
 def _decode(arr):
-    """(canonical name, canonical multi-index, user multi-index) of every tagged element."""
-    flat = np.round(arr.astype(np.float64)).ravel()
-    for uflat, v in enumerate(flat):
-        base = int(v) // 1_000_000 * 1_000_000
+    """(canonical name, canonical flat index, user multi-index) of every tagged element."""
+    flat = arr.astype(np.float64).ravel()
+    for uflat in np.flatnonzero((flat >= 1_000_000) & (flat == np.round(flat))):
+        v = int(flat[uflat])
+        base = v // 1_000_000 * 1_000_000
         name = next((n for n, b in _BASE.items() if b == base), None)
-        if name is None or v != np.round(v):
-            continue
-        yield name, int(v) - base - 1, np.unravel_index(uflat, arr.shape)
+        if name is not None:
+            yield name, v - base - 1, np.unravel_index(uflat, arr.shape)
 
 
 def _describe(cname, hits, G, H, D, names, shapes):
@@ -145,16 +151,16 @@ def _describe(cname, hits, G, H, D, names, shapes):
     K = D if cname == "weight_ih" else H
     out = {}
     for uname, cflat, uidx in hits:
-        row, col = (cflat // K, cflat % K) if cname != "bias_ih" else (cflat, 0)
+        row, col = (cflat // K, cflat % K) if cname not in BIASES else (cflat, 0)
         out.setdefault(uname, []).append((row, col, tuple(int(i) for i in uidx)))
     places = []
     for uname, elems in out.items():
         rows = np.array([e[0] for e in elems])
         uidx = np.array([e[2] for e in elems])
-        transposed = _transposed(elems) if cname != "bias_ih" else False
+        transposed = _transposed(elems) if cname not in BIASES else False
         region = _region(uidx, shapes[uname], H, D)
         gate_axis = (uidx.shape[1] - 1) if transposed or uidx.shape[1] == 1 else 0
-        if cname == "bias_ih":
+        if cname in BIASES:
             gate_axis = int(np.argmax(np.ptp(uidx, axis=0))) if len(uidx) > 1 else 0
         blocks = sorted({int(r) // H for r in rows}, key=lambda b: uidx[rows // H == b][:, gate_axis].min())
         gates = "".join(GATES[names.cell][b] for b in blocks) if G > 1 else ""

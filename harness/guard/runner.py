@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..cells import num_gates
-from .usercode import UserCodeError, call, check_array, check_cache, unpack
+from .usercode import UserCodeError, call, check_array, check_cache, layout_call, unpack
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,9 @@ class UserCode:
     backward: object
     layout: object          # a guard.layouts.Layout
     cell: str
+
+
+CANONICAL_GRADS = ("dweight_ih", "dweight_hh", "dbias_ih", "dbias_hh")
 
 
 class UserValues(dict):
@@ -67,9 +70,14 @@ def user_shape(layout, shape, letters):
 def interface(code, probe):
     """The canonical quantities the user's functions can return (their gradients' names mapped)."""
     params = probe.layer_params(0)
-    zeros = {f"d{k}": np.zeros_like(v) for k, v in code.layout.to_user(code.cell, params).items()}
+    zeros = {f"d{k}": np.zeros_like(np.asarray(v, dtype=float)) for k, v in user_weights(code, params).items()}
     states = ["dh0"] if code.layout.per_example else [f"d{s}" for s in _user_states(code, probe)]
-    return ["h", "dx"] + states + list(code.layout.to_canonical(code.cell, zeros, params))
+    return ["h", "dx"] + states + list(layout_call(code.layout, "to_canonical", code.cell, zeros, params))
+
+
+def user_weights(code, params, context=""):
+    """The user's weights of one layer: the layout's to_user on copies of canonical ``params``."""
+    return layout_call(code.layout, "to_user", code.cell, params, context=context)
 
 
 def _forward_args(code, x, states, weights):
@@ -87,7 +95,7 @@ def _unpack_forward(code, result, context):
 def user_forward(code, probe, context=""):
     """The user's forward on ``probe``: (h (N, T, H), cache, the weights and states passed)."""
     layout = code.layout
-    weights = layout.to_user(code.cell, probe.layer_params(0))
+    weights = user_weights(code, probe.layer_params(0), context)
     states = _user_states(code, probe)
     N, T, D, H = _sizes(probe)
     x = to_user_axes(layout, probe.x)
@@ -187,13 +195,13 @@ def maps_to(code, params, user_name):
     forward needs, -> {}): what to_canonical loses when that gradient is left out."""
     if user_name in ("dx", "dh0", "dc0"):
         return {user_name}
-    weights = code.layout.to_user(code.cell, params)
+    weights = user_weights(code, params)
     grads = {f"d{k}": np.zeros_like(np.asarray(v, dtype=float)) for k, v in weights.items()}
-    before = set(code.layout.to_canonical(code.cell, grads, params))
+    before = set(layout_call(code.layout, "to_canonical", code.cell, grads, params))
     grads.pop(user_name, None)
     try:
-        after = set(code.layout.to_canonical(code.cell, grads, params))
-    except Exception:                                          # a to_canonical that needs every gradient
+        after = set(layout_call(code.layout, "to_canonical", code.cell, grads, params))
+    except UserCodeError:                                      # a to_canonical that needs every gradient
         return before
     return before - after
 
@@ -218,13 +226,13 @@ def _user_states(code, probe):
 
 
 def _to_canonical(code, user_dw, params, context):
-    try:
-        canonical = code.layout.to_canonical(code.cell, user_dw, params)
-    except (KeyError, ValueError, IndexError) as exc:
-        raise UserCodeError(f"layout {code.layout.name!r}: cannot map your gradients back "
-                            f"({type(exc).__name__}: {exc}){' (' + context + ')' if context else ''}") from exc
+    canonical = layout_call(code.layout, "to_canonical", code.cell, user_dw, params, context=context)
     G, H = num_gates(code.cell), params["weight_hh"].shape[1]
     for name, value in canonical.items():
+        if name not in CANONICAL_GRADS:
+            raise UserCodeError(f"layout {code.layout.name!r}: to_canonical returned {name!r}, which is not a "
+                                f"canonical gradient; expected names among {', '.join(CANONICAL_GRADS)} (rename it "
+                                f"in to_canonical)")
         want = params[name[1:]].shape if name[1:] in params else (G * H,)
         if np.shape(value) != want:
             raise UserCodeError(f"layout {code.layout.name!r}: {name} maps to shape {np.shape(value)}, expected {want}")
@@ -234,7 +242,7 @@ def _to_canonical(code, user_dw, params, context):
 def _forward_one(code, probe, n, context):
     """Forward of example n as column vectors: x (T, D, 1), h0 (H, 1) -> h (T, H, 1)."""
     N, T, D, H = _sizes(probe)
-    weights = code.layout.to_user(code.cell, probe.layer_params(0))
+    weights = user_weights(code, probe.layer_params(0), context)
     x, h0 = probe.x[n][:, :, None], probe.state0["h"][0][n][:, None]
     h, cache = _unpack_forward(code, call(code.forward, "forward", _forward_args(code, x, {"h0": h0}, weights),
                                           context), context)

@@ -26,7 +26,7 @@ from ..cells import GATES, param_name
 from ..compare import Tolerance, compare_traces, skipped_row
 from ..report import Report
 from ..trace import Trace
-from .usercode import UserCodeError, call, check_array, check_cache, unpack
+from .usercode import UserCodeError, call, check_array, check_cache, layout_call, unpack
 
 NOT_DIAGNOSED = ("diagnosis: bidirectional, variable-length, projected and peephole layers are compared but not "
                  "diagnosed yet; the failing rows name the quantity, direction and step")
@@ -49,7 +49,7 @@ def _states(code, probe):
 def user_forward(code, probe, context=""):
     """(h (N, T, M), cache) of the user's forward on ``probe``."""
     layout = code.layout
-    weights = layout.to_user(code.cell, layer_params(probe))
+    weights = layout_call(layout, "to_user", code.cell, layer_params(probe), context=context)
     args = [probe.x] + ([np.asarray(probe.lengths)] if layout.takes_lengths else [])
     args += list(_states(code, probe).values())
     args += [weights] if layout.weights_as == "dict" else list(weights.values())
@@ -65,7 +65,7 @@ def run_user(code, probe, context=""):
     h, _ = user_forward(code, probe, context)
     _, cache = user_forward(code, probe, context)
     states = _states(code, probe)
-    weights = code.layout.to_user(code.cell, layer_params(probe))
+    weights = layout_call(code.layout, "to_user", code.cell, layer_params(probe), context=context)
     names = ["dx"] + [f"d{s}0" for s in states] + [f"d{w}" for w in weights]
     result = call(code.backward, "backward", (probe.dout, cache), context)
     if isinstance(result, dict):
@@ -88,12 +88,7 @@ def run_user(code, probe, context=""):
             user_dw[name] = g
         else:
             out[name] = g
-    try:
-        canonical = code.layout.to_canonical(code.cell, user_dw, layer_params(probe))
-    except (KeyError, ValueError, IndexError) as exc:
-        raise UserCodeError(f"layout {code.layout.name!r}: cannot map your gradients back "
-                            f"({type(exc).__name__}: {exc})") from exc
-    out.update(canonical)
+    out.update(layout_call(code.layout, "to_canonical", code.cell, user_dw, layer_params(probe), context=context))
     return out, missing
 
 

@@ -45,6 +45,24 @@ def call(fn, label, args, context=""):
         raise UserCodeError(f"{label} raised {type(exc).__name__}: {text}{_where(context)}") from exc
 
 
+def layout_call(layout, which, *args, context=""):
+    """``layout.to_user(cell, p)`` or ``layout.to_canonical(cell, grads, p)``, the one place the
+    harness calls a layout's functions: on copies (a ``b += ...`` in to_user, or a scribble in
+    to_canonical, can never shift the probe or the user's gradients), its own error chained as
+    the cause of one line ("layout 'mine': to_user raised KeyError: 'W'"), and a dict back."""
+    label = f"layout {getattr(layout, 'name', '?')!r}: {which}"
+    result = call(getattr(layout, which), label, args, context)
+    if not isinstance(result, dict):
+        what = "a dict {name: array}" if which == "to_user" else 'a dict {"dweight_ih": array, ...}'
+        raise UserCodeError(f"{label} returned {_a(result)}; expected {what} (return a dict, not a list or "
+                            f"None){_where(context)}")
+    return result
+
+
+def _a(value):
+    return "None" if value is None else f"a {type(value).__name__}"
+
+
 def unpack(result, label, names, context=""):
     """Check that ``result`` is a tuple of len(names) values."""
     if not isinstance(result, (tuple, list)):
@@ -83,8 +101,21 @@ def _as_array(value, label, name, context):
         return np.asarray(value)
     except Exception as exc:                                   # ragged lists, objects refusing __array__
         raise UserCodeError(f"{label}: {name} is a {type(value).__name__} that is not an array "
-                            f"({type(exc).__name__}: {' '.join(str(exc).split())[:120]}); expected a "
+                            f"({type(exc).__name__}: {_short(str(exc))}); expected a "
                             f"floating-point array{_where(context)}") from None
+
+
+def _short(text, limit=120):
+    """``text`` on one line, at most ``limit`` characters, cut after a sentence or a word (never mid-word)."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    end = head.rfind(". ")
+    if end > 0:
+        return head[:end + 1]
+    space = head.rfind(" ")
+    return (head[:space] if space > 0 else head).rstrip(",;:") + "..."
 
 
 def _shape_hint(got, want):
