@@ -107,6 +107,8 @@ def test_a_gradient_of_the_wrong_shape_is_reported_and_the_others_still_compared
                for n in bad["note"])
     others = report.table[(report.table["quantity"] == "dweight_hh") & (report.table["probe"] == "full")]
     assert others["passed"].all() and len(others)
+    cause = next(f for f in report.findings if f.startswith("likely cause"))
+    assert "a gradient of the wrong shape, the rest right" in cause and "dWx has shape (6, 4)" in cause, cause
 
 
 def test_the_users_own_exception_is_the_cause():

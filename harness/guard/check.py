@@ -116,9 +116,13 @@ def check_backward(forward, backward, *, cell="rnn", layout="cs231n", against=("
     rows = []
     for oracle in oracles:
         rows += _mark_missing(_against(oracle, code, probe, user, tol, numeric, precision_line), user, skipped)
-    rows += _problem_rows(user, tol)
+    problem_rows = _problem_rows(user, tol)
+    rows += problem_rows
     findings = [precision_line] if precision_line else []
-    if any(r["status"] == "FAIL" for r in rows):
+    if problem_rows and all(r in problem_rows for r in rows if r["status"] == "FAIL"):
+        findings.append("likely cause: a gradient of the wrong shape, the rest right: "       # nothing to replay
+                        + "; ".join(user.problems.values()))
+    elif any(r["status"] == "FAIL" for r in rows):
         where = localize(code, probe, tol, user, names)
         rows += where.rows
         forward = [line for line in where.lines if line.startswith("forward:")]      # a wrong forward first
