@@ -246,20 +246,24 @@ def make_spec(probe, head, output_size, head_bias, loss, loss_steps, reduction):
 def make_case(probe, head, output_size, head_bias, loss, loss_steps, reduction):
     """The case: the probe's weights and inputs plus seeded head weights and targets."""
     spec = make_spec(probe, head, output_size, head_bias, loss, loss_steps, reduction)
+    params, target = seeded_head_and_target(probe, spec, spec.hidden_size)
+    return ModelCase(spec, probe, params, probe.x, target)
+
+
+def seeded_head_and_target(probe, spec, width):
+    """The probe's weights plus seeded head weights ((O, width): width is what the head reads),
+    and targets where the outputs can reach (in [0, 1] behind a sigmoid, else [-1, 1])."""
     rng = np.random.default_rng([probe.seed, 1])
-    N, T, H, O = probe.sizes["N"], probe.sizes["T"], spec.hidden_size, spec.output_size
+    N, T, O, head = probe.sizes["N"], probe.sizes["T"], spec.output_size, spec.head
     params = dict(probe.params)
     if head is not None:
-        params["head.weight"] = rng.uniform(-1 / np.sqrt(H), 1 / np.sqrt(H), (O, H)).astype(probe.dtype)
+        params["head.weight"] = rng.uniform(-1 / np.sqrt(width), 1 / np.sqrt(width), (O, width)).astype(probe.dtype)
         if spec.head_bias:
             params["head.bias"] = rng.uniform(-0.5, 0.5, O).astype(probe.dtype)
-    if loss == "softmax_cross_entropy":
-        target = rng.integers(0, O, size=(N, T))
-    else:
-        in_unit = head == "linear+sigmoid" or (head is None and probe.options.get("activation") == "sigmoid")
-        low = 0.0 if in_unit else -1.0                  # targets where the outputs can reach
-        target = rng.uniform(low, 1.0, size=(N, T, O)).astype(probe.dtype)
-    return ModelCase(spec, probe, params, probe.x, target)
+    if spec.loss == "softmax_cross_entropy":
+        return params, rng.integers(0, O, size=(N, T))
+    in_unit = head == "linear+sigmoid" or (head is None and probe.options.get("activation") == "sigmoid")
+    return params, rng.uniform(0.0 if in_unit else -1.0, 1.0, size=(N, T, O)).astype(probe.dtype)
 
 
 def _user_at(fn, case, k):

@@ -254,14 +254,14 @@ def describe(case):
 
 def make_seq_case(probe, head, output_size, head_bias, loss, loss_steps, reduction):
     """model.make_case for an extended probe: the head reads the top layer's merged output (M)."""
-    from .model import HEADS, LOSSES, REDUCTIONS, ModelCase, ModelSpec, _choice, _positive_int
+    from .model import HEADS, LOSSES, REDUCTIONS, ModelCase, ModelSpec, _choice, _positive_int, seeded_head_and_target
     _choice("head", head, HEADS)
     _choice("loss", loss, LOSSES)
     _choice("reduction", reduction, REDUCTIONS)
     if loss_steps is not None:
         raise HarnessError("loss_steps: a model of bidirectional or variable-length layers has its loss on every "
                            f"real step of every sequence; expected loss_steps=None, got {loss_steps!r}")
-    M, N, T = probe.sizes["M"], probe.sizes["N"], probe.sizes["T"]
+    M = probe.sizes["M"]
     if head is None and output_size not in (None, M):
         raise HarnessError(f"output_size: expected None or {M} (what the top layer outputs) when head is None, "
                            f"got {output_size!r}")
@@ -270,14 +270,5 @@ def make_seq_case(probe, head, output_size, head_bias, loss, loss_steps, reducti
     O = M if head is None else _positive_int("output_size", output_size)
     spec = ModelSpec(probe.cell, probe.layers, probe.options, probe.bias, M, head, bool(head_bias), O, loss,
                      None, reduction, probe.dtype)
-    rng = np.random.default_rng([probe.seed, 1])
-    params = dict(probe.params)
-    if head is not None:
-        params["head.weight"] = rng.uniform(-1 / np.sqrt(M), 1 / np.sqrt(M), (O, M)).astype(probe.dtype)
-        if spec.head_bias:
-            params["head.bias"] = rng.uniform(-0.5, 0.5, O).astype(probe.dtype)
-    if loss == "softmax_cross_entropy":
-        target = rng.integers(0, O, size=(N, T))
-    else:
-        target = rng.uniform(0.0 if head == "linear+sigmoid" else -1.0, 1.0, size=(N, T, O)).astype(probe.dtype)
+    params, target = seeded_head_and_target(probe, spec, M)
     return ModelCase(spec, probe, params, probe.x, target)
