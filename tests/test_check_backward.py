@@ -337,3 +337,13 @@ def test_a_different_forward_gets_no_backward_whereabouts():
     report = harness.check_backward(forward, backward, against=("reference",))
     assert any(f.startswith("forward: your h differs") for f in report.findings), report.summary()
     assert not any(f.startswith("where:") for f in report.findings), report.summary()
+
+
+def test_per_step_contributions_of_an_oracle_are_not_blamed_on_totals_only_code():
+    """torch.functional (the reset-before GRU's torch oracle) has per-step weight contributions;
+    code returning totals did not leave them out: no 'not compared' row says it returned None."""
+    from zoo import blind_custom_gru_tf1
+    fwd, bwd, opts = blind_custom_gru_tf1.make()
+    report = harness.check_backward(fwd, bwd, against=("torch",), **opts)
+    assert report.ok and "torch.functional" in set(report.table["backend"]), report.summary()
+    assert not (report.table["status"] == "not compared").any(), report.table["note"].unique()

@@ -231,8 +231,15 @@ def _problem_rows(user, tol):
     return rows
 
 
-def _restrict(trace, quantities):
-    trace.values = {k: v for k, v in trace.values.items() if k[0] in quantities}
+def _restrict(trace, quantities, yours=None):
+    """``trace`` cut to the quantities the user's code returns and, where it returns a quantity,
+    to the same kind of key (totals or per step): a framework's per-step weight contributions
+    are not something a backward returning totals left out."""
+    totals = {}
+    for q, _, step in (yours.values if yours is not None else ()):
+        totals.setdefault(q, set()).add(step is None)
+    trace.values = {k: v for k, v in trace.values.items()
+                    if k[0] in quantities and (k[0] not in totals or (k[2] is None) in totals[k[0]])}
     return trace
 
 
@@ -249,7 +256,7 @@ def _against(oracle, code, probe, user, tol, numeric_mode, precision_line=""):
     trace, why = framework_trace(oracle, probe)
     if trace is None:
         return [skipped_row(oracle, why, tol)]
-    return relabel(compare_traces(_restrict(trace, quantities), yours, tol, gates), trace.backend)
+    return relabel(compare_traces(_restrict(trace, quantities, yours), yours, tol, gates), trace.backend)
 
 
 def _numeric(code, probe, user, yours, mode, gates, precision_line):
