@@ -25,7 +25,8 @@ from itertools import permutations
 import numpy as np
 
 from ..cells import GATES, STATES, split_layer
-from .diagnose import CAUSES, _best, _blocks, _close, _say, textbook
+from .diagnose import CAUSES, _best, _close, _say, textbook
+from .model_candidates import _blocks
 from .grammar import COST
 from .model_oracles import head_backward, head_forward, key_of, loss_backward
 from .naming import Names
