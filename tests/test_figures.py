@@ -81,7 +81,7 @@ def test_norms_agree_between_reference_backends_and_your_code():
 
 def test_model_norms_reference_torch_tf_agree():
     pytest.importorskip("tensorflow")
-    from harness.guard.model import make_case
+    from harness.guard.model_case import make_case
     from harness.probe import make_probe
     probe = make_probe("lstm", layers=2, steps=6, forget_bias=1.0)
     case = make_case(probe, "linear", 3, True, "softmax_cross_entropy", None, "mean")

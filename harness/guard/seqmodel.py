@@ -254,7 +254,8 @@ def describe(case):
 
 def make_seq_case(probe, head, output_size, head_bias, loss, loss_steps, reduction):
     """model.make_case for an extended probe: the head reads the top layer's merged output (M)."""
-    from .model import HEADS, LOSSES, REDUCTIONS, ModelCase, ModelSpec, _choice, _positive_int, seeded_head_and_target
+    from ..probe import _positive_int
+    from .model_case import HEADS, LOSSES, REDUCTIONS, ModelCase, ModelSpec, _choice, seeded_head_and_target
     _choice("head", head, HEADS)
     _choice("loss", loss, LOSSES)
     _choice("reduction", reduction, REDUCTIONS)

@@ -10,7 +10,7 @@ from ..errors import BackendUnavailable, HarnessError
 from ..gradnorms import one_torch_thread
 from ..compare import skipped_row
 from ..guard.check import parse_against
-from ..guard.model import make_case
+from ..guard.model_case import make_case
 from ..probe import _positive_int, make_probe
 from . import data as data_mod
 from . import driver, figures, optimizers, trajectories
