@@ -25,6 +25,7 @@ import numpy as np
 
 from ..errors import LayoutError
 from ..layouts import keras_layout as layout
+from .. import threads
 from ..trace import Trace
 from . import _unroll
 from ._tf import dot
@@ -67,7 +68,8 @@ def run(name, probe):
     keras = import_framework()
     import tensorflow as tf
     trace = Trace(name)
-    (_run_loop if name.endswith(LOOP) else _run_layers)(keras, tf, probe, trace)
+    with threads.budget("tensorflow"):
+        (_run_loop if name.endswith(LOOP) else _run_layers)(keras, tf, probe, trace)
     return trace
 
 

@@ -30,6 +30,7 @@ import numpy as np
 
 from ..errors import LayoutError
 from ..layouts import tf_layout as layout
+from .. import threads
 from ..trace import Trace
 from . import _unroll
 from ._tf import ACTIVATIONS, dot, import_tensorflow, legacy_rnn_cell
@@ -108,7 +109,7 @@ def run(name, probe):
     tf = import_tensorflow()
     cls, driver = _parse(name)
     trace = Trace(name)
-    with _quiet(tf):
+    with _quiet(tf), threads.budget("tensorflow"):
         if driver == "loop":
             _run_loop(tf, rnn_cell, cls, probe, trace)
         else:

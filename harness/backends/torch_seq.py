@@ -23,6 +23,7 @@ import numpy as np
 
 from ..errors import LayoutError
 from ..layouts.torch_layout import CLASSES, fold_options, load_layer
+from .. import threads
 from ..trace import Trace
 from . import _unroll
 from .reference_seq import full_lengths
@@ -79,10 +80,11 @@ def run(name, probe):
     torch = import_framework()
     kind = _kind(name)
     trace = Trace(name)
-    if kind in ("fused", "layer"):
-        _run_modules(torch, probe, trace, kind)
-    else:
-        _run_unrolled(torch, probe, trace, kind)
+    with threads.budget("torch"):
+        if kind in ("fused", "layer"):
+            _run_modules(torch, probe, trace, kind)
+        else:
+            _run_unrolled(torch, probe, trace, kind)
     return trace
 
 
