@@ -39,7 +39,8 @@ Linear in T. A per-step quantity is stored once, as one time-major sequence (T, 
 weight-gradient contribution is kept as its factors (``StepProducts``: at step t,
 dL/da_t^T @ input_t, where a_t is the step's pre-activation), materialized a chunk of
 steps at a time by one batched matrix product when compared: a (T, G*H, D) array per
-weight never exists.
+weight never exists (plain probes: the extended probes of bidirectional, padded or projected
+layers still form per-step contributions as arrays).
 """
 
 from collections.abc import MutableMapping

@@ -6,10 +6,11 @@ LSTM and GRU alike):
                                the probe's initial states (the LSTM's state is [h, c]).
                                Every layer's h at every step, every layer's final state,
                                total gradients of every weight, dL/dx, dL/dh0 (dc0)
-    keras.SimpleRNNCell-loop   T x L cells with identical but untied weights (one cell per
-                               step and layer) called in a Python loop under a
-                               GradientTape: each step's contribution to every weight
-                               gradient, and the total adjoint of every state
+    keras.SimpleRNNCell-loop   L cells (weights shared) called step by step in a Python
+                               loop under a GradientTape: each step's contribution to every
+                               weight gradient, formed from the gradient of a zero offset
+                               on the step's pre-activation, and the total adjoint of
+                               every state
 
 Every layer and cell is built with the probe's dtype: left at its default, Keras
 silently computes float64 input in float32. Weights go through

@@ -1,12 +1,13 @@
 """TensorFlow's TF1 legacy cells (tf.compat.v1.nn.rnn_cell, from tf_keras) as a backend, in
 three drivers of a MultiRNNCell stack (named for an RNN; the LSTM and GRU alike):
 
-    tf.BasicRNNCell-loop         T MultiRNNCells with identical but untied weights (one per
-                                 step) called step by step in a Python loop under a
-                                 GradientTape, as the TF1 code of seed 000 does: every
-                                 layer's state at every step, its total adjoint (the
-                                 gradient w.r.t. the state tensor counts every consumer), and
-                                 each step's contribution to every weight gradient
+    tf.BasicRNNCell-loop         one MultiRNNCell (weights shared) called step by step in a
+                                 Python loop under a GradientTape, as the TF1 code of seed
+                                 000 does: every layer's state at every step, its total
+                                 adjoint (the gradient w.r.t. the state tensor counts every
+                                 consumer), and each step's contribution to every weight
+                                 gradient, formed from the gradient of a zero offset on the
+                                 step's pre-activation (the framework's own numbers)
     tf.BasicRNNCell-static_rnn   tf.compat.v1.nn.static_rnn on one MultiRNNCell: top-layer
                                  outputs, final states of every layer, total gradients (and
                                  the gate values when L == 1: only then is every input known)
