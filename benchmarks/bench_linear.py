@@ -8,9 +8,9 @@ At (N, D, H) = (32, 128, 128), one RNN layer, float64:
 1. ``gradharness compare ... --backends torch --csv --html -q`` as a user runs it (a fresh
    process each time, imports included), the sizes interleaved within every repeat:
    median wall seconds, and milliseconds per step.
-2. In this process, after a warm-up: ``harness.compare`` (every torch backend) and the
-   report written (CSV and HTML): median seconds, milliseconds per step, and the ratio of
-   that per-step time to the smallest T's (the issue's "constant within 1.5x").
+2. In this process, after a warm-up: ``harness.compare`` (every torch backend), alone and
+   with the report written (CSV and HTML): median seconds, milliseconds per step, and the
+   ratio of that per-step time to the smallest T's (the issue's "constant within 1.5x").
 3. The reference alone: the bare forward+backward (reference_impls.stack), the harness's
    reference backend (the same plus its Trace), and the backend plus the rows of one
    comparison against its own trace (every per-step row formed), interleaved: medians
@@ -61,14 +61,16 @@ def medians(jobs, repeat):
 
 
 def inproc_jobs(steps, tmp):
+    """{(what, T): job}: harness.compare alone, and with its report written (CSV and HTML)."""
     import harness
 
-    def job(T):
+    def job(T, save):
         def run():
             report = harness.compare("rnn", steps=T, **SIZE)
-            report.save(os.path.join(tmp, "i.csv"), os.path.join(tmp, "i.html"))
+            if save:
+                report.save(os.path.join(tmp, "i.csv"), os.path.join(tmp, "i.html"))
         return run
-    return {T: job(T) for T in steps}
+    return {(what, T): job(T, what != "compare") for T in steps for what in ("compare", "compare + save")}
 
 
 def reference_jobs(T):
@@ -112,11 +114,12 @@ def main(argv=None):
                 print(f"  T={T:5}  {m:7.2f} s wall   {1000 * m / T:7.3f} ms/step")
         if not args.no_inproc:
             med = medians(inproc_jobs(steps, tmp), args.repeat)
-            base = med[steps[0]] / steps[0]
-            print("harness.compare + report.save in this process (warm):")
-            for T in steps:
-                per = med[T] / T
-                print(f"  T={T:5}  {med[T]:7.2f} s   {1000 * per:7.3f} ms/step   {per / base:5.2f}x T={steps[0]}'s")
+            for what in ("compare", "compare + save"):
+                print(f"harness.compare{' + report.save' if what != 'compare' else ''} in this process (warm):")
+                base = med[(what, steps[0])] / steps[0]
+                for T in steps:
+                    m = med[(what, T)]
+                    print(f"  T={T:5}  {m:7.2f} s   {1000 * m / T:7.3f} ms/step   {m / T / base:5.2f}x T={steps[0]}'s")
     print("reference backend vs the bare reference (warm, in this process):")
     for T in steps:
         med = medians(reference_jobs(T), args.repeat)
