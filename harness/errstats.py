@@ -127,8 +127,11 @@ def _stats(r, v, tol):
         rel = np.divide(err, abs_r, out=abs_r)
     worst = np.argmax(ratio, axis=-1)
     pick = worst[..., None]
-    return dict(worst=worst, nonfinite=nonfinite, within=(ratio <= 1.0).all(axis=-1),
-                max_abs_err=err.max(axis=-1), max_rel_err=rel.max(axis=-1), err_ratio=ratio.max(axis=-1),
+    # argmax points at the first NaN if there is one, so the ratio there is ratio.max(); and
+    # every ratio <= 1 exactly when that maximum is (a NaN compares False either way)
+    err_ratio = np.take_along_axis(ratio, pick, -1)[..., 0]
+    return dict(worst=worst, nonfinite=nonfinite, within=err_ratio <= 1.0,
+                max_abs_err=err.max(axis=-1), max_rel_err=rel.max(axis=-1), err_ratio=err_ratio,
                 ref_value=np.take_along_axis(r, pick, -1)[..., 0], value=np.take_along_axis(v, pick, -1)[..., 0])
 
 
