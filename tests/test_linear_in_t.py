@@ -8,6 +8,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
+from harness import errstats
 from harness.backends import reference
 from harness.cells import GATES
 from harness.compare import Tolerance, _compare_key, compare_arrays, compare_traces
@@ -136,6 +137,16 @@ def test_sequence_comparison_gives_the_rows_of_one_comparison_per_step(dtype, po
     one = compare_arrays(ref.values[("h", 0, 3)], other.values[("h", 0, 3)], tol)
     assert one["err_ratio"] == _rule(ref.values[("h", 0, 3)], other.values[("h", 0, 3)], tol)["err_ratio"]
 
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("poison", [False, True])
+def test_one_step_chunks_reusing_their_buffers_give_the_same_rows(monkeypatch, dtype, poison):
+    """The same comparison a step at a time: the buffers reused from chunk to chunk (products,
+    float64 and gate-major copies, the rule's temporaries) never carry one step into the next,
+    steps with NaN/Inf (the slow path) and without alternating."""
+    monkeypatch.setattr(errstats, "CHUNK_ELEMENTS", 7)
+    test_sequence_comparison_gives_the_rows_of_one_comparison_per_step(dtype, poison)
 
 def _strip(row):
     return {k: (repr(v) if isinstance(v, float) else v) for k, v in row.items() if k != "backend"}
