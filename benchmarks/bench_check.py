@@ -17,7 +17,8 @@ import os
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]          # this tree's harness, not an installed one
 
 from harness.guard.check import check_backward  # noqa: E402
 from zoo import cs231n_lstm, cs231n_rnn  # noqa: E402
