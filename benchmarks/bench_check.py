@@ -1,12 +1,14 @@
 """What a check_backward costs: directional vs full finite differences, and one torch check.
 
-    python benchmarks/bench_check.py [--repeat 3] [--hidden 64] [--steps 20]
+    python benchmarks/bench_check.py [--repeat 3] [--hidden 64] [--steps 20] [--no-full] [--fail-steps 160]
 
 On the zoo's correct cs231n RNN (tests/zoo/cs231n_rnn.py), prints the best-of-repeat wall
 time of check_backward(..., against=("numeric",)) with numeric="directional" and with
 numeric="full" at hidden size H and T steps, their ratio, and the time of one
 check_backward against torch at the default sizes (the first call, with torch's import,
-is printed separately), then of failing checks, which add localization and diagnosis.
+is printed separately), then of failing checks, which add localization and diagnosis, at
+the default sizes and at T=--fail-steps (warm: after one untimed call). --no-full skips
+the full finite differences (one perturbation per input element: minutes at T=1024).
 Timings only: no assertion (machines are noisy).
 """
 
@@ -15,7 +17,8 @@ import os
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]          # this tree's harness, not an installed one
 
 from harness.guard.check import check_backward  # noqa: E402
 from zoo import cs231n_lstm, cs231n_rnn  # noqa: E402
@@ -36,6 +39,8 @@ def main(argv=None):
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--hidden", type=int, default=64)
     ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--no-full", action="store_true")
+    ap.add_argument("--fail-steps", type=int, default=160)
     args = ap.parse_args(argv)
     fwd, bwd, opts = cs231n_rnn.make()
     size = dict(hidden_size=args.hidden, steps=args.steps)
@@ -43,11 +48,12 @@ def main(argv=None):
     def numeric(mode):
         return lambda: check_backward(fwd, bwd, against=("numeric",), numeric=mode, **size, **opts)
     directional = best_of(numeric("directional"), args.repeat)
-    full = best_of(numeric("full"), max(1, args.repeat // 3))
     print(f"finite differences, cs231n RNN, N=3 T={args.steps} D=4 H={args.hidden}, float64:")
     print(f"  directional {directional * 1e3:9.1f} ms")
-    print(f"  full        {full * 1e3:9.1f} ms")
-    print(f"  speed-up    {full / directional:9.1f}x")
+    if not args.no_full:
+        full = best_of(numeric("full"), max(1, args.repeat // 3))
+        print(f"  full        {full * 1e3:9.1f} ms")
+        print(f"  speed-up    {full / directional:9.1f}x")
 
     def torch_check():
         return check_backward(fwd, bwd, against=("torch",), **opts)
@@ -63,6 +69,18 @@ def main(argv=None):
     print("a failing check against torch, with localization and diagnosis, default sizes:")
     print(f"  cs231n RNN, carry not transposed          {failing * 1e3:9.1f} ms")
     print(f"  cs231n LSTM, f and o gradient blocks swapped {failing_lstm * 1e3:6.1f} ms")
+    T = dict(steps=args.fail_steps)
+    failing = warm_best(lambda: check_backward(fwd_bug, bwd_bug, against=("torch",), **T, **opts_bug), args.repeat)
+    failing_lstm = warm_best(lambda: check_backward(lstm[0], lstm[1], against=("torch",), **T, **lstm[2]),
+                             args.repeat)
+    print(f"the same failing checks at T={args.fail_steps} (N=3 D=4 H=6), warm:")
+    print(f"  cs231n RNN, carry not transposed          {failing * 1e3:9.1f} ms")
+    print(f"  cs231n LSTM, f and o gradient blocks swapped {failing_lstm * 1e3:6.1f} ms")
+
+
+def warm_best(fn, repeat):
+    fn()
+    return best_of(fn, repeat)
 
 
 if __name__ == "__main__":

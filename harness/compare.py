@@ -91,6 +91,9 @@ def _compare_whole(rows, missing, mine, theirs, other, tol, gates, label):
             rows.extend(found)
             continue
         for i, t in enumerate(steps):
+            if (quantity, layer, t) not in theirs:      # missing: the reference's step is never formed
+                missing.setdefault((quantity, layer, label(quantity)), []).append(t)
+                continue
             _compare_key(rows, missing, (quantity, layer, t), seq[i], other, tol, gates, theirs, label)
     for key, ref_value in totals:
         _compare_key(rows, missing, key, ref_value, other, tol, gates, theirs, label)

@@ -4,7 +4,9 @@ Heatmaps (harness.plots.error_grid, inline SVG): error over tolerance, worst ove
 rows backend x layer, columns quantity x step. A quantity that only has a whole-sequence
 total gets one column, not a row of empty steps. Grey: the backend cannot observe it (not
 compared); white: nothing there (no such step or layer). Localization probes of a check
-get their own grid, rows = probe.
+get their own grid, rows = probe. Beyond MAX_STEP_COLUMNS steps, consecutive steps share a
+cell showing their worst (a page cannot show more columns than it has pixels; a failing
+step still colours its cell).
 
 Tables: every failing row in full (values with enough digits to tell them apart), and for
 the rest one line per (backend, quantity): the CSV keeps every row.
@@ -77,6 +79,36 @@ def _grid(t, case, row_of, n_rows):
     return values, blank, col_groups
 
 
+# Step columns drawn per quantity at most: a page shows a heatmap at most ~1,200 pixels wide,
+# so beyond this many steps consecutive steps share a cell, which shows their worst.
+MAX_STEP_COLUMNS = 200
+
+
+def _binned(values, blank, col_groups, limit=MAX_STEP_COLUMNS):
+    """(values, blank, col_groups) with the step columns of each quantity that has more than
+    ``limit`` of them merged k at a time: a merged cell holds the worst error/tolerance of its
+    steps (inf and failures kept), is grey (NaN) when none of them was compared and blank
+    when all are blank. Totals (Σ) stay their own column. Labels: each cell's first step."""
+    out_v, out_b, groups, start = [], [], [], 0
+    for label, members in col_groups:
+        n = len(members)
+        steps = n - (1 if members and members[-1] == "Σ" else 0)
+        v, b = values[:, start:start + steps], blank[:, start:start + steps]
+        if steps > limit:
+            k = -(-steps // limit)
+            pad = (-steps) % k
+            v = np.pad(v, ((0, 0), (0, pad)), constant_values=np.nan).reshape(len(v), -1, k)
+            b = np.pad(b, ((0, 0), (0, pad)), constant_values=True).reshape(len(b), -1, k)
+            v, b = np.fmax.reduce(v, axis=-1), b.all(axis=-1)
+            members = [members[i] for i in range(0, steps, k)] + members[steps:]
+            label = f"{label} ({k} steps a cell, worst)"
+        out_v += [v, values[:, start + steps:start + n]]
+        out_b += [b, blank[:, start + steps:start + n]]
+        groups.append((label, members))
+        start += n
+    return np.concatenate(out_v, axis=1), np.concatenate(out_b, axis=1), groups
+
+
 def main_heatmap(t, case):
     """The SVG heatmap of a case's main rows (backend x layer by quantity x step), or ""."""
     t = t[(t["probe"] == "full") & t["status"].isin(SHOWN)]
@@ -86,8 +118,8 @@ def main_heatmap(t, case):
     layers = sorted(int(v) for v in t["layer"].dropna().unique())
     pos = {(b, la): i for i, (b, la) in enumerate((b, la) for b in backends for la in layers)}
     row_groups = [(b, [f"L{la}" if len(layers) > 1 else "" for la in layers]) for b in backends]
-    values, blank, col_groups = _grid(
-        t, case, lambda d: [pos[(b, int(la))] for b, la in zip(d["backend"], d["layer"])], len(pos))
+    values, blank, col_groups = _binned(*_grid(
+        t, case, lambda d: [pos[(b, int(la))] for b, la in zip(d["backend"], d["layer"])], len(pos)))
     fig = plots.error_grid(values, row_groups=row_groups, col_groups=col_groups, blank=blank)
     return plots.to_svg(fig)
 
@@ -115,7 +147,7 @@ def probe_heatmap(t, case):
     families = list(dict.fromkeys(k[2] for k in keys))
     row_groups = [(f, [k[3] for k in keys if k[2] == f]) for f in families]
     rows = {p: keys.index(_probe_key(p)) for p in t["probe"].unique()}
-    values, blank, col_groups = _grid(t, case, lambda d: [rows[p] for p in d["probe"]], len(keys))
+    values, blank, col_groups = _binned(*_grid(t, case, lambda d: [rows[p] for p in d["probe"]], len(keys)))
     fig = plots.error_grid(values, row_groups=row_groups, col_groups=col_groups, blank=blank)
     return plots.to_svg(fig)
 

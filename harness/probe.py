@@ -138,10 +138,10 @@ def make_probe(cell="rnn", *, layers=1, bias=True, batch=3, steps=10, input_size
     states = cells.STATES[cell]
     return Probe(
         cell=cell, layers=L, bias=bool(bias), options=options, dtype=dtype, seed=seed,
-        x=rng.standard_normal((N, T, D)).astype(dtype),
+        x=rng.standard_normal((N, T, D)).astype(dtype, copy=False),
         state0={s: (0.5 * rng.standard_normal((L, N, H))).astype(dtype) for s in states},
         params={k: np.array(v, dtype=dtype) for k, v in weights.items()},
-        dout=rng.standard_normal((N, T, H)).astype(dtype),
+        dout=rng.standard_normal((N, T, H)).astype(dtype, copy=False),
         dstate_n={s: rng.standard_normal((L, N, H)).astype(dtype) for s in states},
     )
 

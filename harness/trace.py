@@ -81,9 +81,11 @@ class StepProducts:
     def __len__(self):
         return self.shape[0]
 
-    def chunk(self, start, stop):
-        """Steps start..stop-1 materialized: (stop - start, R, C), one batched product per block."""
-        out = np.empty((stop - start,) + self.shape[1:], dtype=self.dtype)
+    def chunk(self, start, stop, out=None):
+        """Steps start..stop-1 materialized: (stop - start, R, C), one batched product per block
+        (into ``out`` when given: a buffer reused from chunk to chunk)."""
+        if out is None:
+            out = np.empty((stop - start,) + self.shape[1:], dtype=self.dtype)
         for rows, right in self.blocks:
             np.matmul(self.left[start:stop, :, rows].transpose(0, 2, 1), right[start:stop], out=out[:, rows])
         return out

@@ -171,3 +171,44 @@ def test_heatmap_colours_pass_and_fail_apart():
     rgba = plots.ratio_rgba(np.array([0.5, 2.0, np.nan]))
     assert rgba[0][0] > rgba[0][2] and rgba[1][0] > 0.85 and rgba[1][1] < 0.75   # yellowish, then red-orange
     assert np.allclose(rgba[2][:3], rgba[2][0])                                      # grey: not compared
+
+
+def test_long_sequences_share_heatmap_cells_that_keep_the_worst_step():
+    """Beyond MAX_STEP_COLUMNS steps a cell covers k consecutive steps and shows their worst:
+    one failing step, an infinite error, grey (not compared) and blank cells all survive,
+    and the total column stays its own."""
+    limit, T = 10, 95
+    values = np.full((3, T + 1), 0.5)
+    blank = np.zeros((3, T + 1), dtype=bool)
+    values[0, 37] = 4.0                                   # one failing step
+    values[1, 90] = np.inf
+    values[2, :T] = np.nan                                # row 2: never compared (grey) ...
+    blank[2, 40:50] = True                                # ... except steps 40-49: nothing there
+    values[2, T] = 0.25
+    groups = [("h", [str(t) for t in range(T)] + ["Σ"]), ("dh0", ["Σ"])]
+    values = np.concatenate([values, np.full((3, 1), 0.1)], axis=1)
+    blank = np.concatenate([blank, np.zeros((3, 1), dtype=bool)], axis=1)
+    v, b, g = html_parts._binned(values, blank, groups, limit)
+    k = 10                                                # ceil(95 / 10) steps a cell
+    assert g[0][0] == "h (10 steps a cell, worst)" and g[0][1][:3] == ["0", "10", "20"] and g[0][1][-1] == "Σ"
+    assert len(g[0][1]) == 10 + 1 and g[1] == ("dh0", ["Σ"])
+    assert v.shape == b.shape == (3, 12)
+    assert v[0, 37 // k] == 4.0 and np.all(v[0, [c for c in range(10) if c != 3]] == 0.5)
+    assert np.isinf(v[1, 90 // k])
+    assert np.isnan(v[2, :10]).all() and b[2, 4] and not b[2, 3:10:2].any()
+    assert list(v[:, 10]) == [0.5, 0.5, 0.25] and list(v[:, 11]) == [0.1] * 3
+    short = [("h", ["0", "1", "Σ"])]
+    same = html_parts._binned(values[:, :3], blank[:, :3], short, limit)
+    assert np.array_equal(same[0], values[:, :3], equal_nan=True) and same[2] == short
+
+
+def test_a_long_sequences_heatmap_draws_at_most_the_step_columns_a_page_shows(monkeypatch):
+    report = harness.compare("rnn", backends=("torch.nn.RNNCell",), steps=450)
+    seen = []
+    real = plots.error_grid
+    monkeypatch.setattr(plots, "error_grid", lambda values, **kw: seen.append((values, kw)) or real(values, **kw))
+    assert html_parts.main_heatmap(report.table, report.cases[0])
+    values, kw = seen[0]
+    steps = [len([m for m in members if m != "Σ"]) for _, members in kw["col_groups"]]
+    assert max(steps) <= html_parts.MAX_STEP_COLUMNS and values.shape[1] == sum(len(m) for _, m in kw["col_groups"])
+    assert any("3 steps a cell" in label for label, _ in kw["col_groups"])

@@ -8,6 +8,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
+from harness import errstats
 from harness.backends import reference
 from harness.cells import GATES
 from harness.compare import Tolerance, _compare_key, compare_arrays, compare_traces
@@ -137,6 +138,16 @@ def test_sequence_comparison_gives_the_rows_of_one_comparison_per_step(dtype, po
     assert one["err_ratio"] == _rule(ref.values[("h", 0, 3)], other.values[("h", 0, 3)], tol)["err_ratio"]
 
 
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("poison", [False, True])
+def test_one_step_chunks_reusing_their_buffers_give_the_same_rows(monkeypatch, dtype, poison):
+    """The same comparison a step at a time: the buffers reused from chunk to chunk (products,
+    float64 and gate-major copies, the rule's temporaries) never carry one step into the next,
+    steps with NaN/Inf (the slow path) and without alternating."""
+    monkeypatch.setattr(errstats, "CHUNK_ELEMENTS", 7)
+    test_sequence_comparison_gives_the_rows_of_one_comparison_per_step(dtype, poison)
+
 def _strip(row):
     return {k: (repr(v) if isinstance(v, float) else v) for k, v in row.items() if k != "backend"}
 
@@ -162,3 +173,25 @@ def _rule(ref, value, tol):
                 worst_index=str(tuple(int(i) for i in np.unravel_index(worst, np.shape(ref)))),
                 ref_value=r[worst], value=v[worst],
                 note=f"{bad} non-finite element(s) (NaN/Inf never pass)" if bad else "")
+
+
+def test_steps_the_other_trace_lacks_are_never_formed(monkeypatch):
+    """Against a backend without per-step weight contributions (a fused module), the
+    reference's per-step products are not materialized step by step only to be found
+    missing: one "not compared" row naming every step, and no StepProducts.chunk call."""
+    T = 6
+    probe = make_probe("gru", steps=T)
+    ref = reference.run_reference(probe)
+    other = Trace("fused")
+    for key, value in ref.values.items():
+        if key[0] not in ("dweight_ih", "dweight_hh") or key[2] is None:
+            other.values[key] = value
+    calls = []
+    real_chunk = StepProducts.chunk
+    monkeypatch.setattr(StepProducts, "chunk", lambda self, a, b: calls.append((a, b)) or real_chunk(self, a, b))
+    rows = compare_traces(ref, other, Tolerance.for_dtype("float64"), GATES["gru"])
+    assert calls == []
+    missing = [r for r in rows if r["status"] == "not compared"]
+    assert sorted(r["quantity"] for r in missing) == ["dweight_hh", "dweight_ih"]
+    assert all(r["passed"] is None and f"steps 0-{T - 1}" in r["note"] for r in missing)
+    assert all(r["passed"] for r in rows if r["status"] != "not compared")
