@@ -18,7 +18,7 @@ Extending the page with per-case figures: a case's ``"figures"`` list holds figu
 heatmap.
 """
 
-from . import plots
+from . import plots, plots_grid
 from .html_parts import (backend_table, e, failing_table, first_divergence_text, main_heatmap,
                          probe_heatmap, slug)
 from .summary import CAUSE, next_step, skipped_groups, split_cases, steps_of, verdict_line, where_text
@@ -159,9 +159,9 @@ def render(report):
     order = {"MISMATCH": 0, "INCOMPLETE": 1, "NOTHING COMPARED": 2, "OK": 3}
     cards = sorted(split, key=lambda cs: order[cs[1].verdict])
     legend = (f"<p class='legend'>Heatmaps: error / tolerance of every (layer, step) of every quantity; "
-              f"Σ is the whole-sequence total. <span style='background:{plots.NOT_COMPARED}'>grey</span> "
+              f"Σ is the whole-sequence total. <span style='background:{plots_grid.NOT_COMPARED}'>grey</span> "
               f"not compared (the backend cannot observe it), <span>white</span> nothing there.</p>"
-              f"{plots.to_svg(plots.ratio_legend())}")
+              f"{plots.to_svg(plots_grid.ratio_legend())}")
     n = len(report.cases)
     bad = sum(s.verdict != "OK" for _, s in split)
     head = (f"<header class='top' id='top'><h1>gradharness report</h1>{_verdict(report.verdict)}"

@@ -1,6 +1,6 @@
 """Pieces of the HTML report (harness.html): heatmap data, heatmaps and tables of one case.
 
-Heatmaps (harness.plots.error_grid, inline SVG): error over tolerance, worst over gates,
+Heatmaps (harness.plots_grid.error_grid, inline SVG): error over tolerance, worst over gates,
 rows backend x layer, columns quantity x step. A quantity that only has a whole-sequence
 total gets one column, not a row of empty steps. Grey: the backend cannot observe it (not
 compared); white: nothing there (no such step or layer). Localization probes of a check
@@ -19,7 +19,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from . import plots
+from . import plots, plots_grid
 from .summary import numbers_text, pair, user_gate, user_quantity
 from .trace import QUANTITIES
 
@@ -120,7 +120,7 @@ def main_heatmap(t, case):
     row_groups = [(b, [f"L{la}" if len(layers) > 1 else "" for la in layers]) for b in backends]
     values, blank, col_groups = _binned(*_grid(
         t, case, lambda d: [pos[(b, int(la))] for b, la in zip(d["backend"], d["layer"])], len(pos)))
-    fig = plots.error_grid(values, row_groups=row_groups, col_groups=col_groups, blank=blank)
+    fig = plots_grid.error_grid(values, row_groups=row_groups, col_groups=col_groups, blank=blank)
     return plots.to_svg(fig)
 
 
@@ -148,7 +148,7 @@ def probe_heatmap(t, case):
     row_groups = [(f, [k[3] for k in keys if k[2] == f]) for f in families]
     rows = {p: keys.index(_probe_key(p)) for p in t["probe"].unique()}
     values, blank, col_groups = _binned(*_grid(t, case, lambda d: [rows[p] for p in d["probe"]], len(keys)))
-    fig = plots.error_grid(values, row_groups=row_groups, col_groups=col_groups, blank=blank)
+    fig = plots_grid.error_grid(values, row_groups=row_groups, col_groups=col_groups, blank=blank)
     return plots.to_svg(fig)
 
 
@@ -159,7 +159,7 @@ def _cell(v):
 def _ratio_td(ratio, status="pass", color=None):
     if status not in COMPARED or pd.isna(ratio):
         return "<td></td>"
-    color = color or plots.ratio_css([ratio])[0]
+    color = color or plots_grid.ratio_css([ratio])[0]
     text = "inf" if math.isinf(ratio) else f"{ratio:.3g}"
     r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
     ink = ";color:#fff" if 0.299 * r + 0.587 * g + 0.114 * b < 140 else ""
@@ -202,7 +202,7 @@ def backend_table(t, case, case_id):
     counts = groups[["compared", "failed", "nc"]].sum().to_dict("index")
     worst = groups["ratio"].idxmax()
     rows = dict(zip(worst.index, t.loc[worst.values].to_dict("records")))
-    colors = dict(zip(worst.index, plots.ratio_css(frame.loc[worst.values, "ratio"].clip(lower=0.0))))
+    colors = dict(zip(worst.index, plots_grid.ratio_css(frame.loc[worst.values, "ratio"].clip(lower=0.0))))
     head = ("<tr><th>backend</th><th>quantity</th><th>compared</th><th>failed</th><th>not compared</th>"
             "<th>worst error / tolerance</th><th>worst at (layer, step, gate)</th><th>max_abs_err</th></tr>")
     by_backend = {}

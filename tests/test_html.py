@@ -1,14 +1,13 @@
 """The HTML page as a person reads it: cards first, the cause in the user's names, anchors
 that resolve, probes apart from the main rows, no empty step columns, enough digits."""
 
-import re
 from html.parser import HTMLParser
 
 import numpy as np
 import pytest
 
 import harness
-from harness import html_parts, plots
+from harness import html_parts, plots, plots_grid
 from harness.html import render
 from harness.report import Report
 from harness.summary import pair
@@ -166,9 +165,9 @@ def test_figures_added_to_a_case_are_drawn_after_its_heatmap():
 
 
 def test_heatmap_colours_pass_and_fail_apart():
-    ok, limit, bad = plots.ratio_css([1e-9, 1.0, 2.0])
+    ok, limit, bad = plots_grid.ratio_css([1e-9, 1.0, 2.0])
     assert len({ok, limit, bad}) == 3
-    rgba = plots.ratio_rgba(np.array([0.5, 2.0, np.nan]))
+    rgba = plots_grid.ratio_rgba(np.array([0.5, 2.0, np.nan]))
     assert rgba[0][0] > rgba[0][2] and rgba[1][0] > 0.85 and rgba[1][1] < 0.75   # yellowish, then red-orange
     assert np.allclose(rgba[2][:3], rgba[2][0])                                      # grey: not compared
 
@@ -205,8 +204,8 @@ def test_long_sequences_share_heatmap_cells_that_keep_the_worst_step():
 def test_a_long_sequences_heatmap_draws_at_most_the_step_columns_a_page_shows(monkeypatch):
     report = harness.compare("rnn", backends=("torch.nn.RNNCell",), steps=450)
     seen = []
-    real = plots.error_grid
-    monkeypatch.setattr(plots, "error_grid", lambda values, **kw: seen.append((values, kw)) or real(values, **kw))
+    real = plots_grid.error_grid
+    monkeypatch.setattr(plots_grid, "error_grid", lambda values, **kw: seen.append((values, kw)) or real(values, **kw))
     assert html_parts.main_heatmap(report.table, report.cases[0])
     values, kw = seen[0]
     steps = [len([m for m in members if m != "Σ"]) for _, members in kw["col_groups"]]

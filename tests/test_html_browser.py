@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import harness
-from harness import plots
+from harness import plots_grid
 from harness.report import Report
 
 pytestmark = pytest.mark.slow
@@ -80,6 +80,6 @@ def test_full_matrix_page_renders_verdict_and_heatmaps_in_chromium(full_matrix, 
     page, without = _pixels(tmp_path / "page.png"), _pixels(tmp_path / "hidden.png")
     drawn = np.abs(page - without).sum(-1) > 0
     assert (_near(page, VERDICT_OK, 0) & drawn).sum() > 500                 # the large OK at the top
-    heat = [tuple(int(c[i:i + 2], 16) for i in (1, 3, 5)) for c in (plots.PASS_COLORS[0], plots.NOT_COMPARED)]
+    heat = [tuple(int(c[i:i + 2], 16) for i in (1, 3, 5)) for c in (plots_grid.PASS_COLORS[0], plots_grid.NOT_COMPARED)]
     assert (_near(page, heat[0]) & drawn).sum() > 2_000                     # tiny errors, in a heatmap
     assert (_near(page, heat[1]) & drawn).sum() > 500                       # not compared, in a heatmap
