@@ -60,6 +60,10 @@ def test_padded_rows_are_not_compared_but_nan_there_fails():
     other.add_steps("c", 0, theirs)
     rows = [r for r in compare_traces(ref, other, TOL, lengths=lengths) if not r["passed"]]
     assert [(r["step"], r["worst_index"]) for r in rows] == [(1, "(1, 0)")] and "non-finite" in rows[0]["note"]
+    theirs[1, 1, 0], theirs[0, 1, 0] = 0.0, np.inf              # a step no sequence reaches: still never passes
+    other.add_steps("c", 0, theirs)
+    rows = compare_traces(ref, other, TOL, lengths=np.array([1, 1]))
+    assert [(r["step"], r["passed"]) for r in rows] == [(0, True), (1, False)], rows
 
 
 def test_steps_no_sequence_reaches_are_not_missing():
