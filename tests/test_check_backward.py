@@ -110,6 +110,13 @@ def test_a_gradient_of_the_wrong_shape_is_reported_and_the_others_still_compared
     cause = next(f for f in report.findings if f.startswith("likely cause"))
     assert "a gradient of the wrong shape, the rest right" in cause and "dWx has shape (6, 4)" in cause, cause
 
+    def transposed_and_none(dh, cache):
+        dx, dh0, dWx, dWh, db = rnn_backward(dh, cache)
+        return None, dh0, dWx.T, dWh, db
+    report = harness.check_backward(rnn_forward, transposed_and_none, against=("reference",))
+    cause = next(f for f in report.findings if f.startswith("likely cause"))
+    assert "the rest right" not in cause and "some not returned" in cause, cause
+
 
 def test_the_users_own_exception_is_the_cause():
     with pytest.raises(UserCodeError) as exc:

@@ -64,6 +64,12 @@ def test_a_returned_gradient_to_canonical_never_maps_back_is_refused():
                                against=("reference",))
 
 
+def test_a_gradient_declared_as_skipped_is_not_refused():
+    report = harness.check_backward(u.gru_forward, u.gru_backward, cell="gru", layout=u.GRU2_FORGETS_BH,
+                                    against=("reference",), skip=["dbh"])
+    assert report.verdict == "OK", report.summary()
+
+
 def test_a_summed_bias_compared_as_dbias_ih_is_not_refused():
     """cs231n's b = bias_ih + bias_hh: db is compared as dbias_ih, nothing left out."""
     report = harness.check_backward(rnn_forward, rnn_backward, layout="cs231n", against=("reference",))

@@ -108,7 +108,7 @@ def check_backward(forward, backward, *, cell="rnn", layout="cs231n", against=("
                                          hidden_size=hidden_size, dtype=dtype, seed=seed, **options))
     names = naming.infer(code.layout, cell, input_size, hidden_size, bias)
     skipped = _skipped(code, probe, skip)
-    _refuse_unmapped(code, probe, names)
+    _refuse_unmapped(code, probe, names, skipped)
     _refuse_degenerate(probe, Tolerance.for_dtype(probe.dtype, atol, rtol))
     user = run_user(code, probe, probe.dout, _size_context(probe))
     tol = Tolerance.for_dtype(probe.dtype, atol, rtol)
@@ -120,7 +120,9 @@ def check_backward(forward, backward, *, cell="rnn", layout="cs231n", against=("
     rows += problem_rows
     findings = [precision_line] if precision_line else []
     if problem_rows and all(r in problem_rows for r in rows if r["status"] == "FAIL"):
-        findings.append("likely cause: a gradient of the wrong shape, the rest right: "       # nothing to replay
+        rest = ("the rest right" if not any(r["status"] in ("missing", "not compared") for r in rows)
+                else "the others compared right, some not returned")
+        findings.append(f"likely cause: a gradient of the wrong shape, {rest}: "       # nothing to replay
                         + "; ".join(user.problems.values()))
     elif any(r["status"] == "FAIL" for r in rows):
         where = localize(code, probe, tol, user, names)
@@ -174,16 +176,18 @@ def _size_context(probe):
 
 
 def _skipped(code, probe, skip):
-    """The declared skips as canonical quantities (your names, such as dWh or da0, accepted)."""
+    """The declared skips as canonical quantities (your names, such as dWh or da0, accepted), plus
+    your names as given (a gradient to_canonical never maps back has no canonical name)."""
     params = probe.layer_params(0)
     canonical = set(interface(code, probe)) - {"h"}
     yours = {f"d{w}" for w in user_weights(code, params)} | {
         _user_name(code.layout, q) for q in canonical if q in ("dh0", "dc0")}
     declared = parse_skip(skip, canonical | yours)
-    return {q for s in declared for q in ({s} if s in canonical else maps_to(code, params, _state_of(code.layout, s)))}
+    return declared | {q for s in declared
+                       for q in ({s} if s in canonical else maps_to(code, params, _state_of(code.layout, s)))}
 
 
-def _refuse_unmapped(code, probe, names):
+def _refuse_unmapped(code, probe, names, skipped=()):
     """A canonical weight that to_user puts into the user's arrays but whose gradient to_canonical
     never maps back: the user's gradient of that array would never be compared, so no verdict could
     be honest. Not when it shares its places with a weight that is mapped back (cs231n's
@@ -194,7 +198,10 @@ def _refuse_unmapped(code, probe, names):
         for u, places in names.held[c].items():
             covered.setdefault(u, set()).update(places)
     for c, by_user in names.held.items():
-        left = [f"d{u}" for u, places in by_user.items() if c not in mapped and places - covered.get(u, set())]
+        if f"d{c}" in skipped:                  # declared as not computed: nothing to compare
+            continue
+        left = [f"d{u}" for u, places in by_user.items()
+                if c not in mapped and places - covered.get(u, set()) and f"d{u}" not in skipped]
         if left:
             returned = ", ".join(f"d{m}" for m in sorted(mapped)) or "nothing"
             raise UserCodeError(f"layout {code.layout.name!r}: {', '.join(left)} holds {c} but to_canonical never "
