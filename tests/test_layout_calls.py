@@ -170,3 +170,26 @@ def test_the_plugin_shows_a_layout_mistake_as_one_line_with_the_users_frames(pyt
                                  "*The above exception was the direct cause of the following exception:*",
                                  "E*UserCodeError: layout 'mine': to_user raised KeyError: 'weight_ih_typo'*"])
     assert "harness/guard" not in out and "bug in gradharness" not in out
+
+
+def test_extended_layers_never_pass_a_gradient_never_mapped_back_or_misnamed():
+    """The same on the path of padded (and bidirectional) layers: dbh never mapped back is
+    INCOMPLETE, a misspelled canonical name is one line, a summed bias is still fine."""
+    def fwd(x, lengths, h0, Wi, Wh, bi, bh):
+        return u.gru_forward(x, h0, Wi, Wh, bi, bh)
+
+    def layout(to_canonical):
+        return harness.Layout.custom(u.gru_to_user, to_canonical, name="gru2", cells=("gru",), takes_lengths=True)
+    run = dict(cell="gru", against=("reference",), lengths=[5, 5, 5])
+    assert harness.check_backward(fwd, u.gru_backward_wrong_dbh, layout=layout(u.gru_to_canonical), **run).verdict \
+        == "MISMATCH"
+    report = harness.check_backward(fwd, u.gru_backward_wrong_dbh, layout=layout(u.gru_to_canonical_forgets_bh), **run)
+    assert report.verdict == "INCOMPLETE" and "dbias_hh" in set(report.table.loc[report.table["status"] == "missing",
+                                                                                "quantity"]), report.summary()
+
+    def misspelled(cell, g, p):
+        out = u.gru_to_canonical(cell, g, p)
+        out["dbias_hhh"] = out.pop("dbias_hh")
+        return out
+    with pytest.raises(UserCodeError, match="to_canonical returned 'dbias_hhh', which is not a canonical gradient"):
+        harness.check_backward(fwd, u.gru_backward, layout=layout(misspelled), **run)

@@ -88,8 +88,35 @@ def run_user(code, probe, context=""):
             user_dw[name] = g
         else:
             out[name] = g
-    out.update(layout_call(code.layout, "to_canonical", code.cell, user_dw, layer_params(probe), context=context))
+    mapped = layout_call(code.layout, "to_canonical", code.cell, user_dw, layer_params(probe), context=context)
+    canonical = {f"d{k}" for k in layer_params(probe)}
+    unknown = sorted(set(map(str, mapped)) - canonical)
+    if unknown:
+        raise UserCodeError(f"layout {code.layout.name!r}: to_canonical returned {unknown[0]!r}, which is not a "
+                            f"canonical gradient; expected names among {', '.join(sorted(canonical))}")
+    out.update(mapped)
     return out, missing
+
+
+def _unmapped(code, probe, returned):
+    """The canonical gradients the user's returned gradients never give: a weight that to_user
+    puts into the user's arrays at places that no weight to_canonical maps back also fills
+    (cs231n's b = bias_ih + bias_hh is compared as dbias_ih: covered). Found by tagging: each
+    weight alone set to ones, the others zero, through to_user."""
+    params = layer_params(probe)
+
+    def places(name):
+        tagged = {k: (np.ones_like(v) if k == name else np.zeros_like(v)) for k, v in params.items()}
+        user = layout_call(code.layout, "to_user", code.cell, tagged)
+        found = set()
+        for u, arr in user.items():
+            try:
+                found.update((u, int(i)) for i in np.flatnonzero(np.asarray(arr, dtype=float)))
+            except (TypeError, ValueError):     # not an array of numbers: run_user has said so already
+                pass
+        return found
+    covered = set().union(*(places(q[1:]) for q in returned if q[1:] in params))
+    return {f"d{k}" for k in params if f"d{k}" not in returned and places(k) - covered}
 
 
 def _outputs(probe):
@@ -139,7 +166,8 @@ def check_sequence_layer(code, probe, oracles, tol, numeric_mode, skip=()):
     """The Report of check_backward for an extended probe (see the module docstring)."""
     output = "out" if probe.directions == 2 else "h"
     user, missing = run_user(code, probe)
-    quantities = set(user) | {q for q in missing}
+    unmapped = _unmapped(code, probe, set(user))                        # None, or never mapped back
+    quantities = set(user) | missing | unmapped
     quantities = {q[:-len("_reverse")] if q.endswith("_reverse") else q for q in quantities} | {"dx"}
     yours = _trace("your code", probe, user, output)
     yours.note = "your backward returned None for it"
@@ -150,11 +178,12 @@ def check_sequence_layer(code, probe, oracles, tol, numeric_mode, skip=()):
         rows += _against(oracle, code, probe, yours, quantities, output, tol, numeric_mode)
     for r in rows:
         base = r["quantity"] + ("_reverse" if r.get("direction") == "reverse" else "")
-        if r["status"] == "not compared" and (base in missing or r["quantity"] in missing):
+        if r["status"] == "not compared" and (base in missing or r["quantity"] in missing or base in unmapped):
             if r["quantity"] in skip or base in skip:
                 r["note"] = "not computed by your code (declared with skip)"
             else:
-                r.update(status="missing", note="your backward returned None for it, so the verdict cannot be OK")
+                r.update(status="missing", note="your backward returned None for it, or to_canonical never maps "
+                                                "it back from your gradients, so the verdict cannot be OK")
     findings = [NOT_DIAGNOSED] if any(r["status"] == "FAIL" for r in rows) else []
     return Report.from_rows(f"check-{code.cell}-{code.layout.name}-{probe.dtype}",
                             f"{probe.describe()}; layout {code.layout.name}", rows, findings,
