@@ -150,6 +150,12 @@ def test_bad_user_returns_and_arguments_are_one_line_errors():
         harness.check_backward(u.birnn_forward, u.birnn_backward, layout=BI, lengths=[5, 2], against=("reference",))
     with pytest.raises(harness.HarnessError, match="proj_clip: clips the projected output"):
         harness.compare("lstm", proj_clip=0.5, backends="torch")
+    for kwargs, message in ((dict(head_bias=False), "head_bias: False applies only with a head"),
+                            (dict(loss="mean_squared_error", reduction="mean"), "reduction: 'mean' does not apply"),
+                            (dict(head_bias="no", head="linear", output_size=2), "head_bias: expected")):
+        with pytest.raises(harness.HarnessError, match=re.escape(message)):          # a model of such layers too
+            harness.check_model(u.birnn_model_fn, bidirectional=True, lengths=LENGTHS, against=("reference",),
+                                **kwargs)
 
 
 def test_the_command_line_checks_a_bidirectional_padded_layer(tmp_path):

@@ -82,8 +82,8 @@ def _choice(name, value, allowed):
     return value
 
 
-def make_spec(probe, head, output_size, head_bias, loss, loss_steps, reduction):
-    """Validate the model's arguments against the probe's sizes; a one-line HarnessError if wrong."""
+def head_checks(head, head_bias, loss, reduction):
+    """The head's and the loss's arguments: names from their lists, and only what applies."""
     _choice("head", head, HEADS)
     _choice("loss", loss, LOSSES)
     _choice("reduction", reduction, REDUCTIONS)
@@ -94,13 +94,23 @@ def make_spec(probe, head, output_size, head_bias, loss, loss_steps, reduction):
     if loss == "mean_squared_error" and reduction != "sum":
         raise HarnessError(f"reduction: {reduction!r} does not apply to loss 'mean_squared_error', which is "
                            "already a mean over every element; drop reduction or use loss='squared_error'")
-    H, T = probe.sizes["H"], probe.sizes["T"]
-    if head is None and output_size not in (None, H):
-        raise HarnessError(f"output_size: expected None or hidden_size={H} when head is None "
-                           f"(the top layer's states are the outputs), got {output_size!r}")
+
+
+def output_size_of(head, output_size, width, what):
+    """O: the head's output size, or ``width`` (``what`` the top layer outputs) without a head."""
+    if head is None and output_size not in (None, width):
+        raise HarnessError(f"output_size: expected None or {what} when head is None (the top layer's outputs "
+                           f"are the model's), got {output_size!r}")
     if head is not None and output_size is None:
         raise HarnessError(f"output_size: expected a positive integer (the head's O) when head={head!r}, got None")
-    O = H if head is None else _positive_int("output_size", output_size)
+    return width if head is None else _positive_int("output_size", output_size)
+
+
+def make_spec(probe, head, output_size, head_bias, loss, loss_steps, reduction):
+    """Validate the model's arguments against the probe's sizes; a one-line HarnessError if wrong."""
+    head_checks(head, head_bias, loss, reduction)
+    H, T = probe.sizes["H"], probe.sizes["T"]
+    O = output_size_of(head, output_size, H, f"hidden_size={H}")
     if loss_steps is not None:
         if isinstance(loss_steps, (int, np.integer)) or not all(
                 isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in loss_steps) or not len(loss_steps):

@@ -254,21 +254,13 @@ def describe(case):
 
 def make_seq_case(probe, head, output_size, head_bias, loss, loss_steps, reduction):
     """model.make_case for an extended probe: the head reads the top layer's merged output (M)."""
-    from ..probe import _positive_int
-    from .model_case import HEADS, LOSSES, REDUCTIONS, ModelCase, ModelSpec, _choice, seeded_head_and_target
-    _choice("head", head, HEADS)
-    _choice("loss", loss, LOSSES)
-    _choice("reduction", reduction, REDUCTIONS)
+    from .model_case import ModelCase, ModelSpec, head_checks, output_size_of, seeded_head_and_target
+    head_checks(head, head_bias, loss, reduction)
     if loss_steps is not None:
         raise HarnessError("loss_steps: a model of bidirectional or variable-length layers has its loss on every "
                            f"real step of every sequence; expected loss_steps=None, got {loss_steps!r}")
     M = probe.sizes["M"]
-    if head is None and output_size not in (None, M):
-        raise HarnessError(f"output_size: expected None or {M} (what the top layer outputs) when head is None, "
-                           f"got {output_size!r}")
-    if head is not None and output_size is None:
-        raise HarnessError(f"output_size: expected a positive integer (the head's O) when head={head!r}, got None")
-    O = M if head is None else _positive_int("output_size", output_size)
+    O = output_size_of(head, output_size, M, f"{M} (what the top layer outputs)")
     spec = ModelSpec(probe.cell, probe.layers, probe.options, probe.bias, M, head, bool(head_bias), O, loss,
                      None, reduction, probe.dtype)
     params, target = seeded_head_and_target(probe, spec, M)
