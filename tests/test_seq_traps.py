@@ -185,3 +185,16 @@ def test_the_command_line_checks_a_bidirectional_padded_layer(tmp_path):
 def test_bad_structure_arguments_are_one_line_errors(kwargs, message):
     with pytest.raises(harness.HarnessError, match=re.escape(message)):
         harness.compare(**{"cell": "rnn", "backends": "torch", "steps": 4, **kwargs})
+
+
+def test_targets_lie_where_the_outputs_can_reach():
+    """Behind a sigmoid (no head), in [0, 1]; a tanh layer's in [-1, 1]: plain and extended alike."""
+    from harness.guard.model_case import make_case
+    from harness.guard.seqmodel import make_seq_case
+    from harness.probe import make_probe
+    for act, low in (("sigmoid", 0.0), ("tanh", -1.0)):
+        plain = make_probe("rnn", activation=act, steps=50, batch=8)
+        extended = make_probe("rnn", activation=act, steps=50, batch=8, bidirectional=True, lengths="random")
+        for case in (make_case(plain, None, None, True, "squared_error", None, "sum"),
+                     make_seq_case(extended, None, None, True, "squared_error", None, "sum")):
+            assert case.target.min() >= low and case.target.min() < low + 0.1, (act, case.target.min())
