@@ -139,6 +139,14 @@ def test_a_gate_order_of_the_wrong_length_is_refused():
         harness.check_backward(u.gru_forward, u.gru_backward, cell="gru", layout=layout, against=("reference",))
 
 
+@pytest.mark.parametrize("kwargs, name", [(dict(gate_order=5), "gate_order"), (dict(cells=None), "cells"),
+                                          (dict(gate_letters=["r"]), "gate_letters"), (dict(names="W"), "names"),
+                                          (dict(forward_returns=None), "forward_returns")])
+def test_layout_arguments_of_the_wrong_kind_are_one_line(kwargs, name):
+    with pytest.raises(harness.HarnessError, match=rf"^layout: {name}: expected a "):
+        harness.Layout.custom(u.gru_to_user, u.gru_to_canonical, **kwargs)
+
+
 def test_a_value_that_is_no_array_is_described_without_a_cut_word():
     layout = harness.Layout.custom(u.gru_to_user, u.gru_to_canonical, cells=("gru",), forward_returns=("cache", "h"))
     with pytest.raises(UserCodeError) as info:

@@ -109,6 +109,9 @@ class Layout:
             TF's dynamic_rnn, Keras Bidirectional), "carry" (the last real output: a Keras
             layer with a mask) or "any" (not compared). Padded steps are never compared as data.
         """
+        _kinds(cells=(cells, (tuple, list, str)), gate_order=(gate_order, str),
+               gate_letters=(gate_letters, (dict, type(None))), names=(names, (dict, type(None))),
+               forward_returns=(forward_returns, (tuple, list)))
         layout = cls(name, tuple(cells), to_user, to_canonical, takes_c0, per_example, axes, gate_order,
                      dict(gate_letters or {}), dict(names or {}), weights_as, tuple(forward_returns),
                      bool(bidirectional), merge, bool(takes_lengths), padding)
@@ -238,3 +241,11 @@ def get_layout(layout, cell):
     if layout not in LAYOUTS:
         raise HarnessError(f"layout: expected one of {', '.join(LAYOUTS)} or a Layout, got {layout!r}")
     return LAYOUTS[layout].check(cell)
+
+
+def _kinds(**given):
+    """One line for an argument of Layout.custom of the wrong kind (not a traceback)."""
+    for name, (value, kinds) in given.items():
+        if not isinstance(value, kinds):
+            want = " or ".join(k.__name__ for k in (kinds if isinstance(kinds, tuple) else (kinds,)))
+            raise HarnessError(f"layout: {name}: expected a {want}, got {value!r}")
