@@ -138,7 +138,6 @@ def test_sequence_comparison_gives_the_rows_of_one_comparison_per_step(dtype, po
     assert one["err_ratio"] == _rule(ref.values[("h", 0, 3)], other.values[("h", 0, 3)], tol)["err_ratio"]
 
 
-
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("poison", [False, True])
 def test_one_step_chunks_reusing_their_buffers_give_the_same_rows(monkeypatch, dtype, poison):
@@ -147,6 +146,7 @@ def test_one_step_chunks_reusing_their_buffers_give_the_same_rows(monkeypatch, d
     steps with NaN/Inf (the slow path) and without alternating."""
     monkeypatch.setattr(errstats, "CHUNK_ELEMENTS", 7)
     test_sequence_comparison_gives_the_rows_of_one_comparison_per_step(dtype, poison)
+
 
 def _strip(row):
     return {k: (repr(v) if isinstance(v, float) else v) for k, v in row.items() if k != "backend"}

@@ -152,7 +152,7 @@ def _layer_grads(probe, layer, grads):
 def _run_loop(tf, rnn_cell, cls, probe, trace):
     """One MultiRNNCell called step by step over the sequence unbound once, its weights shared
     by every step; every bias_add of the cells gets a zero offset (``_bias_add_offsets``)."""
-    L, T = probe.layers, probe.sizes["T"]
+    L = probe.layers
     stack, cells = _stacks(tf, rnn_cell, cls, probe, 1)[0]
     slots = {(k, j): len(blocks) * probe.sizes["H"] for k in range(L) for j, blocks in enumerate(_bias_blocks(probe))}
     kept = {}
