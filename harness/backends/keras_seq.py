@@ -27,11 +27,9 @@ from ..errors import LayoutError
 from ..layouts import keras_layout as layout
 from .. import threads
 from ..trace import Trace
-from . import _unroll
 from ._tf import dot
 from .keras_backend import LOOP, _cell_kwargs, import_framework  # noqa: F401  (the family's import)
-from .reference_seq import full_lengths
-from .tf_seq import _add_input_grads, _watched, tf_ops
+from .tf_seq import _add_input_grads, _watched, tape_unroll
 
 MERGE_MODES = {"concat": "concat", "sum": "sum", "mul": "mul", "ave": "ave", "none": None}
 
@@ -163,17 +161,6 @@ def _run_loop(keras, tf, probe, trace):
             gates = None if probe.cell == "rnn" else (lambda: gate_values(tf, probe.cell, cell, inp, st["h"]))
             return gates, dict(zip(names, new))                          # gate values: later, outside the tape
         return step
-    ops = tf_ops(tf)
-    with tf.GradientTape() as tape:
-        x, s0 = _watched(tf, probe, tape)
-        kept = _unroll.unroll(ops, probe, full_lengths(probe), tf.unstack(x, axis=1), s0,
-                              [[[step_of(c) for c in per_dir] for per_dir in per_layer] for per_layer in copies])
-        loss = _unroll.loss_terms(probe, kept, lambda t, a: dot(tf, t, a))
-    weights = [[[list(c.trainable_weights) for c in per_dir] for per_dir in per_layer] for per_layer in copies]
-    news = [new for *_, new in kept.states]
-    dx, ds0, dkept, dw = tape.gradient(loss, [x, s0, news, weights])
-    _unroll.fill_trace(trace, probe, kept, dkept, lambda t: t.numpy())
-    dw = _unroll.zeros_for_none(dw, weights)         # a copy no sequence reached gets no gradient: 0
-    _unroll.add_step_grads(trace, probe, dw, lambda k, d, g: {
+    dx, ds0 = tape_unroll(tf, probe, trace, copies, step_of, lambda c: list(c.trainable_weights), lambda k, d, g: {
         f"d{n}": v for n, v in layout.grads_from_keras(probe.cell, [a.numpy() for a in g], probe.options).items()})
     _add_input_grads(trace, probe, dx, ds0)

@@ -172,19 +172,27 @@ def _run_loop(tf, rnn_cell, cls, probe, trace):
             gates = None if probe.cell == "rnn" else (lambda: gate_values(tf, probe, cell, inp, st, new))
             return gates, new                                            # gate values: later, outside the tape
         return step
-    ops = tf_ops(tf)
+    dx, ds0 = tape_unroll(tf, probe, trace, copies, step_of, lambda c: list(c.weights),
+                          lambda k, d, g: {f"d{n}": v for n, v in _grads(probe, k, g).items()})
+    _add_input_grads(trace, probe, dx, ds0)
+
+
+def tape_unroll(tf, probe, trace, copies, step_of, weights_of, grads_of):
+    """The unrolled layers (``copies``: per layer, per direction, one cell per step) under one
+    GradientTape: states and adjoints into ``trace``, each copy's weight gradients through
+    ``grads_of(layer, direction, grads)`` -> {"d<name>": array}. Returns (dx, ds0) as tensors."""
     with tf.GradientTape() as tape:
         x, s0 = _watched(tf, probe, tape)
-        kept = _unroll.unroll(ops, probe, full_lengths(probe), tf.unstack(x, axis=1), s0,
+        kept = _unroll.unroll(tf_ops(tf), probe, full_lengths(probe), tf.unstack(x, axis=1), s0,
                               [[[step_of(c) for c in per_dir] for per_dir in per_layer] for per_layer in copies])
         loss = _unroll.loss_terms(probe, kept, lambda t, a: dot(tf, t, a))
-    weights = [[[list(c.weights) for c in per_dir] for per_dir in per_layer] for per_layer in copies]
+    weights = [[[weights_of(c) for c in per_dir] for per_dir in per_layer] for per_layer in copies]
     news = [new for *_, new in kept.states]
     dx, ds0, dkept, dw = tape.gradient(loss, [x, s0, news, weights])
     _unroll.fill_trace(trace, probe, kept, dkept, lambda t: t.numpy())
     dw = _unroll.zeros_for_none(dw, weights)         # a copy no sequence reached gets no gradient: 0
-    _unroll.add_step_grads(trace, probe, dw, lambda k, d, g: {f"d{n}": v for n, v in _grads(probe, k, g).items()})
-    _add_input_grads(trace, probe, dx, ds0)
+    _unroll.add_step_grads(trace, probe, dw, grads_of)
+    return dx, ds0
 
 
 def _add_input_grads(trace, probe, dx, ds0):
