@@ -32,6 +32,7 @@ from .naming import render
 
 CAUSES = {
     "weight_transposed": "a weight used transposed",
+    "gradient_transposed": "a weight's gradient written transposed",
     "wrong_weight": "one weight used where another belongs",
     "gradient_for_weight": "a weight's gradient used in place of the weight",
     "derivative_wrong_point": "activation derivative taken at the wrong point",

@@ -22,7 +22,7 @@ def model_candidates(replay, probe, names, forward_right):
     if len(gates) > 1:
         out += _gate_orders(replay, probe, names, forward_right)
     if forward_right:
-        return out
+        return out + _gradients_transposed(replay, probe, names)
     if probe.cell == "lstm":
         fb = probe.options["forget_bias"]
         others = {0.0: f"forget_bias={fb} is not added to the f pre-activation",
@@ -40,6 +40,22 @@ def model_candidates(replay, probe, names, forward_right):
             if act != probe.options["activation"]:
                 what = f"the forward uses {act} where {probe.options['activation']} was declared"
                 out.append({**_finding("forward_mistake", what), "values": _rerun(probe, options={"activation": act})})
+    return out
+
+
+def _gradients_transposed(replay, probe, names):
+    """A weight's gradient written transposed (h_(t-1)^T da where da^T h_(t-1) belongs), which
+    keeps its shape only where the weight's gate blocks are square: the RNN's W_hh (and W_ih
+    when D = H), a layout with one H x H matrix per gate."""
+    G, H, out = len(GATES[probe.cell]), probe.sizes["H"], []
+    for q, factor in (("dweight_hh", "h_(t-1)"), ("dweight_ih", "x_t")):
+        v = replay.correct.get(q)
+        if v is None or v.shape != (G * H, H):
+            continue
+        values = {**replay.correct, q: _blockT(v)}
+        what = (f"{names.quantities((q,))} written transposed: {factor}^T da where da^T {factor} belongs"
+                + (" (every gate block)" if G > 1 else ""))
+        out.append({**_finding("gradient_transposed", what), "values": values})
     return out
 
 

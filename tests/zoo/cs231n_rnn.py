@@ -20,6 +20,7 @@ BUGS = {
     "bias_mean_N": "reduction_scaled",               # db / N
     "bias_mean_NT": "reduction_scaled",              # db / (N*T)
     "bias_sign": "wrong_sign",               # db -= ...
+    "dWh_outer_reversed": "gradient_transposed",  # dWh = da.T @ prev_h: the square gradient transposed
 }
 
 
@@ -43,6 +44,8 @@ def rnn_step_backward(dnext_h, cache, bug=None):
     dprev_h = da @ (Wh if bug == "carry_T" else Wh.T)
     dWx = x.T @ da                              # (D, H)
     dWh = (next_h if bug == "pair_h_next" else prev_h).T @ da
+    if bug == "dWh_outer_reversed":
+        dWh = da.T @ prev_h
     db = da.sum(axis=0)
     return dx, dprev_h, dWx, dWh, db
 

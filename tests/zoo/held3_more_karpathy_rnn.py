@@ -13,7 +13,7 @@ BUGS = {
     "dhraw_tanh_applied_again": "derivative_wrong_point",  # (1 - np.tanh(hs[t]) ** 2): hs[t] is already a tanh
     "carry_statement_without_effect": "carry_dropped",    # dh = dhs[t]; dh + dhnext (the sum thrown away)
     "forward_bias_inside_Whh_product": "forward_mistake",  # np.dot(Whh, hs[t - 1] + bh); backward consistent
-    "dWhh_outer_reversed": "unknown",                     # np.dot(hs[t - 1], dhraw.T): dWhh comes out transposed
+    "dWhh_outer_reversed": "gradient_transposed",         # np.dot(hs[t - 1], dhraw.T): dWhh comes out transposed
 }
 
 TOUCHES = {                                               # computed: blind_index.touched_gates(module, bug)
