@@ -8,7 +8,7 @@ Same module shape as blind_index: ``BUGS`` {bug: cause}, ``TOUCHES`` {bug: canon
 letters, computed with blind_index.touched_gates}, ``make(bug=None) -> (forward, backward,
 options)`` for ``harness.check_backward``. Self-check (booleans and counts only):
 
-    cd tests && PYTHONPATH=.. python -m zoo.held2_verify
+    cd tests && PYTHONPATH=.. python -m zoo.verify held2
 """
 
 from . import (held2_d2l_rnn, held2_more_cs231n_lstm, held2_more_cs231n_rnn, held2_more_karpathy_rnn,

@@ -11,7 +11,7 @@ Same module shape as blind_index: ``BUGS`` {bug: cause}, ``TOUCHES`` {bug: canon
 letters, computed with blind_index.touched_gates}, ``make(bug=None) -> (forward, backward,
 options)`` for ``harness.check_backward``. Self-check (booleans and counts only):
 
-    cd tests && PYTHONPATH=.. python -m zoo.held3_verify
+    cd tests && PYTHONPATH=.. python -m zoo.verify held3
 """
 
 from . import (held3_binary_adder, held3_cs231n_gru, held3_kerasport_lstm, held3_more_cs231n_lstm,

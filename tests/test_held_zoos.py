@@ -1,8 +1,9 @@
-"""The third held-out zoo stays what it claims to be, cheaply (no diagnosis is asserted or
-looked at): each module's correct code passes against the reference cells in float64 and
-float32 (and keeps that precision), and every TOUCHES label is the one its code computes. That every mutant is
-flagged, and the comparisons against finite differences and torch, are in the slower
-self-check ``cd tests && PYTHONPATH=.. python -m zoo.held3_verify``.
+"""The held-out zoos stay what they claim to be, cheaply (no diagnosis is asserted or looked
+at: that is tests/test_mutant_zoo.py): each module's correct code passes against the
+reference cells in float64 and float32 and computes in the precision it is given, and every
+TOUCHES label is the one its code computes. That every mutant is flagged, and the
+comparisons against finite differences and torch, are in the slower self-check
+``cd tests && PYTHONPATH=.. python -m zoo.verify``.
 """
 
 import warnings
@@ -16,7 +17,9 @@ from harness.guard.runner import UserCode, run_user
 from harness.probe import make_probe
 
 from zoo.blind_index import touched_gates
-from zoo.held3_index import MODULES
+from zoo.verify import ZOOS
+
+MODULES = {name: mod for zoo in ZOOS.values() for name, mod in zoo.items()}
 
 
 @pytest.mark.parametrize("name", sorted(MODULES))
@@ -43,5 +46,6 @@ def test_correct_code_keeps_the_probe_dtype(name, dtype):
     cell = opts["cell"]
     probe = make_probe(cell, batch=3, steps=4, input_size=4, hidden_size=6, seed=1, dtype=dtype,
                        **{k: opts[k] for k in ("activation", "forget_bias", "reset_after") if k in opts})
-    values = run_user(UserCode(fwd, bwd, get_layout(opts["layout"], cell), cell), probe, probe.dout)
+    layout = opts["layout"] if not isinstance(opts["layout"], str) else get_layout(opts["layout"], cell)
+    values = run_user(UserCode(fwd, bwd, layout, cell), probe, probe.dout)
     assert values.dtypes and {np.dtype(d) for d in values.dtypes.values()} == {np.dtype(dtype)}

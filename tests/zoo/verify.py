@@ -1,0 +1,60 @@
+"""Self-check of a held-out zoo, printing only verdict booleans and counts (never a
+diagnosis): every correct module passes against the reference, finite differences and
+torch in float64 and float32; every mutant is flagged against the reference; every TOUCHES
+entry equals what the code computes; every forward mistake passes against finite
+differences of its own forward (its backward is consistent with it).
+
+    cd tests && PYTHONPATH=.. python -m zoo.verify blind|held2|held3   (PYTHONPATH: this checkout's harness)
+"""
+
+import collections
+import sys
+import warnings
+
+import harness
+
+from . import blind_index, held2_index, held3_index
+from .blind_index import touched_gates
+
+ZOOS = {"blind": blind_index.MODULES, "held2": held2_index.MODULES, "held3": held3_index.MODULES}
+
+
+def verify(mod):
+    """{"float64", "float32": correct code passes; "flagged": mutants not OK; "touches_match"}."""
+    fwd, bwd, opts = mod.make(None)
+    out = {dt: harness.check_backward(fwd, bwd, against=("reference", "numeric", "torch"), dtype=dt, **opts).ok
+           for dt in ("float64", "float32")}
+    out["flagged"] = sum(harness.check_backward(*mod.make(b)[:2], against=("reference",), **mod.make(b)[2]).ok
+                         is False for b in mod.BUGS)
+    out["touches_match"] = sum(touched_gates(mod, b) == mod.TOUCHES[b] for b in mod.BUGS)
+    return out
+
+
+def forward_mistakes_consistent(mod):
+    """How many forward_mistake mutants pass against finite differences of their own forward."""
+    return sum(harness.check_backward(*mod.make(b)[:2], against=("numeric",), **mod.make(b)[2]).ok is True
+               for b, cause in mod.BUGS.items() if cause == "forward_mistake")
+
+
+def main(argv=None):
+    names = (argv if argv is not None else sys.argv[1:]) or list(ZOOS)
+    warnings.simplefilter("ignore")
+    for zoo in names:
+        modules = ZOOS[zoo]
+        for name, mod in modules.items():
+            got = verify(mod)
+            n_forward = sum(c == "forward_mistake" for c in mod.BUGS.values())
+            print(f"{name:24s} cell={mod.make(None)[2]['cell']:4s} correct float64={got['float64']} "
+                  f"float32={got['float32']} mutants={len(mod.BUGS)} flagged={got['flagged']} "
+                  f"touches_match={got['touches_match']} forward_mistakes_consistent="
+                  f"{forward_mistakes_consistent(mod)}/{n_forward}")
+        by_cell, by_cause = collections.Counter(), collections.Counter()
+        for mod in modules.values():
+            by_cell[mod.make(None)[2]["cell"]] += len(mod.BUGS)
+            by_cause.update(mod.BUGS.values())
+        print(zoo, "total", sum(by_cell.values()), "per cell", dict(by_cell))
+        print(zoo, "per cause", dict(sorted(by_cause.items())))
+
+
+if __name__ == "__main__":
+    main()
