@@ -354,3 +354,22 @@ def test_per_step_contributions_of_an_oracle_are_not_blamed_on_totals_only_code(
     report = harness.check_backward(fwd, bwd, against=("torch",), **opts)
     assert report.ok and "torch.functional" in set(report.table["backend"]), report.summary()
     assert not (report.table["status"] == "not compared").any(), report.table["note"].unique()
+
+
+@pytest.mark.parametrize("which", [("dUz", "dUr", "dUh"), ("dUz",)])
+def test_a_square_weights_gradient_written_transposed_is_named_in_every_gate_or_one(which):
+    """A GRU with one H x H matrix per gate: the recurrent gradients returned transposed, in
+    every gate or in one only; the cause names the user's arrays."""
+    from zoo import blind_custom_gru
+    fwd, bwd, opts = blind_custom_gru.make()
+    names = ["dx", "dh0", "dWz", "dUz", "dbz", "dWr", "dUr", "dbr", "dWh", "dUh", "dbh", "dbhn"]
+
+    def backward(dh, cache):
+        out = list(bwd(dh, cache))
+        for n in which:
+            out[names.index(n)] = out[names.index(n)].T.copy()
+        return tuple(out)
+    report = harness.check_backward(fwd, backward, against=("reference",), **opts)
+    cause = next(f for f in report.findings if f.startswith("likely cause"))
+    assert cause.startswith("likely cause: a weight's gradient written transposed: ") and \
+        ", ".join(which) + " written transposed" in cause, cause

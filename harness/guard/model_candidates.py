@@ -52,10 +52,13 @@ def _gradients_transposed(replay, probe, names):
         v = replay.correct.get(q)
         if v is None or v.shape != (G * H, H):
             continue
-        values = {**replay.correct, q: _blockT(v)}
-        what = (f"{names.quantities((q,))} written transposed: {factor}^T da where da^T {factor} belongs"
-                + (" (every gate block)" if G > 1 else ""))
-        out.append({**_finding("gradient_transposed", what), "values": values})
+        gates = GATES[probe.cell]
+        for k in [None] + (list(range(G)) if G > 1 else []):     # every gate block, or one gate's only
+            values = {**replay.correct, q: _blockT(v, k)}
+            whose = names.quantities((q,), gates[k] if k is not None else "")
+            what = (f"{whose} written transposed: {factor}^T da where da^T {factor} belongs"
+                    + (" (every gate block)" if G > 1 and k is None else ""))
+            out.append({**_finding("gradient_transposed", what, gates[k] if k is not None else ""), "values": values})
     return out
 
 
