@@ -33,7 +33,7 @@ GATED = [(style, bug, gates) for style, module in ZOO.items() for bug, gates in 
 # Mistakes that change only the forward, consistently in forward and backward: the backward
 # is the exact derivative of the user's (wrong) forward, so finite differences of that
 # forward agree with it. Only an oracle with its own forward (torch, reference) sees them.
-FORWARD_ONLY = {"read_torch_order", "no_forget_bias", "fb_unexpected", "reset_before"}
+FORWARD_ONLY = {"read_torch_order", "no_forget_bias", "fb_unexpected", "reset_before", "forward_bias_twice_followed"}
 
 # A second probe, other sizes and seed: the diagnosis must not hang on one lucky draw.
 OTHER_PROBE = dict(seed=1, batch=2, steps=7, input_size=3, hidden_size=5)

@@ -11,8 +11,9 @@ mistake, in the forward. The grammar plants such mistakes into the textbook's
        <h, dh> (harness.backends.numeric.directional), at the finite-difference tolerance
        (coarser when the user's code computes in float32).
 
-So no backward has to be written for a forward mistake, and a forward mistake plus a
-backward mistake (two at once) stays "unknown cause".
+So no backward has to be written for a forward mistake. A forward mistake whose backward is
+the textbook's own (run on the mistaken forward's values, not following the mistake) is
+matched by replaying it; any other backward mistake on top (two at once) stays "unknown cause".
 """
 
 
@@ -26,8 +27,9 @@ NAMES = {"dx": "x", "dh0": "h0", "dc0": "c0", "dweight_ih": "weight_ih", "dweigh
 
 
 def forward_findings(book, probe, user, tol, edits, close):
-    """[(edit, candidate h)] for the ``edits`` (by_numbers) that explain the user's forward and
-    whose gradients the user's are. ``close(expected, got, tol)``: the closeness test."""
+    """[(edit, candidate h, consistent)] for the ``edits`` (by_numbers) that explain the user's
+    forward; ``consistent``: the user's gradients are that forward's (checked by finite
+    differences). ``close(expected, got, tol)``: the closeness test."""
     state0 = {s: v[0] for s, v in probe.state0.items()}
     params = probe.layer_params(0)
     found = []
@@ -35,8 +37,7 @@ def forward_findings(book, probe, user, tol, edits, close):
         states, _ = book.forward(probe.x, state0, params, probe.options, edit)
         if states is None or not close(states["h"], user["h"], tol):
             continue
-        if _gradients_agree(book, edit, probe, user, tol):
-            found.append((edit, states["h"]))
+        found.append((edit, states["h"], _gradients_agree(book, edit, probe, user, tol)))
     return found
 
 

@@ -46,6 +46,9 @@ CAUSES = {
     "carry_dropped": "gradient carried back from later steps dropped",
     "carry_overwrites": "a carry or an accumulation that overwrites instead of adding",
     "loop_skips_step": "backward loop skips a step",
+    "loop_direction": "the backward loop runs forward in time",
+    "truncated_bptt": "backpropagation through time truncated",
+    "gradient_clipped": "gradients clipped inside the backward",
     "reduction_scaled": "a gradient averaged instead of summed",
     "inplace_corruption": "an in-place write corrupts a cached value",
     "gate_order": "gate blocks in the wrong order",
@@ -155,16 +158,31 @@ def diagnose(probe, user, tol, names, problems=(), per_example=False, user_at=No
     keys = wrong + [q for q in keys if q not in wrong]          # the telling ones first: most candidates fail there
     found = []
     from .model_candidates import model_candidates        # they build on _finding and Replay
-    for cand in _grammar(replay, edits) + model_candidates(replay, probe, names, forward_right):
+    from .run_candidates import run_candidates
+    more = run_candidates(replay, user, wrong, tol) if forward_right else []
+    for cand in _grammar(replay, edits) + model_candidates(replay, probe, names, forward_right) + more:
         if cand["values"] is not None and _explains(cand["values"], wrong, user, keys, tol):
             edit = cand.pop("edit", None)
             found.append(dict(cand, detail=_say(edit, names, probe.cell)) if edit else cand)
     if not found and by_numbers and "h" in user:
-        for edit, h in forward_findings(replay.book, probe, user, tol, by_numbers, _close):
-            found.append(dict(_finding(edit.cause, _say(edit, names, probe.cell) + " (your gradients are those of "
-                                       "this forward: checked by finite differences)", edit.gates, edit.cost,
-                                       also=edit.also), values={"h": h}))
+        found = _forward_found(replay, probe, user, tol, by_numbers, names, wrong, keys)
     return _best(found, keys)
+
+
+def _forward_found(replay, probe, user, tol, edits, names, wrong, keys):
+    """Forward mistakes that reproduce the user's h: with a backward that follows them (checked
+    by finite differences), or with the textbook's backward run on their values (replayed)."""
+    found = []
+    for edit, h, consistent in forward_findings(replay.book, probe, user, tol, edits, _close):
+        if consistent:
+            how = " (your gradients are those of this forward: checked by finite differences)"
+        elif _explains(replay.values(edit) or {}, wrong, user, keys, tol):
+            how = " (your backward is the correct one, run on this forward's values: it does not follow the mistake)"
+        else:
+            continue
+        found.append(dict(_finding(edit.cause, _say(edit, names, probe.cell) + how, edit.gates, edit.cost,
+                                   also=edit.also), values={"h": h}))
+    return found
 
 
 def _cut(probe, k):

@@ -18,7 +18,7 @@ BUGS = {
     "dWx_over_T": "reduction_scaled",                 # dWx /= T
     "dWx_x_next": "wrong_time",                       # x[:, t + 1, :] (the last step keeps its own) in dWx
     "relu_cell": "forward_mistake",                   # ReLU forward, backward consistent, tanh expected
-    "loop_forward_in_time": "unknown",                # the backward loop runs t = 0 .. T-1
+    "loop_forward_in_time": "loop_direction",         # the backward loop runs t = 0 .. T-1
 }
 TOUCHES = {b: "" for b in BUGS}
 

@@ -22,6 +22,10 @@ BUGS = {
     "bias_sign": "wrong_sign",
     "bwd_swap_fo": "gate_order",                  # backward writes df and do into each other's block
     "read_torch_order": "gate_order",             # forward and backward both read blocks as i, f, g, o
+    "do_without_tanh": "derivative_wrong_point",  # do = dnext_h * next_c: tanh(c) left out
+    "clip_global_norm": "gradient_clipped",       # dWx, dWh, db rescaled together to a norm of at most 0.1
+    "chunks_of_2": "truncated_bptt",              # the carries reset every 2 steps (chunked truncated BPTT)
+    "forward_bias_twice_followed": "forward_mistake",   # a = ... + 2 b, and db = 2 * sum(da): consistent
 }
 
 
@@ -39,6 +43,8 @@ def _order(bug):
 def lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b, bug=None):
     """x (N, D), prev_h, prev_c (N, H) -> next_h, next_c (N, H), cache."""
     a = x @ Wx + prev_h @ Wh + b                                    # (N, 4H)
+    if bug == "forward_bias_twice_followed":
+        a += b
     blocks = dict(zip(_order(bug), np.split(a, 4, axis=1)))         # (N, H) each
     i, f, o = sigmoid(blocks["i"]), sigmoid(blocks["f"]), sigmoid(blocks["o"])
     g = np.tanh(blocks["g"])
@@ -54,7 +60,7 @@ def lstm_step_backward(dnext_h, dnext_c, cache, bug=None):
     dtanh = 1 - next_c ** 2 if bug == "act_tanh_c" else 1 - tc ** 2
     dc = dnext_h * o * dtanh if bug == "carry_c_dropped" else dnext_c + dnext_h * o * dtanh
     grads = {"i": dc * g * i * (1 - i), "f": dc * prev_c * f * (1 - f),
-             "o": dnext_h * tc * o * (1 - o), "g": dc * i * (1 - g ** 2)}
+             "o": dnext_h * (next_c if bug == "do_without_tanh" else tc) * o * (1 - o), "g": dc * i * (1 - g ** 2)}
     order = "iofg" if bug == "bwd_swap_fo" else _order(bug)
     da = np.concatenate([grads[k] for k in order], axis=1)          # (N, 4H)
     dx = da @ Wx.T
@@ -62,7 +68,7 @@ def lstm_step_backward(dnext_h, dnext_c, cache, bug=None):
     dprev_c = dc * f
     dWx = x.T @ da
     dWh = (next_h if bug == "pair_h_next" else prev_h).T @ da
-    return dx, dprev_h, dprev_c, dWx, dWh, da.sum(axis=0)
+    return dx, dprev_h, dprev_c, dWx, dWh, da.sum(axis=0) * (2 if bug == "forward_bias_twice_followed" else 1)
 
 
 def lstm_forward(x, h0, Wx, Wh, b, bug=None):
@@ -95,6 +101,8 @@ def lstm_backward(dh, cache, bug=None):
             step_cache = (cache[t - 1][0] if t else np.zeros_like(cache[0][0]),) + step_cache[1:]
         dnext_h = dh[:, t] if bug in ("carry_dropped", "carry_h_dropped") else dh[:, t] + dprev_h
         dnext_c = np.zeros_like(dprev_c) if bug == "carry_dropped" else dprev_c
+        if bug == "chunks_of_2" and t % 2 == 1:                    # a new chunk starts at t = 1, 3, ...
+            dnext_h, dnext_c = dh[:, t], np.zeros_like(dprev_c)
         dx[:, t], dprev_h, dprev_c, dWx_t, dWh_t, db_t = lstm_step_backward(dnext_h, dnext_c, step_cache, bug)
         dWx += dWx_t
         dWh += dWh_t
@@ -103,6 +111,10 @@ def lstm_backward(dh, cache, bug=None):
         db /= N
     elif bug == "bias_mean_NT":
         db /= N * T
+    elif bug == "clip_global_norm":
+        norm = np.sqrt(sum(np.sum(g ** 2) for g in (dWx, dWh, db)))
+        for g in (dWx, dWh, db):
+            g *= min(1.0, 0.1 / norm)
     return dx, dprev_h, dWx, dWh, db
 
 

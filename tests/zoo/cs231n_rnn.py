@@ -21,12 +21,18 @@ BUGS = {
     "bias_mean_NT": "reduction_scaled",              # db / (N*T)
     "bias_sign": "wrong_sign",               # db -= ...
     "dWh_outer_reversed": "gradient_transposed",  # dWh = da.T @ prev_h: the square gradient transposed
+    "loop_forward": "loop_direction",             # for t in range(T): the carry goes forward in time
+    "bptt_truncate_2": "truncated_bptt",          # each dh[:, t] backpropagated 2 steps back at most
+    "clip_elementwise": "gradient_clipped",       # np.clip(dW, -0.05, 0.05, out=dW) for dWx, dWh, db
+    "forward_bias_twice": "forward_mistake",      # a = x Wx + h Wh + b + b; the backward unchanged
 }
 
 
-def rnn_step_forward(x, prev_h, Wx, Wh, b):
+def rnn_step_forward(x, prev_h, Wx, Wh, b, bug=None):
     """x (N, D), prev_h (N, H), Wx (D, H), Wh (H, H), b (H,) -> next_h (N, H), cache."""
     a = x @ Wx + prev_h @ Wh + b                # (N, H)
+    if bug == "forward_bias_twice":
+        a = a + b
     next_h = np.tanh(a)
     return next_h, (x, prev_h, Wx, Wh, a, next_h)
 
@@ -50,7 +56,7 @@ def rnn_step_backward(dnext_h, cache, bug=None):
     return dx, dprev_h, dWx, dWh, db
 
 
-def rnn_forward(x, h0, Wx, Wh, b):
+def rnn_forward(x, h0, Wx, Wh, b, bug=None):
     """x (N, T, D), h0 (N, H) -> h (N, T, H), cache (the list of step caches)."""
     N, T, D = x.shape
     H = h0.shape[1]
@@ -58,7 +64,7 @@ def rnn_forward(x, h0, Wx, Wh, b):
     caches = []
     prev_h = h0
     for t in range(T):
-        prev_h, cache = rnn_step_forward(x[:, t, :], prev_h, Wx, Wh, b)
+        prev_h, cache = rnn_step_forward(x[:, t, :], prev_h, Wx, Wh, b, bug)
         h[:, t, :] = prev_h
         caches.append(cache)
     return h, caches
@@ -72,7 +78,10 @@ def rnn_backward(dh, cache, bug=None):
     dx = np.zeros((N, T, D), dtype=dh.dtype)
     dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(H, dtype=dh.dtype)
     dprev_h = np.zeros((N, H), dtype=dh.dtype)
-    steps = {"skip_first": range(T - 1, 0, -1), "skip_last": range(T - 2, -1, -1)}.get(bug, range(T - 1, -1, -1))
+    if bug == "bptt_truncate_2":
+        return _truncated_backward(dh, cache, 2)
+    steps = {"skip_first": range(T - 1, 0, -1), "skip_last": range(T - 2, -1, -1),
+             "loop_forward": range(T)}.get(bug, range(T - 1, -1, -1))
     for t in steps:
         step_cache = cache[t]
         if bug == "pair_x_prev":                # off by one: the input of the step before
@@ -90,9 +99,31 @@ def rnn_backward(dh, cache, bug=None):
         db /= N
     elif bug == "bias_mean_NT":
         db /= N * T
+    elif bug == "clip_elementwise":
+        for grad in (dWx, dWh, db):
+            np.clip(grad, -0.05, 0.05, out=grad)
     return dx, dprev_h, dWx, dWh, db
+
+
+def _truncated_backward(dh, cache, bptt_truncate):
+    """The tutorials' truncated BPTT: each step's upstream gradient goes back bptt_truncate steps."""
+    N, T, H = dh.shape
+    dx = np.zeros((N, T, cache[0][0].shape[1]), dtype=dh.dtype)
+    dWx, dWh, db = np.zeros_like(cache[0][2]), np.zeros_like(cache[0][3]), np.zeros(H, dtype=dh.dtype)
+    dh0 = np.zeros((N, H), dtype=dh.dtype)
+    for t in range(T):
+        delta = dh[:, t]
+        for step in range(t, max(-1, t - bptt_truncate - 1), -1):
+            dx_s, delta, dWx_s, dWh_s, db_s = rnn_step_backward(delta, cache[step])
+            dx[:, step] += dx_s
+            dWx += dWx_s
+            dWh += dWh_s
+            db += db_s
+            if step == 0:
+                dh0 += delta
+    return dx, dh0, dWx, dWh, db
 
 
 def make(bug=None):
     assert bug is None or bug in BUGS, bug
-    return rnn_forward, partial(rnn_backward, bug=bug), {"cell": "rnn", "layout": "cs231n"}
+    return partial(rnn_forward, bug=bug), partial(rnn_backward, bug=bug), {"cell": "rnn", "layout": "cs231n"}

@@ -36,7 +36,7 @@ BUGS = {
     "square_in_place": "inplace_corruption",             # sq = Hs[t]; sq **= 2: the cached H squared
     "forward_W_hh_transposed": "forward_mistake",        # H @ W_hh.T in the forward, backward consistent
     "forward_sigmoid_state": "forward_mistake",          # H = sigmoid(...) (as the GRU section), backward consistent
-    "clipped_like_d2l": "unknown",                       # d2l's grad_clipping(theta=1) inside the backward
+    "clipped_like_d2l": "gradient_clipped",              # d2l's grad_clipping(theta=1) inside the backward
     "no_tanh_grad_no_carry": "unknown",                  # two mistakes at once
 }
 

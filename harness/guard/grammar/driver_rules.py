@@ -91,12 +91,29 @@ def _every_carry_dropped(ctx, edits):
 
 
 def _loop_rules(ctx, i, stmt):
+    """The loop's range: a step (or several) missed at either end, only the last K steps
+    backpropagated (a truncation written as the range), or the loop run forward in time (each
+    step then receives the carry of the step before it, not of the step after)."""
     for text, which in (("reversed(range(1, T))", "the first step (t = 0)"),
                         ("reversed(range(T - 1))", "the last step (t = T-1)")):
-        new = copy.deepcopy(stmt)
-        new.iter = _expr(text)
-        yield _edit(ctx, i, "loop_skips_step", stmt, ast.fix_missing_locations(new),
-                    f"the backward loop skips {which}: for t in {text}")
+        yield _loop(ctx, i, stmt, text, "loop_skips_step", f"the backward loop skips {which}: for t in {text}")
+    for k in (2, 3):
+        yield _loop(ctx, i, stmt, f"reversed(range({k}, T))", "loop_skips_step",
+                    f"the backward loop skips the first {k} steps: for t in reversed(range({k}, T))", cost=1.05)
+        yield _loop(ctx, i, stmt, f"reversed(range(T - {k}))", "loop_skips_step",
+                    f"the backward loop skips the last {k} steps: for t in reversed(range(T - {k}))", cost=1.05)
+        yield _loop(ctx, i, stmt, f"reversed(range(max(0, T - {k}), T))", "loop_skips_step",
+                    f"the backward loop covers only the last {k} steps (truncated by its range): "
+                    f"for t in reversed(range(max(0, T - {k}), T))", cost=1.05)
+    yield _loop(ctx, i, stmt, "range(T)", "loop_direction",
+                "for t in range(T) where for t in reversed(range(T)) belongs: each step receives the carry of "
+                "the step before it instead of the step after it")
+
+
+def _loop(ctx, i, stmt, text, cause, says, cost=None):
+    new = copy.deepcopy(stmt)
+    new.iter = _expr(text)
+    return _edit(ctx, i, cause, stmt, ast.fix_missing_locations(new), says, cost=cost)
 
 
 def _upstream_rules(ctx, i, stmt):

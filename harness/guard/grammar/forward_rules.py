@@ -9,9 +9,10 @@ derivative in ``step_backward`` together.
 """
 
 import ast
+import copy
 import dataclasses
 
-from .ast_tools import _expr, _src, _target_name, _replace
+from .ast_tools import _expr, _rebuild_sum, _replace, _src, _sum_terms, _target_name
 from .context import _Context, _edit, _mutable, _value
 from .tables import COST
 
@@ -135,7 +136,43 @@ def forward_line_edits(cell, forward_tree):
                 out.append(_numbers(e, f"in the forward, {e.says}"))
         out.extend(_gate_value_rules(ctx, i, stmt))
         out.extend(_activation_rules(ctx, i, stmt))
-    return out + list(_every_site(ctx, out))
+        out.extend(_doubled_terms(ctx, i, stmt))
+    return out + list(_every_site(ctx, out)) + list(_every_bias_doubled(ctx))
+
+
+def _doubled_terms(ctx, i, stmt):
+    """A term of a sum added twice (``a = x @ Wx + h @ Wh + b + b``)."""
+    from .step_rules import _sums
+    for node in _sums(_value(stmt)):
+        terms = _sum_terms(node)
+        for k, (term, sign) in enumerate(terms):
+            twice = _rebuild_sum(terms[:k + 1] + [(copy.deepcopy(term), sign)] + terms[k + 1:])
+            yield _numbers(_edit(ctx, i, "forward_mistake", stmt, _replace(stmt, node, twice), ""),
+                           f"in the forward, the term {_src(term)} of {_target_name(stmt)} added twice")
+
+
+def _every_bias_doubled(ctx):
+    """Every bias term of the forward added twice (a user's one bias added twice, which the
+    textbook keeps as b_ih + b_hh or spreads over several lines)."""
+    from .step_rules import _sums
+    tree, count = {}, 0
+    for i, stmt in enumerate(ctx.stmts):
+        node = next((n for n in _sums(_value(stmt)) if any(_is_bias(t) for t, _ in _sum_terms(n))), None) \
+            if _mutable(stmt) else None
+        if node is None:
+            continue
+        terms = _sum_terms(node)
+        biases = [(copy.deepcopy(t), s) for t, s in terms if _is_bias(t)]
+        count += len(biases)
+        tree[i] = _replace(stmt, node, _rebuild_sum(terms + biases))
+    if count > 1:                                       # one bias term alone is _doubled_terms' edit
+        first = min(tree)
+        yield _numbers(_edit(ctx, first, "forward_mistake", ctx.stmts[first], tree[first], "", extra=tree),
+                       "in the forward, the bias added twice (every bias term)")
+
+
+def _is_bias(term):
+    return isinstance(term, ast.Name) and term.id.startswith("b_")
 
 
 def _every_site(ctx, edits):
