@@ -28,6 +28,7 @@ BUGS = {
     "bptt_cut_after_3": "truncated_bptt",                 # da_prevt zeroed once 3 steps have been backpropagated
     "forward_update_gate_x_only": "forward_mistake",      # Gu = sigmoid(Wu[:, n_a:] @ xt + bu); backward consistent
     "concat2_aliases_concat": "inplace_corruption",       # concat2 = concat; concat2[:n_a] *= Gr: the cached concat is reset
+    "dconcat_Wr_for_Wu": "wrong_weight",                  # dconcat = Wr.T @ dzu + Wr.T @ dzr (Wr for Wu)
     "dGu_sign_and_direct_path_Gu": "unknown",             # two mistakes: dGu sign flipped and da_prev = da_next * Gu
 }
 
@@ -44,6 +45,7 @@ TOUCHES = {                                               # computed: blind_inde
     "bptt_cut_after_3": "",
     "forward_update_gate_x_only": "",
     "concat2_aliases_concat": "rz",
+    "dconcat_Wr_for_Wu": "",
     "dGu_sign_and_direct_path_Gu": "z",
 }
 
@@ -111,7 +113,8 @@ def gru_cell_backward(da_next, cache, bug=None):
         dxt = dxt + parameters["Wu"][:, n_a:].T @ dzu
     else:
         dWu = dzu @ concat.T
-        dconcat = parameters["Wu"].T @ dzu + parameters["Wr"].T @ dzr
+        W_for_u = parameters["Wr"] if bug == "dconcat_Wr_for_Wu" else parameters["Wu"]
+        dconcat = W_for_u.T @ dzu + parameters["Wr"].T @ dzr
     da_prev = da_prev + dconcat[:n_a]
     dxt = dxt + dconcat[n_a:]
     grads = {"dxt": dxt, "da_prev": da_prev, "dWu": dWu, "dWr": dzr @ concat.T, "dWc": dWc,

@@ -20,7 +20,7 @@ BUGS = {
     "dF_with_C_t": "wrong_time",                          # dF = C[t] * dC[t] for t > 0 (C[t] for C[t-1])
     "dO_with_C_not_tanh": "derivative_wrong_point",       # dO = C[t] * dHout[t], not Ct[t] = tanh(C[t])
     "dC_tanh_backprop_without_O": "term_dropped",         # dC[t] += (1 - Ct**2) * dHout[t]: the factor O left out
-    "dC_assigned_not_added": "carry_overwrites",          # dC[t] = ... (= for +=): the c carry from t + 1 overwritten
+    "dWLSTM_assigned": "carry_overwrites",                # dWLSTM = np.dot(Hin[t].T, dIFOG[t]) (= for +=)
     "dC_carry_line_missing": "carry_dropped",             # dC[t-1] += F * dC[t] left out
     "sigmoid_grad_on_all_four": "derivative_wrong_function",  # y = IFOGf[t] (all four blocks): G gets sigmoid'
     "dX_slice_off_by_one": "unknown",                     # dX[t] = dHin[t, :, 0:input_size] (the bias column in, the last x out)
@@ -29,6 +29,7 @@ BUGS = {
     "dHout_carry_clipped": "gradient_clipped",            # the carried dHout[t-1] clipped to [-1, 1]
     "forward_cell_without_forget": "forward_mistake",     # C[t] = I * G + prevc; backward consistent (dF = 0)
     "dIFOG_stacked_i_f_g_o": "gate_order",                # np.hstack([dI, dF, dG, dO]) for columns I, F, O, G
+    "dI_sigmoid_grad_twice": "derivative_twice",          # dI = G * dC[t] * I * (1 - I), and y * (1 - y) again below
     "dC_prev_uses_I": "unknown",                          # dC[t-1] += I * dC[t]: another gate's value for F
 }
 
@@ -36,7 +37,7 @@ TOUCHES = {                                               # computed: blind_inde
     "dF_with_C_t": "",
     "dO_with_C_not_tanh": "o",
     "dC_tanh_backprop_without_O": "ifg",
-    "dC_assigned_not_added": "",
+    "dWLSTM_assigned": "",
     "dC_carry_line_missing": "",
     "sigmoid_grad_on_all_four": "g",
     "dX_slice_off_by_one": "",
@@ -45,6 +46,7 @@ TOUCHES = {                                               # computed: blind_inde
     "dHout_carry_clipped": "",
     "forward_cell_without_forget": "",
     "dIFOG_stacked_i_f_g_o": "go",
+    "dI_sigmoid_grad_twice": "i",
     "dC_prev_uses_I": "",
 }
 
@@ -98,8 +100,6 @@ def lstm_backward(dHout_in, cache, bug=None):
         # backprop tanh non-linearity first then continue backprop
         if bug == "dC_tanh_backprop_without_O":
             dC[t] += (1 - tanhCt ** 2) * dHout[t]
-        elif bug == "dC_assigned_not_added":
-            dC[t] = (1 - tanhCt ** 2) * (O * dHout[t])
         else:
             dC[t] += (1 - tanhCt ** 2) * (O * dHout[t])
         if t > 0:
@@ -114,6 +114,8 @@ def lstm_backward(dHout_in, cache, bug=None):
         if bug == "forward_cell_without_forget":
             dF = np.zeros_like(dF)
         dI = G * dC[t]
+        if bug == "dI_sigmoid_grad_twice":
+            dI = dI * I * (1 - I)
         dG = I * dC[t]
         # backprop activation functions
         if bug == "sigmoid_grad_on_all_four":
@@ -126,7 +128,10 @@ def lstm_backward(dHout_in, cache, bug=None):
         if bug == "dIFOG_stacked_i_f_g_o":
             dIFOG[t] = np.hstack([dIFOG[t, :, :2 * d], dIFOG[t, :, 3 * d:], dIFOG[t, :, 2 * d:3 * d]])
         # backprop matrix multiply
-        dWLSTM += np.dot(Hin[t].transpose(), dIFOG[t])
+        if bug == "dWLSTM_assigned":
+            dWLSTM = np.dot(Hin[t].transpose(), dIFOG[t])
+        else:
+            dWLSTM += np.dot(Hin[t].transpose(), dIFOG[t])
         dHin[t] = dIFOG[t].dot(WLSTM.transpose())
         # backprop the identity transforms into Hin
         if bug == "dX_slice_off_by_one":
