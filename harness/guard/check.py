@@ -317,5 +317,6 @@ def _user_at(code, probe, k):
 
 def _line(f, names):
     detail = re.sub(r"\bd(weight_ih|weight_hh|bias_ih|bias_hh|bias)\b",
-                    lambda m: names.quantity("dbias_ih" if m[1] == "bias" else m[0]), f["detail"])
+                    lambda m: names.quantity("dbias_ih" if m[1] == "bias" else m[0], f.get("gates", "")), f["detail"])
+    detail = re.sub(r"\b(\S+) and \1\b", r"\1", detail)          # two canonical gradients in one user array
     return f"likely cause: {f['description']}: {detail} (your values reproduce this mistake within tolerance)"

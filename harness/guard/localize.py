@@ -88,7 +88,8 @@ def localize(code, probe, tol, user, names):
 def _gate_probe(code, probe, tol, gates, rows, stopped):
     """The gate blocks of the weight gradients that are wrong when they hold one step's
     contribution only: two steps, x_0 = 0 and h_(-1) = c_(-1) = 0 (step 0 adds nothing to
-    dW_ih = sum da_t^T x_t nor to dW_hh = sum da_t^T h_(t-1)), the upstream gradient on step 1."""
+    dW_ih = sum da_t^T x_t nor to dW_hh = sum da_t^T h_(t-1)), the upstream gradient on step 1;
+    if none is, one step alone, where the bias gradients count too (no carry reaches them)."""
     k = min(2, probe.sizes["T"])
     x = probe.x[:, :k].copy()
     x[:, :k - 1] = 0
@@ -102,8 +103,9 @@ def _gate_probe(code, probe, tol, gates, rows, stopped):
     except UserCodeError as exc:
         stopped.append(f"the gate probe could not run: {exc}")
         return ""
-    r = [x for x in _rows(user, reference_values(p), tol, label, k - 1, gates)
-         if x["quantity"] in ("dweight_ih", "dweight_hh")]
+    kept = ("dweight_ih", "dweight_hh") + (("dbias_ih", "dbias_hh") if k == 1 else ())   # with one step the
+    r = [x for x in _rows(user, reference_values(p), tol, label, k - 1, gates)             # bias holds it alone
+         if x["quantity"] in kept]
     rows.extend(r)
     wrong = "".join(g for g in gates if any(x["gate"] == g and not x["passed"] for x in r))
     if wrong or k == 1:

@@ -162,9 +162,13 @@ class Textbook:
                                        + grammar.driver_edits(self.cell, self.trees["backward"])
                                        + list(grammar.running_total_edits(self.cell, self.trees["step_backward"],
                                                                           self.trees["backward"]))
+                                       + list(grammar.outside_derivative_edits(self.cell, self.trees["step_backward"],
+                                                                               self.trees["backward"]))
                                        + list(grammar.forward_edits(self.cell, self.trees["step_forward"],
                                                                     self.trees["step_backward"]))
-                                       + grammar.forward_line_edits(self.cell, self.trees["step_forward"]))
+                                       + grammar.forward_line_edits(self.cell, self.trees["step_forward"])
+                                       + list(grammar.forward_driver_edits(self.cell, self.trees["forward"]))
+                                       + list(grammar.bias_outside_activation(self.cell, self.trees["step_forward"])))
         return self._lines[activation] + grammar.output_edits(self.cell, sizes, has_bias)
 
     def functions(self, edit):
@@ -212,7 +216,20 @@ class Textbook:
         except Exception:                                       # a mistake that does not even run here
             return None
         out = {q: grads[q] for q in QUANTITIES if q in grads}
-        if edit is not None and edit.target == "output":
-            keys, n = edit.tree["scale"]
-            out.update({k: out[k] / n for k in keys if k in out})
-        return out
+        return scaled(out, edit) if edit is not None and edit.target == "output" else out
+
+
+def scaled(values, edit):
+    """``values`` with an output edit's gradients divided (whole, or one gate's block of rows)."""
+    keys, n, block = edit.tree["scale"]
+    out = dict(values)
+    for k in keys:
+        if k in out:
+            v = np.array(out[k], copy=True)
+            if block is None:
+                v /= n
+            else:
+                size = v.shape[0] // block[1]
+                v[block[0] * size:(block[0] + 1) * size] /= n
+            out[k] = v
+    return out

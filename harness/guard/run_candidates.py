@@ -30,10 +30,19 @@ def run_candidates(replay, user, wrong, tol):
             if right is not None and T - last != right:
                 continue
             where = "counted from the last step" if from_end else "counted from the first step"
+            starts = sorted({max(0, e - k) for e in range(T, 0, -k)}) if from_end else list(range(0, T, k))
             out.append({**_finding("truncated_bptt", f"the carries are cut every {k} steps ({where}): the "
                                                      f"sequence is backpropagated in separate chunks of {k} steps"),
-                        "values": _each(replay, lambda r: _chunked(r, k, from_end))})
-    return out + _clipped(replay.correct, user, wrong)
+                        "values": _each(replay, lambda r: _chunked(r, starts))})
+        if right is not None and right != k:
+            continue
+        for own in (True, False):                          # the carries stop once the loop has done k steps
+            starts = list(range(0, T - k + 1))
+            out.append({**_finding("truncated_bptt", f"the carries stop after the backward loop's first {k} steps: "
+                                                     f"the last {k} steps are backpropagated together, every earlier "
+                                                     "step alone" + ("" if own else ", and dh0 is 0")),
+                        "values": _each(replay, lambda r: _chunked(r, starts, own))})
+    return out + _clipped(replay.correct, user, wrong) + _cache_candidates(replay) + _one_bias_overwritten(replay)
 
 
 def _trailing_right(replay, user, tol):
@@ -94,14 +103,16 @@ def _truncated(replay, k):
     return dict(total, h=replay.correct["h"])
 
 
-def _chunked(replay, k, from_end):
-    """The sequence backpropagated in chunks of k steps, no carry across a chunk's first step."""
+def _chunked(replay, starts, own=True):
+    """The sequence backpropagated in chunks beginning at ``starts``, no carry across a chunk's
+    first step; ``own``: the first chunk's gradient of the initial state kept (else 0)."""
     dout, T = replay.probe.dout, replay.probe.sizes["T"]
-    starts = sorted({max(0, e - k) for e in range(T, 0, -k)}) if from_end else list(range(0, T, k))
     total = _zeros(replay)
     for lo, hi in zip(starts, starts[1:] + [T]):
         if _add(total, _segment(replay, lo, hi, dout, _last_dc(replay) if hi == T else None), lo, hi) is None:
             return None
+    if not own:
+        total.update({q: np.zeros_like(total[q]) for q in ("dh0", "dc0") if q in total})
     return dict(total, h=replay.correct["h"])
 
 
@@ -139,3 +150,68 @@ def _clipped(correct, user, wrong):
 
 def _norm(v):
     return max(float(np.linalg.norm(v)), 1e-300)
+
+
+# The forward's values the textbook's step_backward reads, per cell, and what the cache can be
+# made to hold instead by code that aliases or reuses arrays.
+READ = {"rnn": ("prev_h", "next_h"), "lstm": ("prev_h", "prev_c", "i", "f", "g", "o", "tanh_c"),
+        "gru": ("prev_h", "r", "z", "n")}
+STATE = {"prev_h": "next_h", "prev_c": "next_c"}
+
+
+def _cache_candidates(replay):
+    """The forward's cache holding another value at every step, as code that aliases or reuses
+    arrays makes it: the state saved before the update holding the updated one (no copy), a
+    buffer reused so every step's cache holds the last step's value, a value multiplied in
+    place by another (``a *= r``), tanh(c) recomputed from c_(t-1)."""
+    caches, cell = getattr(replay, "caches", None), replay.probe.cell
+    if caches is None:                                      # per-example replays: not tried
+        return []
+    out = []
+    for key in READ[cell]:
+        if key in STATE:
+            new = STATE[key]
+            out.append(_with_cache(replay, key, lambda c, t: c[new], "wrong_time",
+                                   f"the cache holds {_says(new)} where {_says(key)} belongs (saved after the update, "
+                                   "or the array updated in place after it was cached)", also="inplace_corruption"))
+            out.append(_with_cache(replay, key, lambda c, t: caches[-1][new], "inplace_corruption",
+                                   f"every step's cached {_says(key)} is the final state (one array updated in place "
+                                   "and cached without a copy)"))
+        out.append(_with_cache(replay, key, lambda c, t: caches[-1][key], "inplace_corruption",
+                               f"every step's cached {_says(key)} is the last step's (one buffer reused, e.g. written "
+                               "with out=)"))
+        for other in READ[cell]:
+            if other != key and other not in STATE and key not in STATE:
+                out.append(_with_cache(replay, key, lambda c, t: c[key] * c[other], "inplace_corruption",
+                                       f"the cached {_says(key)} multiplied in place by {_says(other)} in the forward "
+                                       f"(`{key} *= {other}`)"))
+    if cell == "lstm":
+        out.append(_with_cache(replay, "tanh_c", lambda c, t: np.tanh(c["prev_c"]), "wrong_time",
+                               "tanh(c_t) recomputed from c_(t-1) in the backward (tanh(c_(t-1)) where tanh(c_t) "
+                               "belongs, in every line)"))
+    return out
+
+
+def _with_cache(replay, key, value, cause, what, also=""):
+    caches = [dict(c, **{key: value(c, t)}) for t, c in enumerate(replay.caches)]
+    values = replay.book.run(None, caches, replay.probe.dout, _last_dc(replay))
+    return {**_finding(cause, what, also=also), "values": None if values is None else dict(values, h=replay.correct["h"])}
+
+
+def _says(key):
+    from .grammar.tables import SAYS
+    return SAYS.get(key, key)
+
+
+def _one_bias_overwritten(replay):
+    """One of the two biases' gradients assigned (=) where it accumulates, when the textbook
+    keeps one ``db`` for both (the RNN, the LSTM): it holds the last step handled (t = 0)."""
+    caches = getattr(replay, "caches", None)
+    if caches is None or "dbias_ih" not in replay.correct or replay.probe.cell == "gru":
+        return []
+    probe = replay.probe
+    args = (probe.dout, caches) + ((_last_dc(replay),) if probe.cell == "lstm" else ())
+    first = replay.book.module.backward(*args)["steps"][0]["db"]
+    return [{**_finding("carry_overwrites", f"d{q[1:]} assigned (=) where it accumulates (+=) over the steps: only "
+                                            "one step's contribution is kept"), "values": {**replay.correct, q: first}}
+            for q in ("dbias_ih", "dbias_hh")]

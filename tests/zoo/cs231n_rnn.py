@@ -25,6 +25,7 @@ BUGS = {
     "bptt_truncate_2": "truncated_bptt",          # each dh[:, t] backpropagated 2 steps back at most
     "clip_elementwise": "gradient_clipped",       # np.clip(dW, -0.05, 0.05, out=dW) for dWx, dWh, db
     "forward_bias_twice": "forward_mistake",      # a = x Wx + h Wh + b + b; the backward unchanged
+    "carry_after_derivative": "derivative_missing",   # da = dh[:, t] * (1 - h^2) + dprev_h: the carry skips tanh'
 }
 
 
@@ -87,8 +88,13 @@ def rnn_backward(dh, cache, bug=None):
         if bug == "pair_x_prev":                # off by one: the input of the step before
             x_prev = cache[t - 1][0] if t > 0 else np.zeros_like(x0)
             step_cache = (x_prev,) + step_cache[1:]
-        dnext = dh[:, t, :] if bug == "carry_dropped" else dh[:, t, :] + dprev_h
+        dnext = dh[:, t, :] if bug in ("carry_dropped", "carry_after_derivative") else dh[:, t, :] + dprev_h
+        if bug == "carry_after_derivative":     # the carry joins after tanh' (a step cache with a fake h: 1-h^2 = 1)
+            dx_a, dprev_a, dWx_a, dWh_a, db_a = rnn_step_backward(dprev_h, step_cache[:5] + (np.zeros_like(dprev_h),))
         dx[:, t, :], dprev_h, dWx_t, dWh_t, db_t = rnn_step_backward(dnext, step_cache, bug)
+        if bug == "carry_after_derivative":
+            dx[:, t, :] += dx_a
+            dprev_h, dWx_t, dWh_t, db_t = dprev_h + dprev_a, dWx_t + dWx_a, dWh_t + dWh_a, db_t + db_a
         dWx += dWx_t
         dWh += dWh_t
         if bug == "bias_sign":

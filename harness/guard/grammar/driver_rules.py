@@ -67,6 +67,15 @@ def _fused_overwrites(ctx, edits):
                         f"{lines} assigned (=) where they accumulate (+=) over the steps"
                         + (f", in the {gate} gate's block only" if gate else ""), group[0].line, "",
                         max(e.cost for e in group) + 0.05, gate, tree))
+    every = [e for (kind, gate), group in by_line.items() if not gate for e in group]
+    if len({e.line[:2] for e in every}) > 1:               # one kernel holding the bias too: [b; x; h]
+        tree = {}
+        for e in every:
+            tree.update(e.tree)
+        out.append(Edit("backward", every[0].index, "carry_overwrites", every[0].before, every[0].after,
+                        f"{' and '.join(e.line for e in every)} assigned (=) where they accumulate (+=) over the steps "
+                        "(one array for weights and bias)", every[0].line, "", max(e.cost for e in every) + 0.1, "",
+                        tree))
     return out
 
 
@@ -105,6 +114,9 @@ def _loop_rules(ctx, i, stmt):
         yield _loop(ctx, i, stmt, f"reversed(range(max(0, T - {k}), T))", "loop_skips_step",
                     f"the backward loop covers only the last {k} steps (truncated by its range): "
                     f"for t in reversed(range(max(0, T - {k}), T))", cost=1.05)
+    yield _loop(ctx, i, stmt, "reversed(range(1 if T > 1 else 0, T))", "loop_skips_step",
+                "the backward loop stops before the first step (t = 0) when there is more than one (the last "
+                "step is handled before the loop)", cost=1.05)
     yield _loop(ctx, i, stmt, "range(T)", "loop_direction",
                 "for t in range(T) where for t in reversed(range(T)) belongs: each step receives the carry of "
                 "the step before it instead of the step after it")
@@ -114,6 +126,9 @@ def _loop(ctx, i, stmt, text, cause, says, cost=None):
     new = copy.deepcopy(stmt)
     new.iter = _expr(text)
     return _edit(ctx, i, cause, stmt, ast.fix_missing_locations(new), says, cost=cost)
+
+
+CLIP_AT = (0.1, 0.25, 0.5, 1.0)        # thresholds at which a probe's gradients are clipped (5: they are not)
 
 
 def _upstream_rules(ctx, i, stmt):
@@ -135,6 +150,17 @@ def _upstream_rules(ctx, i, stmt):
         flipped = _rebuild_sum([(t, -s if j == k else s) for j, (t, s) in enumerate(terms)])
         yield _edit(ctx, i, "wrong_sign", stmt, _replace(stmt, stmt.value, flipped),
                     f"{_src(term)} subtracted where it is added in dh_t = dh + dh_next")
+    for c in CLIP_AT:                                   # an exploding-gradient guard inside the loop
+        for when, where in (("", "each step's"), (" if t < T - 1 else " + _src(stmt.value), "each step's but the last")):
+            clipped = _replace(stmt, stmt.value, _expr(f"np.clip({_src(stmt.value)}, -{c}, {c}){when}"))
+            yield _edit(ctx, i, "gradient_clipped", stmt, clipped,
+                        f"{where} incoming gradient dh_t (upstream plus carry) clipped to [-{c}, {c}]")
+        for k, (term, _) in enumerate(terms):
+            if any(n in _names(term) for n in ctx.table["carries"]):
+                new = _rebuild_sum([(_expr(f"np.clip({_src(t)}, -{c}, {c})") if j == k else t, s)
+                                    for j, (t, s) in enumerate(terms)])
+                yield _edit(ctx, i, "gradient_clipped", stmt, _replace(stmt, stmt.value, new),
+                            f"the carry {_src(term)} clipped to [-{c}, {c}] before it is added")
     if upstream is not None:
         term, rest = upstream
         only_last = ast.IfExp(_expr("t == T - 1"), copy.deepcopy(term), rest)
@@ -189,25 +215,35 @@ def _call_rules(ctx, i, stmt):
 
 
 def output_edits(cell, sizes, has_bias):
-    """Gradients scaled after the loop: averaged over N, T or N*T instead of summed."""
+    """Gradients scaled after the loop: averaged over N, T or N*T instead of summed, whole or
+    (gated cells) in one gate's block only (a per-gate array: ``dWr / m``, ``db_z.mean(0)``)."""
+    from .gate_rules import _gates
     N, T = sizes["N"], sizes["T"]
     groups = {"dweight_ih": ("dweight_ih",), "dweight_hh": ("dweight_hh",),
               "dweight_ih and dweight_hh": ("dweight_ih", "dweight_hh")}
     if has_bias:
-        groups["dbias"] = ("dbias_ih", "dbias_hh")
-    groups["every weight and bias gradient"] = sum(groups.values(), ())
+        groups.update({"dbias": ("dbias_ih", "dbias_hh"), "dbias_ih": ("dbias_ih",), "dbias_hh": ("dbias_hh",)})
+    blocks = dict(groups)
+    groups["every weight and bias gradient"] = tuple(dict.fromkeys(sum(blocks.values(), ())))
     groups["every gradient (the upstream gradient dh averaged)"] = ("dx", "dh0", "dc0") + groups[
         "every weight and bias gradient"]
     divisors = {}
     for label, n in ((f"the batch size N={N}", N), (f"the number of steps T={T}", T), (f"N*T={N * T}", N * T)):
         divisors.setdefault(n, []).append(label)        # N == T: one mutant, both readings
+    gates = _gates(cell)
     out = []
-    for group, keys in groups.items():
-        for n, labels in divisors.items():
-            if n == 1:
-                continue
-            out.append(Edit("output", 0, "reduction_scaled", "", "", f"{group} divided by {' or '.join(labels)}",
-                            group, "", COST["reduction_scaled"], "", {"scale": (keys, n)}))
+    for n, labels in divisors.items():
+        if n == 1:
+            continue
+        by = " or ".join(labels)
+        for group, keys in groups.items():
+            out.append(Edit("output", 0, "reduction_scaled", "", "", f"{group} divided by {by}", group, "",
+                            COST["reduction_scaled"], "", {"scale": (keys, n, None)}))
+        for k, gate in enumerate(gates if len(gates) > 1 else ()):
+            for group, keys in blocks.items():
+                out.append(Edit("output", 0, "reduction_scaled", "", "", f"the {gate} gate's block of {group} "
+                                f"divided by {by}", group, "", COST["reduction_scaled"] + 0.1, gate,
+                                {"scale": (keys, n, (k, len(gates)))}))
     return out
 
 
@@ -259,9 +295,10 @@ def _running_total_variants(step, gates, handed, so_far, when):
 
 
 def loop_only_variants(cell, driver_tree, step_edits):
-    """A mistake in what a step carries back (dprev_h, dprev_c) made inside the loop only, with
-    the initial state's gradient computed apart and right (code that carries at the top of the
-    next iteration and takes dh0 after the loop): step 0 runs the textbook's own step."""
+    """A mistake in what a step carries back (dprev_h, dprev_c), or a value taken at another
+    time, made inside the loop only, with step 0 computed apart and right (code that carries at
+    the top of the next iteration and takes dh0 after the loop; ``if t > 0: ... else: ... c0``):
+    step 0 runs the textbook's own step."""
     drive = _Context(cell, "backward", driver_tree)
     call = next(((j, s) for j, s in enumerate(drive.stmts) if isinstance(s, ast.Assign)
                  and _src(s.value).startswith("step_backward(")), None)
@@ -272,6 +309,34 @@ def loop_only_variants(cell, driver_tree, step_edits):
     new.value.func = _expr("(step_backward if t > 0 else _textbook_step)")
     handed = {j: ast.fix_missing_locations(new)}
     for e in step_edits:
-        if e.target == "step_backward" and e.line in ("dprev_h", "dprev_c") and not e.more:
-            yield dataclasses.replace(e, says=f"{e.says}, inside the loop only (the initial state's gradient is "
-                                      "computed apart, right)", cost=e.cost + 0.15, more={"backward": handed})
+        if e.target == "step_backward" and (e.line in ("dprev_h", "dprev_c") or e.cause == "wrong_time") and not e.more:
+            where = ("the initial state's gradient is computed apart, right" if e.line in ("dprev_h", "dprev_c")
+                     else "step 0 is computed apart, right")
+            yield dataclasses.replace(e, says=f"{e.says}, inside the loop only ({where})", cost=e.cost + 0.15,
+                                      more={"backward": handed})
+
+
+def outside_derivative_edits(cell, step_tree, driver_tree):
+    """The RNN's derivative applied to one part of dh_t only, the other added after it
+    (``delta = dh_t * act'(h_t) + delta_next @ W_hh``, as the binary-adder tutorial writes):
+    the driver hands the step that part apart, the step adds it to da."""
+    if cell != "rnn":
+        return
+    step = _Context(cell, "step_backward", step_tree)
+    drive = _Context(cell, "backward", driver_tree)
+    call = next(((j, s) for j, s in enumerate(drive.stmts) if isinstance(s, ast.Assign)
+                 and _src(s.value).startswith("step_backward(")), None)
+    line = next(((i, s) for i, s in enumerate(step.stmts) if _target_name(s) == "da"), None)
+    if call is None or line is None:
+        return
+    (j, stmt), (i, da) = call, line
+    for inside, outside, what in (("dh[:, t]", "dnext_h", "the carry from step t+1"),
+                                  ("dnext_h", "dh[:, t]", "the upstream gradient dh_t")):
+        new_call = copy.deepcopy(stmt)
+        key = "carry" if outside == "dnext_h" else "upstream"
+        new_call.value.args = [_expr(inside), _expr(f"dict(caches[t], {key}={outside})")]
+        new = _replace(da, da.value, ast.BinOp(copy.deepcopy(da.value), ast.Add(), _expr(f"cache[{key!r}]")))
+        yield _edit(step, i, "derivative_missing", da, ast.fix_missing_locations(new),
+                    f"{what} added to da after the derivative dact(next_h) instead of before it (the derivative "
+                    f"left out of that part)", cost=COST["derivative_missing"] + 0.1,
+                    more={"backward": {j: ast.fix_missing_locations(new_call)}})

@@ -133,7 +133,7 @@ def forward_line_edits(cell, forward_tree):
             continue
         for e in list(sum_rules(ctx, i, stmt)) + list(name_rules(ctx, i, stmt)):
             if e.cause in ("term_dropped", "wrong_sign", "weight_transposed", "wrong_weight"):
-                out.append(_numbers(e, f"in the forward, {e.says}"))
+                out.append(_numbers(e, f"in the forward, {e.says}", "forget_bias" if "forget_bias" in e.says else None))
         out.extend(_gate_value_rules(ctx, i, stmt))
         out.extend(_activation_rules(ctx, i, stmt))
         out.extend(_doubled_terms(ctx, i, stmt))
@@ -193,8 +193,10 @@ def _every_site(ctx, edits):
                                   cost=first.cost + 0.05)
 
 
-def _numbers(edit, says):
-    return dataclasses.replace(edit, cause="forward_mistake", says=says, cost=COST["forward_mistake"] + 0.1,
+def _numbers(edit, says, cause=None):
+    """A forward edit matched by the numbers (a mistake about TF's forget_bias is named so)."""
+    cause = cause or "forward_mistake"
+    return dataclasses.replace(edit, cause=cause, says=says, cost=COST["forward_mistake"] + 0.1,
                                by_numbers=True, also=edit.cause if edit.cause != "forward_mistake" else "")
 
 
@@ -230,3 +232,36 @@ def _activation_rules(ctx, i, stmt):
                          f"the forward computes {_target_name(stmt)} with {OTHER_ACTIVATIONS[other]} where "
                          f"{OTHER_ACTIVATIONS.get(current, current)} belongs"),
                 family=f"activation {current} {other}")
+
+
+def forward_driver_edits(cell, driver_tree):
+    """Mistakes in the forward's loop, matched by the numbers: every step fed the initial state
+    (h0, c0) where the previous step's belongs."""
+    ctx = _Context(cell, "forward", driver_tree)
+    for i, stmt in enumerate(ctx.stmts):
+        if not (isinstance(stmt, ast.Assign) and _src(stmt.value).startswith("step_forward(")):
+            continue
+        states = [a for a in stmt.value.args if isinstance(a, ast.Name) and a.id in ("prev_h", "prev_c")]
+        for chosen in [[a] for a in states] + ([states] if len(states) > 1 else []):
+            new = stmt
+            for a in chosen:
+                node = next(n for n in new.value.args if isinstance(n, ast.Name) and n.id == a.id)
+                new = _replace(new, node, ast.Name(a.id.replace("prev_", "") + "0", ast.Load()))
+            which = " and ".join(f"{a.id[-1]}0" for a in chosen)
+            yield _numbers(_edit(ctx, i, "forward_mistake", stmt, new, ""),
+                           f"in the forward, every step fed the initial state {which} where the previous step's "
+                           "belongs (the recurrence never carries)")
+
+
+def bias_outside_activation(cell, forward_tree):
+    """The RNN's bias added after its activation (h = act(x W_ih^T + h W_hh^T) + b), matched by
+    the numbers."""
+    if cell != "rnn":
+        return
+    ctx = _Context(cell, "step_forward", forward_tree)
+    for i, stmt in enumerate(ctx.stmts):
+        if isinstance(stmt, ast.Assign) and _src(stmt) == "next_h = act(a)":
+            new = _replace(stmt, stmt.value, _expr("act(a - b_ih - b_hh) + b_ih + b_hh"))
+            yield _numbers(_edit(ctx, i, "forward_mistake", stmt, new, ""),
+                           "in the forward, the bias added after the activation (h_t = act(x_t W_ih^T + h_(t-1) "
+                           "W_hh^T) + b) where it belongs inside")

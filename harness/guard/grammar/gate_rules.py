@@ -21,7 +21,7 @@ def weight_block_rules(ctx, i, stmt, node, name):
             if j != k:
                 yield _edit(ctx, i, "wrong_weight", stmt, _replace(stmt, node, _expr(f"_blockswap({w}, {k}, {j}, {G})")),
                             f"the {other} block of {w} used for the {gate} gate in {name}",
-                            cost=COST["wrong_weight"] + 0.1, gates=gate)
+                            cost=COST["wrong_weight"] + 0.1, gates=gate, family=f"block {other} for {gate}")
         if "d" + w in ctx.defined[i]:
             yield _edit(ctx, i, "gradient_for_weight", stmt,
                         _replace(stmt, node, _expr(f"_blockpick({w}, d{w}, {k}, 0, {G})")),
@@ -150,3 +150,23 @@ def _packed_operand(stmt, packed, transposed):
             if not transposed and isinstance(side, ast.Name) and side.id == packed:
                 return side
     return None
+
+
+def fused_block_swaps(ctx, edits):
+    """Another gate's block used in every line that multiplies by the weights (dx and dprev_h
+    from one kernel on [x, h]: ``dxc += Wf.T @ di`` for ``Wi``): the same swap planted together."""
+    groups = {}
+    for e in edits:
+        if e.cause == "wrong_weight" and e.family.startswith("block ") and set(e.tree) == {e.index}:
+            groups.setdefault(e.family, {}).setdefault(e.index, e)
+    for family, by_line in groups.items():
+        if len(by_line) < 2:
+            continue
+        tree = {}
+        for e in by_line.values():
+            tree.update(e.tree)
+        first = by_line[min(by_line)]
+        lines = " and ".join(e.line for e in by_line.values())
+        yield Edit(ctx.target, first.index, "wrong_weight", first.before, first.after,
+                   f"the {family.split()[1]} block of the weights used for the {first.gates} gate in {lines} (one "
+                   "kernel on [x, h])", first.line, "", first.cost + 0.05, first.gates, tree)

@@ -7,8 +7,8 @@ import copy
 from .ast_tools import (_expr, _is_derivative, _names, _product_factors, _rebuild_product, _rebuild_sum, _replace,
                         _src, _sum_terms, _target_name)
 from .context import _Context, _edit, _mutable, _value
-from .gate_rules import (_gates, fused_gate_terms, gate_term_dropped, one_block_only, order_rules,
-                         weight_block_rules)
+from .gate_rules import (_gates, fused_block_swaps, fused_gate_terms, gate_term_dropped, one_block_only,
+                         order_rules, weight_block_rules)
 from .tables import COST, DERIVATIVES, MISWRITTEN, SAYS, Edit
 
 def derivative_rules(ctx, i, stmt):
@@ -24,8 +24,10 @@ def derivative_rules(ctx, i, stmt):
                 rest = _rebuild_product([f for f in factors if f is not call])
                 yield _edit(ctx, i, "derivative_missing", stmt, _replace(stmt, product, rest),
                             f"the derivative {_src(call)} left out {here}", family=f"{DERIVATIVES[d]}' left out")
-                forms = {"dsigmoid": (f"{_src(rest)} * {yname} - {yname}", f"{_src(rest)} * {yname} - {yname} * {yname}"),
-                         "dtanh": (f"{_src(rest)} * 1 - {yname} * {yname}",)}.get(d, ())
+                forms = {"dsigmoid": (f"{_src(rest)} * {yname} - {yname}", f"{_src(rest)} * {yname} - {yname} * {yname}",
+                                      f"{yname} * (1 - {yname} * {_src(rest)})"),
+                         "dtanh": (f"{_src(rest)} * 1 - {yname} * {yname}", f"1 - {yname} * {yname} * {_src(rest)}")
+                         }.get(d, ())
                 for unbracketed in forms if product is value else ():
                     shape = unbracketed.replace(_src(rest), "d").replace(yname, "y")
                     yield _edit(ctx, i, "derivative_miswritten", stmt, _replace(stmt, value, _expr(unbracketed)),
@@ -50,7 +52,8 @@ def derivative_rules(ctx, i, stmt):
             new = _replace(stmt, y, ctx.ref(alt))
             yield _edit(ctx, i, "derivative_wrong_point", stmt, new,
                         f"{DERIVATIVES[d]}' evaluated at {SAYS.get(alt, alt)} where {SAYS.get(yname, yname)} "
-                        f"belongs ({_src(call)} -> {d}({alt})) {here}")
+                        f"belongs ({_src(call)} -> {d}({alt})) {here}",
+                        also="wrong_time" if alt in ("prev_h", "prev_c") else "")     # the step before's value
         act = {"dtanh": "np.tanh", "dsigmoid": "sigmoid"}.get(d)
         if act:                                             # 1 - tanh(h)^2: the formula for the pre-activation
             new = _replace(stmt, y, _expr(f"{act}({_src(y)})"))
@@ -313,8 +316,10 @@ def name_rules(ctx, i, stmt):
                             f"the {gate} block of {w} used transposed in {name}", cost=COST["weight_transposed"] + 0.1,
                             gates=gate)
         for other in sorted({o for group in ctx.table["confused_weights"] if w in group for o in group} - {w}):
+            per_gate = w.startswith("W_h") and len(w) == 4          # the GRU's W_hr, W_hz, W_hn
             yield _edit(ctx, i, "wrong_weight", stmt, _replace(stmt, node, ast.Name(other, ast.Load())),
-                        f"{other} where {w} belongs in {name}")
+                        f"{other} where {w} belongs in {name}", gates=w[-1] if per_gate else None,
+                        family=f"block {other[-1]} for {w[-1]}" if per_gate else "")
         if "d" + w in ctx.defined[i]:
             yield _edit(ctx, i, "gradient_for_weight", stmt, _replace(stmt, node, ast.Name("d" + w, ast.Load())),
                         f"the gradient d{w} where the weight {w} belongs in {name}")
@@ -358,4 +363,4 @@ def step_edits(cell, fn_tree, activation=None, line_gates=None):
                 edits = list(rule(ctx, i, stmt))
                 out.extend(edits)
                 out.extend(one_block_only(ctx, i, stmt, edits))
-    return out + list(fused_gate_terms(ctx)) + list(fused_derivatives(ctx, out))
+    return out + list(fused_gate_terms(ctx)) + list(fused_derivatives(ctx, out)) + list(fused_block_swaps(ctx, out))

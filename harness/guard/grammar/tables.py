@@ -56,6 +56,7 @@ MISWRITTEN = {
                  ("y * (1 + y)", "y * (1 + y) where y * (1 - y) belongs"),
                  ("y * 1 - y", "y * 1 - y (= 0: the brackets of y * (1 - y) left out)"),
                  ("y - y ** 3", "y - y**3 where y - y**2 belongs")),
+    "drelu": (("(y <= 0)", "(y <= 0), the mask inverted, where (y > 0) belongs"),),
 }
 
 # Simplicity: the diagnosis prefers the mistake with the lowest cost among those that fit.
