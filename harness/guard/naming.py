@@ -222,6 +222,10 @@ def render(line, names, cell):
             self.generic_visit(node)
             if isinstance(node.func, ast.Name) and node.func.id == "_blockT" and cell == "rnn":
                 return _untranspose(ast.Attribute(node.args[0], "T", ast.Load()))
+            if isinstance(node.func, ast.Name) and node.func.id == "_blockswap":      # W with f's block as i's
+                k, j = (GATES[cell][a.value] for a in node.args[1:3])
+                w = ast.unparse(node.args[0])
+                return ast.Name(f"{w}_with_{names.gate(j)}_block_as_{names.gate(k)}", ast.Load())
             if isinstance(node.func, ast.Name) and node.func.id == "_gatezero":       # da without its f block
                 gate = names.gate(GATES[cell][node.args[1].value])
                 return ast.Name(f"{ast.unparse(node.args[0])}_without_{gate}", ast.Load())

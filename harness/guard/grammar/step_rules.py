@@ -336,8 +336,8 @@ def fused_derivatives(ctx, edits):
     each line that applies that derivative, together."""
     groups = {}
     for e in edits:
-        if e.family and e.gates and set(e.tree) == {e.index}:
-            groups.setdefault((e.cause, e.family), {}).setdefault(e.index, e)
+        if e.family and e.gates and set(e.tree) == {e.index} and not e.family.startswith("block "):
+            groups.setdefault((e.cause, e.family), {}).setdefault(e.index, e)   # block swaps: fused_block_swaps
     for (cause, kind), by_line in groups.items():
         if len(by_line) < 2:
             continue
