@@ -123,16 +123,14 @@ def user_loss(code, probe):
 
 
 def run_user(code, probe, dout, context=""):
-    """Forward then backward (fresh forward, copies everywhere); canonical values."""
+    """Forward then backward, one forward (check_array copied h; the backward gets copies); canonical values."""
     if code.layout.per_example:
         return _run_per_example(code, probe, dout, context)
     layout, params = code.layout, probe.layer_params(0)
     N, T, D, H = _sizes(probe)
-    h, _, weights, states = user_forward(code, probe, context)
-    out = UserValues(h=h)
+    h, cache, weights, states = user_forward(code, probe, context)
+    out = UserValues(h=h)                                 # copies: check_array, and call() hands the backward copies
     out.dtypes["h"] = h.dtype
-    # A fresh forward right before backward: real code consumes or overwrites its cache.
-    _, cache, _, _ = user_forward(code, probe, context)
     names = ["dx"] + [f"d{s}" for s in states] + [f"d{w}" for w in weights]
     grads = _backward_values(code, call(code.backward, "backward", (to_user_axes(layout, dout), cache), context),
                              names, states, context)
@@ -255,10 +253,9 @@ def _run_per_example(code, probe, dout, context):
     total, out, parts = {}, UserValues(), {"h": [], "dx": [], "dh0": []}
     for n in range(N):
         ctx = f"example {n} of the batch" + (f", {context}" if context else "")
-        h, _, weights = _forward_one(code, probe, n, ctx)
+        h, cache, weights = _forward_one(code, probe, n, ctx)
         parts["h"].append(h[:, :, 0])
         out.dtypes["h"] = h.dtype
-        _, cache, _ = _forward_one(code, probe, n, ctx)
         names = ["dx", "dh0"] + [f"d{w}" for w in weights]
         grads = _backward_values(code, call(code.backward, "backward", (dout[n][:, :, None], cache), ctx),
                                  names, {"h0": None}, ctx)
