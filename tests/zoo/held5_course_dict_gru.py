@@ -28,7 +28,7 @@ BUGS = {
     "forward_reset_after_Uh": "forward_mistake",          # h~ = tanh(x Wh + r * (h Uh) + bh); backward consistent
     "grads_averaged_over_N": "reduction_scaled",          # every parameter gradient / N at the end (dx, dh0 not)
     "h_updated_in_place": "inplace_corruption",           # h *= z; h += (1 - z) * h~: every cache's h_prev is the last h
-    "dUh_without_r_and_dz_sign": "zn",               # two mistakes at once
+    "dUh_without_r_and_dz_sign": "unknown",               # two mistakes at once
 }
 
 TOUCHES = {                                               # computed: blind_index.touched_gates(module, bug)
@@ -44,7 +44,7 @@ TOUCHES = {                                               # computed: blind_inde
     "forward_reset_after_Uh": "",
     "grads_averaged_over_N": "",
     "h_updated_in_place": "",
-    "dUh_without_r_and_dz_sign": "",
+    "dUh_without_r_and_dz_sign": "zn",
 }
 
 

@@ -27,8 +27,8 @@ BUGS = {
     "wildml_truncate_2": "truncated_bptt",                # each dhs[t] carried back at most 2 steps (bptt_truncate=2)
     "dh_clipped_elementwise": "gradient_clipped",         # np.clip(dh_next, -0.1, 0.1) every step
     "dbh_mean_over_batch": "reduction_scaled",            # dbh += da.mean(axis=0): np.mean for np.sum
-    "carry_decay_09": "",                          # dh_next *= 0.9 (a "decay" the author added): a wrong constant
-    "no_tanh_grad_in_dWxh_and_dbh_over_T": "",     # two mistakes: dWxh from dh (no tanh') and dbh / T
+    "carry_decay_09": "unknown",                          # dh_next *= 0.9 (a "decay" the author added): a wrong constant
+    "no_tanh_grad_in_dWxh_and_dbh_over_T": "unknown",     # two mistakes: dWxh from dh (no tanh') and dbh / T
 }
 
 TOUCHES = {                                               # computed: blind_index.touched_gates(module, bug)

@@ -27,7 +27,7 @@ BUGS = {
     "db_mean": "reduction_scaled",                        # db += da.mean(axis=0): np.mean for np.sum
     "forward_g_test_typo": "forward_mistake",             # `np.tanh if name == "c"`: sigmoid for g too; backward consistent
     "df_aliases_dc": "inplace_corruption",                # df = dc; df *= prev_c: dc is changed for i, g and the carry
-    "do_no_local_and_dWh_assigned": "o",            # two mistakes: o's local derivative left out; dWh = (= for +=)
+    "do_no_local_and_dWh_assigned": "unknown",            # two mistakes: o's local derivative left out; dWh = (= for +=)
 }
 
 TOUCHES = {                                               # computed: blind_index.touched_gates(module, bug)
@@ -43,7 +43,7 @@ TOUCHES = {                                               # computed: blind_inde
     "db_mean": "",
     "forward_g_test_typo": "",
     "df_aliases_dc": "ig",
-    "do_no_local_and_dWh_assigned": "",
+    "do_no_local_and_dWh_assigned": "o",
 }
 
 

@@ -29,7 +29,7 @@ BUGS = {
     "forward_h_without_tanh": "forward_mistake",          # h = o * c in the forward; backward consistent
     "graves_clip_preactivation_grads": "gradient_clipped",  # Graves 2013: da_* clipped to [-0.02, 0.02]
     "dout_over_N": "reduction_scaled",                    # dh_all / N at the start: a batch-mean loss
-    "do_no_sigmoid_grad_and_dcand_1_minus_c": "go",  # two mistakes: da_o = do; dc~ * (1 - c~)
+    "do_no_sigmoid_grad_and_dcand_1_minus_c": "unknown",  # two mistakes: da_o = do; dc~ * (1 - c~)
 }
 
 TOUCHES = {                                               # computed: blind_index.touched_gates(module, bug)
@@ -45,7 +45,7 @@ TOUCHES = {                                               # computed: blind_inde
     "forward_h_without_tanh": "",
     "graves_clip_preactivation_grads": "",
     "dout_over_N": "",
-    "do_no_sigmoid_grad_and_dcand_1_minus_c": "",
+    "do_no_sigmoid_grad_and_dcand_1_minus_c": "go",
 }
 
 

@@ -29,7 +29,7 @@ BUGS = {
     "backward_loop_forward": "loop_direction",            # for t in range(T)
     "clip_by_global_norm_0_5": "gradient_clipped",        # tf.clip_by_global_norm([dkernel, dbias], 0.5) ported, each step
     "di_grad_at_raw_i": "derivative_wrong_point",         # di * i * (1 - i) with the raw (pre-sigmoid) i
-    "f_without_forget_bias_and_dj_sign": "fg",       # two mistakes: forget_bias left out of the backward's f; dj's sign
+    "f_without_forget_bias_and_dj_sign": "unknown",       # two mistakes: forget_bias left out of the backward's f; dj's sign
 }
 
 TOUCHES = {                                               # computed: blind_index.touched_gates(module, bug)
@@ -46,7 +46,7 @@ TOUCHES = {                                               # computed: blind_inde
     "backward_loop_forward": "",
     "clip_by_global_norm_0_5": "",
     "di_grad_at_raw_i": "i",
-    "f_without_forget_bias_and_dj_sign": "",
+    "f_without_forget_bias_and_dj_sign": "fg",
 }
 
 

@@ -24,7 +24,7 @@ BUGS = {
     "forward_bias_added_twice": "forward_mistake",        # ... @ kernel + bias + bias; backward consistent (2 * sum)
     "carry_cut_every_2": "truncated_bptt",                # dh_next = 0 after every second step back
     "carry_clip_by_norm_1": "gradient_clipped",           # tf.clip_by_norm(dh_next, 1.0) ported: each row's norm <= 1
-    "dkernel_no_tanh_grad_and_carry_untransposed": "",  # two mistakes: dkernel from dh, carry through kernel[D:]
+    "dkernel_no_tanh_grad_and_carry_untransposed": "unknown",  # two mistakes: dkernel from dh, carry through kernel[D:]
 }
 
 TOUCHES = {                                               # computed: blind_index.touched_gates(module, bug)

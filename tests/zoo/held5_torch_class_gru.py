@@ -31,8 +31,8 @@ BUGS = {
     "forward_h_n_without_bias": "forward_mistake",        # h_n = hx @ W_hn.T (b_hn left out); backward consistent
     "backward_time_ascending": "loop_direction",          # for t in range(T)
     "clip_grad_norm_hx_0_5": "gradient_clipped",          # the carried grad_hx scaled to norm <= 0.5 each step
-    "inputgate_grad_halved": "z",                   # d_inputgate * 0.5 (a stray constant)
-    "cat_z_r_n_and_skips_last": "",                # two mistakes: (z, r, n) concatenation and the slice [1:]
+    "inputgate_grad_halved": "unknown",                   # d_inputgate * 0.5 (a stray constant)
+    "cat_z_r_n_and_skips_last": "unknown",                # two mistakes: (z, r, n) concatenation and the slice [1:]
 }
 
 TOUCHES = {                                               # computed: blind_index.touched_gates(module, bug)
@@ -49,7 +49,7 @@ TOUCHES = {                                               # computed: blind_inde
     "forward_h_n_without_bias": "",
     "backward_time_ascending": "",
     "clip_grad_norm_hx_0_5": "",
-    "inputgate_grad_halved": "",
+    "inputgate_grad_halved": "z",
     "cat_z_r_n_and_skips_last": "",
 }
 
