@@ -29,6 +29,7 @@ BUGS = {
     "forward_h_without_tanh": "forward_mistake",          # h = o * c in the forward; backward consistent
     "graves_clip_preactivation_grads": "gradient_clipped",  # Graves 2013: da_* clipped to [-0.02, 0.02]
     "dout_over_N": "reduction_scaled",                    # dh_all / N at the start: a batch-mean loss
+    "dW_hf_outer_reversed": "gradient_transposed",        # dW_hf += da_f.T @ h_prev: the f gate's (H, H) gradient transposed
     "do_no_sigmoid_grad_and_dcand_1_minus_c": "unknown",  # two mistakes: da_o = do; dc~ * (1 - c~)
 }
 
@@ -45,6 +46,7 @@ TOUCHES = {                                               # computed: blind_inde
     "forward_h_without_tanh": "",
     "graves_clip_preactivation_grads": "",
     "dout_over_N": "",
+    "dW_hf_outer_reversed": "f",
     "do_no_sigmoid_grad_and_dcand_1_minus_c": "go",
 }
 
@@ -116,7 +118,10 @@ def lstm_backward(dh_all, saved, params, bug=None):
             Wx, Wh, b = P[g]
             dWx, dWh, db = grads[g]
             dWx += s["x"].T @ da[g]
-            dWh += s["h_prev"].T @ da[g]
+            if bug == "dW_hf_outer_reversed" and g == "f":
+                dWh += da[g].T @ s["h_prev"]
+            else:
+                dWh += s["h_prev"].T @ da[g]
             if bug == "db_f_assigned" and g == "f":
                 grads[g][2] = da[g].sum(axis=0)
             else:
