@@ -200,9 +200,10 @@ def test_forward_mistake_is_located_in_the_forward():
 # constant...): "unknown cause", never a name. KNOWN_UNNAMED lists the held-out mistakes the
 # grammar cannot express (it must then say "unknown cause", never a wrong name).
 
-from zoo import blind_index, held2_index, held3_index, held4_index  # noqa: E402
+from zoo import blind_index, held2_index, held3_index, held4_index, held5_index  # noqa: E402
 
-HELD = {**blind_index.MODULES, **held2_index.MODULES, **held3_index.MODULES, **held4_index.MODULES}
+HELD = {**blind_index.MODULES, **held2_index.MODULES, **held3_index.MODULES, **held4_index.MODULES,
+        **held5_index.MODULES}
 HELD_CASES = [(style, bug) for style, module in HELD.items() for bug in module.BUGS]
 KNOWN_UNNAMED = {
     ("held2_d2l_rnn", "square_in_place"),               # the cached H squared in place, read after the loop
@@ -221,6 +222,14 @@ KNOWN_UNNAMED = {
     ("held4_course_gru", "dconcat_Wr_for_Wu"),           # Wr for Wu where Wu holds z's weights negated (u = 1 - z)
     ("held4_keras_gru", "recurrent_h_times_r_in_place"),  # r * a_hn cached where the textbook recomputes a_hn
     ("held4_tf_lstm_dicts", "dc_local_only_at_last_step"),  # dc's h-path term kept at the last step only
+    ("held5_karpathy_halves_rnn", "second_half_starts_from_h0"),  # the sequence run in two halves: the mistakes
+    ("held5_karpathy_halves_rnn", "halves_sum_assigned"),         # below live in how the halves are joined,
+    ("held5_karpathy_halves_rnn", "dhnext_from_dWhh"),            # which no single-sequence textbook line holds
+    ("held5_karpathy_halves_rnn", "clip_each_half_at_0_05"),
+    ("held5_torch_class_gru", "grad_bias_hh_n_without_r"),   # da_n for da_hn in db_hh only (two lines down)
+    ("held5_torch_class_gru", "cat_z_r_n"),                  # blocks swapped for dW and dx, dh_prev per gate right
+    ("held5_torch_class_gru", "saved_after_update"),         # h_t saved for h_(t-1), a_hn saved right
+    ("held5_tf1_cs231n_gru", "backward_blocks_u_r"),         # the same for the reset-before GRU
 }
 # Held-out mutants whose numbers are exactly another single mistake's: named as that one.
 SAME_NUMBERS = {

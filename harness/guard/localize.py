@@ -108,10 +108,11 @@ def _gate_probe(code, probe, tol, gates, rows, stopped):
          if x["quantity"] in kept]
     rows.extend(r)
     wrong = "".join(g for g in gates if any(x["gate"] == g and not x["passed"] for x in r))
-    if wrong or k == 1:
+    if k == 1 or (wrong and len(wrong) < len(gates)):
         return wrong
-    return _gate_probe(code, dataclasses.replace(probe, x=probe.x[:, :1], dout=probe.dout[:, :1]), tol, gates, rows,
-                       stopped)                             # a mistake at step 0 alone shows with one step only
+    one = _gate_probe(code, dataclasses.replace(probe, x=probe.x[:, :1], dout=probe.dout[:, :1]), tol, gates, rows,
+                      stopped)          # a mistake at step 0 alone shows with one step only; one spread over every
+    return one if one and len(one) < len(gates) else wrong          # gate by a second mistake (dW / T) may not
 
 
 def _length_runner(code, probe, tol, gates, rows, lengths, stopped):

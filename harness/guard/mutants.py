@@ -108,8 +108,27 @@ def _neighbours(caches):
     return caches
 
 
-HELPERS = {"np": np, "_blockT": _blockT, "_gatezero": _gatezero, "_blockpick": _blockpick, "_blockswap": _blockswap,
-           "_dx_total": _dx_total,
+def _clipnorm(g, c, rows):
+    """``g`` rescaled to a norm of at most c: each row (one example's) or the whole array."""
+    norm = np.linalg.norm(g, axis=1, keepdims=True) if rows else np.linalg.norm(g)
+    return g * np.minimum(1.0, c / np.maximum(norm, 1e-300))
+
+
+def _gscale(step, c):
+    """The factor clip_by_global_norm applies to one step's weight and bias gradients."""
+    norm = np.sqrt(sum(np.sum(np.square(v)) for k, v in step.items() if k.startswith(("dW_", "db"))))
+    return min(1.0, c / max(norm, 1e-300))
+
+
+def _gclip(arrays, c):
+    """``arrays`` rescaled together to a global norm of at most c (clip_by_global_norm)."""
+    norm = np.sqrt(sum(np.sum(np.square(a)) for a in arrays))
+    scale = min(1.0, c / max(norm, 1e-300))
+    return tuple(a * scale for a in arrays)
+
+
+HELPERS = {"np": np, "_gclip": _gclip, "_blockT": _blockT, "_gatezero": _gatezero, "_blockpick": _blockpick, "_blockswap": _blockswap,
+           "_dx_total": _dx_total, "_clipnorm": _clipnorm, "_gscale": _gscale,
            "dtanh": _act.dtanh, "dsigmoid": _act.dsigmoid, "drelu": _act.drelu, "didentity": _act.didentity,
            "sigmoid": _act.sigmoid, "hardtanh": hardtanh, "dhardtanh": dhardtanh, "hard_sigmoid": hard_sigmoid,
            "hard_sigmoid_k3": hard_sigmoid_k3}

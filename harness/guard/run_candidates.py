@@ -124,7 +124,9 @@ def _last_dc(replay):
 def _clipped(correct, user, wrong):
     """The weight and bias gradients (or every gradient) clipped element by element to [-c, c],
     or each rescaled to norm c, or all rescaled to a global norm c: c is what the user's
-    gradients show (their largest magnitude, or their norm)."""
+    gradients show (their largest magnitude, or their norm), tried only when it is a number a
+    person picks (two significant digits: 0.05, 1, 2.5), so a gradient merely scaled (by 1/2)
+    is never read as clipped."""
     out = []
     for keys, which in ((PARAMS, "the weight and bias gradients"),
                         (PARAMS + ("dx", "dh0", "dc0"), "every gradient")):
@@ -132,20 +134,29 @@ def _clipped(correct, user, wrong):
         hit = [q for q in keys if q in wrong]
         if not hit or not all(np.all(np.isfinite(user[q])) for q in keys):
             continue
-        c = max(float(np.max(np.abs(user[q]))) for q in hit)
-        values = {**correct, **{q: np.clip(correct[q], -c, c) for q in keys}}
-        out.append({**_finding("gradient_clipped", f"{which} clipped element by element to [-{c:.4g}, {c:.4g}] "
-                                                   "(np.clip) inside the backward"), "values": values})
-        c = max(float(np.linalg.norm(user[q])) for q in hit)
-        values = {**correct, **{q: correct[q] * min(1.0, c / _norm(correct[q])) for q in keys}}
-        out.append({**_finding("gradient_clipped", f"{which} each rescaled to a norm of at most {c:.4g} inside the "
-                                                   "backward"), "values": values})
-        c = float(np.sqrt(sum(np.sum(np.square(user[q])) for q in keys)))
-        total = float(np.sqrt(sum(np.sum(np.square(correct[q])) for q in keys)))
-        values = {**correct, **{q: correct[q] * min(1.0, c / max(total, 1e-300)) for q in keys}}
-        out.append({**_finding("gradient_clipped", f"{which} rescaled together to a global norm of at most {c:.4g} "
-                                                   "inside the backward"), "values": values})
+        c = _picked(max(float(np.max(np.abs(user[q]))) for q in hit))
+        if c:
+            values = {**correct, **{q: np.clip(correct[q], -c, c) for q in keys}}
+            out.append({**_finding("gradient_clipped", f"{which} clipped element by element to [-{c:g}, {c:g}] "
+                                                       "(np.clip) inside the backward"), "values": values})
+        c = _picked(max(float(np.linalg.norm(user[q])) for q in hit))
+        if c:
+            values = {**correct, **{q: correct[q] * min(1.0, c / _norm(correct[q])) for q in keys}}
+            out.append({**_finding("gradient_clipped", f"{which} each rescaled to a norm of at most {c:g} inside the "
+                                                       "backward"), "values": values})
+        c = _picked(float(np.sqrt(sum(np.sum(np.square(user[q])) for q in keys))))
+        if c:
+            total = float(np.sqrt(sum(np.sum(np.square(correct[q])) for q in keys)))
+            values = {**correct, **{q: correct[q] * min(1.0, c / max(total, 1e-300)) for q in keys}}
+            out.append({**_finding("gradient_clipped", f"{which} rescaled together to a global norm of at most {c:g} "
+                                                       "inside the backward"), "values": values})
     return out
+
+
+def _picked(c):
+    """The round threshold c is within float error of, or None (see _round)."""
+    r = float(f"{c:.2g}") if np.isfinite(c) and c > 0 else 0.0
+    return r if r and abs(r - c) <= 1e-6 * r else None
 
 
 def _norm(v):
@@ -185,6 +196,12 @@ def _cache_candidates(replay):
                 out.append(_with_cache(replay, key, lambda c, t: c[key] * c[other], "inplace_corruption",
                                        f"the cached {_says(key)} multiplied in place by {_says(other)} in the forward "
                                        f"(`{key} *= {other}`)"))
+    final = caches[-1]["next_h"]                            # h kept in one array updated in place: every cached
+    for keep_h0 in (False, True):                           # h is the last (h0 its own array, or that one too)
+        out.append(_with_cache(replay, {"prev_h": lambda c, t: c["prev_h"] if keep_h0 and t == 0 else final,
+                                        "next_h": lambda c, t: final}, None, "inplace_corruption",
+                               "every step's cached h (before and after its update) is the final state (one array "
+                               "updated in place, cached without a copy" + (", h0 apart)" if keep_h0 else ")")))
     if cell == "lstm":
         out.append(_with_cache(replay, "tanh_c", lambda c, t: np.tanh(c["prev_c"]), "wrong_time",
                                "tanh(c_t) recomputed from c_(t-1) in the backward (tanh(c_(t-1)) where tanh(c_t) "
@@ -193,7 +210,10 @@ def _cache_candidates(replay):
 
 
 def _with_cache(replay, key, value, cause, what, also=""):
-    caches = [dict(c, **{key: value(c, t)}) for t, c in enumerate(replay.caches)]
+    """A candidate: the textbook backward on caches where ``key`` holds ``value(cache, t)`` (or
+    each key of a dict {key: value} its own)."""
+    changes = key if isinstance(key, dict) else {key: value}
+    caches = [dict(c, **{k: fn(c, t) for k, fn in changes.items()}) for t, c in enumerate(replay.caches)]
     values = replay.book.run(None, caches, replay.probe.dout, _last_dc(replay))
     return {**_finding(cause, what, also=also), "values": None if values is None else dict(values, h=replay.correct["h"])}
 

@@ -28,7 +28,28 @@ def driver_edits(cell, fn_tree):
             out.extend(_carry_update_rules(ctx, i, stmt))
         elif isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Dict) and _target_name(stmt) == "grads":
             out.extend(_dx_after_loop_rules(ctx, i, stmt))
-    return out + _every_carry_dropped(ctx, out) + _fused_overwrites(ctx, out)
+    return out + _every_carry_dropped(ctx, out) + _fused_overwrites(ctx, out) + list(_step_global_clip(ctx))
+
+
+def _step_global_clip(ctx):
+    """Each step's weight and bias gradients rescaled together to a global norm of at most c
+    before they are added up (``clip_by_global_norm`` called inside the loop)."""
+    lines = {i: s for i, s in enumerate(ctx.stmts) if isinstance(s, ast.AugAssign) and isinstance(s.op, ast.Add)
+             and _target_name(s).startswith(("dW_", "db")) and _src(s.value).startswith("step[")}
+    if not lines:
+        return
+    first, last = min(lines), max(lines)
+    names = [_target_name(s) for s in lines.values()]
+    summed = [n if i != last else f"{n} + {_src(lines[i].value)}" for i, n in zip(lines, names)]
+    for c in CLIP_AT:
+        tree = {i: _replace(s, s.value, _expr(f"{_src(s.value)} * _gscale(step, {c})")) for i, s in lines.items()}
+        yield _edit(ctx, first, "gradient_clipped", lines[first], tree[first],
+                    f"each step's weight and bias gradients rescaled together to a global norm of at most {c} "
+                    "before they are added up", extra=tree)
+        totals = ast.parse(f"{', '.join(names)} = _gclip(({', '.join(summed)},), {c})").body[0]
+        yield _edit(ctx, last, "gradient_clipped", lines[last], totals,
+                    f"the weight and bias gradients summed so far rescaled together to a global norm of at most {c} "
+                    "at every step")
 
 
 def _overwrite_rules(ctx, i, stmt):
@@ -128,7 +149,7 @@ def _loop(ctx, i, stmt, text, cause, says, cost=None):
     return _edit(ctx, i, cause, stmt, ast.fix_missing_locations(new), says, cost=cost)
 
 
-CLIP_AT = (0.1, 0.25, 0.5, 1.0)        # thresholds at which a probe's gradients are clipped (5: they are not)
+CLIP_AT = (0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0)   # round thresholds a probe's gradients reach (5 they do not)
 
 
 def _upstream_rules(ctx, i, stmt):
@@ -202,6 +223,15 @@ def _carry_update_rules(ctx, i, stmt):
         yield _edit(ctx, i, "carry_dropped", stmt, ast.fix_missing_locations(new),
                     f"the {carry} carry never updated from the step (it stays 0: nothing flows back in time "
                     f"through {carry}, and d{carry}0 is 0)", carry=carry)
+        for c in CLIP_AT:                                   # the carry clipped where it is taken from the step
+            for form, what in ((f"np.clip({{}}, -{c}, {c})", f"clipped element by element to [-{c}, {c}]"),
+                               (f"_clipnorm({{}}, {c}, True)", f"rescaled to a norm of at most {c} per example"),
+                               (f"_clipnorm({{}}, {c}, False)", f"rescaled to a norm of at most {c}")):
+                clipped = [_expr(form.format(_src(v))) if j == k else copy.deepcopy(v) for j, v in enumerate(values)]
+                new = copy.deepcopy(stmt)
+                new.value = ast.Tuple(clipped, ast.Load()) if len(clipped) > 1 else clipped[0]
+                yield _edit(ctx, i, "gradient_clipped", stmt, ast.fix_missing_locations(new),
+                            f"the {carry} carry {what} each step (d{carry}0 included)", carry=carry)
 
 
 def _call_rules(ctx, i, stmt):

@@ -76,6 +76,13 @@ def order_rules(ctx, i, stmt):
         return
     gates = _gates(ctx.cell)
     together = i == min(lists) and len(lists) > 1
+    if i == min(lists):                                 # one gate's gradient left out of every list (a loop
+        for k, gate in enumerate(gates):                # over the gates that misses one: range(3))
+            tree = {j: _replace(ctx.stmts[j], lst.elts[k], _expr(f"0 * {_src(lst.elts[k])}")) for j, lst in lists.items()}
+            lines = " and ".join(_target_name(ctx.stmts[j]) for j in tree)
+            yield _edit(ctx, i, "term_dropped", stmt, tree[i], f"the {gate} gate's gradient left out of {lines} (its "
+                        "block stays 0: a loop over the gates that misses it)", cost=COST["term_dropped"] + 0.1,
+                        gates=gate, extra=tree)
     for perm in permutations(range(len(gates))):
         if perm == tuple(range(len(gates))):
             continue

@@ -53,7 +53,8 @@ def derivative_rules(ctx, i, stmt):
             yield _edit(ctx, i, "derivative_wrong_point", stmt, new,
                         f"{DERIVATIVES[d]}' evaluated at {SAYS.get(alt, alt)} where {SAYS.get(yname, yname)} "
                         f"belongs ({_src(call)} -> {d}({alt})) {here}",
-                        also="wrong_time" if alt in ("prev_h", "prev_c") else "")     # the step before's value
+                        also="wrong_time" if alt in ("prev_h", "prev_c") else "",     # the step before's value
+                        family="the derivative evaluated at the pre-activation" if alt.startswith("a_") else "")
         act = {"dtanh": "np.tanh", "dsigmoid": "sigmoid"}.get(d)
         if act:                                             # 1 - tanh(h)^2: the formula for the pre-activation
             new = _replace(stmt, y, _expr(f"{act}({_src(y)})"))
@@ -106,6 +107,35 @@ def inplace_product_rules(ctx, i, stmt):
                 yield _edit(ctx, i, "inplace_corruption", stmt, stmt,
                             f"{_src(product)} computed in place into {f.id} (`{f.id} *= ...`), so {where} read "
                             f"the product where {f.id} belongs", extra=extra)
+
+
+def inplace_gradient_rules(ctx, i, stmt):
+    """A product computed in place into the gradient it starts from (``df = dc; df *= prev_c``
+    aliases dc, ``dn = dnext_h; dn *= 1 - z`` aliases dnext_h): the later lines reading that
+    gradient see the product."""
+    for product in _products(_value(stmt)):
+        factors = _product_factors(product)
+        f = factors[0]
+        if not (isinstance(f, ast.Name) and f.id.startswith("d") and len(factors) > 1 and f.id != _target_name(stmt)):
+            continue
+        defined = next((j for j, o in enumerate(ctx.stmts) if _target_name(o) == f.id), -1)
+        passes = [(i + 1, 0.0)] + ([(defined + 1, 0.05)] if defined + 1 < i else [])   # the lines after it, or
+        for first, cost in passes:                        # every reader (user code computing this line earlier)
+            extra = {}
+            for j in range(first, len(ctx.stmts)):
+                other = ctx.stmts[j]
+                if j == i or not _mutable(other) or f.id not in _names(_value(other)) or _target_name(other) == f.id:
+                    continue
+                new = other
+                for node in [n for n in ast.walk(_value(other)) if isinstance(n, ast.Name) and n.id == f.id]:
+                    new = _replace(new, _find_same(new, node, other), copy.deepcopy(product))
+                extra[j] = new
+            if extra:
+                where = ", ".join(sorted({_target_name(ctx.stmts[j]) for j in extra}))
+                yield _edit(ctx, i, "inplace_corruption", stmt, stmt,
+                            f"{_target_name(stmt)} computed in place in {f.id}'s array ({_target_name(stmt)} = {f.id}; "
+                            f"{_target_name(stmt)} *= ...), so {where} read the product where {f.id} belongs",
+                            extra=extra, cost=COST["inplace_corruption"] + cost, gates="")
 
 
 def _find_same(new_stmt, node, old_stmt):
@@ -327,7 +357,19 @@ def name_rules(ctx, i, stmt):
             yield from weight_block_rules(ctx, i, stmt, node, name)
 
 
-STEP_RULES = (derivative_rules, sum_rules, name_rules, order_rules, inplace_product_rules, consumer_rules)
+def early_derivative_rules(ctx, i, stmt):
+    """The RNN's carry multiplied by the previous step's derivative as it is sent back
+    (``dh_prev = W_hh^T da * act'(h_(t-1))``), which that step applies again."""
+    if ctx.cell != "rnn" or _target_name(stmt) != "dprev_h" or "dact" not in ctx.derivs:
+        return
+    new = _replace(stmt, stmt.value, _expr(f"({_src(stmt.value)}) * dact(prev_h)"))
+    yield _edit(ctx, i, "derivative_twice", stmt, new, "the carry dh_(t-1) multiplied by the derivative at h_(t-1) "
+                "as it is sent back, which the step before applies again (one step early, then twice)",
+                cost=COST["derivative_twice"] + 0.1)
+
+
+STEP_RULES = (derivative_rules, early_derivative_rules, sum_rules, name_rules, order_rules, inplace_product_rules, inplace_gradient_rules,
+              consumer_rules)
 
 
 def fused_derivatives(ctx, edits):
@@ -363,4 +405,22 @@ def step_edits(cell, fn_tree, activation=None, line_gates=None):
                 edits = list(rule(ctx, i, stmt))
                 out.extend(edits)
                 out.extend(one_block_only(ctx, i, stmt, edits))
-    return out + list(fused_gate_terms(ctx)) + list(fused_derivatives(ctx, out)) + list(fused_block_swaps(ctx, out))
+    return (out + list(fused_gate_terms(ctx)) + list(fused_derivatives(ctx, out)) + list(fused_block_swaps(ctx, out))
+            + list(_clipped_preactivations(ctx)))
+
+
+def _clipped_preactivations(ctx):
+    """Every pre-activation gradient clipped element by element inside the step (Graves 2013
+    clips the LSTM's da_* to a range): the lines computing da (the RNN) or da_<gate>, together."""
+    from .driver_rules import CLIP_AT
+    lines = {i: st for i, st in enumerate(ctx.stmts) if _mutable(st)
+             and (_target_name(st) == "da" if ctx.cell == "rnn" else
+                  _target_name(st) in {f"da_{g}" for g in _gates(ctx.cell)})}
+    if not lines:
+        return
+    first = min(lines)
+    for c in CLIP_AT:
+        tree = {i: _replace(st, st.value, _expr(f"np.clip({_src(st.value)}, -{c}, {c})")) for i, st in lines.items()}
+        yield _edit(ctx, first, "gradient_clipped", lines[first], tree[first],
+                    f"the pre-activation gradients ({', '.join(_target_name(st) for st in lines.values())}) clipped "
+                    f"element by element to [-{c}, {c}] in each step", extra=tree, gates="")
