@@ -198,3 +198,20 @@ def test_targets_lie_where_the_outputs_can_reach():
         for case in (make_case(plain, None, None, True, "squared_error", None, "sum"),
                      make_seq_case(extended, None, None, True, "squared_error", None, "sum")):
             assert case.target.min() >= low and case.target.min() < low + 0.1, (act, case.target.min())
+
+
+def test_the_summary_narrows_a_layer_it_cannot_name_to_its_direction_and_gates():
+    """Extended layers get no likely cause yet; their findings still say which direction and
+    which gate blocks are wrong, read off the failing rows."""
+    rev = harness.check_backward(u.birnn_forward_over_padding, u.birnn_backward, layout=BI, lengths=LENGTHS,
+                                 against=("reference",))
+    assert any(f.startswith("where: only the reverse direction is wrong") for f in rev.findings), rev.findings
+    peep = harness.check_backward(u.lstmp_forward, u.lstmp_backward_peephole_on_new_c, layout=LSTMP, cell="lstm",
+                                  proj_size=3, peepholes=True, against=("reference",))
+    assert "gates: only the i, f block(s) of the weight gradients are wrong (g, o right)" in peep.findings, \
+        peep.findings
+    def doubled(dh, cache):                               # every gradient twice: every gate block wrong
+        return {k: 2 * v for k, v in u.lstmp_backward(dh, cache).items()}
+    every = harness.check_backward(u.lstmp_forward, doubled, layout=LSTMP, cell="lstm", proj_size=3, peepholes=True,
+                                   against=("reference",))
+    assert not every.ok and not any(f.startswith(("gates:", "where: only")) for f in every.findings), every.findings

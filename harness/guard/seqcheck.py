@@ -13,7 +13,8 @@ torch (harness.backends.torch_seq) and finite differences of the user's own forw
 Padded steps are never compared as data: h at a padded step is compared with what the
 layout declares the layer outputs there (``padding``), dx there must be 0.
 Localization and diagnosis (harness.guard.localize, diagnose) do not cover these layers yet:
-the rows say which quantity, direction and step fail.
+the rows say which quantity, direction and step fail, and the findings narrow the mistake to
+one direction and to some gate blocks when the failing rows show that.
 """
 
 import dataclasses
@@ -23,7 +24,7 @@ import numpy as np
 from ..backends import numeric
 from ..backends.reference_seq import run_reference_seq
 from ..cells import GATES, param_name
-from ..compare import Tolerance, compare_traces, skipped_row
+from ..compare import Tolerance, _ranges, compare_traces, skipped_row
 from ..report import Report
 from ..trace import Trace
 from .usercode import UserCodeError, call, check_array, check_cache, layout_call, unpack
@@ -184,10 +185,34 @@ def check_sequence_layer(code, probe, oracles, tol, numeric_mode, skip=()):
             else:
                 r.update(status="missing", note="your backward returned None for it, or to_canonical never maps "
                                                 "it back from your gradients, so the verdict cannot be OK")
-    findings = [NOT_DIAGNOSED] if any(r["status"] == "FAIL" for r in rows) else []
+    findings = [NOT_DIAGNOSED] + _narrowed(rows, GATES[probe.cell], probe.directions) \
+        if any(r["status"] == "FAIL" for r in rows) else []
     return Report.from_rows(f"check-{code.cell}-{code.layout.name}-{probe.dtype}",
                             f"{probe.describe()}; layout {code.layout.name}", rows, findings,
                             labels=("expected", "yours"))
+
+
+def _narrowed(rows, gates, directions):
+    """What the failing rows narrow the mistake down to: one direction of two, some gate blocks
+    of the weights' gradients (the others right), the earliest failing step."""
+    failing = [r for r in rows if r["status"] == "FAIL"]
+    lines = []
+    bad = {r.get("direction") for r in failing if r.get("direction") in ("forward", "reverse")}
+    if directions == 2 and len(bad) == 1:
+        (d,) = bad
+        lines.append(f"where: only the {d} direction is wrong (the {'reverse' if d == 'forward' else 'forward'} "
+                     "direction's values and gradients are right): look at that direction's code")
+    weights = [r for r in rows if r["quantity"].startswith(("dweight", "dbias")) and r.get("gate")
+               and r["status"] in ("pass", "FAIL")]
+    wrong = [g for g in gates if any(r["gate"] == g and r["status"] == "FAIL" for r in weights)]
+    if len(gates) > 1 and wrong and len(wrong) < len(gates):
+        right = [g for g in gates if g not in wrong]
+        lines.append(f"gates: only the {', '.join(wrong)} block(s) of the weight gradients are wrong "
+                     f"({', '.join(right)} right)")
+    steps = sorted({int(r["step"]) for r in failing if isinstance(r.get("step"), (int, np.integer))})
+    if steps:
+        lines.append(f"steps: wrong at step(s) {_ranges(steps)} of the probe")
+    return lines
 
 
 def _against(oracle, code, probe, yours, quantities, output, tol, numeric_mode):
