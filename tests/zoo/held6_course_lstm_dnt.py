@@ -31,9 +31,26 @@ BUGS = {
     "clip_like_dinosaurus": "gradient_clipped",        # [own] the course's clip(gradients, maxValue=1) inside the backward
     "forward_it_uses_Wf": "forward_mistake",           # [own] it = sigmoid(Wf concat + bi) (copy-paste); the backward matches it
     "dc_prev_no_a_path_and_no_dcct_grad": "unknown",   # two mistakes at once (the course's two most common)
+    "dx_stored_one_step_back": "unknown",              # [own] dx[:, :, t - 1] = gradients["dxt"] (t = 0's lands at T_x - 1)
 }
 
-TOUCHES = {}
+TOUCHES = {                                         # computed: blind_index.touched_gates(module, bug)
+    "dc_prev_misses_a_path": "",
+    "dcct_tanh_grad_missing": "g",
+    "tanh_c_grad_typo": "ig",
+    "dcct_grad_at_tanh_cct": "g",
+    "dft_sigmoid_backward_twice": "",
+    "dot_tanh_of_c_prev": "o",
+    "dxt_Wi_for_Wc": "",
+    "da_prev_from_dWo": "",
+    "driver_ignores_da_prevt": "",
+    "driver_dWf_assigned": "",
+    "dbf_mean": "",
+    "clip_like_dinosaurus": "g",
+    "forward_it_uses_Wf": "",
+    "dc_prev_no_a_path_and_no_dcct_grad": "g",
+    "dx_stored_one_step_back": "",
+}
 
 
 def sigmoid(x):
@@ -145,7 +162,7 @@ def lstm_backward(da, caches, bug=None):
     for t in reversed(range(T_x)):
         da_in = da[:, :, t] if bug == "driver_ignores_da_prevt" else da[:, :, t] + da_prevt
         gradients = lstm_cell_backward(da_in, dc_prevt, caches[t], bug)
-        dx[:, :, t] = gradients["dxt"]
+        dx[:, :, t - 1 if bug == "dx_stored_one_step_back" else t] = gradients["dxt"]
         for k in dW:
             if bug == "driver_dWf_assigned" and k == "dWf":
                 dW[k] = gradients[k]

@@ -13,7 +13,6 @@ import numpy as np
 BUGS = {
     "mask_from_prev_h": "wrong_time",                  # [own] da = dnext_h * (prev_h > 0): step t-1's mask
     "relu_grad_tanh_style": "derivative_wrong_function",   # da = dnext_h * (1 - next_h ** 2), copied from the tanh RNN
-    "relu_grad_leaky": "derivative_wrong_function",    # [own] np.where(a > 0, 1.0, 0.01): a leaky ReLU's slope
     "mask_left_out": "derivative_missing",             # da = dnext_h
     "mask_inverted": "derivative_miswritten",          # da = dnext_h * (a <= 0)
     "Wh_not_transposed": "weight_transposed",          # dprev_h = da @ Wh
@@ -29,7 +28,23 @@ BUGS = {
     "Wh_untransposed_and_mean_T": "unknown",           # two mistakes at once: dprev_h = da @ Wh and dh / T
 }
 
-TOUCHES = {}
+TOUCHES = {                                         # computed: blind_index.touched_gates(module, bug)
+    "mask_from_prev_h": "",
+    "relu_grad_tanh_style": "",
+    "mask_left_out": "",
+    "mask_inverted": "",
+    "Wh_not_transposed": "",
+    "dWh_transposed": "",
+    "dprev_h_from_dWh": "",
+    "driver_drops_carry": "",
+    "driver_dWh_assigned": "",
+    "loop_stops_at_1": "",
+    "loss_mean_over_T": "",
+    "loop_forward_in_time": "",
+    "clip_carry_each_step": "",
+    "forward_uses_Wh_T": "",
+    "Wh_untransposed_and_mean_T": "",
+}
 
 
 def rnn_step_forward(x, prev_h, Wx, Wh, b, bug=None):
@@ -46,8 +61,6 @@ def rnn_step_backward(dnext_h, cache, bug=None):
         da = dnext_h * (prev_h > 0)
     elif bug == "relu_grad_tanh_style":
         da = dnext_h * (1 - next_h ** 2)
-    elif bug == "relu_grad_leaky":
-        da = dnext_h * np.where(a > 0, 1.0, 0.01).astype(a.dtype)
     elif bug == "mask_left_out":
         da = dnext_h
     elif bug == "mask_inverted":

@@ -31,7 +31,22 @@ BUGS = {
     "dc_carry_gradient_doubled": "unknown",            # [own] dc_next = 2 * dc * F[:, t] (an arbitrary constant)
 }
 
-TOUCHES = {}
+TOUCHES = {                                         # computed: blind_index.touched_gates(module, bug)
+    "dWh_einsum_on_H": "",
+    "dc_carry_f_one_step_early": "",
+    "do_sigmoid_grad_left_out": "o",
+    "do_sigmoid_grad_parens": "o",
+    "di_grad_at_f": "i",
+    "dh_carry_not_added": "",
+    "dc_misses_h_path": "ig",
+    "db_mean_over_N_T": "",
+    "dA_blocks_ifgo": "go",
+    "loop_from_T_minus_2": "",
+    "tanh_c_in_place": "",
+    "forward_g_sigmoid": "",
+    "einsum_sums_before_product": "",
+    "dc_carry_gradient_doubled": "",
+}
 
 
 def sigmoid(v):

@@ -25,9 +25,7 @@ BUGS = {
     "dhh_tanh_grad_at_pre": "derivative_wrong_point",  # 1 - ahh[t] ** 2 (the cached pre-activation)
     "dr_tanh_grad": "derivative_wrong_function",       # dr_raw = dr * (1 - r ** 2)
     "dz_sigmoid_grad_twice": "derivative_twice",       # dz_raw = dz * z * (1 - z), then dz_raw * z * (1 - z) again
-    "dhnext_without_z_path": "term_dropped",           # dhnext misses dh * z (the direct path)
     "dh_plus_dhnext_discarded": "carry_dropped",       # [own] `dh + dhnext` as a statement: the sum thrown away
-    "dbhh_assigned": "carry_overwrites",               # dbhh = dhh_in (= for +=)
     "loop_from_1": "loop_skips_step",                  # reversed(range(1, T)): step 0 skipped
     "loop_forward": "loop_direction",                  # [own] for t in range(T)
     "clip_like_min_char_rnn": "gradient_clipped",      # [own] np.clip(dparam, -0.5, 0.5, out=dparam) before returning
@@ -35,7 +33,23 @@ BUGS = {
     "dr_sign_and_Uh_transposed": "unknown",            # two mistakes at once
 }
 
-TOUCHES = {}
+TOUCHES = {                                         # computed: blind_index.touched_gates(module, bug)
+    "Uz_not_transposed": "",
+    "dUr_outer_reversed": "r",
+    "Ur_for_Uz_in_carry": "",
+    "dhnext_from_dUh": "",
+    "dr_sigmoid_grad_sign": "r",
+    "dr_from_hs_t": "r",
+    "dhh_tanh_grad_at_pre": "rn",
+    "dr_tanh_grad": "r",
+    "dz_sigmoid_grad_twice": "z",
+    "dh_plus_dhnext_discarded": "",
+    "loop_from_1": "",
+    "loop_forward": "",
+    "clip_like_min_char_rnn": "zn",
+    "forward_z_on_candidate": "",
+    "dr_sign_and_Uh_transposed": "r",
+}
 
 
 def sigmoid(v):
@@ -107,10 +121,7 @@ def backward(dhs, cache, bug=None):
         dWh += np.dot(dhh_raw, xs[t].T)
         dbh += dhh_raw
         dUh += np.dot(dhh_in, hp.T)
-        if bug == "dbhh_assigned":
-            dbhh = dhh_in
-        else:
-            dbhh += dhh_in
+        dbhh += dhh_in
         dxs[t] = np.dot(Wz.T, dz_raw) + np.dot(Wr.T, dr_raw) + np.dot(Wh.T, dhh_raw)
         through_z = np.dot(Uz, dz_raw) if bug == "Uz_not_transposed" else np.dot(Uz.T, dz_raw)
         through_r = np.dot(Ur.T, dr_raw)
@@ -123,10 +134,7 @@ def backward(dhs, cache, bug=None):
         else:
             through_hh = np.dot(Uh.T, dhh_in)
         direct = dh * (1 - z) if bug == "forward_z_on_candidate" else dh * z
-        if bug == "dhnext_without_z_path":
-            dhnext = through_z + through_r + through_hh
-        else:
-            dhnext = direct + through_z + through_r + through_hh
+        dhnext = direct + through_z + through_r + through_hh
     grads = [dWz, dUz, dbz, dWr, dUr, dbr, dWh, dUh, dbh, dbhh]
     if bug == "clip_like_min_char_rnn":
         for dparam in grads:

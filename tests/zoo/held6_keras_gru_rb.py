@@ -27,9 +27,7 @@ BUGS = {
     "dhh_tanh_grad_paren": "derivative_miswritten",    # (1 - hh) ** 2
     "dz_convention_sign": "wrong_sign",                # dz = dh * (hh - h_tm1), the other convention's sign
     "dbias_assigned": "carry_overwrites",              # dbias = dmatrix_x.sum(0) (= for +=)
-    "loop_stops_before_0": "loop_skips_step",          # for t in range(T - 1, 0, -1)
     "loop_like_go_backwards": "loop_direction",        # [own] for t in range(T) (go_backwards read the wrong way round)
-    "dh_mean_over_batch": "reduction_scaled",          # [own] dh = dh / N: Keras's loss averages over the batch
     "dmatrix_in_torch_order": "gate_order",            # [own] dmatrix = [dxr, dxz, dxh] for columns z, r, h
     "z_times_h_in_place": "inplace_corruption",        # zh = z; zh *= h_tm1 in the forward: the cached z is z * h_tm1
     "forward_reset_after_form": "forward_mistake",     # [own] hh = tanh(x_h + r * (h_tm1 @ rk_h)) while reset_after=False;
@@ -37,7 +35,23 @@ BUGS = {
     "dr_from_h_and_no_dz_grad": "unknown",             # two mistakes at once
 }
 
-TOUCHES = {}
+TOUCHES = {                                         # computed: blind_index.touched_gates(module, bug)
+    "rk_h_not_transposed": "r",
+    "drk_z_transposed": "z",
+    "rk_r_block_for_h": "r",
+    "dx_from_dkernel": "",
+    "drh_without_r": "",
+    "dr_from_h_t": "r",
+    "dz_sigmoid_grad_missing": "z",
+    "dhh_tanh_grad_paren": "rn",
+    "dz_convention_sign": "z",
+    "dbias_assigned": "",
+    "loop_like_go_backwards": "",
+    "dmatrix_in_torch_order": "rz",
+    "z_times_h_in_place": "",
+    "forward_reset_after_form": "",
+    "dr_from_h_and_no_dz_grad": "rz",
+}
 
 
 def sigmoid(v):
@@ -79,16 +93,12 @@ def gru_layer(inputs, initial_state, kernel, recurrent_kernel, bias, bug=None):
 def gru_layer_backward(doutputs, cache, bug=None):
     kernel, recurrent_kernel, steps = cache["kernel"], cache["recurrent_kernel"], cache["steps"]
     N, T, H = doutputs.shape
-    if bug == "dh_mean_over_batch":
-        doutputs = doutputs / N
     rk_z, rk_r, rk_h = recurrent_kernel[:, :H], recurrent_kernel[:, H:2 * H], recurrent_kernel[:, 2 * H:]
     dkernel, drk = np.zeros_like(kernel), np.zeros_like(recurrent_kernel)
     dbias = np.zeros(3 * H, dtype=doutputs.dtype)
     dinputs = np.zeros((N, T, kernel.shape[0]), dtype=doutputs.dtype)
     dh_next = np.zeros((N, H), dtype=doutputs.dtype)
-    if bug == "loop_stops_before_0":
-        order = range(T - 1, 0, -1)
-    elif bug == "loop_like_go_backwards":
+    if bug == "loop_like_go_backwards":
         order = range(T)
     else:
         order = range(T - 1, -1, -1)

@@ -25,10 +25,8 @@ BUGS = {
     "carry_tanh_grad_twice": "derivative_twice",       # the carry already times 1 - H_t ** 2, multiplied again
     "no_recurrence_vectorised": "carry_dropped",       # [own] dA = dH * (1 - H ** 2) for every t at once; no loop
     "db_mean": "reduction_scaled",                     # [own] db = dA.mean(axis=(0, 1)) for the sum
-    "loss_mean_over_batch": "reduction_scaled",        # dH = dH / N first (the classifier's mean loss)
     "recurrence_stops_at_1": "loop_skips_step",        # for t in range(T - 1, 0, -1): dA[:, 0] stays zero
     "h0_term_left_out": "term_dropped",                # [own] dW from H[:, :-1] and dA[:, 1:]: h0's term forgotten
-    "dh0_from_dA_1": "wrong_time",                     # [own] dh0 = dA[:, 1] @ W (one step late)
     "carry_window_2": "truncated_bptt",                # [own] the carry taken only from the last two steps
     "forward_bias_twice": "forward_mistake",           # [own] a = x U^T + b; a += h W^T + b; the backward's db = 2 sum dA
     "tanh_in_place": "inplace_corruption",             # np.tanh(a, out=a) in the forward: the stacked A holds h, and the
@@ -36,7 +34,23 @@ BUGS = {
     "carry_W_T_and_db_mean": "unknown",                # two mistakes at once
 }
 
-TOUCHES = {}
+TOUCHES = {                                         # computed: blind_index.touched_gates(module, bug)
+    "dW_from_H_not_Hprev": "",
+    "dW_flat_product_reversed": "",
+    "carry_W_transposed": "",
+    "tanh_grad_from_A": "",
+    "tanh_grad_left_out": "",
+    "tanh_grad_sign": "",
+    "carry_tanh_grad_twice": "",
+    "no_recurrence_vectorised": "",
+    "db_mean": "",
+    "recurrence_stops_at_1": "",
+    "h0_term_left_out": "",
+    "carry_window_2": "",
+    "forward_bias_twice": "",
+    "tanh_in_place": "",
+    "carry_W_T_and_db_mean": "",
+}
 
 
 def forward(x, h0, params, bug=None):
@@ -63,8 +77,6 @@ def backward(dH, cache, bug=None):
     X, h0, A, Hs, params = cache["X"], cache["h0"], cache["A"], cache["H"], cache["params"]
     U, W = params["U"], params["W"]
     N, T, Hdim = dH.shape
-    if bug == "loss_mean_over_batch":
-        dH = dH / N
     if bug == "tanh_in_place":
         dtanh = 1 - np.tanh(A) ** 2
     elif bug == "tanh_grad_from_A":
@@ -105,7 +117,7 @@ def backward(dH, cache, bug=None):
     else:
         db = dA.sum(axis=(0, 1)) * (2 if bug == "forward_bias_twice" else 1)
     dX = dA @ U
-    dh0 = (dA[:, 1] if bug == "dh0_from_dA_1" else dA[:, 0]) @ Wc
+    dh0 = dA[:, 0] @ Wc
     return {"dx": dX, "dh0": dh0, "dU": dU, "dW": dW, "db": db}
 
 

@@ -35,7 +35,22 @@ BUGS = {
     "dc_carry_halved": "unknown",                      # [own] dstate[1] = 0.5 * dc * f (an arbitrary constant)
 }
 
-TOUCHES = {}
+TOUCHES = {                                         # computed: blind_index.touched_gates(module, bug)
+    "dstate_h_row_not_updated": "",
+    "state_cached_without_copy": "",
+    "forget_bias_left_out": "",
+    "tanh_c_of_c_prev": "",
+    "di_tanh_grad": "i",
+    "dc_gate_grad_missing": "g",
+    "do_sigmoid_grad_twice": "o",
+    "df_grad_at_o": "f",
+    "dU_over_T": "",
+    "h_carry_misses_o_block": "",
+    "da_blocks_fico": "if",
+    "forward_carries_tanh_c": "",
+    "dstate_rows_read_swapped": "",
+    "dc_carry_halved": "",
+}
 
 
 def sigmoid(v):

@@ -32,7 +32,22 @@ BUGS = {
     "dj_sigmoid_and_dbias_assigned": "unknown",        # two mistakes at once
 }
 
-TOUCHES = {}
+TOUCHES = {                                         # computed: blind_index.touched_gates(module, bug)
+    "dj_sigmoid_grad": "g",
+    "df_grad_at_raw_f": "f",
+    "do_sigmoid_grad_sign": "o",
+    "dc_tanh_grad_twice": "ifg",
+    "dkernel_concat_with_m_t": "",
+    "dc_prev_reset_each_step": "",
+    "dbias_assigned": "",
+    "dlstm_blocks_jifo": "ig",
+    "forget_bias_tf_default": "",
+    "stop_gradient_every_2": "",
+    "clip_by_global_norm_1": "",
+    "forward_concat_m_first": "",
+    "dx_misses_f_block": "",
+    "dj_sigmoid_and_dbias_assigned": "g",
+}
 
 
 def sigmoid(v):

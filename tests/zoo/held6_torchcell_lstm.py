@@ -34,7 +34,23 @@ BUGS = {
     "saved_hx_cx_swapped": "unknown",                  # saved (x, cx, hx, ...) but unpacked (x, hx, cx, ...): two wrong reads
 }
 
-TOUCHES = {}
+TOUCHES = {                                         # computed: blind_index.touched_gates(module, bug)
+    "dgates_cat_ifog": "go",
+    "dcy_tanh_grad_at_cy": "ifg",
+    "cellgate_sigmoid_grad": "g",
+    "outgate_grad_left_out": "o",
+    "cellgate_grad_sign": "g",
+    "dhx_from_grad_weight_hh": "",
+    "dcx_without_forgetgate": "",
+    "dc_ignores_dcy": "",
+    "saved_cx_after_update": "f",
+    "grad_weight_hh_assigned": "",
+    "backward_loop_forward": "",
+    "clamp_dgates": "",
+    "bias_grad_mean": "",
+    "forward_hy_without_tanh": "",
+    "saved_hx_cx_swapped": "",
+}
 
 
 def sigmoid(v):
