@@ -200,10 +200,10 @@ def test_forward_mistake_is_located_in_the_forward():
 # constant...): "unknown cause", never a name. KNOWN_UNNAMED lists the held-out mistakes the
 # grammar cannot express (it must then say "unknown cause", never a wrong name).
 
-from zoo import blind_index, held2_index, held3_index, held4_index, held5_index  # noqa: E402
+from zoo import blind_index, held2_index, held3_index, held4_index, held5_index, held6_index  # noqa: E402
 
 HELD = {**blind_index.MODULES, **held2_index.MODULES, **held3_index.MODULES, **held4_index.MODULES,
-        **held5_index.MODULES}
+        **held5_index.MODULES, **held6_index.MODULES}
 HELD_CASES = [(style, bug) for style, module in HELD.items() for bug in module.BUGS]
 KNOWN_UNNAMED = {
     ("held2_d2l_rnn", "square_in_place"),               # the cached H squared in place, read after the loop
@@ -230,6 +230,13 @@ KNOWN_UNNAMED = {
     ("held5_torch_class_gru", "cat_z_r_n"),                  # blocks swapped for dW and dx, dh_prev per gate right
     ("held5_torch_class_gru", "saved_after_update"),         # h_t saved for h_(t-1), a_hn saved right
     ("held5_tf1_cs231n_gru", "backward_blocks_u_r"),         # the same for the reset-before GRU
+    ("held6_einsum_lstm", "dc_carry_f_one_step_early"),      # f_(t-1) (wrapping at t = 0) in the c carry
+    ("held6_einsum_lstm", "tanh_c_in_place"),                # tanh(c) written over the stacked c
+    ("held6_karpathy_gru", "clip_like_min_char_rnn"),        # each example's gradients clipped, then summed
+    ("held6_stacked_rnn", "recurrence_stops_at_1"),          # step 0 skipped and dh0 never computed
+    ("held6_stacked_rnn", "h0_term_left_out"),               # h0's term dropped from dW_hh at step 0 only
+    ("held6_tf1_lstmcell", "forward_concat_m_first"),        # the kernel's rows read as [h, x]: another split
+    ("held6_stacked_state_lstm", "forward_carries_tanh_c"),  # tanh(c) carried as the cell state: another cell
 }
 # Held-out mutants whose numbers are exactly another single mistake's: named as that one.
 SAME_NUMBERS = {

@@ -31,9 +31,11 @@ def run_candidates(replay, user, wrong, tol):
                 continue
             where = "counted from the last step" if from_end else "counted from the first step"
             starts = sorted({max(0, e - k) for e in range(T, 0, -k)}) if from_end else list(range(0, T, k))
-            out.append({**_finding("truncated_bptt", f"the carries are cut every {k} steps ({where}): the "
-                                                     f"sequence is backpropagated in separate chunks of {k} steps"),
-                        "values": _each(replay, lambda r: _chunked(r, starts))})
+            for own in (True, False):
+                out.append({**_finding("truncated_bptt", f"the carries are cut every {k} steps ({where}): the "
+                                                         f"sequence is backpropagated in separate chunks of {k} steps"
+                                                         + ("" if own else ", and dh0 is 0")),
+                            "values": _each(replay, lambda r: _chunked(r, starts, own))})
         if right is not None and right != k:
             continue
         for own in (True, False):                          # the carries stop once the loop has done k steps
@@ -128,7 +130,7 @@ def _clipped(correct, user, wrong):
     person picks (two significant digits: 0.05, 1, 2.5), so a gradient merely scaled (by 1/2)
     is never read as clipped."""
     out = []
-    for keys, which in ((PARAMS, "the weight and bias gradients"),
+    for keys, which in ((PARAMS[:2], "the weight gradients (not the biases')"), (PARAMS, "the weight and bias gradients"),
                         (PARAMS + ("dx", "dh0", "dc0"), "every gradient")):
         keys = [q for q in keys if q in correct and q in user]
         hit = [q for q in keys if q in wrong]
@@ -192,7 +194,7 @@ def _cache_candidates(replay):
                                f"every step's cached {_says(key)} is the last step's (one buffer reused, e.g. written "
                                "with out=)"))
         for other in READ[cell]:
-            if other != key and other not in STATE and key not in STATE:
+            if other != key and key not in STATE:
                 out.append(_with_cache(replay, key, lambda c, t: c[key] * c[other], "inplace_corruption",
                                        f"the cached {_says(key)} multiplied in place by {_says(other)} in the forward "
                                        f"(`{key} *= {other}`)"))
@@ -202,7 +204,11 @@ def _cache_candidates(replay):
                                         "next_h": lambda c, t: final}, None, "inplace_corruption",
                                "every step's cached h (before and after its update) is the final state (one array "
                                "updated in place, cached without a copy" + (", h0 apart)" if keep_h0 else ")")))
-    if cell == "lstm":
+    if cell == "lstm":                                      # h and c in one state array updated in place
+        last = caches[-1]
+        out.append(_with_cache(replay, {"prev_h": lambda c, t: last["next_h"], "prev_c": lambda c, t: last["next_c"]},
+                               None, "inplace_corruption", "every step's cached h_(t-1) and c_(t-1) are the final "
+                                                           "state (one state array updated in place, cached without a copy)"))
         out.append(_with_cache(replay, "tanh_c", lambda c, t: np.tanh(c["prev_c"]), "wrong_time",
                                "tanh(c_t) recomputed from c_(t-1) in the backward (tanh(c_(t-1)) where tanh(c_t) "
                                "belongs, in every line)"))

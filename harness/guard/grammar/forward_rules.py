@@ -137,7 +137,30 @@ def forward_line_edits(cell, forward_tree):
         out.extend(_gate_value_rules(ctx, i, stmt))
         out.extend(_activation_rules(ctx, i, stmt))
         out.extend(_doubled_terms(ctx, i, stmt))
+        out.extend(_both_blocks_swapped(ctx, i, stmt))
     return out + list(_every_site(ctx, out)) + list(_every_bias_doubled(ctx))
+
+
+def _both_blocks_swapped(ctx, i, stmt):
+    """Another gate's block of both weights in one line (``i_t = s(W_f [h, x] + b_i)``: a
+    copy-pasted gate on one kernel over [x, h])."""
+    from .gate_rules import _gates
+    names = {n.id for n in ast.walk(_value(stmt)) if isinstance(n, ast.Name)}
+    if ctx.cell == "rnn" or not {"W_ih", "W_hh"} <= names:
+        return
+    gates = _gates(ctx.cell)
+    for k, gate in enumerate(gates):
+        for j, other in enumerate(gates):
+            if j == k:
+                continue
+            new = stmt
+            for w in ("W_ih", "W_hh"):
+                node = next(n for n in ast.walk(_value(new)) if isinstance(n, ast.Name) and n.id == w)
+                new = _replace(new, node, _expr(f"_blockswap({w}, {k}, {j}, {len(gates)})"))
+            yield dataclasses.replace(
+                _numbers(_edit(ctx, i, "forward_mistake", stmt, new, "", gates=gate),
+                         f"in the forward, the {gate} gate computed with the {other} gate's weights (W_ih and W_hh)"),
+                also="wrong_weight")
 
 
 def _doubled_terms(ctx, i, stmt):

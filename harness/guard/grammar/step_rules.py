@@ -61,7 +61,14 @@ def derivative_rules(ctx, i, stmt):
             yield _edit(ctx, i, "derivative_wrong_point", stmt, new,
                         f"{DERIVATIVES[d]}' written for the pre-activation ({DERIVATIVES[d]}'(a) = "
                         f"{'1 - tanh(a)^2' if d == 'dtanh' else 's(a)(1 - s(a))'}) and evaluated at the output "
-                        f"{SAYS.get(yname, yname)} {here}")
+                        f"{SAYS.get(yname, yname)} {here} (or at the pre-activation after the forward overwrote it "
+                        "with the output in place)", also="inplace_corruption")
+        pre = next((a for a in ctx.table["wrong_point"].get(yname, ()) if a.startswith("a") or a == "next_c"), None)
+        if d == "dtanh" and pre:                            # 1 - tanh(a ** 2): the square inside the tanh
+            new = _replace(stmt, call, _expr(f"1 - np.tanh({_src(ctx.ref(pre))} ** 2)"))
+            yield _edit(ctx, i, "derivative_miswritten", stmt, new,
+                        f"tanh' written as 1 - tanh({SAYS.get(pre, pre)}**2) where 1 - tanh({SAYS.get(pre, pre)})**2 "
+                        f"belongs {here}", family="tanh' written as 1 - tanh(a**2)")
         yield from _inplace(ctx, i, stmt, call, yname)
 
 
