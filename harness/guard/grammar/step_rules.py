@@ -101,14 +101,7 @@ def inplace_product_rules(ctx, i, stmt):
         for f in _product_factors(product):
             if not (isinstance(f, ast.Name) and f.id in ctx.cached and not f.id.startswith(("d", "W_"))):
                 continue
-            extra = {}
-            for j, other in enumerate(ctx.stmts):
-                if j == i or not _mutable(other) or f.id not in _names(_value(other)):
-                    continue
-                new = other
-                for node in [n for n in ast.walk(_value(other)) if isinstance(n, ast.Name) and n.id == f.id]:
-                    new = _replace(new, _find_same(new, node, other), copy.deepcopy(product))
-                extra[j] = new
+            extra = _reads_replaced(ctx, f.id, product, [j for j in range(len(ctx.stmts)) if j != i])
             if extra:
                 where = ", ".join(sorted({_target_name(ctx.stmts[j]) for j in extra}))
                 yield _edit(ctx, i, "inplace_corruption", stmt, stmt,
@@ -128,21 +121,29 @@ def inplace_gradient_rules(ctx, i, stmt):
         defined = next((j for j, o in enumerate(ctx.stmts) if _target_name(o) == f.id), -1)
         passes = [(i + 1, 0.0)] + ([(defined + 1, 0.05)] if defined + 1 < i else [])   # the lines after it, or
         for first, cost in passes:                        # every reader (user code computing this line earlier)
-            extra = {}
-            for j in range(first, len(ctx.stmts)):
-                other = ctx.stmts[j]
-                if j == i or not _mutable(other) or f.id not in _names(_value(other)) or _target_name(other) == f.id:
-                    continue
-                new = other
-                for node in [n for n in ast.walk(_value(other)) if isinstance(n, ast.Name) and n.id == f.id]:
-                    new = _replace(new, _find_same(new, node, other), copy.deepcopy(product))
-                extra[j] = new
+            extra = _reads_replaced(ctx, f.id, product, [j for j in range(first, len(ctx.stmts))
+                                                         if j != i and _target_name(ctx.stmts[j]) != f.id])
             if extra:
                 where = ", ".join(sorted({_target_name(ctx.stmts[j]) for j in extra}))
                 yield _edit(ctx, i, "inplace_corruption", stmt, stmt,
                             f"{_target_name(stmt)} computed in place in {f.id}'s array ({_target_name(stmt)} = {f.id}; "
                             f"{_target_name(stmt)} *= ...), so {where} read the product where {f.id} belongs",
                             extra=extra, cost=COST["inplace_corruption"] + cost, gates="")
+
+
+def _reads_replaced(ctx, name, value, lines):
+    """{line index: that statement with every read of ``name`` replaced by ``value``} for the
+    ``lines`` that read it (what an in-place write into ``name``'s array makes them see)."""
+    extra = {}
+    for j in lines:
+        other = ctx.stmts[j]
+        if not _mutable(other) or name not in _names(_value(other)):
+            continue
+        new = other
+        for node in [n for n in ast.walk(_value(other)) if isinstance(n, ast.Name) and n.id == name]:
+            new = _replace(new, _find_same(new, node, other), copy.deepcopy(value))
+        extra[j] = new
+    return extra
 
 
 def _find_same(new_stmt, node, old_stmt):
