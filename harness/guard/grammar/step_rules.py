@@ -9,6 +9,7 @@ from .ast_tools import (_expr, _is_derivative, _names, _product_factors, _rebuil
 from .context import _Context, _edit, _mutable, _value
 from .gate_rules import (_gates, fused_block_swaps, fused_gate_terms, gate_term_dropped, one_block_only,
                          order_rules, weight_block_rules)
+from .inplace_rules import _inplace, inplace_gradient_rules, inplace_product_rules
 from .tables import COST, DERIVATIVES, MISWRITTEN, SAYS, Edit
 
 def derivative_rules(ctx, i, stmt):
@@ -48,111 +49,37 @@ def derivative_rules(ctx, i, stmt):
             yield _edit(ctx, i, "derivative_miswritten", stmt, _replace(stmt, call, expr),
                         f"{DERIVATIVES[d]}' written as {says.replace('y', yname)} {here}",
                         family=f"{DERIVATIVES[d]}' written as {says}")
-        for alt in ctx.table["wrong_point"].get(yname, ()):
-            new = _replace(stmt, y, ctx.ref(alt))
-            yield _edit(ctx, i, "derivative_wrong_point", stmt, new,
-                        f"{DERIVATIVES[d]}' evaluated at {SAYS.get(alt, alt)} where {SAYS.get(yname, yname)} "
-                        f"belongs ({_src(call)} -> {d}({alt})) {here}",
-                        also="wrong_time" if alt in ("prev_h", "prev_c") else "",     # the step before's value
-                        family="the derivative evaluated at the pre-activation" if alt.startswith("a_") else "")
-        act = {"dtanh": "np.tanh", "dsigmoid": "sigmoid"}.get(d)
-        if act:                                             # 1 - tanh(h)^2: the formula for the pre-activation
-            new = _replace(stmt, y, _expr(f"{act}({_src(y)})"))
-            yield _edit(ctx, i, "derivative_wrong_point", stmt, new,
-                        f"{DERIVATIVES[d]}' written for the pre-activation ({DERIVATIVES[d]}'(a) = "
-                        f"{'1 - tanh(a)^2' if d == 'dtanh' else 's(a)(1 - s(a))'}) and evaluated at the output "
-                        f"{SAYS.get(yname, yname)} {here} (or at the pre-activation after the forward overwrote it "
-                        "with the output in place)", also="inplace_corruption")
-        pre = next((a for a in ctx.table["wrong_point"].get(yname, ()) if a.startswith("a") or a == "next_c"), None)
-        if d == "dtanh" and pre:                            # 1 - tanh(a ** 2): the square inside the tanh
-            new = _replace(stmt, call, _expr(f"1 - np.tanh({_src(ctx.ref(pre))} ** 2)"))
-            yield _edit(ctx, i, "derivative_miswritten", stmt, new,
-                        f"tanh' written as 1 - tanh({SAYS.get(pre, pre)}**2) where 1 - tanh({SAYS.get(pre, pre)})**2 "
-                        f"belongs {here}", family="tanh' written as 1 - tanh(a**2)")
+        yield from _wrong_points(ctx, i, stmt, call, d, here)
         yield from _inplace(ctx, i, stmt, call, yname)
 
 
-def _inplace(ctx, i, stmt, call, yname):
-    """The derivative computed in place into the cached ``yname`` (``i *= 1 - i``), or the square
-    it needs (``tc **= 2`` on the way to 1 - tanh^2): every other read of it in this step then
-    sees that instead."""
-    partial = {"dtanh": (_expr(f"{yname} * {yname}"), f"its square (`{yname} **= 2` on the way to 1 - {yname}**2)")}
-    whole = (copy.deepcopy(_value(stmt)), f"this line's whole value {_target_name(stmt)} (built in {yname}'s array)")
-    for written, what in [(call, f"its derivative {_src(call)} (e.g. `{yname} *= ...`)"), whole] + \
-            ([partial[ctx.deriv_of(call)]] if ctx.deriv_of(call) in partial else []):
-        extra = {}
-        for j, other in enumerate(ctx.stmts):
-            if j == i or not _mutable(other) or yname not in _names(_value(other)):
-                continue
-            new = other
-            for node in [n for n in ast.walk(_value(other)) if isinstance(n, ast.Name) and n.id == yname]:
-                new = _replace(new, _find_same(new, node, other), copy.deepcopy(written))
-            extra[j] = new
-        if extra:
-            where = ", ".join(sorted({_target_name(ctx.stmts[j]) for j in extra}))
-            yield _edit(ctx, i, "inplace_corruption", stmt, stmt,
-                        f"{yname} overwritten in place by {what} before {where} read it", extra=extra)
-
-
-def inplace_product_rules(ctx, i, stmt):
-    """A product of a cached value computed in place into it (``rh = r; rh *= h_prev``), early in
-    the step: every other read of that value in the step sees the product."""
-    for product in _products(_value(stmt)):
-        for f in _product_factors(product):
-            if not (isinstance(f, ast.Name) and f.id in ctx.cached and not f.id.startswith(("d", "W_"))):
-                continue
-            extra = _reads_replaced(ctx, f.id, product, [j for j in range(len(ctx.stmts)) if j != i])
-            if extra:
-                where = ", ".join(sorted({_target_name(ctx.stmts[j]) for j in extra}))
-                yield _edit(ctx, i, "inplace_corruption", stmt, stmt,
-                            f"{_src(product)} computed in place into {f.id} (`{f.id} *= ...`), so {where} read "
-                            f"the product where {f.id} belongs", extra=extra)
-
-
-def inplace_gradient_rules(ctx, i, stmt):
-    """A product computed in place into the gradient it starts from (``df = dc; df *= prev_c``
-    aliases dc, ``dn = dnext_h; dn *= 1 - z`` aliases dnext_h): the later lines reading that
-    gradient see the product."""
-    for product in _products(_value(stmt)):
-        factors = _product_factors(product)
-        f = factors[0]
-        if not (isinstance(f, ast.Name) and f.id.startswith("d") and len(factors) > 1 and f.id != _target_name(stmt)):
-            continue
-        defined = next((j for j, o in enumerate(ctx.stmts) if _target_name(o) == f.id), -1)
-        passes = [(i + 1, 0.0)] + ([(defined + 1, 0.05)] if defined + 1 < i else [])   # the lines after it, or
-        for first, cost in passes:                        # every reader (user code computing this line earlier)
-            extra = _reads_replaced(ctx, f.id, product, [j for j in range(first, len(ctx.stmts))
-                                                         if j != i and _target_name(ctx.stmts[j]) != f.id])
-            if extra:
-                where = ", ".join(sorted({_target_name(ctx.stmts[j]) for j in extra}))
-                yield _edit(ctx, i, "inplace_corruption", stmt, stmt,
-                            f"{_target_name(stmt)} computed in place in {f.id}'s array ({_target_name(stmt)} = {f.id}; "
-                            f"{_target_name(stmt)} *= ...), so {where} read the product where {f.id} belongs",
-                            extra=extra, cost=COST["inplace_corruption"] + cost, gates="")
-
-
-def _reads_replaced(ctx, name, value, lines):
-    """{line index: that statement with every read of ``name`` replaced by ``value``} for the
-    ``lines`` that read it (what an in-place write into ``name``'s array makes them see)."""
-    extra = {}
-    for j in lines:
-        other = ctx.stmts[j]
-        if not _mutable(other) or name not in _names(_value(other)):
-            continue
-        new = other
-        for node in [n for n in ast.walk(_value(other)) if isinstance(n, ast.Name) and n.id == name]:
-            new = _replace(new, _find_same(new, node, other), copy.deepcopy(value))
-        extra[j] = new
-    return extra
-
-
-def _find_same(new_stmt, node, old_stmt):
-    """The node in ``new_stmt`` (a modified copy of ``old_stmt``) at the place of ``node``:
-    the k-th Name with the same id, in walk order."""
-    same_old = [n for n in ast.walk(old_stmt) if isinstance(n, ast.Name) and n.id == node.id]
-    k = same_old.index(node)
-    remaining = [n for n in ast.walk(new_stmt) if isinstance(n, ast.Name) and n.id == node.id]
-    return remaining[min(k, len(remaining) - 1)] if len(remaining) == len(same_old) else remaining[0]
+def _wrong_points(ctx, i, stmt, call, d, here):
+    """The derivative ``call`` taken at another value: the table's (the pre-activation, another
+    gate, h_(t-1)), the output put through the activation again (the formula for the
+    pre-activation), and tanh' with the square inside the tanh."""
+    y = call.args[0]
+    yname = y.id if isinstance(y, ast.Name) else _src(y)
+    for alt in ctx.table["wrong_point"].get(yname, ()):
+        new = _replace(stmt, y, ctx.ref(alt))
+        yield _edit(ctx, i, "derivative_wrong_point", stmt, new,
+                    f"{DERIVATIVES[d]}' evaluated at {SAYS.get(alt, alt)} where {SAYS.get(yname, yname)} "
+                    f"belongs ({_src(call)} -> {d}({alt})) {here}",
+                    also="wrong_time" if alt in ("prev_h", "prev_c") else "",     # the step before's value
+                    family="the derivative evaluated at the pre-activation" if alt.startswith("a_") else "")
+    act = {"dtanh": "np.tanh", "dsigmoid": "sigmoid"}.get(d)
+    if act:                                             # 1 - tanh(h)^2: the formula for the pre-activation
+        new = _replace(stmt, y, _expr(f"{act}({_src(y)})"))
+        yield _edit(ctx, i, "derivative_wrong_point", stmt, new,
+                    f"{DERIVATIVES[d]}' written for the pre-activation ({DERIVATIVES[d]}'(a) = "
+                    f"{'1 - tanh(a)^2' if d == 'dtanh' else 's(a)(1 - s(a))'}) and evaluated at the output "
+                    f"{SAYS.get(yname, yname)} {here} (or at the pre-activation after the forward overwrote it "
+                    "with the output in place)", also="inplace_corruption")
+    pre = next((a for a in ctx.table["wrong_point"].get(yname, ()) if a.startswith("a") or a == "next_c"), None)
+    if d == "dtanh" and pre:                            # 1 - tanh(a ** 2): the square inside the tanh
+        new = _replace(stmt, call, _expr(f"1 - np.tanh({_src(ctx.ref(pre))} ** 2)"))
+        yield _edit(ctx, i, "derivative_miswritten", stmt, new,
+                    f"tanh' written as 1 - tanh({SAYS.get(pre, pre)}**2) where 1 - tanh({SAYS.get(pre, pre)})**2 "
+                    f"belongs {here}", family="tanh' written as 1 - tanh(a**2)")
 
 
 def sum_rules(ctx, i, stmt):
