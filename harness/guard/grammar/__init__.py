@@ -22,9 +22,18 @@ trees and plants every mistake of this grammar into every line where it can occu
     carry_dropped              a carry across time (h or c) never added
     carry_overwrites           the carry replaces what it should be added to, or a gradient
                                accumulated with = instead of +=
-    loop_skips_step            the backward loop misses its first or last step
-    reduction_scaled           a gradient divided by N, T or N*T (averaged instead of summed)
+    loop_skips_step            the backward loop misses steps at its start or its end
+    loop_direction             the backward loop runs forward in time
+    gradient_clipped           the carry, the incoming gradient, the pre-activation gradients or the
+                               weights' gradients clipped inside the loop (round thresholds)
+    reduction_scaled           a gradient divided by N, T or N*T (averaged instead of summed), whole
+                               or in one gate's block
     gate_order                 gate blocks written into the pre-activation gradient in another order
+
+Mistakes that no single line holds are built from the textbook's own run in
+``harness.guard.run_candidates`` (truncated BPTT, clipping of the returned gradients, a
+forward cache aliased or reused) and ``harness.guard.model_candidates`` (other weights or
+options); forward mistakes in any line are matched by the numbers (``harness.guard.by_numbers``).
 
 What is specific to a cell (which values can be confused with which) is one table per
 cell, ``CELLS`` below: a new confusion is one line there. Each planted mistake is an
