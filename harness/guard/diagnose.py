@@ -153,15 +153,17 @@ def diagnose(probe, user, tol, names, problems=(), per_example=False, user_at=No
              if e.touches_forward() != forward_right]
     by_numbers = [e for e in edits if e.by_numbers]
     edits = [e for e in edits if not e.by_numbers]
-    for k in (1, 2) if user_at is not None else ():
-        if k < probe.sizes["T"]:
-            edits = _screen(edits, replay_of(_cut(probe, k)), user_at(k), keys, tol)
+    cuts = {k: (replay_of(_cut(probe, k)), user_at(k)) for k in (1, 2)
+            if user_at is not None and k < probe.sizes["T"]}
+    for cut_replay, cut_user in cuts.values():
+        edits = _screen(edits, cut_replay, cut_user, keys, tol)
     wrong = [q for q in keys if not _close(replay.correct[q], user[q], tol)]
     keys = wrong + [q for q in keys if q not in wrong]          # the telling ones first: most candidates fail there
     found = []
     from .model_candidates import model_candidates        # they build on _finding and Replay
     from .run_candidates import run_candidates
-    more = run_candidates(replay, user, wrong, tol) if forward_right else []
+    short = (*cuts[2], tol) if forward_right and 2 in cuts and cuts[2][1] is not None else None
+    more = run_candidates(replay, user, wrong, tol, short) if forward_right else []
     for cand in _grammar(replay, edits) + model_candidates(replay, probe, names, forward_right) + more:
         if cand["values"] is not None and _explains(cand["values"], wrong, user, keys, tol):
             edit = cand.pop("edit", None)

@@ -12,8 +12,9 @@ from .diagnose import ExampleReplay, _finding
 PARAMS = ("dweight_ih", "dweight_hh", "dbias_ih", "dbias_hh")
 
 
-def run_candidates(replay, user, wrong, tol):
-    """Truncations and clippings whose values may explain the user's (forward right)."""
+def run_candidates(replay, user, wrong, tol, short=None):
+    """Truncations, clippings and cache aliasing whose values may explain the user's (forward
+    right); ``short``: (replay, user values, tol) on a 2-step cut, to screen the costly ones."""
     T = replay.probe.sizes["T"]
     out = []
     right = _trailing_right(replay, user, tol)
@@ -44,7 +45,7 @@ def run_candidates(replay, user, wrong, tol):
                                                      f"the last {k} steps are backpropagated together, every earlier "
                                                      "step alone" + ("" if own else ", and dh0 is 0")),
                         "values": _each(replay, lambda r: _chunked(r, starts, own))})
-    return out + _clipped(replay.correct, user, wrong) + _cache_candidates(replay) + _one_bias_overwritten(replay)
+    return out + _clipped(replay.correct, user, wrong) + _cache_candidates(replay, short) + _one_bias_overwritten(replay)
 
 
 def _trailing_right(replay, user, tol):
@@ -172,56 +173,72 @@ READ = {"rnn": ("prev_h", "next_h"), "lstm": ("prev_h", "prev_c", "i", "f", "g",
 STATE = {"prev_h": "next_h", "prev_c": "next_c"}
 
 
-def _cache_candidates(replay):
+def _cache_candidates(replay, short=None):
     """The forward's cache holding another value at every step, as code that aliases or reuses
     arrays makes it: the state saved before the update holding the updated one (no copy), a
     buffer reused so every step's cache holds the last step's value, a value multiplied in
-    place by another (``a *= r``), tanh(c) recomputed from c_(t-1)."""
-    caches, cell = getattr(replay, "caches", None), replay.probe.cell
-    if caches is None:                                      # per-example replays: not tried
+    place by another (``a *= r``), tanh(c) recomputed from c_(t-1). ``short``: (the replay of
+    a 2-step cut, the user's values there, tol): a candidate that does not fit there is not run
+    on the whole probe (each run is a full backward)."""
+    if getattr(replay, "caches", None) is None:             # per-example replays: not tried
         return []
     out = []
-    for key in READ[cell]:
-        if key in STATE:
-            new = STATE[key]
-            out.append(_with_cache(replay, key, lambda c, t: c[new], "wrong_time",
-                                   f"the cache holds {_says(new)} where {_says(key)} belongs (saved after the update, "
-                                   "or the array updated in place after it was cached)", also="inplace_corruption"))
-            out.append(_with_cache(replay, key, lambda c, t: caches[-1][new], "inplace_corruption",
-                                   f"every step's cached {_says(key)} is the final state (one array updated in place "
-                                   "and cached without a copy)"))
-        out.append(_with_cache(replay, key, lambda c, t: caches[-1][key], "inplace_corruption",
-                               f"every step's cached {_says(key)} is the last step's (one buffer reused, e.g. written "
-                               "with out=)"))
-        for other in READ[cell]:
-            if other != key and key not in STATE:
-                out.append(_with_cache(replay, key, lambda c, t: c[key] * c[other], "inplace_corruption",
-                                       f"the cached {_says(key)} multiplied in place by {_says(other)} in the forward "
-                                       f"(`{key} *= {other}`)"))
-    final = caches[-1]["next_h"]                            # h kept in one array updated in place: every cached
-    for keep_h0 in (False, True):                           # h is the last (h0 its own array, or that one too)
-        out.append(_with_cache(replay, {"prev_h": lambda c, t: c["prev_h"] if keep_h0 and t == 0 else final,
-                                        "next_h": lambda c, t: final}, None, "inplace_corruption",
-                               "every step's cached h (before and after its update) is the final state (one array "
-                               "updated in place, cached without a copy" + (", h0 apart)" if keep_h0 else ")")))
-    if cell == "lstm":                                      # h and c in one state array updated in place
-        last = caches[-1]
-        out.append(_with_cache(replay, {"prev_h": lambda c, t: last["next_h"], "prev_c": lambda c, t: last["next_c"]},
-                               None, "inplace_corruption", "every step's cached h_(t-1) and c_(t-1) are the final "
-                                                           "state (one state array updated in place, cached without a copy)"))
-        out.append(_with_cache(replay, "tanh_c", lambda c, t: np.tanh(c["prev_c"]), "wrong_time",
-                               "tanh(c_t) recomputed from c_(t-1) in the backward (tanh(c_(t-1)) where tanh(c_t) "
-                               "belongs, in every line)"))
+    for changes, cause, what, also in _cache_specs(replay.probe.cell):
+        if short is not None and not _fits(short, changes):
+            continue
+        values = _rerun_cached(replay, changes)
+        out.append({**_finding(cause, what, also=also), "values": values})
     return out
 
 
-def _with_cache(replay, key, value, cause, what, also=""):
-    """A candidate: the textbook backward on caches where ``key`` holds ``value(cache, t)`` (or
-    each key of a dict {key: value} its own)."""
-    changes = key if isinstance(key, dict) else {key: value}
-    caches = [dict(c, **{k: fn(c, t) for k, fn in changes.items()}) for t, c in enumerate(replay.caches)]
+def _cache_specs(cell):
+    """(changes {cache key: fn(caches, cache, t)}, cause, words, also) of every cache candidate."""
+    specs = []
+    for key in READ[cell]:
+        if key in STATE:
+            new = STATE[key]
+            specs.append(({key: lambda cs, c, t, new=new: c[new]}, "wrong_time",
+                          f"the cache holds {_says(new)} where {_says(key)} belongs (saved after the update, or the "
+                          "array updated in place after it was cached)", "inplace_corruption"))
+            specs.append(({key: lambda cs, c, t, new=new: cs[-1][new]}, "inplace_corruption",
+                          f"every step's cached {_says(key)} is the final state (one array updated in place and "
+                          "cached without a copy)", ""))
+        specs.append(({key: lambda cs, c, t, key=key: cs[-1][key]}, "inplace_corruption",
+                      f"every step's cached {_says(key)} is the last step's (one buffer reused, e.g. written with "
+                      "out=)", ""))
+        for other in READ[cell]:
+            if other != key and key not in STATE:
+                specs.append(({key: lambda cs, c, t, key=key, other=other: c[key] * c[other]}, "inplace_corruption",
+                              f"the cached {_says(key)} multiplied in place by {_says(other)} in the forward "
+                              f"(`{key} *= {other}`)", ""))
+    for keep_h0 in (False, True):                           # h kept in one array updated in place: every cached
+        specs.append(({"prev_h": lambda cs, c, t, keep=keep_h0: c["prev_h"] if keep and t == 0 else cs[-1]["next_h"],
+                       "next_h": lambda cs, c, t: cs[-1]["next_h"]}, "inplace_corruption",    # h is the last
+                      "every step's cached h (before and after its update) is the final state (one array updated "
+                      "in place, cached without a copy" + (", h0 apart)" if keep_h0 else ")"), ""))
+    if cell == "lstm":                                      # h and c in one state array updated in place
+        specs.append(({"prev_h": lambda cs, c, t: cs[-1]["next_h"], "prev_c": lambda cs, c, t: cs[-1]["next_c"]},
+                      "inplace_corruption", "every step's cached h_(t-1) and c_(t-1) are the final state (one state "
+                      "array updated in place, cached without a copy)", ""))
+        specs.append(({"tanh_c": lambda cs, c, t: np.tanh(c["prev_c"])}, "wrong_time",
+                      "tanh(c_t) recomputed from c_(t-1) in the backward (tanh(c_(t-1)) where tanh(c_t) belongs, in "
+                      "every line)", ""))
+    return specs
+
+
+def _rerun_cached(replay, changes):
+    """The textbook backward on the replay's caches with ``changes`` made, or None."""
+    cs = replay.caches
+    caches = [dict(c, **{k: fn(cs, c, t) for k, fn in changes.items()}) for t, c in enumerate(cs)]
     values = replay.book.run(None, caches, replay.probe.dout, _last_dc(replay))
-    return {**_finding(cause, what, also=also), "values": None if values is None else dict(values, h=replay.correct["h"])}
+    return None if values is None else dict(values, h=replay.correct["h"])
+
+
+def _fits(short, changes):
+    from .diagnose import _close
+    replay, user, tol = short
+    values = _rerun_cached(replay, changes)
+    return values is not None and all(_close(values[q], user[q], tol) for q in user if q in values)
 
 
 def _says(key):
