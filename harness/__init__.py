@@ -13,6 +13,7 @@ Public API (everything else is internal and may change):
 """
 
 from importlib import metadata as _metadata
+from typing import TYPE_CHECKING
 
 try:
     __version__ = _metadata.version("gradharness")
@@ -33,6 +34,12 @@ from .report import Report as Report
 # code or the training checks (about 0.1 s of every CLI start; benchmarks/bench_floor.py).
 _LAZY = {"check_backward": ".guard.check", "Layout": ".guard.layouts", "check_model": ".guard.model",
          "check_training": ".train.api"}
+
+if TYPE_CHECKING:                         # what type checkers and editors see: the same names, eagerly
+    from .guard.check import check_backward as check_backward
+    from .guard.layouts import Layout as Layout
+    from .guard.model import check_model as check_model
+    from .train.api import check_training as check_training
 
 
 def __getattr__(name):

@@ -373,3 +373,76 @@ def test_a_square_weights_gradient_written_transposed_is_named_in_every_gate_or_
     cause = next(f for f in report.findings if f.startswith("likely cause"))
     assert cause.startswith("likely cause: a weight's gradient written transposed: ") and \
         ", ".join(which) + " written transposed" in cause, cause
+
+
+def test_the_upstream_probes_run_at_full_length():
+    """A loop that skips the last step is wrong only when the upstream gradient sits on that
+    step: the probes keep the whole sequence, so the steps before it read right."""
+    from zoo import cs231n_rnn
+    report = harness.check_backward(*cs231n_rnn.make("skip_last")[:2], cell="rnn", layout="cs231n",
+                                    against=("reference",))
+    line = next(f for f in report.findings if f.startswith("upstream gradient on one step at a time"))
+    assert line.endswith("wrong when it sits on step(s) 4, right on 0, 1, 2, 3"), line
+
+
+@pytest.mark.parametrize("bug", ["bias_mean_N", "pair_x_prev", "skip_last", "read_torch_order", "bias_sign"])
+def test_no_gates_line_for_a_mistake_in_every_gate_that_can_show_one(bug):
+    """With one step and c_(-1) = 0, f's blocks are 0 in every backward, right or wrong: a
+    mistake in every other gate touches every gate that can show one, and no "gates:" line
+    may single some out."""
+    from zoo import cs231n_lstm
+    fwd, bwd, opts = cs231n_lstm.make(bug)
+    report = harness.check_backward(fwd, bwd, against=("reference",), **opts)
+    assert not report.ok
+    assert not [f for f in report.findings if f.startswith("gates:")], report.findings
+
+
+def test_the_gates_line_names_the_bias_when_only_the_bias_is_wrong():
+    from zoo import held4_index
+    fwd, bwd, opts = held4_index.MODULES["held4_d2l_gru"].make("db_z_batch_mean")
+    report = harness.check_backward(fwd, bwd, against=("reference",), **opts)
+    line = next(f for f in report.findings if f.startswith("gates:"))
+    assert "only db_z is wrong (db_r, db_h right)" in line, line
+
+
+def _rnn_backward_with(dh, cache, carry_in):
+    """cs231n RNN BPTT where ``carry_in(t, T, dprev)`` gives the carry step t receives."""
+    from zoo import cs231n_rnn
+    N, T, H = dh.shape
+    x0, _, Wx, Wh, _, _ = cache[0]
+    dx, dWx, dWh, db = np.zeros((N, T, x0.shape[1])), np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(H)
+    dprev = np.zeros((N, H))
+    for t in reversed(range(T)):
+        dx[:, t], dprev, a, b, c = cs231n_rnn.rnn_step_backward(dh[:, t] + carry_in(t, T, dprev), cache[t])
+        dWx, dWh, db = dWx + a, dWh + b, db + c
+    return dx, dprev, dWx, dWh, db
+
+
+ONE_CUT = {                                    # the carry mishandled at fixed places: no truncation pattern
+    "step 0 without its carry": lambda t, T, d: d * (t > 0),
+    "the last step's carry dropped": lambda t, T, d: d * (t != T - 2),
+    "a reset once, at t = 2": lambda t, T, d: d * (t != 2),
+}
+
+
+@pytest.mark.parametrize("cut", list(ONE_CUT))
+@pytest.mark.parametrize("steps", [5, 7])
+def test_a_carry_cut_once_is_not_named_a_truncation(cut, steps):
+    """Any single cut of the carry fits "chunks of k" on one probe length: a truncation is named
+    only when its pattern repeats within the probe and fits the probe cut to other lengths."""
+    from zoo import cs231n_rnn
+    report = harness.check_backward(cs231n_rnn.make()[0], lambda dh, c: _rnn_backward_with(dh, c, ONE_CUT[cut]),
+                                    cell="rnn", layout="cs231n", against=("reference",), steps=steps)
+    causes = [f for f in report.findings if f.startswith("likely cause:")]
+    assert not report.ok and causes and not any("truncated" in f for f in causes), causes
+
+
+def test_cuts_that_look_regular_on_the_diagnosis_probe_only_are_not_a_truncation():
+    """Resets at t = 1 and t = 3 are chunks of 2 on the first 6 steps, where the diagnosis runs;
+    the whole probe (7 steps) has no cut before step 5, so no truncation is named."""
+    from zoo import cs231n_rnn
+    report = harness.check_backward(
+        cs231n_rnn.make()[0], lambda dh, c: _rnn_backward_with(dh, c, lambda t, T, d: d * (t not in (1, 3))),
+        cell="rnn", layout="cs231n", against=("reference",), steps=7)
+    causes = [f for f in report.findings if f.startswith("likely cause:")]
+    assert not report.ok and causes and not any("truncated" in f for f in causes), causes

@@ -230,6 +230,8 @@ KNOWN_UNNAMED = {
     ("held5_torch_class_gru", "cat_z_r_n"),                  # blocks swapped for dW and dx, dh_prev per gate right
     ("held5_torch_class_gru", "saved_after_update"),         # h_t saved for h_(t-1), a_hn saved right
     ("held5_tf1_cs231n_gru", "backward_blocks_u_r"),         # the same for the reset-before GRU
+    ("held5_tf1_cs231n_gru", "segments_of_3"),               # one cut within 5 steps: no truncation pattern
+    ("held5_karpathy_halves_rnn", "halves_not_chained"),     # one cut, where T // 2 falls: the same
     ("held6_einsum_lstm", "dc_carry_f_one_step_early"),      # f_(t-1) (wrapping at t = 0) in the c carry
     ("held6_einsum_lstm", "tanh_c_in_place"),                # tanh(c) written over the stacked c
     ("held6_karpathy_gru", "clip_like_min_char_rnn"),        # each example's gradients clipped, then summed

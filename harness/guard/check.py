@@ -292,13 +292,13 @@ def relabel(rows, name, note=""):
 def _diagnosis(code, probe, user, tol, names, where):
     """"likely cause: ..." lines: the grammar replayed on the probe (cut to a few steps on long
     sequences); when nothing fits, where the mistake lives (gates, steps, carries)."""
-    T = probe.sizes["T"]
+    T, full = probe.sizes["T"], probe
     k = min(T, max(where.shortest or T, DIAGNOSIS_STEPS))
     if k < T:
         probe = dataclasses.replace(probe, x=probe.x[:, :k], dout=probe.dout[:, :k])
         user = run_user(code, probe, probe.dout, f"diagnosis on the first {k} steps")
     found = diagnose(probe, user, tol, names, problems=set(user.problems), per_example=code.layout.per_example,
-                     user_at=lambda k: _user_at(code, probe, k))
+                     user_at=lambda j: _user_at(code, full, j), longest=full if k < T else None)
     gates = [line for line in [gate_line(probe, where, names)] if line]
     if not found:
         return ["likely cause: unknown cause (no single mistake of the grammar reproduces your numbers)"] + \

@@ -36,6 +36,7 @@ CAUSES = {
     "wrong_weight": "one weight used where another belongs",
     "gradient_for_weight": "a weight's gradient used in place of the weight",
     "derivative_wrong_point": "activation derivative taken at the wrong point",
+    "wrong_value": "one value read in place of another",
     "derivative_wrong_function": "the derivative of the wrong function",
     "derivative_miswritten": "a derivative written wrongly",
     "derivative_twice": "a local derivative applied twice",
@@ -134,7 +135,7 @@ def _dc_n(probe):
     return probe.dstate_n["c"][0] if probe.cell == "lstm" else None
 
 
-def diagnose(probe, user, tol, names, problems=(), per_example=False, user_at=None):
+def diagnose(probe, user, tol, names, problems=(), per_example=False, user_at=None, longest=None):
     """Findings (dicts: cause, description, detail, gates, cost), best first; [] when nothing fits.
 
     ``user``: the user's canonical values (h, dx, dh0, ...); ``names``: a naming.Names for
@@ -143,7 +144,9 @@ def diagnose(probe, user, tol, names, problems=(), per_example=False, user_at=No
     total then sees that example's alone), so every candidate is replayed example by example;
     ``user_at(k)``: the user's values on the probe cut to k steps (None if the code cannot run
     there), to screen the grammar's candidates cheaply on 1 and 2 steps first: the user's
-    mistake reproduces the user's numbers on any probe, so one that fails there is dropped.
+    mistake reproduces the user's numbers on any probe, so one that fails there is dropped;
+    ``longest``: the whole probe when ``probe`` is its first steps (``user_at`` then reaches it),
+    where a truncation must fit too (a pattern of cuts may look regular on the first steps only).
     """
     replay_of = ExampleReplay.of if per_example and probe.sizes["N"] > 1 else Replay.of
     replay = replay_of(probe)
@@ -162,8 +165,14 @@ def diagnose(probe, user, tol, names, problems=(), per_example=False, user_at=No
     found = []
     from .model_candidates import model_candidates        # they build on _finding and Replay
     from .run_candidates import run_candidates
-    short = (*cuts[2], tol) if forward_right and 2 in cuts and cuts[2][1] is not None else None
-    more = run_candidates(replay, user, wrong, tol, short) if forward_right else []
+    more = []
+    if forward_right:
+        short = (*cuts[2], tol) if 2 in cuts and cuts[2][1] is not None else None
+        T = probe.sizes["T"]
+        longer = [(replay_of(_cut(probe, T - 1)), user_at(T - 1))] if user_at is not None and T > 3 else []
+        if longest is not None and user_at is not None:
+            longer.append((replay_of(longest), user_at(longest.sizes["T"])))
+        more = run_candidates(replay, user, wrong, tol, short, list(cuts.values()) + longer)
     for cand in _grammar(replay, edits) + model_candidates(replay, probe, names, forward_right) + more:
         if cand["values"] is not None and _explains(cand["values"], wrong, user, keys, tol):
             edit = cand.pop("edit", None)

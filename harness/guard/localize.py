@@ -38,6 +38,7 @@ class Where:
     shortest: int = 0               # the shortest failing length (0: none found)
     gates: str = ""                 # gate blocks wrong at that length (gated cells only, "" otherwise)
     quantities: tuple = ()          # what was wrong at that length
+    gate_quantities: tuple = ()     # the gradients whose gate blocks the gate probe found wrong
     right_below: bool = False       # the length just below the shortest failing one ran and was right
     forward_wrong: bool = False     # the user's h differs: the backward's whereabouts mean little
 
@@ -81,7 +82,7 @@ def localize(code, probe, tol, user, names):
         where.quantities = tuple(dict.fromkeys(r["quantity"] for r in bad))
         where.right_below = shortest == 1 or lengths.get(shortest - 1) == []
     if len(gates) > 1:
-        where.gates = _gate_probe(code, probe, tol, gates, rows, stopped)
+        where.gates, where.gate_quantities = _gate_probe(code, probe, tol, gates, rows, stopped)
     return where
 
 
@@ -102,17 +103,32 @@ def _gate_probe(code, probe, tol, gates, rows, stopped):
         user = run_user(code, p, dout, label)
     except UserCodeError as exc:
         stopped.append(f"the gate probe could not run: {exc}")
-        return ""
+        return "", ()
     kept = ("dweight_ih", "dweight_hh") + (("dbias_ih", "dbias_hh") if k == 1 else ())   # with one step the
-    r = [x for x in _rows(user, reference_values(p), tol, label, k - 1, gates)             # bias holds it alone
-         if x["quantity"] in kept]
+    ref = reference_values(p)                                                            # bias holds it alone
+    r = [x for x in _rows(user, ref, tol, label, k - 1, gates) if x["quantity"] in kept]
     rows.extend(r)
-    wrong = "".join(g for g in gates if any(x["gate"] == g and not x["passed"] for x in r))
-    if k == 1 or (wrong and len(wrong) < len(gates)):
-        return wrong
+    live = _live_gates(user, ref, kept, gates)      # f's blocks are 0 in both with c_(-1) = 0: f cannot show
+    bad = [x for x in r if not x["passed"] and x["gate"] in live]
+    wrong = "".join(g for g in gates if any(x["gate"] == g for x in bad))
+    found = (wrong if wrong and set(wrong) != live else "".join(gates) if wrong else "",
+             tuple(dict.fromkeys(x["quantity"] for x in bad)))
+    if k == 1 or (found[0] and len(found[0]) < len(gates)):
+        return found
     one = _gate_probe(code, dataclasses.replace(probe, x=probe.x[:, :1], dout=probe.dout[:, :1]), tol, gates, rows,
                       stopped)          # a mistake at step 0 alone shows with one step only; one spread over every
-    return one if one and len(one) < len(gates) else wrong          # gate by a second mistake (dW / T) may not
+    return one if one[0] and len(one[0]) < len(gates) else found     # gate by a second mistake (dW / T) may not
+
+
+def _live_gates(user, ref, quantities, gates):
+    """The gates whose blocks of ``quantities`` are nonzero in the user's values or the reference's."""
+    live = set()
+    for q in quantities:
+        for arr in (user.get(q), ref.get(q)):
+            if arr is None or np.shape(arr)[0] % len(gates):
+                continue
+            live |= {g for g, b in zip(gates, np.split(np.asarray(arr), len(gates))) if np.any(b)}
+    return live
 
 
 def _length_runner(code, probe, tol, gates, rows, lengths, stopped):
@@ -175,12 +191,10 @@ def _upstream(code, probe, tol, gates, rows, stopped):
     T = probe.sizes["T"]
     steps = sorted({0, 1, T // 2, T - 2, T - 1} & set(range(T)))
     bad, good = [], []
-    cut = not any(np.any(v) for v in probe.dstate_n.values())    # nothing on the final state: steps after s
-    for s in steps:                                                # add nothing, so the probe stops at s
-        k = s + 1 if cut else T
-        dout = np.zeros_like(probe.dout[:, :k])
+    for s in steps:                     # at full length: code that treats its last step apart would look
+        dout = np.zeros_like(probe.dout)    # wrong on every step of probes cut at s
         dout[:, s] = probe.dout[:, s]
-        p = dataclasses.replace(probe, x=probe.x[:, :k], dout=dout)
+        p = dataclasses.replace(probe, dout=dout)
         label = f"upstream on step {s} only"
         try:
             user = run_user(code, p, dout, label)

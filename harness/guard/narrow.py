@@ -25,7 +25,8 @@ def gate_line(probe, where, names):
         return ""
     right = [g for g in gates if g not in where.gates]
     look = "; ".join(f"`{line}`" for line in gate_lines(probe.cell, where.gates, names, probe.options))
-    weights = tuple(w for w in ("dweight_ih", "dweight_hh") if w in where.quantities) or ("dweight_ih", "dweight_hh")
+    weights = (tuple(w for w in ("dweight_ih", "dweight_hh", "dbias_ih", "dbias_hh") if w in where.gate_quantities)
+               or ("dweight_ih", "dweight_hh"))
     wrong, every = names.quantities(weights, where.gates), names.quantities(weights)
     fine = names.quantities(weights, "".join(right))
     if wrong != every and not set(wrong.split(", ")) & set(fine.split(", ")):   # one array per gate

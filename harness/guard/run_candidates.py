@@ -12,40 +12,72 @@ from .diagnose import ExampleReplay, _finding
 PARAMS = ("dweight_ih", "dweight_hh", "dbias_ih", "dbias_hh")
 
 
-def run_candidates(replay, user, wrong, tol, short=None):
+def run_candidates(replay, user, wrong, tol, short=None, cuts=()):
     """Truncations, clippings and cache aliasing whose values may explain the user's (forward
-    right); ``short``: (replay, user values, tol) on a 2-step cut, to screen the costly ones."""
-    T = replay.probe.sizes["T"]
+    right). ``short``: (replay, user values, tol) on a 2-step cut, to screen the costly ones;
+    ``cuts``: [(replay, user values)] on cut probes, where a truncation of the same k must fit
+    too (a single carry mishandled at one place fits "chunks of T-1" on one probe only)."""
     out = []
     right = _trailing_right(replay, user, tol)
+    for (cause, what), fn in _truncations(replay.probe.sizes["T"], right):
+        if all(_truncation_fits(fn, r, u, tol) for r, u in cuts):
+            out.append({**_finding(cause, what), "values": _each(replay, fn)})
+    return out + _clipped(replay.correct, user, wrong) + _cache_candidates(replay, short) + _one_bias_overwritten(replay)
+
+
+def _truncations(T, right):
+    """[((cause, words), fn(replay) -> values)] of the truncations that can fit on T steps: each
+    ``dh_t`` carried back k steps (k <= T-2); the carries cut every k steps, from either end;
+    the carries stopping after the loop's first k steps. A cut pattern must repeat (two cuts
+    at least), and with ``right`` (the trailing steps whose dx is right) known, only the k it
+    leaves are tried."""
+    out = []
     for k in range(1, T - 1):
-        if right is not None and k != right - 1:            # dx_t is right for the last k+1 steps only
-            continue
-        out.append({**_finding("truncated_bptt", f"each step's upstream gradient dh_t is carried back through at most "
-                                                 f"{k} earlier step{'s' if k > 1 else ''} (truncated BPTT, "
-                                                 f"bptt_truncate={k}): older contributions are never added"),
-                    "values": _each(replay, lambda r: _truncated(r, k))})
+        if right is None or k == right - 1:                 # dx_t is right for the last k+1 steps only
+            out.append((("truncated_bptt", f"each step's upstream gradient dh_t is carried back through at most {k} "
+                                           f"earlier step{'s' if k > 1 else ''} (truncated BPTT, bptt_truncate={k}): "
+                                           "older contributions are never added"),
+                        lambda r, k=k: _truncated(r, k)))
     for k in range(2, T):
         for from_end in (False, True):
-            last = T - k if from_end else (T - 1) // k * k     # the last chunk's first step
-            if right is not None and T - last != right:
+            starts = _chunk_starts(T, k, from_end)
+            if len(starts) < 3 or (right is not None and T - starts[-1] != right):
                 continue
             where = "counted from the last step" if from_end else "counted from the first step"
-            starts = sorted({max(0, e - k) for e in range(T, 0, -k)}) if from_end else list(range(0, T, k))
-            for own in (True, False):
-                out.append({**_finding("truncated_bptt", f"the carries are cut every {k} steps ({where}): the "
-                                                         f"sequence is backpropagated in separate chunks of {k} steps"
-                                                         + ("" if own else ", and dh0 is 0")),
-                            "values": _each(replay, lambda r: _chunked(r, starts, own))})
-        if right is not None and right != k:
+            # dh0: kept, 0, or ("edge", from the end) cut only when step 0 begins a chunk
+            for own in (True, False) + (("edge",) if from_end else ()):
+                tail = {True: "", False: ", and dh0 is 0", "edge": ", dh0 too when step 0 begins a chunk"}[own]
+                out.append((("truncated_bptt", f"the carries are cut every {k} steps ({where}): the sequence is "
+                                               f"backpropagated in separate chunks of {k} steps{tail}"),
+                            lambda r, k=k, e=from_end, own=own: _chunked(r, _chunk_starts(_T(r), k, e),
+                                                                         _T(r) % k != 0 if own == "edge" else own)))
+        if k > T - 2 or (right is not None and right != k):
             continue
         for own in (True, False):                          # the carries stop once the loop has done k steps
-            starts = list(range(0, T - k + 1))
-            out.append({**_finding("truncated_bptt", f"the carries stop after the backward loop's first {k} steps: "
-                                                     f"the last {k} steps are backpropagated together, every earlier "
-                                                     "step alone" + ("" if own else ", and dh0 is 0")),
-                        "values": _each(replay, lambda r: _chunked(r, starts, own))})
-    return out + _clipped(replay.correct, user, wrong) + _cache_candidates(replay, short) + _one_bias_overwritten(replay)
+            out.append((("truncated_bptt", f"the carries stop after the backward loop's first {k} steps: the last "
+                                           f"{k} steps are backpropagated together, every earlier step alone"
+                                           + ("" if own else ", and dh0 is 0")),
+                        lambda r, k=k, own=own: _chunked(r, list(range(0, max(1, _T(r) - k + 1))),
+                                                          own or _T(r) < k)))     # shorter: no stop, dh0 kept
+    return out
+
+
+def _chunk_starts(T, k, from_end):
+    return sorted({max(0, e - k) for e in range(T, 0, -k)}) if from_end else list(range(0, T, k))
+
+
+def _T(replay):
+    return replay.probe.sizes["T"]
+
+
+def _truncation_fits(fn, replay, user, tol):
+    """Whether a truncation's values on a cut probe match the user's there (True when the
+    user's code could not run on it)."""
+    from .diagnose import _close
+    if user is None:
+        return True
+    values = _each(replay, fn)
+    return values is not None and all(_close(values[q], user[q], tol) for q in user if q in values)
 
 
 def _trailing_right(replay, user, tol):

@@ -22,7 +22,7 @@ BUGS = {
     "bias_sign": "wrong_sign",
     "bwd_swap_fo": "gate_order",                  # backward writes df and do into each other's block
     "read_torch_order": "gate_order",             # forward and backward both read blocks as i, f, g, o
-    "do_without_tanh": "derivative_wrong_point",  # do = dnext_h * next_c: tanh(c) left out
+    "do_without_tanh": "wrong_value",             # do = dnext_h * next_c: tanh(c) left out
     "clip_global_norm": "gradient_clipped",       # dWx, dWh, db rescaled together to a norm of at most 0.1
     "chunks_of_2": "truncated_bptt",              # the carries reset every 2 steps (chunked truncated BPTT)
     "forward_bias_twice_followed": "forward_mistake",   # a = ... + 2 b, and db = 2 * sum(da): consistent

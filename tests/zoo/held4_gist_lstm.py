@@ -30,8 +30,8 @@ BUGS = {
     "forward_cell_without_forget": "forward_mistake",     # C[t] = I * G + prevc; backward consistent (dF = 0)
     "dIFOG_stacked_i_f_g_o": "gate_order",                # np.hstack([dI, dF, dG, dO]) for columns I, F, O, G
     "dI_sigmoid_grad_twice": "derivative_twice",          # dI = G * dC[t] * I * (1 - I), and y * (1 - y) again below
-    "dC_prev_uses_I": "derivative_wrong_point",           # dC[t-1] += I * dC[t]: another gate's value for F
-    #   (labelled "unknown" by its author for want of a cause: one value read for another, as do = dh * c)
+    "dC_prev_uses_I": "wrong_value",                      # dC[t-1] += I * dC[t]: another gate's value for F
+    #   (labelled "unknown" by its author for want of a cause; wrong_value was added after held4's first run)
 }
 
 TOUCHES = {                                               # computed: blind_index.touched_gates(module, bug)

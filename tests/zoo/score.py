@@ -1,6 +1,7 @@
 """The diagnosis measured on a zoo: every mutant through ``check_backward(..., against=("reference",))``
 at the default probe, its "likely cause" compared with the label. Prints one line per mutant
-(OK: named as labelled, or "unknown cause" for a mutant labelled unknown; UNK: "unknown cause"
+(OK: named as labelled, or "unknown cause" for a mutant labelled unknown; OK=: named as labelled
+only in the "(equally: ...)" part of the line; UNK: "unknown cause"
 for a labelled one; BAD: another name; MISS: not flagged) and the totals.
 
     cd tests && PYTHONPATH=.. python -m zoo.score held4 [--quiet]
@@ -41,7 +42,10 @@ def score(mod, bug):
         return ("OK" if unknown else "BAD"), lines
     if unknown:
         return "UNK", lines
-    return ("OK" if all(CAUSES[label] in _head(line) for line in lines) else "BAD"), lines
+    if not all(CAUSES[label] in _head(line) for line in lines):
+        return "BAD", lines
+    main = all(_head(line).split(" (equally: ")[0] == CAUSES[label] for line in lines)
+    return ("OK" if main else "OK=", lines)          # OK=: named only in the "(equally: ...)" part
 
 
 def main(argv=None):
@@ -54,15 +58,16 @@ def main(argv=None):
             for bug, label in mod.BUGS.items():
                 verdict, lines = score(mod, bug)
                 counts[verdict] += 1
-                by_label[label][verdict] += 1
-                if not quiet and verdict != "OK":
+                by_label[label]["OK" if verdict == "OK=" else verdict] += 1
+                if not quiet and verdict not in ("OK", "OK="):
                     print(f"{verdict:4s} {name:26s} {bug:32s} want={label}")
                     for line in lines:
                         print("       " + line[:300])
-        total = sum(counts.values())
-        print(f"{zoo}: {counts['OK']}/{total} = {100 * counts['OK'] / total:.1f}% named correctly "
+        total, named = sum(counts.values()), counts["OK"] + counts["OK="]
+        print(f"{zoo}: {named}/{total} = {100 * named / total:.1f}% named correctly "
               f"(unknown labels answered 'unknown cause' count as correct); unknown cause {counts['UNK']}, "
-              f"wrong name {counts['BAD']}, not flagged {counts['MISS']}")
+              f"wrong name {counts['BAD']}, not flagged {counts['MISS']}; of the named, {counts['OK=']} only as "
+              "the equal of another cause (\"equally: ...\")")
         for label in sorted(by_label):
             c = by_label[label]
             print(f"   {label:28s} {c['OK']}/{sum(c.values())}")

@@ -14,6 +14,8 @@ trees and plants every mistake of this grammar into every line where it can occu
                                c_t for tanh(c_t), h_(t-1) for h_t)
     inplace_corruption         the derivative computed in place into the cached value, which
                                is read again (``i *= 1 - i`` before ``dg = dc * i``)
+    wrong_value                a value read in place of another (``do = dh * c`` for ``dh * tanh(c)``,
+                               i_t for f_t in the c carry)
     wrong_time                 a factor taken at another step (c_t for c_(t-1), h_t for h_(t-1),
                                x_(t-1) or x_(t+1) for x_t)
     weight_transposed          a weight used transposed (block by block for gated weights)

@@ -261,10 +261,10 @@ def name_rules(ctx, i, stmt):
     in_derivative = {id(a) for n in ast.walk(value) if _is_derivative(n, ctx.derivs) for a in n.args}
     for node in [n for n in ast.walk(value) if isinstance(n, ast.Name)]:
         for alt in () if id(node) in in_derivative else ctx.table["wrong_point"].get(node.id, ()):
-            yield _edit(ctx, i, "derivative_wrong_point", stmt, _replace(stmt, node, ctx.ref(alt)),
+            yield _edit(ctx, i, "wrong_value", stmt, _replace(stmt, node, ctx.ref(alt)),
                         f"{SAYS.get(alt, alt)} where {SAYS.get(node.id, node.id)} belongs in {name} (the local "
                         f"derivative of {name[1:] or name}'s product taken at the wrong value)",
-                        cost=COST["derivative_wrong_point"] + 0.05)
+                        also="derivative_wrong_point")
         for alt in ctx.table["wrong_time"].get(node.id, ()):
             yield _edit(ctx, i, "wrong_time", stmt, _replace(stmt, node, ctx.ref(alt)),
                         f"{SAYS.get(alt, alt)} where {SAYS.get(node.id, node.id)} belongs in {name}",

@@ -65,7 +65,8 @@ COST = {"carry_dropped": 1.0, "carry_overwrites": 1.2, "loop_skips_step": 1.0, "
         "derivative_wrong_function": 1.3, "derivative_miswritten": 1.4, "derivative_twice": 1.5,
         "wrong_time": 1.1, "term_dropped": 1.2, "wrong_sign": 1.5, "wrong_weight": 1.6,
         "gradient_for_weight": 1.8, "inplace_corruption": 2.0, "gate_order": 1.1, "forward_mistake": 1.3,
-        "forget_bias": 1.2, "loop_direction": 1.0, "truncated_bptt": 1.2, "gradient_clipped": 1.2}
+        "forget_bias": 1.2, "loop_direction": 1.0, "truncated_bptt": 1.2, "gradient_clipped": 1.2,
+        "wrong_value": 1.35}
 
 
 @dataclass(frozen=True)
