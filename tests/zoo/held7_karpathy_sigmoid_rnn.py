@@ -20,7 +20,7 @@ BUGS = {
     "dhnext_not_added": "carry_dropped",                  # dh = dhs[t]
     "dhraw_no_dsig": "derivative_missing",                # dhraw = dh
     "dWxh_dsig_twice": "derivative_twice",                # dWxh += np.dot(dhraw * dsig, xs[t].T)
-    "clip_params": "gradient_clipped",                    # np.clip(dparam, -0.1, 0.1, out=dparam)
+    "clip_params": "gradient_clipped",                    # np.clip(dparam, -1, 1, out=dparam)
     "loop_skips_first": "loop_skips_step",                # for t in reversed(range(1, len(xs)))
     "dh_over_T": "reduction_scaled",                      # dh = dhs[t] / len(xs) + dhnext
     "forward_no_bias": "forward_mistake",                 # ps[t] without bh; dbh stays zero (consistent)
@@ -108,7 +108,7 @@ def make(bug=None):
             dhnext = np.dot(Whh, dhraw) if bug == "Whh_untransposed" else np.dot(Whh.T, dhraw)
         if bug == "clip_params":
             for dparam in [dWxh, dWhh, dbh]:
-                np.clip(dparam, -0.1, 0.1, out=dparam)
+                np.clip(dparam, -1, 1, out=dparam)
         return dxs, dhnext, dWxh, dWhh, dbh
 
     return forward, backward, {"cell": "rnn", "layout": "karpathy", "activation": "sigmoid"}

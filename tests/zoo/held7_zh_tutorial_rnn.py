@@ -24,7 +24,7 @@ BUGS = {
     "h_from_output": "wrong_time",                          # h0 = self.tanh(self.outputs[itr]): h_t for h_(t-1)
     "dw_over_T": "reduction_scaled",                        # dw /= len(self.outputs) (db not)
     "bias_twice_forward": "forward_mistake",                # out = inx @ w + b + b; backward db += 2 * sum
-    "clip_dw": "gradient_clipped",                          # np.clip(dw, -0.5, 0.5, out=dw) and db, before return
+    "clip_dw": "gradient_clipped",                          # np.clip(dw, -1, 1, out=dw) and db, before return
     "inner_loop_forward": "loop_direction",                 # inner loop range(0, itrs + 1): carries forward in time
     "w2_untransposed_dw_over_T": "unknown",                 # both w2_untransposed and dw_over_T
 }
@@ -139,8 +139,8 @@ class RNNCell():
         if bug in ("dw_over_T", "w2_untransposed_dw_over_T"):
             dw /= len(self.outputs)
         if bug == "clip_dw":
-            np.clip(dw, -0.5, 0.5, out=dw)
-            np.clip(db, -0.5, 0.5, out=db)
+            np.clip(dw, -1, 1, out=dw)
+            np.clip(db, -1, 1, out=db)
         self.dw = dw
         self.db = db
         return dw, db
