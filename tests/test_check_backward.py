@@ -446,3 +446,23 @@ def test_cuts_that_look_regular_on_the_diagnosis_probe_only_are_not_a_truncation
         cell="rnn", layout="cs231n", against=("reference",), steps=7)
     causes = [f for f in report.findings if f.startswith("likely cause:")]
     assert not report.ok and causes and not any("truncated" in f for f in causes), causes
+
+
+TRUNCATIONS = {                                # carry_in(t, T, carry) -> what step t receives
+    "chunks of 2 from the end": lambda t, T, d: d * ((T - 1 - t) % 2 != 0),
+    "chunks of 3 from the end": lambda t, T, d: d * ((T - 1 - t) % 3 != 0),
+    "the carries stop after 2 steps": lambda t, T, d: d * (T - 1 - t < 2),
+}
+
+
+@pytest.mark.parametrize("name,steps", [(n, s) for n in TRUNCATIONS for s in (5, 7)
+                                        if (n, s) != ("chunks of 3 from the end", 5)])   # one cut in 5 steps
+def test_a_regular_truncation_is_named(name, steps):
+    """The other side of the single cuts above: a cut pattern that repeats is named, also when
+    the diagnosis runs on the first 6 steps of 7 (chunks of 3 repeat only on all 7)."""
+    from zoo import cs231n_rnn
+    report = harness.check_backward(cs231n_rnn.make()[0],
+                                    lambda dh, c: _rnn_backward_with(dh, c, TRUNCATIONS[name]),
+                                    cell="rnn", layout="cs231n", against=("reference",), steps=steps)
+    causes = [f for f in report.findings if f.startswith("likely cause:")]
+    assert causes and all("backpropagation through time truncated" in f for f in causes), causes

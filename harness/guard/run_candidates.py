@@ -19,18 +19,21 @@ def run_candidates(replay, user, wrong, tol, short=None, cuts=()):
     too (a single carry mishandled at one place fits "chunks of T-1" on one probe only)."""
     out = []
     right = _trailing_right(replay, user, tol)
-    for (cause, what), fn in _truncations(replay.probe.sizes["T"], right):
+    longest = max([_T(r) for r, _ in cuts] + [_T(replay)])
+    for (cause, what), fn in _truncations(_T(replay), right, longest):
         if all(_truncation_fits(fn, r, u, tol) for r, u in cuts):
             out.append({**_finding(cause, what), "values": _each(replay, fn)})
     return out + _clipped(replay.correct, user, wrong) + _cache_candidates(replay, short) + _one_bias_overwritten(replay)
 
 
-def _truncations(T, right):
+def _truncations(T, right, longest=None):
     """[((cause, words), fn(replay) -> values)] of the truncations that can fit on T steps: each
     ``dh_t`` carried back k steps (k <= T-2); the carries cut every k steps, from either end;
     the carries stopping after the loop's first k steps. A cut pattern must repeat (two cuts
-    at least), and with ``right`` (the trailing steps whose dx is right) known, only the k it
-    leaves are tried."""
+    at least, on the ``longest`` probe the candidate must fit: the whole one when the diagnosis
+    runs on its first steps), and with ``right`` (the trailing steps whose dx is right) known,
+    only the k it leaves are tried."""
+    longest = longest or T
     out = []
     for k in range(1, T - 1):
         if right is None or k == right - 1:                 # dx_t is right for the last k+1 steps only
@@ -41,7 +44,7 @@ def _truncations(T, right):
     for k in range(2, T):
         for from_end in (False, True):
             starts = _chunk_starts(T, k, from_end)
-            if len(starts) < 3 or (right is not None and T - starts[-1] != right):
+            if len(_chunk_starts(longest, k, from_end)) < 3 or (right is not None and T - starts[-1] != right):
                 continue
             where = "counted from the last step" if from_end else "counted from the first step"
             # dh0: kept, 0, or ("edge", from the end) cut only when step 0 begins a chunk
@@ -51,7 +54,7 @@ def _truncations(T, right):
                                                f"backpropagated in separate chunks of {k} steps{tail}"),
                             lambda r, k=k, e=from_end, own=own: _chunked(r, _chunk_starts(_T(r), k, e),
                                                                          _T(r) % k != 0 if own == "edge" else own)))
-        if k > T - 2 or (right is not None and right != k):
+        if k > longest - 2 or (right is not None and right != k):
             continue
         for own in (True, False):                          # the carries stop once the loop has done k steps
             out.append((("truncated_bptt", f"the carries stop after the backward loop's first {k} steps: the last "
