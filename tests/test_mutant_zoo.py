@@ -215,12 +215,10 @@ KNOWN_UNNAMED = {
     ("held3_cs231n_gru", "forward_bhn_outside_r"),       # b_hn moved out of r * (...) with a separate bias: another cell
     ("held3_binary_adder", "synapse_h_update_in_carry"),  # the running update, summed over the whole batch loop
     ("held3_more_cs231n_rnn", "forward_tanh_on_recurrent_part"),    # tanh on h W_hh alone: another cell
-    ("held3_more_tf_rnn", "forward_concat_h_x"),         # the kernel's rows read as [h, x]: another split
     ("held3_more_tf_lstm", "dc_carry_times_f_t"),        # the c carry scaled by this step's f once more
     ("held3_more_karpathy_rnn", "forward_bias_inside_Whh_product"),  # Whh @ (h + b): another cell
     ("held4_course_gru", "concat2_aliases_concat"),      # [h; x] scaled by r in place: only some reads see it
     ("held4_course_gru", "dconcat_Wr_for_Wu"),           # Wr for Wu where Wu holds z's weights negated (u = 1 - z)
-    ("held4_keras_gru", "recurrent_h_times_r_in_place"),  # r * a_hn cached where the textbook recomputes a_hn
     ("held4_tf_lstm_dicts", "dc_local_only_at_last_step"),  # dc's h-path term kept at the last step only
     ("held5_karpathy_halves_rnn", "second_half_starts_from_h0"),  # the sequence run in two halves: the mistakes
     ("held5_karpathy_halves_rnn", "halves_sum_assigned"),         # below live in how the halves are joined,
@@ -234,30 +232,17 @@ KNOWN_UNNAMED = {
     ("held5_karpathy_halves_rnn", "halves_not_chained"),     # one cut, where T // 2 falls: the same
     ("held6_einsum_lstm", "dc_carry_f_one_step_early"),      # f_(t-1) (wrapping at t = 0) in the c carry
     ("held6_einsum_lstm", "tanh_c_in_place"),                # tanh(c) written over the stacked c
-    ("held6_karpathy_gru", "clip_like_min_char_rnn"),        # each example's gradients clipped, then summed
     ("held6_stacked_rnn", "recurrence_stops_at_1"),          # step 0 skipped and dh0 never computed
     ("held6_stacked_rnn", "h0_term_left_out"),               # h0's term dropped from dW_hh at step 0 only
-    ("held6_tf1_lstmcell", "forward_concat_m_first"),        # the kernel's rows read as [h, x]: another split
     ("held6_stacked_state_lstm", "forward_carries_tanh_c"),  # tanh(c) carried as the cell state: another cell
-    # held7: measured once, blind (85.9% named), not developed on: the mutants it leaves unnamed
+    # held7 (measured once, blind: 85.9% named; developed on since): what it still leaves unnamed
     ("held7_zh_tutorial_rnn", "d_tanh_paren"),
     ("held7_zh_tutorial_rnn", "db_assigned"),
     ("held7_zh_tutorial_rnn", "inner_loop_forward"),
-    ("held7_karpathy_sigmoid_rnn", "clip_params"),
-    ("held7_karpathy_sigmoid_rnn", "forward_no_bias"),
     ("held7_per_example_rnn", "dU_assigned"),
-    ("held7_cs231n_dict_lstm", "prev_c_inplace"),
-    ("held7_prealloc_fb_lstm", "c_in_place"),
-    ("held7_state_dict_lstm", "dx_from_h_block"),
-    ("held7_state_dict_lstm", "c_in_place"),
-    ("held7_state_dict_lstm", "forward_hx_swapped"),
     ("held7_gate_dicts_gru", "reset_carry_through_U_z"),
     ("held7_gate_dicts_gru", "da_z_tanh_grad"),
     ("held7_gate_dicts_gru", "gates_zipped_zrn"),
-    ("held7_gate_dicts_gru", "hn_scaled_in_place"),
-    ("held7_tf1_kernels_gru", "blocks_u_r"),
-    ("held7_tf1_kernels_gru", "candidate_grads_over_N"),
-    ("held7_tf1_kernels_gru", "sigmoid_grad_in_place"),
 }
 # Held-out mutants whose numbers are exactly another single mistake's: named as that one.
 SAME_NUMBERS = {

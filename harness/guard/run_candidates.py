@@ -7,7 +7,7 @@ user's own numbers. Every value still comes from the one textbook BPTT (referenc
 
 import numpy as np
 
-from .diagnose import ExampleReplay, _finding
+from .diagnose import ExampleReplay, _combine, _finding
 
 PARAMS = ("dweight_ih", "dweight_hh", "dbias_ih", "dbias_hh")
 
@@ -23,7 +23,9 @@ def run_candidates(replay, user, wrong, tol, short=None, cuts=()):
     for (cause, what), fn in _truncations(_T(replay), right, longest):
         if all(_truncation_fits(fn, r, u, tol) for r, u in cuts):
             out.append({**_finding(cause, what), "values": _each(replay, fn)})
-    return out + _clipped(replay.correct, user, wrong) + _cache_candidates(replay, short) + _one_bias_overwritten(replay)
+    clipped = _clipped(replay.correct, user, wrong) + (_clipped_per_example(replay, user, wrong)
+                                                       if isinstance(replay, ExampleReplay) else [])
+    return out + clipped + _cache_candidates(replay, short) + _one_bias_overwritten(replay)
 
 
 def _truncations(T, right, longest=None):
@@ -191,6 +193,29 @@ def _clipped(correct, user, wrong):
     return out
 
 
+# Thresholds people pick for clipping (min-char-rnn's 5, 1, 0.5, ...): per-example code sums
+# clipped gradients, so the threshold cannot be read off the sum and these are tried instead.
+THRESHOLDS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
+
+
+def _clipped_per_example(replay, user, wrong):
+    """Each example's weight and bias gradients clipped element by element (min-char-rnn's
+    ``np.clip(dparam, -5, 5, out=dparam)`` in code that runs one example at a time), then summed."""
+    parts = [r.correct for r in replay.replays]
+    out = []
+    for keys, which in ((PARAMS[:2], "the weight gradients (not the biases')"), (PARAMS, "the weight and bias gradients")):
+        keys = [q for q in keys if q in replay.correct and q in user]
+        if not any(q in wrong for q in keys):
+            continue
+        top = max(float(np.max(np.abs(p[q]))) for p in parts for q in keys)
+        for c in (c for c in THRESHOLDS if c < top):
+            values = _combine([{**p, **{q: np.clip(p[q], -c, c) for q in keys}} for p in parts])
+            out.append({**_finding("gradient_clipped", f"{which} of each example clipped element by element to "
+                                                       f"[-{c:g}, {c:g}] (np.clip) inside the backward, then summed "
+                                                       "over the examples"), "values": values})
+    return out
+
+
 def _picked(c):
     """The round threshold c is within float error of, or None (see _round)."""
     r = float(f"{c:.2g}") if np.isfinite(c) and c > 0 else 0.0
@@ -251,6 +276,7 @@ def _cache_specs(cell):
                        "next_h": lambda cs, c, t: cs[-1]["next_h"]}, "inplace_corruption",    # h is the last
                       "every step's cached h (before and after its update) is the final state (one array updated "
                       "in place, cached without a copy" + (", h0 apart)" if keep_h0 else ")"), ""))
+    specs += _state_slots(cell)
     if cell == "lstm":                                      # h and c in one state array updated in place
         specs.append(({"prev_h": lambda cs, c, t: cs[-1]["next_h"], "prev_c": lambda cs, c, t: cs[-1]["next_c"]},
                       "inplace_corruption", "every step's cached h_(t-1) and c_(t-1) are the final state (one state "
@@ -259,6 +285,38 @@ def _cache_specs(cell):
                       "tanh(c_t) recomputed from c_(t-1) in the backward (tanh(c_(t-1)) where tanh(c_t) belongs, in "
                       "every line)", ""))
     return specs
+
+
+def _slot(cs, t, which):
+    """The state after step t (own), after step t+1 (next; the last step keeps its own), or the final."""
+    return cs[{"own": t, "next": min(t + 1, len(cs) - 1), "last": len(cs) - 1}[which]]
+
+
+SLOT_WORDS = {"own": "the step's own updated state", "next": "the state after the following step",
+              "last": "the final state"}
+
+
+def _state_slots(cell):
+    """A state kept in arrays updated in place (``c = cs[:, t]; c *= f; c += i * g``, ``c = state["c"];
+    c *= f``): what the backward reads as the state before a step, and as the state after it, each
+    holds a later step's state (the step's own, the next step's, or the final one)."""
+    specs = []
+    reads = {"c": ("tanh_c", np.tanh)} if cell == "lstm" else {"h": ("next_h", None)} if cell == "rnn" else {}
+    for s, (after, fn) in reads.items():
+        for before in ("own", "next", "last"):
+            for now in ("next", "last"):
+                changes = {f"prev_{s}": lambda cs, c, t, b=before, s=s: _slot(cs, t, b)[f"next_{s}"],
+                           after: lambda cs, c, t, n=now, s=s, fn=fn: (fn or (lambda v: v))(_slot(cs, t, n)[f"next_{s}"])}
+                specs.append((changes, "inplace_corruption",
+                              f"the {s} state updated in place in the forward (cached without a copy): the backward "
+                              f"reads {_both(before, now, s)}", ""))
+    return specs
+
+
+def _both(before, now, s):
+    if before == now:
+        return f"{SLOT_WORDS[now]} as both {_says(f'prev_{s}')} and {_says(f'next_{s}')}"
+    return f"{SLOT_WORDS[before]} as {_says(f'prev_{s}')} and {SLOT_WORDS[now]} as {_says(f'next_{s}')}"
 
 
 def _rerun_cached(replay, changes):

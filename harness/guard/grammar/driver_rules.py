@@ -253,8 +253,8 @@ def output_edits(cell, sizes, has_bias):
               "dweight_ih and dweight_hh": ("dweight_ih", "dweight_hh")}
     if has_bias:
         groups.update({"dbias": ("dbias_ih", "dbias_hh"), "dbias_ih": ("dbias_ih",), "dbias_hh": ("dbias_hh",)})
-    blocks = dict(groups)
-    groups["every weight and bias gradient"] = tuple(dict.fromkeys(sum(blocks.values(), ())))
+    groups["every weight and bias gradient"] = tuple(dict.fromkeys(sum(groups.values(), ())))
+    blocks = dict(groups)                               # one gate's blocks: a per-gate kernel and bias averaged
     groups["every gradient (the upstream gradient dh averaged)"] = ("dx", "dh0", "dc0") + groups[
         "every weight and bias gradient"]
     divisors = {}

@@ -138,6 +138,7 @@ def forward_line_edits(cell, forward_tree):
         out.extend(_activation_rules(ctx, i, stmt))
         out.extend(_doubled_terms(ctx, i, stmt))
         out.extend(_both_blocks_swapped(ctx, i, stmt))
+        out.extend(_concat_split(ctx, i, stmt))
     return out + list(_every_site(ctx, out)) + list(_every_bias_doubled(ctx))
 
 
@@ -163,6 +164,22 @@ def _both_blocks_swapped(ctx, i, stmt):
                 also="wrong_weight")
 
 
+def _concat_split(ctx, i, stmt):
+    """One kernel over the concatenated [h, x] read as [x, h] (or the other way round): each
+    input meets the first or last columns of the other's weights (TF1's kernel split wrongly)."""
+    src = _src(_value(stmt))
+    if "x @ W_ih.T + prev_h @ W_hh.T" not in src:
+        return
+    for order, new in (("[h, x]", "x @ np.hstack([W_hh, W_ih])[:, :x.shape[1]].T + prev_h @ np.hstack([W_hh, W_ih])"
+                                  "[:, x.shape[1]:].T"),
+                       ("[x, h]", "prev_h @ np.hstack([W_ih, W_hh])[:, :prev_h.shape[1]].T + x @ np.hstack([W_ih, W_hh])"
+                                  "[:, prev_h.shape[1]:].T")):
+        edited = _replace(stmt, stmt.value, _expr(src.replace("x @ W_ih.T + prev_h @ W_hh.T", new)))
+        read = "[x, h]" if order == "[h, x]" else "[h, x]"
+        yield _numbers(_edit(ctx, i, "forward_mistake", stmt, edited, ""),
+                       f"in the forward, one kernel over {order} read as {read} (each input meets the other's columns)")
+
+
 def _doubled_terms(ctx, i, stmt):
     """A term of a sum added twice (``a = x @ Wx + h @ Wh + b + b``)."""
     from .step_rules import _sums
@@ -175,23 +192,28 @@ def _doubled_terms(ctx, i, stmt):
 
 
 def _every_bias_doubled(ctx):
-    """Every bias term of the forward added twice (a user's one bias added twice, which the
-    textbook keeps as b_ih + b_hh or spreads over several lines)."""
+    """Every bias term of the forward added twice, or left out (a user's one bias added twice or
+    forgotten, which the textbook keeps as b_ih + b_hh or spreads over several lines)."""
     from .step_rules import _sums
-    tree, count = {}, 0
-    for i, stmt in enumerate(ctx.stmts):
-        node = next((n for n in _sums(_value(stmt)) if any(_is_bias(t) for t, _ in _sum_terms(n))), None) \
-            if _mutable(stmt) else None
-        if node is None:
-            continue
-        terms = _sum_terms(node)
-        biases = [(copy.deepcopy(t), s) for t, s in terms if _is_bias(t)]
-        count += len(biases)
-        tree[i] = _replace(stmt, node, _rebuild_sum(terms + biases))
-    if count > 1:                                       # one bias term alone is _doubled_terms' edit
-        first = min(tree)
-        yield _numbers(_edit(ctx, first, "forward_mistake", ctx.stmts[first], tree[first], "", extra=tree),
-                       "in the forward, the bias added twice (every bias term)")
+    for twice in (True, False):
+        tree, count = {}, 0
+        for i, stmt in enumerate(ctx.stmts):
+            node = next((n for n in _sums(_value(stmt)) if any(_is_bias(t) for t, _ in _sum_terms(n))), None) \
+                if _mutable(stmt) else None
+            if node is None:
+                continue
+            terms = _sum_terms(node)
+            biases = [(copy.deepcopy(t), s) for t, s in terms if _is_bias(t)]
+            count += len(biases)
+            kept = terms + biases if twice else [(t, s) for t, s in terms if not _is_bias(t)]
+            if not kept:
+                continue
+            tree[i] = _replace(stmt, node, _rebuild_sum(kept))
+        if count > 1:                                   # one bias term alone is _doubled_terms' / sum_rules' edit
+            first = min(tree)
+            yield _numbers(_edit(ctx, first, "forward_mistake", ctx.stmts[first], tree[first], "", extra=tree),
+                           "in the forward, the bias added twice (every bias term)" if twice else
+                           "in the forward, the bias left out (every bias term)")
 
 
 def _is_bias(term):

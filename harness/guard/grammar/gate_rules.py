@@ -177,3 +177,26 @@ def fused_block_swaps(ctx, edits):
         yield Edit(ctx.target, first.index, "wrong_weight", first.before, first.after,
                    f"the {family.split()[1]} block of the weights used for the {first.gates} gate in {lines} (one "
                    "kernel on [x, h])", first.line, "", first.cost + 0.05, first.gates, tree)
+
+
+def pre_derivative_swaps(ctx):
+    """Two gates' gradients swapped before their shared derivative (``dvalue = [dz, dr]`` then
+    ``dvalue * sigmoid'([r, z])``: code packing the upstream gradients of the sigmoid gates in
+    another order than the gates it multiplies them with): ``da_r = dz * s'(r)``, ``da_z = dr * s'(z)``."""
+    lines = {}
+    for i, stmt in enumerate(ctx.stmts):
+        name, value = _target_name(stmt), _value(stmt)
+        gate = name[3:] if name.startswith("da_") else ""
+        if gate and isinstance(value, ast.BinOp) and isinstance(value.op, ast.Mult) \
+                and _src(value.left) == f"d{gate}" and isinstance(value.right, ast.Call):
+            lines[gate] = (i, stmt, _src(value.right.func))
+    for (g1, (i1, s1, f1)), (g2, (i2, s2, f2)) in [(a, b) for a in lines.items() for b in lines.items() if a[0] < b[0]]:
+        if f1 != f2:
+            continue
+        tree = {i1: _replace(s1, s1.value.left, ast.Name(f"d{g2}", ast.Load())),
+                i2: _replace(s2, s2.value.left, ast.Name(f"d{g1}", ast.Load()))}
+        first = min(i1, i2)
+        yield _edit(ctx, first, "gate_order", ctx.stmts[first], tree[first],
+                    f"the gradients d{g1} and d{g2} swapped before the shared derivative (d{g1} multiplied by "
+                    f"{f1}({g2}) and d{g2} by {f1}({g1}): the packed gate gradients in another order than the gates)",
+                    extra=tree, gates=g1 + g2, cost=COST["gate_order"] + 0.05)

@@ -30,6 +30,10 @@ def _inplace(ctx, i, stmt, call, yname):
             where = ", ".join(sorted({_target_name(ctx.stmts[j]) for j in extra}))
             yield _edit(ctx, i, "inplace_corruption", stmt, stmt,
                         f"{yname} overwritten in place by {what} before {where} read it", extra=extra)
+        for j in extra if len(extra) > 1 else ():          # code ordered otherwise: one read after the write,
+            yield _edit(ctx, i, "inplace_corruption", stmt, stmt,        # the others before it
+                        f"{yname} overwritten in place by {what} before {_target_name(ctx.stmts[j])} read it (the "
+                        "other reads come before the write)", extra={j: extra[j]}, cost=COST["inplace_corruption"] + 0.05)
 
 
 def inplace_product_rules(ctx, i, stmt):
@@ -67,6 +71,24 @@ def inplace_gradient_rules(ctx, i, stmt):
                             f"{_target_name(stmt)} computed in place in {f.id}'s array ({_target_name(stmt)} = {f.id}; "
                             f"{_target_name(stmt)} *= ...), so {where} read the product where {f.id} belongs",
                             extra=extra, cost=COST["inplace_corruption"] + cost, gates="")
+
+
+def recomputed_inplace_rules(ctx, i, stmt):
+    """A forward value the textbook recomputes in the backward (the GRU's a_hn = h_(t-1) W_hn^T +
+    b_hn) that user code caches, after the forward multiplied it in place by a gate
+    (``hn *= r`` on the way to r * hn): the backward reads the product."""
+    name = _target_name(stmt)
+    gates = {"lstm": "ifgo", "gru": "rzn"}.get(ctx.cell, "")
+    if not gates or name.startswith("d") or name in ctx.cached or not _mutable(stmt):
+        return
+    if not any(isinstance(n, ast.Name) and n.id.startswith("W_") for n in ast.walk(_value(stmt))):
+        return                                          # a forward product (h W^T + b), not a gradient's helper
+    for gate in gates:
+        if gate in ctx.cached:
+            new = _replace(stmt, stmt.value, _expr(f"({_src(stmt.value)}) * {gate}"))
+            yield _edit(ctx, i, "inplace_corruption", stmt, new,
+                        f"{name} multiplied in place by {gate} in the forward (`{name} *= {gate}`) and cached so: "
+                        f"the backward reads {gate} * {name} where {name} belongs", cost=COST["inplace_corruption"] + 0.05)
 
 
 def _reads_replaced(ctx, name, value, lines):

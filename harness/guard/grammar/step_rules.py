@@ -8,8 +8,8 @@ from .ast_tools import (_expr, _is_derivative, _names, _product_factors, _rebuil
                         _src, _sum_terms, _target_name)
 from .context import _Context, _edit, _mutable, _value
 from .gate_rules import (_gates, fused_block_swaps, fused_gate_terms, gate_term_dropped, one_block_only,
-                         order_rules, weight_block_rules)
-from .inplace_rules import _inplace, inplace_gradient_rules, inplace_product_rules
+                         order_rules, pre_derivative_swaps, weight_block_rules)
+from .inplace_rules import _inplace, inplace_gradient_rules, inplace_product_rules, recomputed_inplace_rules
 from .tables import COST, DERIVATIVES, MISWRITTEN, SAYS, Edit
 
 def derivative_rules(ctx, i, stmt):
@@ -303,8 +303,30 @@ def early_derivative_rules(ctx, i, stmt):
                 cost=COST["derivative_twice"] + 0.1)
 
 
+def concat_slice_rules(ctx, i, stmt):
+    """Code with one weight over the concatenated [h, x] (or [x, h]) computes d[h, x] = da W and
+    slices dx and dh_(t-1) out of it: the slice taken from the wrong end reads some of the other
+    input's columns (``dx = dhx[:, :D]`` where ``dhx[:, H:]`` belongs)."""
+    name, value = _target_name(stmt), _src(_value(stmt))
+    parts = {"dx": "da @ W_ih", "dprev_h": "da @ W_hh"}
+    if parts.get(name) != value:
+        return
+    mine, other = value, parts["dprev_h" if name == "dx" else "dx"]
+    for order in ("hx", "xh"):
+        first, second = (other, mine) if (order == "hx") == (name == "dx") else (mine, other)
+        end = "front" if first == other else "back"
+        width = "x.shape[1]" if name == "dx" else "prev_h.shape[1]"
+        cols = f"[:, :{width}]" if end == "front" else f"[:, -{width}:]"
+        new = _replace(stmt, stmt.value, _expr(f"np.concatenate([{first}, {second}], axis=1){cols}"))
+        what = {"hx": "[h, x]", "xh": "[x, h]"}[order]
+        yield _edit(ctx, i, "wrong_weight", stmt, new,
+                    f"{name} sliced from the wrong end of the gradient of the concatenated {what} (d{what[1:-1].replace(', ', '')}"
+                    f" = da W): some columns of the other input's weights read as {'x' if name == 'dx' else 'h'}'s",
+                    cost=COST["wrong_weight"] + 0.1)
+
+
 STEP_RULES = (derivative_rules, early_derivative_rules, sum_rules, name_rules, order_rules, inplace_product_rules, inplace_gradient_rules,
-              consumer_rules)
+              consumer_rules, concat_slice_rules, recomputed_inplace_rules)
 
 
 def fused_derivatives(ctx, edits):
@@ -341,7 +363,7 @@ def step_edits(cell, fn_tree, activation=None, line_gates=None):
                 out.extend(edits)
                 out.extend(one_block_only(ctx, i, stmt, edits))
     return (out + list(fused_gate_terms(ctx)) + list(fused_derivatives(ctx, out)) + list(fused_block_swaps(ctx, out))
-            + list(_clipped_preactivations(ctx)))
+            + list(_clipped_preactivations(ctx)) + list(pre_derivative_swaps(ctx)))
 
 
 def _clipped_preactivations(ctx):
