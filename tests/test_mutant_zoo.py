@@ -207,22 +207,15 @@ HELD = {**blind_index.MODULES, **held2_index.MODULES, **held3_index.MODULES, **h
 HELD_CASES = [(style, bug) for style, module in HELD.items() for bug in module.BUGS]
 KNOWN_UNNAMED = {
     ("held2_d2l_rnn", "square_in_place"),               # the cached H squared in place, read after the loop
-    ("held2_oop_lstm", "forward_h_tanh_of_oc"),         # h = tanh(o * c): another cell
-    ("held2_more_cs231n_rnn", "forward_residual_state"),    # h = tanh(...) + h_prev: another cell
-    ("held3_kerasport_lstm", "forward_o_from_c_tm1"),   # o reads c_(t-1): a peephole, another cell
     ("held3_cs231n_gru", "dprev_h_from_dWh"),            # the running dWh, accumulated inside the step's gate lines
     ("held3_cs231n_gru", "r_times_hn_in_place"),         # r * hn written into the cached hn, read by dr
-    ("held3_cs231n_gru", "forward_bhn_outside_r"),       # b_hn moved out of r * (...) with a separate bias: another cell
     ("held3_binary_adder", "synapse_h_update_in_carry"),  # the running update, summed over the whole batch loop
-    ("held3_more_cs231n_rnn", "forward_tanh_on_recurrent_part"),    # tanh on h W_hh alone: another cell
     ("held3_more_tf_lstm", "dc_carry_times_f_t"),        # the c carry scaled by this step's f once more
-    ("held3_more_karpathy_rnn", "forward_bias_inside_Whh_product"),  # Whh @ (h + b): another cell
     ("held4_course_gru", "concat2_aliases_concat"),      # [h; x] scaled by r in place: only some reads see it
     ("held4_course_gru", "dconcat_Wr_for_Wu"),           # Wr for Wu where Wu holds z's weights negated (u = 1 - z)
     ("held4_tf_lstm_dicts", "dc_local_only_at_last_step"),  # dc's h-path term kept at the last step only
-    ("held5_karpathy_halves_rnn", "second_half_starts_from_h0"),  # the sequence run in two halves: the mistakes
-    ("held5_karpathy_halves_rnn", "halves_sum_assigned"),         # below live in how the halves are joined,
-    ("held5_karpathy_halves_rnn", "dhnext_from_dWhh"),            # which no single-sequence textbook line holds
+    ("held5_karpathy_halves_rnn", "halves_sum_assigned"),         # the sequence run in two halves: these live
+    ("held5_karpathy_halves_rnn", "dhnext_from_dWhh"),            # in how the halves are joined (no textbook line)
     ("held5_karpathy_halves_rnn", "clip_each_half_at_0_05"),
     ("held5_torch_class_gru", "grad_bias_hh_n_without_r"),   # da_n for da_hn in db_hh only (two lines down)
     ("held5_torch_class_gru", "cat_z_r_n"),                  # blocks swapped for dW and dx, dh_prev per gate right
@@ -234,7 +227,6 @@ KNOWN_UNNAMED = {
     ("held6_einsum_lstm", "tanh_c_in_place"),                # tanh(c) written over the stacked c
     ("held6_stacked_rnn", "recurrence_stops_at_1"),          # step 0 skipped and dh0 never computed
     ("held6_stacked_rnn", "h0_term_left_out"),               # h0's term dropped from dW_hh at step 0 only
-    ("held6_stacked_state_lstm", "forward_carries_tanh_c"),  # tanh(c) carried as the cell state: another cell
     # held7 (measured once, blind: 85.9% named; developed on since): what it still leaves unnamed
     ("held7_zh_tutorial_rnn", "d_tanh_paren"),
     ("held7_zh_tutorial_rnn", "db_assigned"),

@@ -128,7 +128,7 @@ def check_backward(forward, backward, *, cell="rnn", layout="cs231n", against=("
         where = localize(code, probe, tol, user, names)
         rows += where.rows
         forward = [line for line in where.lines if line.startswith("forward:")]      # a wrong forward first
-        findings += forward + _diagnosis(code, probe, user, tol, names, where) + [
+        findings += forward + _diagnosis(code, probe, user, tol, names, where, precision_line) + [
             line for line in where.lines if line not in forward]
     text = f"{probe.describe()}; layout {code.layout.name}"
     report = Report.from_rows(f"check-{cell}-{code.layout.name}-{probe.dtype}", text, rows, findings,
@@ -289,10 +289,11 @@ def relabel(rows, name, note=""):
     return rows
 
 
-def _diagnosis(code, probe, user, tol, names, where):
+def _diagnosis(code, probe, user, tol, names, where, precision_line=""):
     """"likely cause: ..." lines: the grammar replayed on the probe (cut to a few steps on long
-    sequences); when nothing fits, where the mistake lives (gates, steps, carries)."""
-    T, full = probe.sizes["T"], probe
+    sequences); a forward no edit reproduces, when the backward is its exact derivative; when
+    nothing fits, where the mistake lives (gates, steps, carries)."""
+    T, full, user_full = probe.sizes["T"], probe, user
     k = min(T, max(where.shortest or T, DIAGNOSIS_STEPS))
     if k < T:
         probe = dataclasses.replace(probe, x=probe.x[:, :k], dout=probe.dout[:, :k])
@@ -300,10 +301,25 @@ def _diagnosis(code, probe, user, tol, names, where):
     found = diagnose(probe, user, tol, names, problems=set(user.problems), per_example=code.layout.per_example,
                      user_at=lambda j: _user_at(code, full, j), longest=full if k < T else None)
     gates = [line for line in [gate_line(probe, where, names)] if line]
+    if not found and where.forward_wrong and _own_derivative(code, full, user_full, precision_line):
+        return [_OWN_FORWARD]
     if not found:
         return ["likely cause: unknown cause (no single mistake of the grammar reproduces your numbers)"] + \
             gates + narrow(probe, where, names)
     return [_line(f, names) for f in found] + gates
+
+
+_OWN_FORWARD = ("likely cause: the forward computes something else: no single edit of the cell's forward reproduces "
+                "your h, but your backward is the exact derivative of your own forward (finite differences of your "
+                "forward agree with every gradient you return): the mistake is in the forward alone")
+
+
+def _own_derivative(code, probe, user, precision_line):
+    """Whether every gradient the user returns agrees with finite differences of their own forward."""
+    rows = _numeric(code, probe, user, values_trace("your code", user), "directional", GATES[probe.cell],
+                    precision_line)
+    compared = [r for r in rows if r["status"] in ("pass", "FAIL")]
+    return bool(compared) and all(r["status"] == "pass" for r in compared) and not user.missing
 
 
 def _user_at(code, probe, k):
