@@ -28,7 +28,7 @@ BUGS = {
     "g_tanh_grad_twice": "derivative_twice",           # dg = dc * i * (1 - g ** 2), dzc = dg * (1 - g ** 2)
     "forward_h_without_tanh": "forward_mistake",       # h = o * c in the forward, backward consistent
     "dc_prev_times_i": "wrong_value",                  # dc_prev = dc * i (i read for f)
-    "cs231n_order_and_dbias_over_N": "",        # the hstack in i, f, o, g AND dbias / N
+    "cs231n_order_and_dbias_over_N": "unknown",      # the hstack in i, f, o, g AND dbias / N
 }
 
 TOUCHES = {                                            # computed: blind_index.touched_gates(module, bug)
@@ -45,7 +45,7 @@ TOUCHES = {                                            # computed: blind_index.t
     "g_tanh_grad_twice": "g",
     "forward_h_without_tanh": "",
     "dc_prev_times_i": "",
-    "cs231n_order_and_dbias_over_N": "go",
+    "cs231n_order_and_dbias_over_N": "",
 }
 
 
