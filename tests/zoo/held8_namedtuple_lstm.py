@@ -35,6 +35,7 @@ BUGS = {
     "dc_prev_aliases_f": "inplace_corruption",         # dc_prev = s.f; dc_prev *= dc (before da_f reads s.f)
     "forward_tanh_of_o_times_c": "forward_mistake",    # h = tanh(o * c), backward consistent
     "g_grad_doubled": "unknown",                       # da_g = dg * 2 * (1 - g ** 2)
+    "da_stacked_ifog": "gate_order",                   # np.concatenate([da_i, da_f, da_o, da_g]) (cs231n's order)
 }
 
 TOUCHES = {                                            # computed: blind_index.touched_gates(module, bug)
@@ -53,6 +54,7 @@ TOUCHES = {                                            # computed: blind_index.t
     "dc_prev_aliases_f": "f",
     "forward_tanh_of_o_times_c": "",
     "g_grad_doubled": "g",
+    "da_stacked_ifog": "go",
 }
 
 
@@ -103,6 +105,8 @@ def _step_back(dh, dc_next, s, bug):
     da_f = df * s.f * (1 - s.f)
     da_g = dg * 2 * (1 - s.g ** 2) if bug == "g_grad_doubled" else dg * (1 - s.g ** 2)
     da_o = do * (1 - s.o ** 2) if bug == "o_grad_as_tanh" else do * s.o * (1 - s.o)
+    if bug == "da_stacked_ifog":
+        return np.concatenate([da_i, da_f, da_o, da_g], axis=1), dc_prev
     return np.concatenate([da_i, da_f, da_g, da_o], axis=1), dc_prev
 
 

@@ -31,6 +31,9 @@ BUGS = {
     "upstream_clipped": "gradient_clipped",            # dh = np.clip(dh, -0.5, 0.5) every step
     "dW_ih_over_T": "reduction_scaled",                # dW_ih / T
     "n_sigmoid_grad_and_dx_from_dW": "unknown",        # dgn = dn * n * (1 - n) AND dx = dgi @ dW_ih
+    "dgi_stacked_z_first": "gate_order",               # dgi = np.hstack([dgz, dgr, dgn]) (the z, r order of Keras)
+    "reset_before_backward": "unknown",                # the n path differentiated as reset-before: drh = dgn @ W_hn,
+                                                       #   dr = drh * h_prev, dh_prev += drh * r, dW_hn from r * h_prev
 }
 
 TOUCHES = {                                            # computed: blind_index.touched_gates(module, bug)
@@ -49,6 +52,8 @@ TOUCHES = {                                            # computed: blind_index.t
     "upstream_clipped": "",
     "dW_ih_over_T": "",
     "n_sigmoid_grad_and_dx_from_dW": "rn",
+    "dgi_stacked_z_first": "rz",
+    "reset_before_backward": "rn",
 }
 
 KEYS = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
@@ -102,13 +107,21 @@ def gru_backward(dout, cache, bug=None):
             dgn = dn * (1 - h_prev ** 2)
         else:
             dgn = dn * (1 - n ** 2)
-        dgh_n = dgn * r
-        dgr = dgn * gh_n * r * (1 - r)
+        if bug == "reset_before_backward":
+            dgh_n = dgn
+            drh = dgn @ W_hn
+            dgr = drh * h_prev * r * (1 - r)
+            dh_prev = dh_prev + drh * r
+        else:
+            dgh_n = dgn * r
+            dgr = dgn * gh_n * r * (1 - r)
         dgz = dz * z * (1 - z)
-        dgi = np.hstack([dgr, dgz, dgn])
+        dgi = np.hstack([dgz, dgr, dgn] if bug == "dgi_stacked_z_first" else [dgr, dgz, dgn])
         h_for_w = h_t if bug == "dW_hh_with_h_t" else h_prev
         blocks = [dgr.T @ h_for_w, dgz.T @ h_for_w,
                   h_for_w.T @ dgh_n if bug == "dW_hn_block_transposed" else dgh_n.T @ h_for_w]
+        if bug == "reset_before_backward":
+            blocks[2] = dgn.T @ (r * h_prev)
         grads["dweight_hh_l0"] += np.vstack(blocks)
         grads["dweight_ih_l0"] += dgi.T @ x_t
         grads["dbias_ih_l0"] += dgi.sum(axis=0)
@@ -118,7 +131,9 @@ def gru_backward(dout, cache, bug=None):
         else:
             dx[:, t] = dgi @ W_ih
         W_n = W_hn.T if bug == "W_hn_transposed_in_dh_prev" else (W_hz if bug == "W_hz_for_W_hn" else W_hn)
-        dh_next = dh_prev + dgr @ W_hr + dgz @ W_hz + dgh_n @ W_n
+        dh_next = dh_prev + dgr @ W_hr + dgz @ W_hz
+        if bug != "reset_before_backward":
+            dh_next = dh_next + dgh_n @ W_n
     if bug == "dW_ih_over_T":
         grads["dweight_ih_l0"] /= T
     return {"dx": dx, "dh0": dh_next, **grads}
