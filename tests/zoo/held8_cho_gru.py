@@ -31,7 +31,7 @@ BUGS = {
     "biases_mean_over_batch": "reduction_scaled",      # db_* += da_*.mean(axis=1, keepdims=True)
     "state_updated_in_place": "inplace_corruption",    # h = h_prev; h *= 1 - u; h += u * h_tilde (h_prev cached)
     "forward_reset_after": "forward_mistake",          # h~ = tanh(W_h x + r * (U_h h) + b_h), backward consistent
-    "backward_in_other_convention": "unknown",         # dh_tilde = dh * (1 - u), du = dh * (h_prev - h~), dh_prev = dh * u
+    "backward_in_other_convention": "unknown",         # dh_tilde = dh (1 - u), du = dh (h_prev - h~), dh_prev = dh u
 }
 
 TOUCHES = {                                            # computed: blind_index.touched_gates(module, bug)

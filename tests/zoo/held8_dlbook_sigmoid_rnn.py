@@ -22,7 +22,7 @@ BUGS = {
     "x_at_t_minus_1": "wrong_time",                   # dU += da.T @ x[..., t - 1] (x[..., -1] at t = 0)
     "loop_skips_first": "loop_skips_step",            # for t in range(T - 1, 0, -1)
     "dU_mean_over_time": "reduction_scaled",          # dU / T
-    "sigmoid_in_place_on_a": "inplace_corruption",    # s = a[..., t]; s *= -1; np.exp(s, out=s); ... (a view of hist["a"])
+    "sigmoid_in_place_on_a": "inplace_corruption",   # s = a[..., t]; s *= -1; np.exp(s, out=s) on a view of hist["a"]
     "grad_norm_clipped": "gradient_clipped",          # dU, dW, db rescaled to a global norm of 0.5
     "dh_next_from_dW": "gradient_for_weight",         # dh_next = da @ dW (the running dW)
     "forward_is_tanh": "forward_mistake",             # h = tanh(a) (the tanh RNN copied), backward consistent

@@ -15,7 +15,7 @@ import numpy as np
 import harness
 
 BUGS = {
-    "hstack_in_cs231n_order": "gate_order",            # dz = np.hstack([dzi, dzf, dzo, dzc]): i, f, o, g in the backward
+    "hstack_in_cs231n_order": "gate_order",            # dz = np.hstack([dzi, dzf, dzo, dzc]): i, f, o, g
     "f_sigmoid_grad_missing": "derivative_missing",    # dzf = df
     "tanh_grad_at_c": "derivative_wrong_point",        # dc += dh * o * (1 - c_t ** 2): tanh' at c, not at tanh(c)
     "drk_with_h_t": "wrong_time",                      # drk += h_t.T @ dz

@@ -31,7 +31,6 @@ BUGS = {
     "i_grad_precedence": "derivative_miswritten",      # da_i = di * s.i * 1 - s.i  (parentheses lost)
     "tanh_c_term_sign": "wrong_sign",                  # dc = dc_next - dh * o * (1 - tanh_c ** 2)
     "dx_without_o_block": "term_dropped",              # dx = da[:, :3H] @ W_ih[:3H]
-    "dW_hh_over_N": "reduction_scaled",                # dW_hh / N
     "dc_prev_aliases_f": "inplace_corruption",         # dc_prev = s.f; dc_prev *= dc (before da_f reads s.f)
     "forward_tanh_of_o_times_c": "forward_mistake",    # h = tanh(o * c), backward consistent
     "g_grad_doubled": "unknown",                       # da_g = dg * 2 * (1 - g ** 2)
@@ -50,7 +49,6 @@ TOUCHES = {                                            # computed: blind_index.t
     "i_grad_precedence": "i",
     "tanh_c_term_sign": "ifg",
     "dx_without_o_block": "",
-    "dW_hh_over_N": "",
     "dc_prev_aliases_f": "f",
     "forward_tanh_of_o_times_c": "",
     "g_grad_doubled": "g",
@@ -135,8 +133,6 @@ def lstm_backward(dh_all, cache, bug=None):
     if bug == "weight_grads_clipped":
         for d in (dW_ih, dW_hh, db):
             np.clip(d, -0.5, 0.5, out=d)
-    if bug == "dW_hh_over_N":
-        dW_hh = dW_hh / N
     return dx, dh_next, dc_next, dW_ih, dW_hh, db
 
 

@@ -28,8 +28,6 @@ BUGS = {
     "dh_assigned_from_carry": "carry_overwrites",      # dh = dh_next when t < T - 1 (upstream dropped)
     "n_grad_from_h_prev": "wrong_value",               # dgn = dn * (1 - h_prev ** 2) (h_prev read for n)
     "forward_other_convention": "forward_mistake",     # h_t = (1 - z) * h_prev + z * n, backward consistent
-    "upstream_clipped": "gradient_clipped",            # dh = np.clip(dh, -0.5, 0.5) every step
-    "dW_ih_over_T": "reduction_scaled",                # dW_ih / T
     "n_sigmoid_grad_and_dx_from_dW": "unknown",        # dgn = dn * n * (1 - n) AND dx = dgi @ dW_ih
     "dgi_stacked_z_first": "gate_order",               # dgi = np.hstack([dgz, dgr, dgn]) (the z, r order of Keras)
     "reset_before_backward": "unknown",                # the n path differentiated as reset-before: drh = dgn @ W_hn,
@@ -49,8 +47,6 @@ TOUCHES = {                                            # computed: blind_index.t
     "dh_assigned_from_carry": "",
     "n_grad_from_h_prev": "rn",
     "forward_other_convention": "",
-    "upstream_clipped": "",
-    "dW_ih_over_T": "",
     "n_sigmoid_grad_and_dx_from_dW": "rn",
     "dgi_stacked_z_first": "rz",
     "reset_before_backward": "rn",
@@ -93,8 +89,6 @@ def gru_backward(dout, cache, bug=None):
     for t in reversed(range(T - 1 if bug == "last_step_skipped" else T)):
         x_t, h_prev, r, z, n, gh_n, h_t = saved[t]
         dh = dh_next if (bug == "dh_assigned_from_carry" and t < T - 1) else dout[:, t] + dh_next
-        if bug == "upstream_clipped":
-            dh = np.clip(dh, -0.5, 0.5)
         if bug == "forward_other_convention":
             dn, dz, dh_prev = dh * z, dh * (n - h_prev), dh * (1 - z)
         else:
@@ -134,8 +128,6 @@ def gru_backward(dout, cache, bug=None):
         dh_next = dh_prev + dgr @ W_hr + dgz @ W_hz
         if bug != "reset_before_backward":
             dh_next = dh_next + dgh_n @ W_n
-    if bug == "dW_ih_over_T":
-        grads["dweight_ih_l0"] /= T
     return {"dx": dx, "dh0": dh_next, **grads}
 
 
