@@ -298,8 +298,9 @@ def _diagnosis(code, probe, user, tol, names, where, precision_line=""):
     if k < T:
         probe = dataclasses.replace(probe, x=probe.x[:, :k], dout=probe.dout[:, :k])
         user = run_user(code, probe, probe.dout, f"diagnosis on the first {k} steps")
+    longest = full if k < T else _extended(full)        # a pattern of cuts must show itself repeating
     found = diagnose(probe, user, tol, names, problems=set(user.problems), per_example=code.layout.per_example,
-                     user_at=lambda j: _user_at(code, full, j), longest=full if k < T else None)
+                     user_at=lambda j: _user_at(code, full if j <= T else longest, j), longest=longest)
     gates = [line for line in [gate_line(probe, where, names)] if line]
     if not found and where.forward_wrong and _own_derivative(code, full, user_full, precision_line):
         return [_OWN_FORWARD]
@@ -320,6 +321,17 @@ def _own_derivative(code, probe, user, precision_line):
                     precision_line)
     compared = [r for r in rows if r["status"] in ("pass", "FAIL")]
     return bool(compared) and all(r["status"] == "pass" for r in compared) and not user.missing
+
+
+def _extended(probe):
+    """A short probe extended to 2T+1 steps (its inputs and upstream gradients repeated, reversed
+    in the middle), where a truncation of the short one repeats its cut; None for long probes."""
+    T = probe.sizes["T"]
+    if T >= 12:
+        return None
+    def longer(a):
+        return np.concatenate([a, a[:, ::-1], a], axis=1)[:, :2 * T + 1]
+    return dataclasses.replace(probe, x=longer(probe.x), dout=longer(probe.dout))
 
 
 def _user_at(code, probe, k):

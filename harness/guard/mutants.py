@@ -63,10 +63,11 @@ def _blockpick(a, b, k, axis, G):
     return out
 
 
-def _blockswap(W, k, j, G):
-    """``W`` (G*H, K) with gate block k replaced by block j (gate j's weights used for gate k)."""
+def _blockswap(W, k, j, G, sign=1):
+    """``W`` (G*H, K) with gate block k replaced by block j (gate j's weights used for gate k),
+    negated with ``sign=-1`` (a layout storing one of the two gates' weights negated)."""
     out = np.array(W, copy=True)
-    out[_block(out, k, 0, G)] = np.asarray(W)[_block(out, j, 0, G)]
+    out[_block(out, k, 0, G)] = sign * np.asarray(W)[_block(out, j, 0, G)]
     return out
 
 

@@ -25,7 +25,7 @@ def run_candidates(replay, user, wrong, tol, short=None, cuts=()):
             out.append({**_finding(cause, what), "values": _each(replay, fn)})
     clipped = _clipped(replay.correct, user, wrong) + (_clipped_per_example(replay, user, wrong)
                                                        if isinstance(replay, ExampleReplay) else [])
-    return out + clipped + _cache_candidates(replay, short) + _one_bias_overwritten(replay)
+    return out + clipped + _cache_candidates(replay, short) + _one_bias_overwritten(replay) + _without_bias(replay)
 
 
 def _truncations(T, right, longest=None):
@@ -195,7 +195,7 @@ def _clipped(correct, user, wrong):
 
 # Thresholds people pick for clipping (min-char-rnn's 5, 1, 0.5, ...): per-example code sums
 # clipped gradients, so the threshold cannot be read off the sum and these are tried instead.
-THRESHOLDS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
+THRESHOLDS = (0.01, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
 
 
 def _clipped_per_example(replay, user, wrong):
@@ -277,6 +277,14 @@ def _cache_specs(cell):
                       "every step's cached h (before and after its update) is the final state (one array updated "
                       "in place, cached without a copy" + (", h0 apart)" if keep_h0 else ")"), ""))
     specs += _state_slots(cell)
+    specs.append(({"x": lambda cs, c, t: cs[-1]["x"], "prev_h": lambda cs, c, t: cs[-1]["prev_h"]}, "inplace_corruption",
+                  "every step's cached [h_(t-1), x_t] is the last step's (one concatenation buffer filled in place "
+                  "each step and cached without a copy)", ""))
+    for skip0, whose in ((True, "h0 apart"), (False, "h0 too")) if cell == "rnn" else ():
+        specs.append(({"prev_h": lambda cs, c, t, skip0=skip0: c["prev_h"] if skip0 and t == 0 else c["prev_h"] ** 2},
+                      "inplace_corruption", "the cached h squared in place on the way to its derivative (`g = h[t]; "
+                      f"g **= 2` for 1 - h**2), so what reads h_(t-1) after that step ran sees h_(t-1)**2 ({whose})",
+                      ""))
     if cell == "lstm":                                      # h and c in one state array updated in place
         specs.append(({"prev_h": lambda cs, c, t: cs[-1]["next_h"], "prev_c": lambda cs, c, t: cs[-1]["next_c"]},
                       "inplace_corruption", "every step's cached h_(t-1) and c_(t-1) are the final state (one state "
@@ -337,6 +345,20 @@ def _fits(short, changes):
 def _says(key):
     from .grammar.tables import SAYS
     return SAYS.get(key, key)
+
+
+def _without_bias(replay):
+    """The RNN's derivative recomputed from the pre-activation without its bias (a relu mask
+    ``x W_ih^T + h W_hh^T > 0``, tanh' of ``tanh(x W_ih^T + h W_hh^T)``)."""
+    probe = replay.probe
+    if getattr(replay, "caches", None) is None or probe.cell != "rnn" or "dbias_ih" not in replay.correct:
+        return []
+    p = probe.layer_params(0)
+    b = p["bias_ih"] + p["bias_hh"]
+    act = replay.book.module.ACTIVATIONS[probe.options["activation"]][0]
+    values = _rerun_cached(replay, {"next_h": lambda cs, c, t: act(c["a"] - b)})
+    return [{**_finding("derivative_wrong_point", "the activation's derivative recomputed from the pre-activation "
+                        "without its bias (x_t W_ih^T + h_(t-1) W_hh^T, b left out)"), "values": values}]
 
 
 def _one_bias_overwritten(replay):

@@ -149,7 +149,7 @@ def _loop(ctx, i, stmt, text, cause, says, cost=None):
     return _edit(ctx, i, cause, stmt, ast.fix_missing_locations(new), says, cost=cost)
 
 
-CLIP_AT = (0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0)   # round thresholds a probe's gradients reach (5 they do not)
+CLIP_AT = (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0)   # round thresholds a probe's gradients reach (5 they do not)
 
 
 def _upstream_rules(ctx, i, stmt):

@@ -22,6 +22,12 @@ def weight_block_rules(ctx, i, stmt, node, name):
                 yield _edit(ctx, i, "wrong_weight", stmt, _replace(stmt, node, _expr(f"_blockswap({w}, {k}, {j}, {G})")),
                             f"the {other} block of {w} used for the {gate} gate in {name}",
                             cost=COST["wrong_weight"] + 0.1, gates=gate, family=f"block {other} for {gate}")
+                if "z" in (gate, other):                    # a layout storing z's weights negated (u = 1 - z)
+                    yield _edit(ctx, i, "wrong_weight", stmt,
+                                _replace(stmt, node, _expr(f"_blockswap({w}, {k}, {j}, {G}, -1)")),
+                                f"the {other} block of {w} used for the {gate} gate in {name}, one of them stored "
+                                "negated (a layout whose update gate is u = 1 - z keeps z's weights negated)",
+                                cost=COST["wrong_weight"] + 0.2, gates=gate)
         if "d" + w in ctx.defined[i]:
             yield _edit(ctx, i, "gradient_for_weight", stmt,
                         _replace(stmt, node, _expr(f"_blockpick({w}, d{w}, {k}, 0, {G})")),

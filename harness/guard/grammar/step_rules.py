@@ -12,6 +12,12 @@ from .gate_rules import (_gates, fused_block_swaps, fused_gate_terms, gate_term_
 from .inplace_rules import _inplace, inplace_gradient_rules, inplace_product_rules, recomputed_inplace_rules
 from .tables import COST, DERIVATIVES, MISWRITTEN, SAYS, Edit
 
+# Another function's derivative written from the pre-activation a (recovered from y): tanh'(a)
+# = sech^2(a) for a sigmoid gate, sigmoid'(a) for a tanh.
+FROM_PRE_ACTIVATION = {"dsigmoid": ("dtanh", "1 - np.tanh(np.log(y / (1 - y))) ** 2"),
+                       "dtanh": ("dsigmoid", "dsigmoid(sigmoid(np.arctanh(y)))")}
+
+
 def derivative_rules(ctx, i, stmt):
     value = _value(stmt)
     for call in [n for n in ast.walk(value) if _is_derivative(n, ctx.derivs)]:
@@ -44,6 +50,13 @@ def derivative_rules(ctx, i, stmt):
             yield _edit(ctx, i, "derivative_wrong_function", stmt, new,
                         f"{other[1:]}'s derivative where {DERIVATIVES[d]}'s belongs {here}",
                         family=f"{other[1:]}'s derivative where {DERIVATIVES[d]}'s belongs")
+        if d in FROM_PRE_ACTIVATION:
+            other, form = FROM_PRE_ACTIVATION[d]
+            yield _edit(ctx, i, "derivative_wrong_function", stmt, _replace(stmt, call, _expr(form.replace("y", yname))),
+                        f"{other[1:]}'s derivative of the pre-activation where {DERIVATIVES[d]}'s belongs {here} "
+                        f"({other[1:]}'(a), a the pre-activation of {yname})",
+                        family=f"{other[1:]}'s derivative of the pre-activation where {DERIVATIVES[d]}'s belongs",
+                        cost=COST["derivative_wrong_function"] + 0.05)
         for form, says in MISWRITTEN.get(d, ()):
             expr = _expr(form.replace("y", yname))
             yield _edit(ctx, i, "derivative_miswritten", stmt, _replace(stmt, call, expr),
@@ -285,6 +298,11 @@ def name_rules(ctx, i, stmt):
             yield _edit(ctx, i, "wrong_weight", stmt, _replace(stmt, node, ast.Name(other, ast.Load())),
                         f"{other} where {w} belongs in {name}", gates=w[-1] if per_gate else None,
                         family=f"block {other[-1]} for {w[-1]}" if per_gate else "")
+            if per_gate and "z" in (w[-1], other[-1]):          # a layout storing z's weights negated (u = 1 - z)
+                yield _edit(ctx, i, "wrong_weight", stmt, _replace(stmt, node, _expr(f"-{other}")),
+                            f"{other} where {w} belongs in {name}, one of them stored negated (a layout whose update "
+                            "gate is u = 1 - z keeps z's weights negated)", gates=w[-1],
+                            cost=COST["wrong_weight"] + 0.1)
         if "d" + w in ctx.defined[i]:
             yield _edit(ctx, i, "gradient_for_weight", stmt, _replace(stmt, node, ast.Name("d" + w, ast.Load())),
                         f"the gradient d{w} where the weight {w} belongs in {name}")

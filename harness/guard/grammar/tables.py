@@ -23,7 +23,7 @@ CELLS = {
         "packed_out": {"dW_ih": 0, "dW_hh": 0, "db": 0, "da": 1},
     },
     "gru": {
-        "wrong_point": {"r": ("a_r", "z"), "z": ("a_z", "r"), "n": ("a_n", "prev_h", "next_h")},
+        "wrong_point": {"r": ("a_r", "z"), "z": ("a_z", "r", "1 - z"), "n": ("a_n", "prev_h", "next_h")},
         "wrong_time": {"prev_h": ("next_h",), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp")},
         "weights": ("W_ih", "W_hh", "W_hr", "W_hz", "W_hn"),
         "confused_weights": (("W_ih", "W_hh"), ("W_hr", "W_hz", "W_hn")),
@@ -41,7 +41,8 @@ SAYS = {"prev_h": "h_(t-1)", "next_h": "h_t", "prev_c": "c_(t-1)", "next_c": "c_
         "x_prev_wrap": "x_(t-1) (wrapping round to the last step at t = 0, as x[t - 1] does)",
         "x_next_wrap": "x_(t+1) (wrapping round to the first step at the end)",
         "x_prev_clamp": "x_(t-1) (the first step keeping its own)",
-        "x_next_clamp": "x_(t+1) (the last step keeping its own)", "np.tanh(prev_c)": "tanh(c_(t-1))"}
+        "x_next_clamp": "x_(t+1) (the last step keeping its own)", "np.tanh(prev_c)": "tanh(c_(t-1))",
+        "1 - z": "1 - z_t (the update gate's other convention, h_t = z_t n_t + (1 - z_t) h_(t-1))"}
 for _g in "ifgorzn":
     SAYS.setdefault(f"a_{_g}", f"the pre-activation of {_g}")
     SAYS.setdefault(_g, f"{_g}_t")
@@ -51,7 +52,8 @@ DERIVATIVES = {"dtanh": "tanh", "dsigmoid": "sigmoid", "drelu": "relu", "didenti
 MISWRITTEN = {
     "dtanh": (("1 - y", "1 - y where 1 - y**2 belongs"), ("(1 - y) ** 2", "(1 - y)**2 where 1 - y**2 belongs"),
               ("1 + y * y", "1 + y**2 where 1 - y**2 belongs"), ("1 - 2 * y", "1 - y*2 where 1 - y**2 belongs"),
-              ("y * y", "y**2 where 1 - y**2 belongs")),
+              ("y * y", "y**2 where 1 - y**2 belongs"),
+              ("np.sqrt(1 - y * y)", "sech(a) = sqrt(1 - y**2) where sech(a)**2 = 1 - y**2 belongs (the square left out)")),
     "dsigmoid": (("1 - y", "1 - y where y * (1 - y) belongs"), ("y", "y where y * (1 - y) belongs"),
                  ("y * (1 + y)", "y * (1 + y) where y * (1 - y) belongs"),
                  ("y * 1 - y", "y * 1 - y (= 0: the brackets of y * (1 - y) left out)"),
