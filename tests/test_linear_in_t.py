@@ -195,3 +195,42 @@ def test_steps_the_other_trace_lacks_are_never_formed(monkeypatch):
     assert sorted(r["quantity"] for r in missing) == ["dweight_hh", "dweight_ih"]
     assert all(r["passed"] is None and f"steps 0-{T - 1}" in r["note"] for r in missing)
     assert all(r["passed"] for r in rows if r["status"] != "not compared")
+
+
+@pytest.mark.parametrize("cell,opts", [("rnn", {}), ("lstm", {"forget_bias": 1.0}), ("gru", {"reset_after": True}),
+                                       ("gru", {"reset_after": False})])
+def test_one_reference_forward_serves_every_upstream_probe(cell, opts):
+    """localize's upstream probes share one reference forward: the backward never writes the
+    caches, so each probe's values equal those of a forward of its own."""
+    import dataclasses
+
+    from harness.guard.oracles import reference_forward, reference_values
+    probe = make_probe(cell, steps=6, **opts)
+    forward = reference_forward(probe)
+    for s in range(6):
+        dout = np.zeros_like(probe.dout)
+        dout[:, s] = probe.dout[:, s]
+        p = dataclasses.replace(probe, dout=dout)
+        shared, own = reference_values(p, forward), reference_values(p)
+        for k, v in own.items():
+            if isinstance(v, np.ndarray):
+                np.testing.assert_array_equal(shared[k], v, err_msg=f"{cell} {k} step {s}")
+
+
+def test_the_backward_gets_the_cache_its_forward_just_made():
+    """No copy of the user's cache per run: it comes from the forward run just before."""
+    from zoo import cs231n_rnn
+
+    from harness.guard.check import check_backward
+    made, got = [], []
+
+    def forward(*args):
+        h, cache = cs231n_rnn.rnn_forward(*args)
+        made.append(cache)
+        return h, cache
+
+    def backward(dh, cache):
+        got.append(cache)
+        return cs231n_rnn.rnn_backward(dh, cache)
+    assert check_backward(forward, backward, against=("reference",)).ok
+    assert got and all(any(g is m for m in made) for g in got)

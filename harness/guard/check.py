@@ -300,7 +300,8 @@ def _diagnosis(code, probe, user, tol, names, where, precision_line=""):
         user = run_user(code, probe, probe.dout, f"diagnosis on the first {k} steps")
     longest = full if k < T else _extended(full)        # a pattern of cuts must show itself repeating
     found = diagnose(probe, user, tol, names, problems=set(user.problems), per_example=code.layout.per_example,
-                     user_at=lambda j: _user_at(code, full if j <= T else longest, j), longest=longest)
+                     user_at=lambda j: user_full if j == T else _user_at(code, full if j < T else longest, j),
+                     longest=longest)
     gates = [line for line in [gate_line(probe, where, names)] if line]
     if not found and where.forward_wrong and _own_derivative(code, full, user_full, precision_line):
         return [_OWN_FORWARD]

@@ -30,10 +30,16 @@ def values_trace(name, values):
     return trace
 
 
-def reference_values(probe, **options):
-    """Reference forward + BPTT of one layer: canonical values plus internals (da, dh_total, c)."""
-    opts = {**probe.options, **options}
-    states, caches = stack_forward(probe.cell, probe.x, probe.state0, [probe.layer_params(0)], **opts)
+def reference_forward(probe, **options):
+    """The reference forward of one layer: (states, caches), which reference_values can reuse for
+    several upstream gradients on the same inputs (the backward reads the caches, never writes them)."""
+    return stack_forward(probe.cell, probe.x, probe.state0, [probe.layer_params(0)], **{**probe.options, **options})
+
+
+def reference_values(probe, forward=None, **options):
+    """Reference forward + BPTT of one layer: canonical values plus internals (da, dh_total, c).
+    ``forward``: reference_forward's result on the same probe, to run the backward alone."""
+    states, caches = forward or reference_forward(probe, **options)
     grads = stack_backward(probe.cell, probe.dout, probe.dstate_n, caches)[0]
     out = {"h": states[0]["h"], "dx": grads["dx"], "dh0": grads["dh0"]}
     if "c" in states[0]:

@@ -129,11 +129,11 @@ def run_user(code, probe, dout, context=""):
     layout, params = code.layout, probe.layer_params(0)
     N, T, D, H = _sizes(probe)
     h, cache, weights, states = user_forward(code, probe, context)
-    out = UserValues(h=h)                                 # copies: check_array, and call() hands the backward copies
+    out = UserValues(h=h)                   # a copy (check_array); the backward gets copies of dout and the weights,
     out.dtypes["h"] = h.dtype
     names = ["dx"] + [f"d{s}" for s in states] + [f"d{w}" for w in weights]
-    grads = _backward_values(code, call(code.backward, "backward", (to_user_axes(layout, dout), cache), context),
-                             names, states, context)
+    grads = _backward_values(code, call(code.backward, "backward", (to_user_axes(layout, dout), cache), context,
+                                        own=(1,)), names, states, context)   # and the cache just made, as it is
     shapes = {"dx": ((N, T, D), "NTD"), **{f"d{s}": ((N, H), "NH") for s in states}}
     shapes.update({f"d{w}": (np.shape(v), None) for w, v in weights.items()})
     user_dw = {}
@@ -257,7 +257,7 @@ def _run_per_example(code, probe, dout, context):
         parts["h"].append(h[:, :, 0])
         out.dtypes["h"] = h.dtype
         names = ["dx", "dh0"] + [f"d{w}" for w in weights]
-        grads = _backward_values(code, call(code.backward, "backward", (dout[n][:, :, None], cache), ctx),
+        grads = _backward_values(code, call(code.backward, "backward", (dout[n][:, :, None], cache), ctx, own=(1,)),
                                  names, {"h0": None}, ctx)
         shapes = [(T, D, 1), (H, 1)] + [w.shape for w in weights.values()]
         for name, shp in zip(names, shapes):

@@ -63,12 +63,11 @@ def user_forward(code, probe, context=""):
 def run_user(code, probe, context=""):
     """{quantity: value} of one forward and backward (a fresh forward before the backward),
     plus ``missing``: the canonical gradients the user returned as None."""
-    h, _ = user_forward(code, probe, context)
-    _, cache = user_forward(code, probe, context)
+    h, cache = user_forward(code, probe, context)         # h copied: the backward may consume the cache
     states = _states(code, probe)
     weights = layout_call(code.layout, "to_user", code.cell, layer_params(probe), context=context)
     names = ["dx"] + [f"d{s}0" for s in states] + [f"d{w}" for w in weights]
-    result = call(code.backward, "backward", (probe.dout, cache), context)
+    result = call(code.backward, "backward", (probe.dout, cache), context, own=(1,))
     if isinstance(result, dict):
         unknown = sorted(set(map(str, result)) - set(names))
         if unknown:

@@ -33,9 +33,11 @@ def _copy(value):
     return value
 
 
-def call(fn, label, args, context=""):
-    """Call ``fn(*copies of args)``; wrap any exception it raises (a sys.exit too)."""
-    args = tuple(_copy(a) for a in args)
+def call(fn, label, args, context="", own=()):
+    """Call ``fn(*copies of args)``; wrap any exception it raises (a sys.exit too). ``own``: the
+    positions of arguments handed over as they are (a cache the user's forward has just made,
+    which nothing else reads)."""
+    args = tuple(a if k in own else _copy(a) for k, a in enumerate(args))
     try:
         return fn(*args)
     except (Exception, SystemExit) as exc:                     # the user's own error, chained
