@@ -17,10 +17,10 @@ options)`` for ``harness.check_backward``. Self-check (booleans and counts only)
     cd tests && PYTHONPATH=.. python -m zoo.verify held9
 """
 
-from . import held9_bias_column_rnn
+from . import held9_bias_column_rnn, held9_checkpoint_rnn, held9_fortran_relu_rnn
 
 MODULES = {m.__name__.rsplit(".", 1)[1]: m for m in (
-    held9_bias_column_rnn,)}
+    held9_bias_column_rnn, held9_checkpoint_rnn, held9_fortran_relu_rnn)}
 
 
 def cases():
