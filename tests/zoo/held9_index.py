@@ -17,10 +17,12 @@ options)`` for ``harness.check_backward``. Self-check (booleans and counts only)
     cd tests && PYTHONPATH=.. python -m zoo.verify held9
 """
 
-from . import held9_bias_column_rnn, held9_checkpoint_rnn, held9_fortran_relu_rnn
+from . import held9_bias_column_rnn, held9_checkpoint_rnn, held9_fortran_relu_rnn, held9_module_lstm, \
+    held9_tensor3_lstm
 
 MODULES = {m.__name__.rsplit(".", 1)[1]: m for m in (
-    held9_bias_column_rnn, held9_checkpoint_rnn, held9_fortran_relu_rnn)}
+    held9_bias_column_rnn, held9_checkpoint_rnn, held9_fortran_relu_rnn, held9_module_lstm,
+    held9_tensor3_lstm)}
 
 
 def cases():
