@@ -19,12 +19,12 @@ options)`` for ``harness.check_backward``. Self-check (booleans and counts only)
 
 from . import held9_bias_column_rnn, held9_checkpoint_rnn, held9_fortran_relu_rnn, held9_module_lstm, \
     held9_tensor3_lstm, held9_karpathy_dict_lstm, held9_scan_gru, \
-    held9_tensor3_gru
+    held9_tensor3_gru, held9_gateloop_gru
 
 MODULES = {m.__name__.rsplit(".", 1)[1]: m for m in (
     held9_bias_column_rnn, held9_checkpoint_rnn, held9_fortran_relu_rnn, held9_module_lstm,
     held9_tensor3_lstm, held9_karpathy_dict_lstm, held9_scan_gru,
-    held9_tensor3_gru)}
+    held9_tensor3_gru, held9_gateloop_gru)}
 
 
 def cases():
