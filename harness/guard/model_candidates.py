@@ -5,7 +5,7 @@ another activation, a gate left out), or the weight gradients' gate blocks writt
 order. Each candidate carries its values, computed by the one textbook BPTT."""
 
 import dataclasses
-from itertools import permutations
+from itertools import combinations, permutations
 
 import numpy as np
 
@@ -53,12 +53,16 @@ def _gradients_transposed(replay, probe, names):
         if v is None or v.shape != (G * H, H):
             continue
         gates = GATES[probe.cell]
-        for k in [None] + (list(range(G)) if G > 1 else []):     # every gate block, or one gate's only
-            values = {**replay.correct, q: _blockT(v, k)}
-            whose = names.quantities((q,), gates[k] if k is not None else "")
+        subsets = [()] + [s for n in range(1, G) for s in combinations(range(G), n)] if G > 1 else [()]
+        for ks in subsets:                                          # every gate block, or some gates' only
+            values = {**replay.correct, q: v}
+            for k in ks or (None,):
+                values[q] = _blockT(values[q], k)
+            which = "".join(gates[k] for k in ks)
+            whose = names.quantities((q,), which)
             what = (f"{whose} written transposed: {factor}^T da where da^T {factor} belongs"
-                    + (" (every gate block)" if G > 1 and k is None else ""))
-            out.append({**_finding("gradient_transposed", what, gates[k] if k is not None else ""), "values": values})
+                    + (" (every gate block)" if G > 1 and not ks else ""))
+            out.append({**_finding("gradient_transposed", what, which), "values": values})
     return out
 
 

@@ -54,6 +54,13 @@ def _gatezero(arr, k, axis, G):
     return out
 
 
+def _gateneg(arr, k, axis, G):
+    """``arr`` with gate block k of its G blocks along ``axis`` negated."""
+    out = np.array(arr, copy=True)
+    out[_block(out, k, axis, G)] *= -1
+    return out
+
+
 def _blockpick(a, b, k, axis, G):
     """``a`` with its gate block k (of G along ``axis``) taken from ``b``: a mistake made in one
     gate's line only, where user code writes one line per gate."""
@@ -106,6 +113,9 @@ def _neighbours(caches):
                      x_prev_clamp=caches[max(t - 1, 0)]["x"],
                      x_next=caches[t + 1]["x"] if t + 1 < T else np.zeros_like(x),
                      x_next_wrap=caches[(t + 1) % T]["x"], x_next_clamp=caches[min(t + 1, T - 1)]["x"])
+        if "f" in cache:                                # the LSTM's forget gate, as the c carry may take it
+            cache.update(f_prev_wrap=caches[t - 1]["f"], f_next_wrap=caches[(t + 1) % T]["f"],
+                         f_prev_clamp=caches[max(t - 1, 0)]["f"], f_next_clamp=caches[min(t + 1, T - 1)]["f"])
     return caches
 
 
@@ -128,7 +138,7 @@ def _gclip(arrays, c):
     return tuple(a * scale for a in arrays)
 
 
-HELPERS = {"np": np, "_gclip": _gclip, "_blockT": _blockT, "_gatezero": _gatezero, "_blockpick": _blockpick, "_blockswap": _blockswap,
+HELPERS = {"np": np, "_gclip": _gclip, "_blockT": _blockT, "_gatezero": _gatezero, "_gateneg": _gateneg, "_blockpick": _blockpick, "_blockswap": _blockswap,
            "_dx_total": _dx_total, "_clipnorm": _clipnorm, "_gscale": _gscale,
            "dtanh": _act.dtanh, "dsigmoid": _act.dsigmoid, "drelu": _act.drelu, "didentity": _act.didentity,
            "sigmoid": _act.sigmoid, "hardtanh": hardtanh, "dhardtanh": dhardtanh, "hard_sigmoid": hard_sigmoid,

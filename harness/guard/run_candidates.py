@@ -240,8 +240,6 @@ def _cache_candidates(replay, short=None):
     place by another (``a *= r``), tanh(c) recomputed from c_(t-1). ``short``: (the replay of
     a 2-step cut, the user's values there, tol): a candidate that does not fit there is not run
     on the whole probe (each run is a full backward)."""
-    if getattr(replay, "caches", None) is None:             # per-example replays: not tried
-        return []
     out = []
     for changes, cause, what, also in _cache_specs(replay.probe.cell):
         if short is not None and not _fits(short, changes):
@@ -277,6 +275,11 @@ def _cache_specs(cell):
                       "every step's cached h (before and after its update) is the final state (one array updated "
                       "in place, cached without a copy" + (", h0 apart)" if keep_h0 else ")"), ""))
     specs += _state_slots(cell)
+    for key in (k for k in READ[cell] if k not in STATE and k != "tanh_c"):  # a gate's array reused as the output
+        for new in ("next_h", "next_c") if cell == "lstm" else ("next_h",):    # buffer (`h_new = z; h_new *= h; ...`)
+            specs.append(({key: lambda cs, c, t, new=new: c[new]}, "inplace_corruption",
+                          f"the cached {_says(key)} overwritten by {_says(new)} (its array reused as the output buffer, "
+                          f"e.g. `h_new = {key}; h_new *= ...`)", ""))
     specs.append(({"x": lambda cs, c, t: cs[-1]["x"], "prev_h": lambda cs, c, t: cs[-1]["prev_h"]}, "inplace_corruption",
                   "every step's cached [h_(t-1), x_t] is the last step's (one concatenation buffer filled in place "
                   "each step and cached without a copy)", ""))
@@ -328,7 +331,11 @@ def _both(before, now, s):
 
 
 def _rerun_cached(replay, changes):
-    """The textbook backward on the replay's caches with ``changes`` made, or None."""
+    """The textbook backward on the replay's caches with ``changes`` made, or None (per-example
+    replays: each example's, combined as per-example code combines them)."""
+    if isinstance(replay, ExampleReplay):
+        parts = [_rerun_cached(r, changes) for r in replay.replays]
+        return None if any(p is None for p in parts) else _combine(parts)
     cs = replay.caches
     caches = [dict(c, **{k: fn(cs, c, t) for k, fn in changes.items()}) for t, c in enumerate(cs)]
     values = replay.book.run(None, caches, replay.probe.dout, _last_dc(replay))
@@ -351,7 +358,7 @@ def _without_bias(replay):
     """The RNN's derivative recomputed from the pre-activation without its bias (a relu mask
     ``x W_ih^T + h W_hh^T > 0``, tanh' of ``tanh(x W_ih^T + h W_hh^T)``)."""
     probe = replay.probe
-    if getattr(replay, "caches", None) is None or probe.cell != "rnn" or "dbias_ih" not in replay.correct:
+    if probe.cell != "rnn" or "dbias_ih" not in replay.correct:
         return []
     p = probe.layer_params(0)
     b = p["bias_ih"] + p["bias_hh"]

@@ -47,6 +47,9 @@ def gate_term_dropped(ctx, i, stmt, node, name):
         yield _edit(ctx, i, "term_dropped", stmt, _replace(stmt, node, _expr(f"_gatezero({node.id}, {k}, {axis}, {G})")),
                     f"the {gate} gate's term left out of {name} (its block of {node.id} missing from the sum over "
                     "the gates)", cost=COST["term_dropped"] + 0.1, gates=gate)
+        yield _edit(ctx, i, "wrong_sign", stmt, _replace(stmt, node, _expr(f"_gateneg({node.id}, {k}, {axis}, {G})")),
+                    f"the {gate} gate's term subtracted in {name} (its block of {node.id} with the wrong sign in the "
+                    "sum over the gates)", cost=COST["wrong_sign"] + 0.1, gates=gate)
 
 
 def _is_matmul_operand(stmt, node):
@@ -206,3 +209,15 @@ def pre_derivative_swaps(ctx):
                     f"the gradients d{g1} and d{g2} swapped before the shared derivative (d{g1} multiplied by "
                     f"{f1}({g2}) and d{g2} by {f1}({g1}): the packed gate gradients in another order than the gates)",
                     extra=tree, gates=g1 + g2, cost=COST["gate_order"] + 0.05)
+
+
+def reset_factor_rules(ctx, i, stmt):
+    """The GRU's n block of a line reading da_h (db_hh, dW_hh, dh_(t-1)) taken from da_x: da_n where
+    da_hn = da_n * r belongs, the factor r left out in that line only (``dbh_n += da_n.sum(0)``)."""
+    if ctx.cell != "gru" or _target_name(stmt) in ("da_h", "da_x") or not _mutable(stmt):
+        return
+    nodes = [n for n in ast.walk(_value(stmt)) if isinstance(n, ast.Name) and n.id == "da_h"]
+    if nodes:
+        new = _replace(stmt, nodes[0], _expr("_blockpick(da_h, da_x, 2, 1, 3)"))
+        yield _edit(ctx, i, "term_dropped", stmt, new, f"the factor r dropped from the n block of {_target_name(stmt)} "
+                    "(da_n where da_hn = da_n * r belongs)", gates="n", cost=COST["term_dropped"] + 0.1)

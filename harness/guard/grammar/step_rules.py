@@ -8,7 +8,7 @@ from .ast_tools import (_expr, _is_derivative, _names, _product_factors, _rebuil
                         _src, _sum_terms, _target_name)
 from .context import _Context, _edit, _mutable, _value
 from .gate_rules import (_gates, fused_block_swaps, fused_gate_terms, gate_term_dropped, one_block_only,
-                         order_rules, pre_derivative_swaps, weight_block_rules)
+                         order_rules, pre_derivative_swaps, reset_factor_rules, weight_block_rules)
 from .inplace_rules import _inplace, inplace_gradient_rules, inplace_product_rules, recomputed_inplace_rules
 from .tables import COST, DERIVATIVES, MISWRITTEN, SAYS, Edit
 
@@ -185,6 +185,11 @@ def _dropped_term(ctx, i, stmt, node, rest, term, name):
         return _edit(ctx, i, "term_dropped", stmt, new,
                      f"{name} assigned (=) where it accumulates (+=): what it held before is lost",
                      also="carry_overwrites")
+    carried = set(ctx.table["step_carries"]) | set(ctx.table["carries"])
+    if isinstance(rest, ast.Name) and rest.id in carried:       # dc = dc_next: the carry overwrites the rest
+        return _edit(ctx, i, "term_dropped", stmt, new, f"the term {_src(term)} dropped from {name}, which is "
+                     f"assigned the carry {rest.id} alone (`{name} = {rest.id}`, or `{name} =+ ...`)",
+                     also="carry_overwrites")
     return _edit(ctx, i, "term_dropped", stmt, new, f"the term {_src(term)} dropped from {name}")
 
 
@@ -344,7 +349,7 @@ def concat_slice_rules(ctx, i, stmt):
 
 
 STEP_RULES = (derivative_rules, early_derivative_rules, sum_rules, name_rules, order_rules, inplace_product_rules, inplace_gradient_rules,
-              consumer_rules, concat_slice_rules, recomputed_inplace_rules)
+              consumer_rules, concat_slice_rules, recomputed_inplace_rules, reset_factor_rules)
 
 
 def fused_derivatives(ctx, edits):

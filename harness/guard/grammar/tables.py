@@ -14,7 +14,8 @@ CELLS = {
     "lstm": {
         "wrong_point": {"i": ("a_i", "f", "o"), "f": ("a_f", "i", "o"), "g": ("a_g", "tanh_c", "next_c"),
                         "o": ("a_o", "i", "f"), "tanh_c": ("next_c", "prev_c", "next_h", "g")},
-        "wrong_time": {"prev_h": ("next_h",), "prev_c": ("next_c",), "tanh_c": ("np.tanh(prev_c)",), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp")},
+        "wrong_time": {"prev_h": ("next_h",), "prev_c": ("next_c",), "tanh_c": ("np.tanh(prev_c)",), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp"),
+                       "f": ("f_prev_wrap", "f_next_wrap", "f_prev_clamp", "f_next_clamp")},
         "weights": ("W_ih", "W_hh"),
         "confused_weights": (("W_ih", "W_hh"),),
         "carries": {"dnext_h": "h", "dnext_c": "c"},
@@ -43,6 +44,10 @@ SAYS = {"prev_h": "h_(t-1)", "next_h": "h_t", "prev_c": "c_(t-1)", "next_c": "c_
         "x_prev_clamp": "x_(t-1) (the first step keeping its own)",
         "x_next_clamp": "x_(t+1) (the last step keeping its own)", "np.tanh(prev_c)": "tanh(c_(t-1))",
         "1 - z": "1 - z_t (the update gate's other convention, h_t = z_t n_t + (1 - z_t) h_(t-1))"}
+SAYS.update({"f_prev_wrap": "f_(t-1) (wrapping round to the last step at t = 0)",
+             "f_next_wrap": "f_(t+1) (wrapping round to the first step at the end)",
+             "f_prev_clamp": "f_(t-1) (the first step keeping its own)",
+             "f_next_clamp": "f_(t+1) (the last step keeping its own)"})
 for _g in "ifgorzn":
     SAYS.setdefault(f"a_{_g}", f"the pre-activation of {_g}")
     SAYS.setdefault(_g, f"{_g}_t")
