@@ -437,6 +437,24 @@ def test_a_carry_cut_once_is_not_named_a_truncation(cut, steps):
     assert not report.ok and causes and not any("truncated" in f for f in causes), causes
 
 
+@pytest.mark.parametrize("cut", list(ONE_CUT) + ["at T // 2"])
+def test_a_carry_cut_once_is_not_a_truncation_when_the_code_cannot_run_longer(cut):
+    """The probe extended to 2T+1 steps, where a truncation's cut repeats, is no evidence when
+    the user's code cannot run on it (a fixed-length buffer): the pattern must then repeat on
+    the probes it did run on."""
+    from zoo import cs231n_rnn
+    carry_in = ONE_CUT.get(cut, lambda t, T, d: d * (t != T // 2))
+
+    def forward(x, *rest):
+        if x.shape[1] > 5:
+            raise ValueError("sequence longer than the buffer")
+        return cs231n_rnn.rnn_forward(x, *rest)
+    report = harness.check_backward(forward, lambda dh, c: _rnn_backward_with(dh, c, carry_in),
+                                    cell="rnn", layout="cs231n", against=("reference",), steps=5)
+    causes = [f for f in report.findings if f.startswith("likely cause:")]
+    assert not report.ok and causes and not any("truncated" in f for f in causes), causes
+
+
 def test_cuts_that_look_regular_on_the_diagnosis_probe_only_are_not_a_truncation():
     """Resets at t = 1 and t = 3 are chunks of 2 on the first 6 steps, where the diagnosis runs;
     the whole probe (7 steps) has no cut before step 5, so no truncation is named."""
@@ -455,11 +473,11 @@ TRUNCATIONS = {                                # carry_in(t, T, carry) -> what s
 }
 
 
-@pytest.mark.parametrize("name,steps", [(n, s) for n in TRUNCATIONS for s in (5, 7)
-                                        if (n, s) != ("chunks of 3 from the end", 5)])   # one cut in 5 steps
+@pytest.mark.parametrize("name,steps", [(n, s) for n in TRUNCATIONS for s in (5, 7)])
 def test_a_regular_truncation_is_named(name, steps):
     """The other side of the single cuts above: a cut pattern that repeats is named, also when
-    the diagnosis runs on the first 6 steps of 7 (chunks of 3 repeat only on all 7)."""
+    the diagnosis runs on the first 6 steps of 7 (chunks of 3 repeat only on all 7), and when
+    it cuts once in 5 steps (it repeats on the probe extended to 11)."""
     from zoo import cs231n_rnn
     report = harness.check_backward(cs231n_rnn.make()[0],
                                     lambda dh, c: _rnn_backward_with(dh, c, TRUNCATIONS[name]),

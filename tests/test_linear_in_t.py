@@ -234,3 +234,4 @@ def test_the_backward_gets_the_cache_its_forward_just_made():
         return cs231n_rnn.rnn_backward(dh, cache)
     assert check_backward(forward, backward, against=("reference",)).ok
     assert got and all(any(g is m for m in made) for g in got)
+    assert len({id(g) for g in got}) == len(got)           # a fresh cache for every backward

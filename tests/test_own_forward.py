@@ -37,3 +37,32 @@ def test_a_forward_whose_backward_is_the_cells_is_not():
     assert report.ok is False
     assert _OWN_FORWARD not in report.findings
     assert any(f.startswith("forward: your h differs") for f in report.findings)
+
+
+def wrong_shape_backward(dh, cache):
+    dx, dh0, dWx, dWh, db = consistent_backward(dh, cache)
+    return dx, dh0, dWx, dWh, db[None, :] + 1.0         # db of the wrong shape, and wrong
+
+
+def test_not_while_a_gradient_has_the_wrong_shape():
+    """A gradient that cannot be compared is no evidence that it agrees with anything."""
+    report = check_backward(forward, wrong_shape_backward, against=("reference",))
+    assert report.ok is False
+    assert _OWN_FORWARD not in report.findings
+
+
+def test_not_in_float32_where_a_percent_off_would_pass():
+    """float32's finite-difference tolerance lets a backward a percent off through: the claim
+    "the exact derivative of your own forward" is made in float64 only (here a float64 check of
+    a forward that computes in float32)."""
+    import numpy as np
+
+    def forward32(x, h0, Wx, Wh, b):
+        return forward(*(np.asarray(a, dtype=np.float32) for a in (x, h0, Wx, Wh, b)))
+
+    def clipped_backward(dh, cache):                    # consistent, then clipped at 99% of its largest
+        dx, dh0, *ws = consistent_backward(np.asarray(dh, dtype=np.float32), cache)
+        return (dx, dh0, *(np.clip(w, -0.99 * np.abs(w).max(), 0.99 * np.abs(w).max()) for w in ws))
+    report = check_backward(forward32, clipped_backward, against=("reference",))
+    assert report.ok is False
+    assert _OWN_FORWARD not in report.findings

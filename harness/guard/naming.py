@@ -222,13 +222,20 @@ def render(line, names, cell):
             self.generic_visit(node)
             if isinstance(node.func, ast.Name) and node.func.id == "_blockT" and cell == "rnn":
                 return _untranspose(ast.Attribute(node.args[0], "T", ast.Load()))
-            if isinstance(node.func, ast.Name) and node.func.id == "_blockswap":      # W with f's block as i's
+            fn = node.func.id if isinstance(node.func, ast.Name) else ""
+            if fn == "_blockswap":                                  # W with f's block as i's (negated)
                 k, j = (GATES[cell][a.value] for a in node.args[1:3])
+                minus = "minus_" if len(node.args) > 4 and ast.unparse(node.args[4]) == "-1" else ""
                 w = ast.unparse(node.args[0])
-                return ast.Name(f"{w}_with_{names.gate(j)}_block_as_{names.gate(k)}", ast.Load())
-            if isinstance(node.func, ast.Name) and node.func.id == "_gatezero":       # da without its f block
+                return ast.Name(f"{w}_with_{minus}{names.gate(j)}_block_as_{names.gate(k)}", ast.Load())
+            if fn in ("_gatezero", "_gateneg"):                     # da without its f block, with it negated
                 gate = names.gate(GATES[cell][node.args[1].value])
-                return ast.Name(f"{ast.unparse(node.args[0])}_without_{gate}", ast.Load())
+                how = "without" if fn == "_gatezero" else "with_minus"
+                return ast.Name(f"{ast.unparse(node.args[0])}_{how}_{gate}", ast.Load())
+            if fn == "_blockpick":                                  # da_h with its n block from da_x
+                gate = names.gate(GATES[cell][node.args[2].value])
+                a, b = (ast.unparse(x) for x in node.args[:2])
+                return ast.Name(f"{a}_with_{gate}_block_from_{b}", ast.Load())
             return node
 
         def visit_Subscript(self, node):

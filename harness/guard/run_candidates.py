@@ -8,6 +8,7 @@ user's own numbers. Every value still comes from the one textbook BPTT (referenc
 import numpy as np
 
 from .diagnose import ExampleReplay, _combine, _finding
+from .grammar.driver_rules import CLIP_AT
 
 PARAMS = ("dweight_ih", "dweight_hh", "dbias_ih", "dbias_hh")
 
@@ -19,7 +20,7 @@ def run_candidates(replay, user, wrong, tol, short=None, cuts=()):
     too (a single carry mishandled at one place fits "chunks of T-1" on one probe only)."""
     out = []
     right = _trailing_right(replay, user, tol)
-    longest = max([_T(r) for r, _ in cuts] + [_T(replay)])
+    longest = max([_T(r) for r, u in cuts if u is not None] + [_T(replay)])     # probes the code ran on
     for (cause, what), fn in _truncations(_T(replay), right, longest):
         if all(_truncation_fits(fn, r, u, tol) for r, u in cuts):
             out.append({**_finding(cause, what), "values": _each(replay, fn)})
@@ -195,7 +196,7 @@ def _clipped(correct, user, wrong):
 
 # Thresholds people pick for clipping (min-char-rnn's 5, 1, 0.5, ...): per-example code sums
 # clipped gradients, so the threshold cannot be read off the sum and these are tried instead.
-THRESHOLDS = (0.01, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
+THRESHOLDS = CLIP_AT + (2.0, 5.0, 10.0)
 
 
 def _clipped_per_example(replay, user, wrong):

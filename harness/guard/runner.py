@@ -123,7 +123,8 @@ def user_loss(code, probe):
 
 
 def run_user(code, probe, dout, context=""):
-    """Forward then backward, one forward (check_array copied h; the backward gets copies); canonical values."""
+    """Forward then backward, one forward (check_array copied h; the backward gets copies of dout and
+    the weights, and the cache the forward has just made); canonical values."""
     if code.layout.per_example:
         return _run_per_example(code, probe, dout, context)
     layout, params = code.layout, probe.layer_params(0)

@@ -1,12 +1,12 @@
 """Calling the user's forward and backward safely.
 
 The harness never lets user code change what it compares later: every call gets fresh
-copies of its inputs, and every backward call gets the cache of a forward run just
-before it (real code consumes its cache: pops from lists, overwrites in place). What the
-user returns is checked (count, type, dtype, shape) and a mistake becomes one
-``UserCodeError`` line naming the function, the value and what was expected; an
-exception raised inside the user's code is chained as the cause, so its own traceback
-is shown.
+copies of the harness's arrays, and every backward call gets the cache of a forward run
+just before it, as that forward made it (real code consumes its cache: pops from lists,
+overwrites in place; nothing else reads it). What the user returns is checked (count,
+type, dtype, shape) and a mistake becomes one ``UserCodeError`` line naming the function,
+the value and what was expected; an exception raised inside the user's code is chained
+as the cause, so its own traceback is shown.
 """
 
 import numpy as np

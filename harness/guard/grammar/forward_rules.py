@@ -13,6 +13,7 @@ import copy
 import dataclasses
 
 from .ast_tools import _expr, _rebuild_sum, _replace, _src, _sum_terms, _target_name
+from .concat_rules import concat_split
 from .context import _Context, _edit, _mutable, _value
 from .tables import COST
 
@@ -138,8 +139,8 @@ def forward_line_edits(cell, forward_tree):
         out.extend(_activation_rules(ctx, i, stmt))
         out.extend(_doubled_terms(ctx, i, stmt))
         out.extend(_both_blocks_swapped(ctx, i, stmt))
-        out.extend(_concat_split(ctx, i, stmt))
-    return out + list(_every_site(ctx, out)) + list(_every_bias_doubled(ctx))
+        out.extend(concat_split(ctx, i, stmt))
+    return out + list(_every_site(ctx, out)) + list(_every_bias_term(ctx))
 
 
 def _both_blocks_swapped(ctx, i, stmt):
@@ -164,22 +165,6 @@ def _both_blocks_swapped(ctx, i, stmt):
                 also="wrong_weight")
 
 
-def _concat_split(ctx, i, stmt):
-    """One kernel over the concatenated [h, x] read as [x, h] (or the other way round): each
-    input meets the first or last columns of the other's weights (TF1's kernel split wrongly)."""
-    src = _src(_value(stmt))
-    if "x @ W_ih.T + prev_h @ W_hh.T" not in src:
-        return
-    for order, new in (("[h, x]", "x @ np.hstack([W_hh, W_ih])[:, :x.shape[1]].T + prev_h @ np.hstack([W_hh, W_ih])"
-                                  "[:, x.shape[1]:].T"),
-                       ("[x, h]", "prev_h @ np.hstack([W_ih, W_hh])[:, :prev_h.shape[1]].T + x @ np.hstack([W_ih, W_hh])"
-                                  "[:, prev_h.shape[1]:].T")):
-        edited = _replace(stmt, stmt.value, _expr(src.replace("x @ W_ih.T + prev_h @ W_hh.T", new)))
-        read = "[x, h]" if order == "[h, x]" else "[h, x]"
-        yield _numbers(_edit(ctx, i, "forward_mistake", stmt, edited, ""),
-                       f"in the forward, one kernel over {order} read as {read} (each input meets the other's columns)")
-
-
 def _doubled_terms(ctx, i, stmt):
     """A term of a sum added twice (``a = x @ Wx + h @ Wh + b + b``)."""
     from .step_rules import _sums
@@ -191,7 +176,7 @@ def _doubled_terms(ctx, i, stmt):
                            f"in the forward, the term {_src(term)} of {_target_name(stmt)} added twice")
 
 
-def _every_bias_doubled(ctx):
+def _every_bias_term(ctx):
     """Every bias term of the forward added twice, or left out (a user's one bias added twice or
     forgotten, which the textbook keeps as b_ih + b_hh or spreads over several lines)."""
     from .step_rules import _sums

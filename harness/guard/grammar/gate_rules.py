@@ -8,7 +8,7 @@ from itertools import permutations
 
 from .ast_tools import _expr, _src, _target_name, _replace
 from .context import _edit, _mutable, _value
-from .tables import COST, Edit
+from .tables import COST, NEGATED_Z, Edit
 
 
 def weight_block_rules(ctx, i, stmt, node, name):
@@ -25,8 +25,7 @@ def weight_block_rules(ctx, i, stmt, node, name):
                 if "z" in (gate, other):                    # a layout storing z's weights negated (u = 1 - z)
                     yield _edit(ctx, i, "wrong_weight", stmt,
                                 _replace(stmt, node, _expr(f"_blockswap({w}, {k}, {j}, {G}, -1)")),
-                                f"the {other} block of {w} used for the {gate} gate in {name}, one of them stored "
-                                "negated (a layout whose update gate is u = 1 - z keeps z's weights negated)",
+                                f"the {other} block of {w} used for the {gate} gate in {name}, {NEGATED_Z}",
                                 cost=COST["wrong_weight"] + 0.2, gates=gate)
         if "d" + w in ctx.defined[i]:
             yield _edit(ctx, i, "gradient_for_weight", stmt,

@@ -9,13 +9,13 @@ from .ast_tools import (_expr, _is_derivative, _names, _product_factors, _rebuil
 from .context import _Context, _edit, _mutable, _value
 from .gate_rules import (_gates, fused_block_swaps, fused_gate_terms, gate_term_dropped, one_block_only,
                          order_rules, pre_derivative_swaps, reset_factor_rules, weight_block_rules)
+from .concat_rules import concat_slice_rules
 from .inplace_rules import _inplace, inplace_gradient_rules, inplace_product_rules, recomputed_inplace_rules
-from .tables import COST, DERIVATIVES, MISWRITTEN, SAYS, Edit
+from .tables import COST, DERIVATIVES, MISWRITTEN, NEGATED_Z, SAYS, Edit
 
 # Another function's derivative written from the pre-activation a (recovered from y): tanh'(a)
 # = sech^2(a) for a sigmoid gate, sigmoid'(a) for a tanh.
-FROM_PRE_ACTIVATION = {"dsigmoid": ("dtanh", "1 - np.tanh(np.log(y / (1 - y))) ** 2"),
-                       "dtanh": ("dsigmoid", "dsigmoid(sigmoid(np.arctanh(y)))")}
+FROM_PRE_ACTIVATION = {"dsigmoid": ("dtanh", "1 - np.tanh({a}) ** 2"), "dtanh": ("dsigmoid", "dsigmoid(sigmoid({a}))")}
 
 
 def derivative_rules(ctx, i, stmt):
@@ -50,9 +50,11 @@ def derivative_rules(ctx, i, stmt):
             yield _edit(ctx, i, "derivative_wrong_function", stmt, new,
                         f"{other[1:]}'s derivative where {DERIVATIVES[d]}'s belongs {here}",
                         family=f"{other[1:]}'s derivative where {DERIVATIVES[d]}'s belongs")
-        if d in FROM_PRE_ACTIVATION:
+        pre = next((a for a in ctx.table["wrong_point"].get(yname, ()) if a.startswith("a")), None)
+        if d in FROM_PRE_ACTIVATION and pre:
             other, form = FROM_PRE_ACTIVATION[d]
-            yield _edit(ctx, i, "derivative_wrong_function", stmt, _replace(stmt, call, _expr(form.replace("y", yname))),
+            yield _edit(ctx, i, "derivative_wrong_function", stmt,
+                        _replace(stmt, call, _expr(form.format(a=_src(ctx.ref(pre))))),
                         f"{other[1:]}'s derivative of the pre-activation where {DERIVATIVES[d]}'s belongs {here} "
                         f"({other[1:]}'(a), a the pre-activation of {yname})",
                         family=f"{other[1:]}'s derivative of the pre-activation where {DERIVATIVES[d]}'s belongs",
@@ -305,8 +307,7 @@ def name_rules(ctx, i, stmt):
                         family=f"block {other[-1]} for {w[-1]}" if per_gate else "")
             if per_gate and "z" in (w[-1], other[-1]):          # a layout storing z's weights negated (u = 1 - z)
                 yield _edit(ctx, i, "wrong_weight", stmt, _replace(stmt, node, _expr(f"-{other}")),
-                            f"{other} where {w} belongs in {name}, one of them stored negated (a layout whose update "
-                            "gate is u = 1 - z keeps z's weights negated)", gates=w[-1],
+                            f"{other} where {w} belongs in {name}, {NEGATED_Z}", gates=w[-1],
                             cost=COST["wrong_weight"] + 0.1)
         if "d" + w in ctx.defined[i]:
             yield _edit(ctx, i, "gradient_for_weight", stmt, _replace(stmt, node, ast.Name("d" + w, ast.Load())),
@@ -324,28 +325,6 @@ def early_derivative_rules(ctx, i, stmt):
     yield _edit(ctx, i, "derivative_twice", stmt, new, "the carry dh_(t-1) multiplied by the derivative at h_(t-1) "
                 "as it is sent back, which the step before applies again (one step early, then twice)",
                 cost=COST["derivative_twice"] + 0.1)
-
-
-def concat_slice_rules(ctx, i, stmt):
-    """Code with one weight over the concatenated [h, x] (or [x, h]) computes d[h, x] = da W and
-    slices dx and dh_(t-1) out of it: the slice taken from the wrong end reads some of the other
-    input's columns (``dx = dhx[:, :D]`` where ``dhx[:, H:]`` belongs)."""
-    name, value = _target_name(stmt), _src(_value(stmt))
-    parts = {"dx": "da @ W_ih", "dprev_h": "da @ W_hh"}
-    if parts.get(name) != value:
-        return
-    mine, other = value, parts["dprev_h" if name == "dx" else "dx"]
-    for order in ("hx", "xh"):
-        first, second = (other, mine) if (order == "hx") == (name == "dx") else (mine, other)
-        end = "front" if first == other else "back"
-        width = "x.shape[1]" if name == "dx" else "prev_h.shape[1]"
-        cols = f"[:, :{width}]" if end == "front" else f"[:, -{width}:]"
-        new = _replace(stmt, stmt.value, _expr(f"np.concatenate([{first}, {second}], axis=1){cols}"))
-        what = {"hx": "[h, x]", "xh": "[x, h]"}[order]
-        yield _edit(ctx, i, "wrong_weight", stmt, new,
-                    f"{name} sliced from the wrong end of the gradient of the concatenated {what} (d{what[1:-1].replace(', ', '')}"
-                    f" = da W): some columns of the other input's weights read as {'x' if name == 'dx' else 'h'}'s",
-                    cost=COST["wrong_weight"] + 0.1)
 
 
 STEP_RULES = (derivative_rules, early_derivative_rules, sum_rules, name_rules, order_rules, inplace_product_rules, inplace_gradient_rules,

@@ -43,11 +43,13 @@ SAYS = {"prev_h": "h_(t-1)", "next_h": "h_t", "prev_c": "c_(t-1)", "next_c": "c_
         "x_next_wrap": "x_(t+1) (wrapping round to the first step at the end)",
         "x_prev_clamp": "x_(t-1) (the first step keeping its own)",
         "x_next_clamp": "x_(t+1) (the last step keeping its own)", "np.tanh(prev_c)": "tanh(c_(t-1))",
-        "1 - z": "1 - z_t (the update gate's other convention, h_t = z_t n_t + (1 - z_t) h_(t-1))"}
-SAYS.update({"f_prev_wrap": "f_(t-1) (wrapping round to the last step at t = 0)",
-             "f_next_wrap": "f_(t+1) (wrapping round to the first step at the end)",
-             "f_prev_clamp": "f_(t-1) (the first step keeping its own)",
-             "f_next_clamp": "f_(t+1) (the last step keeping its own)"})
+        "1 - z": "1 - z_t (the update gate's other convention, h_t = z_t n_t + (1 - z_t) h_(t-1))",
+        "f_prev_wrap": "f_(t-1) (wrapping round to the last step at t = 0)",
+        "f_next_wrap": "f_(t+1) (wrapping round to the first step at the end)",
+        "f_prev_clamp": "f_(t-1) (the first step keeping its own)",
+        "f_next_clamp": "f_(t+1) (the last step keeping its own)"}
+# A GRU layout may store z's weights negated (its update gate is u = 1 - z, Cho et al.'s convention).
+NEGATED_Z = "one of them stored negated (a layout whose update gate is u = 1 - z keeps z's weights negated)"
 for _g in "ifgorzn":
     SAYS.setdefault(f"a_{_g}", f"the pre-activation of {_g}")
     SAYS.setdefault(_g, f"{_g}_t")
