@@ -19,6 +19,7 @@ states and upstream gradients), which is what tells the candidates apart. When n
 fits, the answer is "unknown cause", never a guess.
 """
 
+import ast
 import dataclasses
 import re
 
@@ -101,19 +102,56 @@ class Replay:
 
 class ExampleReplay:
     """The textbook on each example of a probe alone, combined as per-example code is: states
-    and input gradients stacked over the batch, weight gradients summed."""
+    and input gradients stacked over the batch, weight gradients summed. An edit whose lines
+    treat every example alike (no clip, norm, mean, max or size) gives the same numbers run on
+    the whole batch at once, and is run so (examples never mix in a recurrent layer)."""
 
-    def __init__(self, probe, replays):
-        self.probe, self.replays, self.book = probe, replays, replays[0].book
+    def __init__(self, probe, replays, batch):
+        self.probe, self.replays, self.book, self.batch = probe, replays, replays[0].book, batch
         self.correct = _combine([r.correct for r in replays])
 
     @classmethod
     def of(cls, probe):
-        return cls(probe, [Replay.of(_example(probe, n)) for n in range(probe.sizes["N"])])
+        return cls(probe, [Replay.of(_example(probe, n)) for n in range(probe.sizes["N"])], Replay.of(probe))
 
     def values(self, edit):
+        if _per_example_alike(edit):
+            return self.batch.values(edit)
         parts = [r.values(edit) for r in self.replays]
         return None if any(p is None for p in parts) else _combine(parts)
+
+
+# What makes an edit's numbers depend on how many examples run together.
+BATCH_WIDE = ("clip", "norm", "mean", "np.max", "np.min", "amax", "amin", "_gscale", "shape[0]", "len(", "size", "sum()",
+              "axis=None")
+
+
+def _per_example_alike(edit):
+    """Whether every line the edit writes treats each example alone (see ExampleReplay)."""
+    key = (id(edit), edit.after, edit.says)
+    if key not in _ALIKE:
+        lines = [stmt for part in edit.parts().values() for stmt in (part or {}).values()]
+        _ALIKE[key] = (edit.target != "output" and bool(lines) and all(isinstance(st, ast.AST) for st in lines)
+                       and not any(word in ast.unparse(st) for st in lines for word in BATCH_WIDE)
+                       and not any(_reads_batch_wide(st) for st in lines))
+    return _ALIKE[key]
+
+
+_ALIKE = {}
+
+
+def _reads_batch_wide(stmt):
+    """Whether a line reads N, or a weight gradient's running total other than to add to it (per-
+    example code's running total holds one example's; ``dW = dW + ...`` is alike either way)."""
+    for node in ast.walk(stmt):
+        if isinstance(node, (ast.Assign, ast.AugAssign)):
+            targets = {n.id for t in getattr(node, "targets", [getattr(node, "target", None)]) for n in ast.walk(t)
+                       if isinstance(n, ast.Name)}
+            for n in ast.walk(node.value):
+                if isinstance(n, ast.Name) and (n.id == "N" or (n.id.startswith(("dW", "sum_dW", "db"))
+                                                                 and n.id not in targets)):
+                    return True
+    return False
 
 
 def _example(probe, n):
