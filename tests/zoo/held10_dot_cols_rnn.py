@@ -29,6 +29,7 @@ BUGS = {
     "backward_runs_forward": "loop_direction",          # for t in range(T) in the backward
     "bias_added_twice": "forward_mistake",              # a = U x + W h + b + b, db counts it twice
     "tanh_grad_and_W": "unknown",                       # da = dh_t * (1 - h) ** 2 and dh_next = np.dot(W, da)
+    "carry_damped": "unknown",                          # dh_next = 0.9 * np.dot(W.T, da): an arbitrary "damping" constant
 }
 
 TOUCHES = {b: "" for b in BUGS}                          # an RNN: no gates
@@ -89,6 +90,8 @@ def rnn_backward(dh, cache, bug=None):
             dh_next = np.dot(W, da)
         elif bug == "carry_through_dW":
             dh_next = np.dot(dW.T, da)
+        elif bug == "carry_damped":
+            dh_next = 0.9 * np.dot(W.T, da)
         else:
             dh_next = np.dot(W.T, da)
     return dx, dh_next, dU, dW, db

@@ -22,7 +22,7 @@ BUGS = {
     "o_grad_missing": "derivative_missing",              # dz_o = do
     "tanh_c_grad_twice": "derivative_twice",             # dh_t * o * (1 - tc**2) * (1 - tc**2)
     "tanh_c_grad_at_c": "derivative_wrong_point",        # 1 - cs[t+1] ** 2 (tanh' at c, not at tanh(c); also wrong_value)
-    "c_updated_in_place": "inplace_corruption",          # c = cs[t]; c *= f; c += i * j; the cached c_{t-1} is c_t
+    "fc_in_place": "inplace_corruption",                 # fc = G[t, 2]; fc *= cs[t]; cs[t+1] = fc + i * j: the cached f is f * c_{t-1}
     "carry_three_steps": "truncated_bptt",               # dh_next and dc_next zeroed once 3 steps are done
     "forward_forget_bias_one": "forget_bias",            # f = sigmoid(z_f + 1.0) in the forward (no forget_bias asked)
     "forward_h_without_tanh": "forward_mistake",         # h = o * c; backward consistent
@@ -40,7 +40,7 @@ TOUCHES = {                                               # computed: blind_inde
     "o_grad_missing": "o",
     "tanh_c_grad_twice": "ifg",
     "tanh_c_grad_at_c": "ifg",
-    "c_updated_in_place": "f",
+    "fc_in_place": "f",
     "carry_three_steps": "",
     "forward_forget_bias_one": "",
     "forward_h_without_tanh": "",
@@ -67,11 +67,10 @@ def lstm_forward(x, h0, c0, kernel, bias, bug=None):
         G[t, 1] = np.tanh(j)
         G[t, 2] = sigmoid(f + 1.0) if bug == "forward_forget_bias_one" else sigmoid(f)
         G[t, 3] = sigmoid(o)
-        if bug == "c_updated_in_place":
-            c = cs[t]
-            c *= G[t, 2]
-            c += G[t, 0] * G[t, 1]
-            cs[t + 1] = c
+        if bug == "fc_in_place":
+            fc = G[t, 2]
+            fc *= cs[t]
+            cs[t + 1] = fc + G[t, 0] * G[t, 1]
         else:
             cs[t + 1] = G[t, 2] * cs[t] + G[t, 0] * G[t, 1]
         hs[t + 1] = G[t, 3] * (cs[t + 1] if bug == "forward_h_without_tanh" else np.tanh(cs[t + 1]))

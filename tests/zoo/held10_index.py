@@ -16,12 +16,12 @@ options)`` for ``harness.check_backward``. Self-check (booleans and counts only)
     cd tests && PYTHONPATH=.. python -m zoo.verify held10
 """
 
-from . import (held10_dot_cols_rnn, held10_gates4_lstm, held10_recursive_rnn, held10_sepbf_lstm,
-               held10_torchnames_lstm, held10_vstack_relu_rnn)
+from . import (held10_dot_cols_rnn, held10_gates4_lstm, held10_matlab_gru, held10_recursive_rnn, held10_sepbf_lstm,
+               held10_tf1dict_gru, held10_torchnames_lstm, held10_unitloop_gru, held10_vstack_relu_rnn)
 
 MODULES = {m.__name__.rsplit(".", 1)[1]: m for m in (
     held10_dot_cols_rnn, held10_recursive_rnn, held10_vstack_relu_rnn, held10_gates4_lstm, held10_torchnames_lstm,
-    held10_sepbf_lstm)}
+    held10_sepbf_lstm, held10_unitloop_gru, held10_tf1dict_gru, held10_matlab_gru)}
 
 
 def cases():

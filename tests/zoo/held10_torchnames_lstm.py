@@ -31,6 +31,7 @@ BUGS = {
     "backward_loop_forward": "loop_direction",           # for t in range(T)
     "forward_g_sigmoid": "forward_mistake",              # g = sigmoid(...) in the forward; backward consistent
     "do_with_c_and_dW_hh_over_N": "unknown",             # do = dh * c and dweight_hh / N
+    "f_grad_quarter": "unknown",                         # df_pre = df * 0.25 (a constant: sigmoid' at 0 for every f)
 }
 
 TOUCHES = {                                               # computed: blind_index.touched_gates(module, bug)
@@ -48,6 +49,7 @@ TOUCHES = {                                               # computed: blind_inde
     "backward_loop_forward": "",
     "forward_g_sigmoid": "",
     "do_with_c_and_dW_hh_over_N": "",
+    "f_grad_quarter": "f",
 }
 
 
@@ -101,7 +103,7 @@ def lstm_backward(dh, cache, bug=None):
         df = dc * cs[t]
         dc_next = dc * f
         di_pre = di * i * (1 - i)
-        df_pre = df * f * (1 - f)
+        df_pre = df * 0.25 if bug == "f_grad_quarter" else df * f * (1 - f)
         do_pre = do * o * 1 - o if bug == "o_sigmoid_grad_precedence" else do * o * (1 - o)
         d_i_block = d[:, :H]
         if bug == "act_overwritten_in_place":
