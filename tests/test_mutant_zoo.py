@@ -201,11 +201,11 @@ def test_forward_mistake_is_located_in_the_forward():
 # grammar cannot express (it must then say "unknown cause", never a wrong name).
 
 from zoo import (blind_index, held2_index, held3_index, held4_index, held5_index, held6_index, held7_index,  # noqa: E402
-                 held8_index, held9_index)
+                 held8_index, held9_index, held10_index)
 
 HELD = {**blind_index.MODULES, **held2_index.MODULES, **held3_index.MODULES, **held4_index.MODULES,
         **held5_index.MODULES, **held6_index.MODULES, **held7_index.MODULES, **held8_index.MODULES,
-        **held9_index.MODULES}
+        **held9_index.MODULES, **held10_index.MODULES}
 HELD_CASES = [(style, bug) for style, module in HELD.items() for bug in module.BUGS]
 KNOWN_UNNAMED = {
     ("held3_cs231n_gru", "dprev_h_from_dWh"),            # the running dWh, accumulated inside the step's gate lines
@@ -213,7 +213,6 @@ KNOWN_UNNAMED = {
     ("held3_binary_adder", "synapse_h_update_in_carry"),  # the running update, summed over the whole batch loop
     ("held4_course_gru", "concat2_aliases_concat"),      # [h; x] scaled by r in place: only some reads see it
     ("held4_course_gru", "dconcat_Wr_for_Wu"),           # Wr for Wu where Wu holds z's weights negated (u = 1 - z)
-    ("held4_tf_lstm_dicts", "dc_local_only_at_last_step"),  # dc's h-path term kept at the last step only
     ("held5_karpathy_halves_rnn", "halves_sum_assigned"),         # the sequence run in two halves: these live
     ("held5_karpathy_halves_rnn", "dhnext_from_dWhh"),            # in how the halves are joined (no textbook line)
     ("held5_karpathy_halves_rnn", "clip_each_half_at_0_05"),
@@ -232,16 +231,31 @@ KNOWN_UNNAMED = {
     ("held7_gate_dicts_gru", "da_z_tanh_grad"),
     ("held7_gate_dicts_gru", "gates_zipped_zrn"),
     # held8 (measured once, blind: 90.1% named; developed on since): what it still leaves unnamed
-    ("held8_colah_lstm", "cell_carry_overwrites"),       # dC = dC_next alone on every step but the last
     ("held8_flat_theta_gru", "sech_of_input_part_only"),  # tanh' at x W_n + b_n, the recurrent part left out
     ("held8_flat_theta_gru", "a_h_built_in_xz"),         # the cached x W + b's n block turned into a_n in place
     # held9 (measured once, blind: 90.2% named; developed on since): what it still leaves unnamed
     ("held9_checkpoint_rnn", "recompute_with_own_h"),    # the recomputed a_t built from h_t: only its derivative
     ("held9_fortran_relu_rnn", "relu_mask_from_gradient"),  # dz = g * (g > 0): the mask taken at the gradient
     ("held9_tensor3_lstm", "second_pass_pairs_reversed"),  # each step's da paired with the mirrored step's inputs
+    # held10 (measured once, blind: 86.3% named; developed on since): what it still leaves unnamed
+    ("held10_recursive_rnn", "chain_factor_two_lost"),   # 2 s (1 - s) for 4 s (1 - s): da halved, a constant
+    ("held10_recursive_rnn", "s_recomputed_at_a"),       # s = sigmoid(a) where sigmoid(2a) belongs
+    ("held10_recursive_rnn", "base_case_at_zero"),       # step 0 skipped, dh0 its whole dL/dh_0
+    ("held10_recursive_rnn", "cache_one_step_late"),     # caches[t - 1]: the last step's at t = 0
+    ("held10_recursive_rnn", "s_doubled_in_place"),      # s *= 2 in the cache, read by later steps
+    ("held10_sepbf_lstm", "f_recomputed_without_bias"),  # sigmoid(z_f + b_f) for f's derivative, b_f's part lost
+    ("held10_sepbf_lstm", "db_f_from_i_block"),          # the separate b_f's gradient from i's block
+    ("held10_sepbf_lstm", "dc_norm_clipped"),            # dc (with its h path) rescaled to a norm of 0.5
+    ("held10_unitloop_gru", "dz_unit_off_by_one"),       # unit j reads unit j - 1's value in a loop over H
+    ("held10_unitloop_gru", "dr_with_hh"),               # dr from the candidate's recurrent product
+    ("held10_tf1dict_gru", "drh_from_dkernel"),          # the candidate kernel's running gradient for the kernel
+    ("held10_matlab_gru", "dbnx_from_dhn"),              # dbnx from da_hn (= da_n * r)
+    ("held10_matlab_gru", "dz_with_older_h"),            # h_(t-2) in dz
 }
 # Held-out mutants whose numbers are exactly another single mistake's: named as that one.
 SAME_NUMBERS = {
+    ("held10_vstack_relu_rnn", "mask_ge_zero"): "derivative_missing",     # (h >= 0) is 1 everywhere for a relu
+    ("held10_vstack_relu_rnn", "dx_from_unmasked"): "derivative_missing",  # dx from dh, the mask left out there
     ("held8_statedict_gru", "n_grad_from_h_prev"): "derivative_wrong_point",   # tanh' at h_(t-1) where n_t belongs
     ("held8_cho_gru", "dU_h_with_h_prev"): "term_dropped",     # h_(t-1) read for r * h_(t-1): the factor r dropped
     ("held4_gist_lstm", "backward_loop_forward_in_time"): "carry_dropped",   # each step writes its carries into

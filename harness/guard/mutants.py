@@ -113,9 +113,10 @@ def _neighbours(caches):
                      x_prev_clamp=caches[max(t - 1, 0)]["x"],
                      x_next=caches[t + 1]["x"] if t + 1 < T else np.zeros_like(x),
                      x_next_wrap=caches[(t + 1) % T]["x"], x_next_clamp=caches[min(t + 1, T - 1)]["x"])
-        if "f" in cache:                                # the LSTM's forget gate, as the c carry may take it
-            cache.update(f_prev_wrap=caches[t - 1]["f"], f_next_wrap=caches[(t + 1) % T]["f"],
-                         f_prev_clamp=caches[max(t - 1, 0)]["f"], f_next_clamp=caches[min(t + 1, T - 1)]["f"])
+        for g in ("f", "z"):                            # the gate the carry goes through (LSTM's f, GRU's z)
+            if g in cache:
+                cache.update({f"{g}_prev_wrap": caches[t - 1][g], f"{g}_next_wrap": caches[(t + 1) % T][g],
+                              f"{g}_prev_clamp": caches[max(t - 1, 0)][g], f"{g}_next_clamp": caches[min(t + 1, T - 1)][g]})
     return caches
 
 

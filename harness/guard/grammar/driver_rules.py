@@ -338,12 +338,18 @@ def loop_only_variants(cell, driver_tree, step_edits):
     new = copy.deepcopy(stmt)
     new.value.func = _expr("(step_backward if t > 0 else _textbook_step)")
     handed = {j: ast.fix_missing_locations(new)}
+    last = copy.deepcopy(stmt)                          # the last step apart: `if t < T - 1: dc = dc_next`
+    last.value.func = _expr("(step_backward if t < T - 1 else _textbook_step)")
+    but_last = {j: ast.fix_missing_locations(last)}
     for e in step_edits:
         if e.target == "step_backward" and (e.line in ("dprev_h", "dprev_c") or e.cause == "wrong_time") and not e.more:
             where = ("the initial state's gradient is computed apart, right" if e.line in ("dprev_h", "dprev_c")
                      else "step 0 is computed apart, right")
             yield dataclasses.replace(e, says=f"{e.says}, inside the loop only ({where})", cost=e.cost + 0.15,
                                       more={"backward": handed})
+        if e.target == "step_backward" and "carry_overwrites" in (e.cause, e.also) and not e.more:
+            yield dataclasses.replace(e, says=f"{e.says}, on every step but the last (computed right there)",
+                                      cost=e.cost + 0.15, more={"backward": but_last})
 
 
 def outside_derivative_edits(cell, step_tree, driver_tree):

@@ -208,6 +208,11 @@ def pre_derivative_swaps(ctx):
                     f"the gradients d{g1} and d{g2} swapped before the shared derivative (d{g1} multiplied by "
                     f"{f1}({g2}) and d{g2} by {f1}({g1}): the packed gate gradients in another order than the gates)",
                     extra=tree, gates=g1 + g2, cost=COST["gate_order"] + 0.05)
+        after = {i1: _replace(s1, s1.value, copy.deepcopy(s2.value)), i2: _replace(s2, s2.value, copy.deepcopy(s1.value))}
+        yield _edit(ctx, first, "gate_order", ctx.stmts[first], after[first],
+                    f"the pre-activation gradients da_{g1} and da_{g2} swapped (each computed right, stored in the "
+                    f"other's block of every line that reads them: [da_{g2}, da_{g1}] for [da_{g1}, da_{g2}])",
+                    extra=after, gates=g1 + g2, cost=COST["gate_order"] + 0.05)
 
 
 def reset_factor_rules(ctx, i, stmt):

@@ -25,7 +25,7 @@ CELLS = {
     },
     "gru": {
         "wrong_point": {"r": ("a_r", "z"), "z": ("a_z", "r", "1 - z"), "n": ("a_n", "prev_h", "next_h")},
-        "wrong_time": {"prev_h": ("next_h",), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp")},
+        "wrong_time": {"prev_h": ("next_h",), "z": ("z_prev_wrap", "z_next_wrap", "z_prev_clamp", "z_next_clamp"), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp")},
         "weights": ("W_ih", "W_hh", "W_hr", "W_hz", "W_hn"),
         "confused_weights": (("W_ih", "W_hh"), ("W_hr", "W_hz", "W_hn")),
         "carries": {"dnext_h": "h"},
@@ -44,10 +44,10 @@ SAYS = {"prev_h": "h_(t-1)", "next_h": "h_t", "prev_c": "c_(t-1)", "next_c": "c_
         "x_prev_clamp": "x_(t-1) (the first step keeping its own)",
         "x_next_clamp": "x_(t+1) (the last step keeping its own)", "np.tanh(prev_c)": "tanh(c_(t-1))",
         "1 - z": "1 - z_t (the update gate's other convention, h_t = z_t n_t + (1 - z_t) h_(t-1))",
-        "f_prev_wrap": "f_(t-1) (wrapping round to the last step at t = 0)",
-        "f_next_wrap": "f_(t+1) (wrapping round to the first step at the end)",
-        "f_prev_clamp": "f_(t-1) (the first step keeping its own)",
-        "f_next_clamp": "f_(t+1) (the last step keeping its own)"}
+        **{f"{g}_{w}": f"{g}_(t{s}1) ({how})" for g in "fz" for w, s, how in (
+            ("prev_wrap", "-", "wrapping round to the last step at t = 0"),
+            ("next_wrap", "+", "wrapping round to the first step at the end"),
+            ("prev_clamp", "-", "the first step keeping its own"), ("next_clamp", "+", "the last step keeping its own"))}}
 # A GRU layout may store z's weights negated (its update gate is u = 1 - z, Cho et al.'s convention).
 NEGATED_Z = "one of them stored negated (a layout whose update gate is u = 1 - z keeps z's weights negated)"
 for _g in "ifgorzn":
