@@ -121,37 +121,46 @@ class ExampleReplay:
         return None if any(p is None for p in parts) else _combine(parts)
 
 
-# What makes an edit's numbers depend on how many examples run together.
-BATCH_WIDE = ("clip", "norm", "mean", "np.max", "np.min", "amax", "amin", "_gscale", "shape[0]", "len(", "size", "sum()",
-              "axis=None")
+# What makes an edit's numbers depend on how many examples run together (anything that reduces
+# or reorders over the batch, reads its size, or reads a weight gradient's running total).
+BATCH_WIDE = ("clip", "norm", "mean", "max", "min", "arg", "sort", "linalg", "std(", "var(", "_gscale", "shape",
+              "len(", "size", "sum()", "np.sum(", "axis=None", "dW", "db_", "sum_d")
 
 
 def _per_example_alike(edit):
     """Whether every line the edit writes treats each example alone (see ExampleReplay)."""
-    key = (id(edit), edit.after, edit.says)
-    if key not in _ALIKE:
+    if edit.target == "output":
+        return False
+    if id(edit) not in _ALIKE:                          # the edit is kept with its answer: its id stays its own
         lines = [stmt for part in edit.parts().values() for stmt in (part or {}).values()]
-        _ALIKE[key] = (edit.target != "output" and bool(lines) and all(isinstance(st, ast.AST) for st in lines)
-                       and not any(word in ast.unparse(st) for st in lines for word in BATCH_WIDE)
-                       and not any(_reads_batch_wide(st) for st in lines))
-    return _ALIKE[key]
+        alike = (bool(lines) and all(isinstance(st, ast.AST) for st in lines)
+                 and not any(_reads_batch_wide(st) for st in lines))
+        _ALIKE[id(edit)] = (edit, alike)
+    return _ALIKE[id(edit)][1]
 
 
 _ALIKE = {}
 
 
 def _reads_batch_wide(stmt):
-    """Whether a line reads N, or a weight gradient's running total other than to add to it (per-
-    example code's running total holds one example's; ``dW = dW + ...`` is alike either way)."""
+    """Whether a line reads N or any word of BATCH_WIDE, other than a weight gradient added to
+    itself (``dW = dW + ...``: per-example sums add up to the batch's)."""
     for node in ast.walk(stmt):
         if isinstance(node, (ast.Assign, ast.AugAssign)):
             targets = {n.id for t in getattr(node, "targets", [getattr(node, "target", None)]) for n in ast.walk(t)
                        if isinstance(n, ast.Name)}
-            for n in ast.walk(node.value):
-                if isinstance(n, ast.Name) and (n.id == "N" or (n.id.startswith(("dW", "sum_dW", "db"))
-                                                                 and n.id not in targets)):
-                    return True
+            text = ast.unparse(node.value)
+            for name in targets:                        # its own running total, added to: alike
+                text = re.sub(rf"\b{re.escape(name)}\b", "_self", text)
+            if _batch_wide_text(text):
+                return True
+        elif isinstance(node, (ast.Return, ast.Expr)) and _batch_wide_text(ast.unparse(node)):
+            return True
     return False
+
+
+def _batch_wide_text(text):
+    return any(word in text for word in BATCH_WIDE) or re.search(r"\bN\b", text) is not None
 
 
 def _example(probe, n):
