@@ -47,18 +47,21 @@ def _blockT(W, k=None):
     return out
 
 
-def _gatezero(arr, k, axis, G):
-    """``arr`` with gate block k of its G blocks along ``axis`` set to zero."""
+def _gatescale(arr, k, axis, G, factor):
+    """``arr`` with gate block k of its G blocks along ``axis`` multiplied by ``factor``."""
     out = np.array(arr, copy=True)
-    out[_block(out, k, axis, G)] = 0
+    out[_block(out, k, axis, G)] *= factor
     return out
+
+
+def _gatezero(arr, k, axis, G):
+    """``arr`` with gate block k left out (zero): one gate's term missing from a sum over the gates."""
+    return _gatescale(arr, k, axis, G, 0)
 
 
 def _gateneg(arr, k, axis, G):
-    """``arr`` with gate block k of its G blocks along ``axis`` negated."""
-    out = np.array(arr, copy=True)
-    out[_block(out, k, axis, G)] *= -1
-    return out
+    """``arr`` with gate block k negated: one gate's term subtracted in a sum over the gates."""
+    return _gatescale(arr, k, axis, G, -1)
 
 
 def _blockpick(a, b, k, axis, G):
