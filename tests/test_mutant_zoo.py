@@ -241,21 +241,15 @@ KNOWN_UNNAMED = {
     ("held10_recursive_rnn", "chain_factor_two_lost"),   # 2 s (1 - s) for 4 s (1 - s): da halved, a constant
     ("held10_recursive_rnn", "s_recomputed_at_a"),       # s = sigmoid(a) where sigmoid(2a) belongs
     ("held10_recursive_rnn", "base_case_at_zero"),       # step 0 skipped, dh0 its whole dL/dh_0
-    ("held10_recursive_rnn", "cache_one_step_late"),     # caches[t - 1]: the last step's at t = 0
     ("held10_recursive_rnn", "s_doubled_in_place"),      # s *= 2 in the cache, read by later steps
-    ("held10_sepbf_lstm", "f_recomputed_without_bias"),  # sigmoid(z_f + b_f) for f's derivative, b_f's part lost
     ("held10_sepbf_lstm", "db_f_from_i_block"),          # the separate b_f's gradient from i's block
     ("held10_sepbf_lstm", "dc_norm_clipped"),            # dc (with its h path) rescaled to a norm of 0.5
     ("held10_unitloop_gru", "dz_unit_off_by_one"),       # unit j reads unit j - 1's value in a loop over H
-    ("held10_unitloop_gru", "dr_with_hh"),               # dr from the candidate's recurrent product
     ("held10_tf1dict_gru", "drh_from_dkernel"),          # the candidate kernel's running gradient for the kernel
-    ("held10_matlab_gru", "dbnx_from_dhn"),              # dbnx from da_hn (= da_n * r)
     ("held10_matlab_gru", "dz_with_older_h"),            # h_(t-2) in dz
 }
 # Held-out mutants whose numbers are exactly another single mistake's: named as that one.
 SAME_NUMBERS = {
-    ("held10_vstack_relu_rnn", "mask_ge_zero"): "derivative_missing",     # (h >= 0) is 1 everywhere for a relu
-    ("held10_vstack_relu_rnn", "dx_from_unmasked"): "derivative_missing",  # dx from dh, the mask left out there
     ("held8_statedict_gru", "n_grad_from_h_prev"): "derivative_wrong_point",   # tanh' at h_(t-1) where n_t belongs
     ("held8_cho_gru", "dU_h_with_h_prev"): "term_dropped",     # h_(t-1) read for r * h_(t-1): the factor r dropped
     ("held4_gist_lstm", "backward_loop_forward_in_time"): "carry_dropped",   # each step writes its carries into

@@ -105,6 +105,11 @@ def dhardtanh(y):
     return (np.abs(y) < 1).astype(y.dtype)
 
 
+# The step's values a backward may read from the step before, as ``caches[t - 1][v]`` does (at
+# t = 0, Python's index -1 gives the last step's).
+WRAPPED = ("next_h", "i", "g", "o", "tanh_c", "r", "n")
+
+
 def _neighbours(caches):
     """Each step's cache with the inputs of the steps around it, as a mistake may take them:
     x_prev / x_next zero beyond the sequence, _wrap as Python's x[t - 1] at t = 0 does,
@@ -120,6 +125,9 @@ def _neighbours(caches):
             if g in cache:
                 cache.update({f"{g}_prev_wrap": caches[t - 1][g], f"{g}_next_wrap": caches[(t + 1) % T][g],
                               f"{g}_prev_clamp": caches[max(t - 1, 0)][g], f"{g}_next_clamp": caches[min(t + 1, T - 1)][g]})
+        for v in WRAPPED:                               # caches[t - 1][v]: the last step's at t = 0
+            if v in cache:
+                cache[f"{v}_prev_wrap"] = caches[t - 1][v]
     return caches
 
 

@@ -209,6 +209,11 @@ def _sym(v, H, D):
     return str(v)
 
 
+# How a value of the step before or after is read (harness.guard.mutants._neighbours).
+NEIGHBOUR_INDEX = {"_prev_wrap": "t - 1", "_next_wrap": "(t + 1) % T", "_prev_clamp": "max(t - 1, 0)",
+                   "_next_clamp": "min(t + 1, T - 1)"}
+
+
 def render(line, names, cell):
     """A textbook statement in the user's terms: weights replaced by the user's expressions
     (``.T.T`` simplified), ``cache["a"]`` shown as ``a``, gate-block transposes spelled out."""
@@ -241,7 +246,11 @@ def render(line, names, cell):
         def visit_Subscript(self, node):
             self.generic_visit(node)
             if isinstance(node.value, ast.Name) and node.value.id == "cache" and isinstance(node.slice, ast.Constant):
-                return ast.Name(str(node.slice.value), ast.Load())
+                key = str(node.slice.value)
+                for end, index in NEIGHBOUR_INDEX.items():      # f_prev_wrap -> caches[t - 1]['f']
+                    if key.endswith(end):
+                        return ast.parse(f"caches[{index}][{key[:-len(end)]!r}]", mode="eval").body
+                return ast.Name(key, ast.Load())
             return node
 
         def visit_Name(self, node):

@@ -26,6 +26,7 @@ BUGS = {
     "clip_global_norm": "gradient_clipped",       # dWx, dWh, db rescaled together to a norm of at most 0.1
     "chunks_of_2": "truncated_bptt",              # the carries reset every 2 steps (chunked truncated BPTT)
     "forward_bias_twice_followed": "forward_mistake",   # a = ... + 2 b, and db = 2 * sum(da): consistent
+    "g_from_cache_before": "wrong_time",          # g unpacked from cache[t - 1] (at t = 0: cache[-1], the last step's)
 }
 
 
@@ -99,6 +100,8 @@ def lstm_backward(dh, cache, bug=None):
         step_cache = cache[t]
         if bug == "pair_x_prev":
             step_cache = (cache[t - 1][0] if t else np.zeros_like(cache[0][0]),) + step_cache[1:]
+        if bug == "g_from_cache_before":
+            step_cache = step_cache[:8] + (cache[t - 1][8],) + step_cache[9:]
         dnext_h = dh[:, t] if bug in ("carry_dropped", "carry_h_dropped") else dh[:, t] + dprev_h
         dnext_c = np.zeros_like(dprev_c) if bug == "carry_dropped" else dprev_c
         if bug == "chunks_of_2" and t % 2 == 1:                    # a new chunk starts at t = 1, 3, ...

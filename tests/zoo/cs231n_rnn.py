@@ -26,6 +26,7 @@ BUGS = {
     "clip_elementwise": "gradient_clipped",       # np.clip(dW, -0.05, 0.05, out=dW) for dWx, dWh, db
     "forward_bias_twice": "forward_mistake",      # a = x Wx + h Wh + b + b; the backward unchanged
     "carry_after_derivative": "derivative_missing",   # da = dh[:, t] * (1 - h^2) + dprev_h: the carry skips tanh'
+    "act_from_cache_before": "wrong_time",        # tanh' from cache[t - 1]'s next_h (at t = 0: cache[-1], the last)
 }
 
 
@@ -85,6 +86,8 @@ def rnn_backward(dh, cache, bug=None):
              "loop_forward": range(T)}.get(bug, range(T - 1, -1, -1))
     for t in steps:
         step_cache = cache[t]
+        if bug == "act_from_cache_before":      # off by one: next_h of cache[t - 1]
+            step_cache = step_cache[:5] + (cache[t - 1][5],)
         if bug == "pair_x_prev":                # off by one: the input of the step before
             x_prev = cache[t - 1][0] if t > 0 else np.zeros_like(x0)
             step_cache = (x_prev,) + step_cache[1:]

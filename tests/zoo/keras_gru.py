@@ -25,13 +25,16 @@ BUGS = {
     "h_next_for_prev": "wrong_time",             # dU from h_t instead of h_(t-1)
     "reset_before": "forward_mistake",           # the forward and backward of TF1's GRUCell
     "swap_zr_backward": "gate_order",            # dz and dr written into each other's block
+    "input_bias_h_from_rec": "wrong_value",      # db[0]'s h block from the recurrent side's dpre_h * r
+    "dU_from_hh": "wrong_value",                 # dU += hh.T @ drec: the candidate read for h_(t-1)
 }
 # The grammar cannot express this one (the recurrent bias left out of a cached pre-activation):
 # the diagnosis must say "unknown cause" (with the gate), never a wrong name.
 UNNAMED = {"reset_inside_dropped"}
 TOUCHES = {"dz_sign": "z", "dhh_no_tanh": "rn", "dr_sig_as_tanh": "r", "reset_inside_dropped": "r",
            "carry_z_dropped": "", "carry_dropped": "", "uh_not_transposed": "", "skip_first": "",
-           "bias_mean_N": "", "h_next_for_prev": "", "reset_before": "", "swap_zr_backward": "rz"}
+           "bias_mean_N": "", "h_next_for_prev": "", "reset_before": "", "swap_zr_backward": "rz",
+           "input_bias_h_from_rec": "n", "dU_from_hh": ""}
 
 
 def sig(a):
@@ -86,9 +89,11 @@ def backward(dhs, cache, bug=None):
         dxin = np.concatenate([dpre_z, dpre_r, dpre_h], axis=1)                # (N, 3H)
         drec = dxin if bug == "reset_before" else np.concatenate([dpre_z, dpre_r, dpre_h * r], axis=1)
         dK += xt.T @ dxin
-        db[0] += dxin.sum(axis=0)
+        db[0] += (drec if bug == "input_bias_h_from_rec" else dxin).sum(axis=0)
         db[1] += drec.sum(axis=0)
         h_for_dU = (z * h_prev + (1 - z) * hh) if bug == "h_next_for_prev" else h_prev      # h_t for h_(t-1)
+        if bug == "dU_from_hh":
+            h_for_dU = hh
         if bug == "reset_before":
             dU[:, :2 * H] += h_for_dU.T @ drec[:, :2 * H]
             dU[:, 2 * H:] += (r * h_for_dU).T @ drec[:, 2 * H:]

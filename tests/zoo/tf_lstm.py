@@ -22,6 +22,8 @@ BUGS = {
     "read_torch_order": "gate_order",             # forward and backward read the columns as i, f, j, o
     "no_forget_bias": "forget_bias",      # forget_bias never added
     "fb_unexpected": "forget_bias",    # right code, but the check is told forget_bias=0.0
+    "f_recomputed_no_fb": "forget_bias",  # backward recomputes f from its column without forget_bias (sigmoid' and carry)
+    "f_grad_no_fb": "forget_bias",        # the same for f's sigmoid' only; the carry reads the forward's f
 }
 
 
@@ -41,11 +43,13 @@ class BasicLSTM:
         N, T, D = x.shape
         fb = 0.0 if self.bug == "no_forget_bias" else self.forget_bias
         h, c, steps = h0, c0, []
+        self.f_columns = []
         for t in range(T):
             inx = np.concatenate([x[:, t], h], axis=1)              # (N, D+H)
             cols = dict(zip(self.order, np.split(inx @ kernel + bias, 4, axis=1)))
             i, j = _sigmoid(cols["i"]), np.tanh(cols["j"])
             f, o = _sigmoid(cols["f"] + fb), _sigmoid(cols["o"])
+            self.f_columns.append(cols["f"])                          # the column, before forget_bias
             c_prev, h_prev = c, h
             c = c_prev * f + i * j
             h = np.tanh(c) * o
@@ -66,14 +70,17 @@ class BasicLSTM:
         ts = {"skip_first": range(T - 1, 0, -1), "skip_last": range(T - 2, -1, -1)}.get(bug, range(T - 1, -1, -1))
         for t in ts:
             inx, h_prev, c_prev, i, j, f, o, c, h = steps[t]
+            if bug == "f_recomputed_no_fb":
+                f = _sigmoid(self.f_columns[t])
             dh_t = dh[:, t] if bug in ("carry_dropped", "carry_h_dropped") else dh[:, t] + dh_next
             tc = np.tanh(c)
             dtanh = 1 - c * c if bug == "act_tanh_c" else 1 - tc * tc
             dc = dh_t * o * dtanh
             if bug not in ("carry_dropped", "carry_c_dropped"):
                 dc = dc + dc_next
+            fs = _sigmoid(self.f_columns[t]) if bug == "f_grad_no_fb" else f
             grads = {"i": dc * j * i * (1 - i), "j": dc * i * (1 - j * j),
-                     "f": dc * c_prev * f * (1 - f), "o": dh_t * tc * o * (1 - o)}
+                     "f": dc * c_prev * fs * (1 - fs), "o": dh_t * tc * o * (1 - o)}
             d = np.concatenate([grads[k] for k in order], axis=1)  # (N, 4H)
             if bug == "pair_x_prev":
                 inx = np.concatenate([steps[t - 1][0][:, :D] if t else np.zeros_like(inx[:, :D]), h_prev], axis=1)

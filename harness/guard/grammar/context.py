@@ -27,7 +27,8 @@ class _Context:
                     seen |= names
                     if "cache[" in _src(s.value):
                         self.cached |= names
-        self.locals = seen
+        args = fn_tree.args.args if isinstance(fn_tree, ast.FunctionDef) else []
+        self.locals = seen | {a.arg for a in args}          # the function's arguments are locals too
 
     def ref(self, name):
         """``name`` as an expression in the function: the local, or the cache's entry (an

@@ -217,11 +217,40 @@ def pre_derivative_swaps(ctx):
 
 def reset_factor_rules(ctx, i, stmt):
     """The GRU's n block of a line reading da_h (db_hh, dW_hh, dh_(t-1)) taken from da_x: da_n where
-    da_hn = da_n * r belongs, the factor r left out in that line only (``dbh_n += da_n.sum(0)``)."""
+    da_hn = da_n * r belongs, the factor r left out in that line only (``dbh_n += da_n.sum(0)``);
+    and the other way round, da_hn read in a line of da_x (``dbx_n += dhn.sum(0)``)."""
     if ctx.cell != "gru" or _target_name(stmt) in ("da_h", "da_x") or not _mutable(stmt):
         return
-    nodes = [n for n in ast.walk(_value(stmt)) if isinstance(n, ast.Name) and n.id == "da_h"]
-    if nodes:
-        new = _replace(stmt, nodes[0], _expr("_blockpick(da_h, da_x, 2, 1, 3)"))
-        yield _edit(ctx, i, "term_dropped", stmt, new, f"the factor r dropped from the n block of {_target_name(stmt)} "
-                    "(da_n where da_hn = da_n * r belongs)", gates="n", cost=COST["term_dropped"] + 0.1)
+    name = _target_name(stmt)
+    for packed, other in (("da_h", "da_x"), ("da_x", "da_h")):
+        nodes = [n for n in ast.walk(_value(stmt)) if isinstance(n, ast.Name) and n.id == packed]
+        if not nodes:
+            continue
+        new = _replace(stmt, nodes[0], _expr(f"_blockpick({packed}, {other}, 2, 1, 3)"))
+        if packed == "da_h":
+            yield _edit(ctx, i, "term_dropped", stmt, new, f"the factor r dropped from the n block of {name} "
+                        "(da_n where da_hn = da_n * r belongs)", gates="n", cost=COST["term_dropped"] + 0.1)
+        else:
+            yield _edit(ctx, i, "wrong_value", stmt, new, f"the recurrent side's da_hn = da_n * r read in the n block "
+                        f"of {name} where da_n belongs", gates="n", cost=COST["wrong_value"] + 0.1)
+
+
+def recomputed_without_forget_bias(ctx):
+    """The LSTM's f recomputed without the forget_bias the forward added (TF's BasicLSTMCell keeps
+    it out of the stored bias, so a port that recomputes ``f = s(a_f)`` loses it), in one of its two
+    reads only: sigmoid'(f) or the c carry (both reads: forward_rules' _forget_gate_without_offset)."""
+    if ctx.cell != "lstm":
+        return
+    recomputed = "sigmoid(cache['a_f'] - cache['forget_bias'])"
+    reads = {}
+    for i, stmt in enumerate(ctx.stmts):
+        if _mutable(stmt) and _target_name(stmt) in ("da_f", "dprev_c"):
+            nodes = [n for n in ast.walk(_value(stmt)) if isinstance(n, ast.Name) and n.id == "f"]
+            if nodes:
+                reads[_target_name(stmt)] = (i, stmt, nodes[0])
+    where = {"da_f": "in f's derivative (da_f = df * s'(f))", "dprev_c": "in the c carry (dprev_c = dc * f)"}
+    for line, (i, stmt, node) in reads.items():
+        yield _edit(ctx, i, "forget_bias", stmt, _replace(stmt, node, _expr(recomputed)),
+                    "f recomputed in the backward as s(a_f) without the forget_bias the forward added, used "
+                    f"{where[line]} only", gates="f" if line == "da_f" else "", cost=COST["forget_bias"] + 0.05,
+                    also="derivative_wrong_point" if line == "da_f" else "wrong_value")

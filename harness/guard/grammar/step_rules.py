@@ -7,11 +7,13 @@ import copy
 from .ast_tools import (_expr, _is_derivative, _names, _product_factors, _rebuild_product, _rebuild_sum, _replace,
                         _src, _sum_terms, _target_name)
 from .context import _Context, _edit, _mutable, _value
-from .gate_rules import (_gates, fused_block_swaps, fused_gate_terms, gate_term_dropped, one_block_only,
-                         order_rules, pre_derivative_swaps, reset_factor_rules, weight_block_rules)
+from .gate_rules import (_gates, _is_matmul_operand, fused_block_swaps, fused_gate_terms, gate_term_dropped,
+                         one_block_only, order_rules, pre_derivative_swaps, recomputed_without_forget_bias,
+                         reset_factor_rules, weight_block_rules)
 from .concat_rules import concat_slice_rules
 from .inplace_rules import _inplace, inplace_gradient_rules, inplace_product_rules, recomputed_inplace_rules
 from .tables import COST, DERIVATIVES, MISWRITTEN, NEGATED_Z, SAYS, Edit
+from .time_rules import whole_step_wrong_time
 
 # Another function's derivative written from the pre-activation a (recovered from y): tanh'(a)
 # = sech^2(a) for a sigmoid gate, sigmoid'(a) for a tanh.
@@ -280,11 +282,12 @@ def name_rules(ctx, i, stmt):
     name = _target_name(stmt)
     in_derivative = {id(a) for n in ast.walk(value) if _is_derivative(n, ctx.derivs) for a in n.args}
     for node in [n for n in ast.walk(value) if isinstance(n, ast.Name)]:
+        local = not _is_matmul_operand(stmt, node)      # a factor of an elementwise product: its local derivative
         for alt in () if id(node) in in_derivative else ctx.table["wrong_point"].get(node.id, ()):
             yield _edit(ctx, i, "wrong_value", stmt, _replace(stmt, node, ctx.ref(alt)),
-                        f"{SAYS.get(alt, alt)} where {SAYS.get(node.id, node.id)} belongs in {name} (the local "
-                        f"derivative of {name[1:] or name}'s product taken at the wrong value)",
-                        also="derivative_wrong_point")
+                        f"{SAYS.get(alt, alt)} where {SAYS.get(node.id, node.id)} belongs in {name}" + (
+                            f" (the local derivative of {name[1:] or name}'s product taken at the wrong value)"
+                            if local else ""), also="derivative_wrong_point" if local else "")
         for alt in ctx.table["wrong_time"].get(node.id, ()):
             yield _edit(ctx, i, "wrong_time", stmt, _replace(stmt, node, ctx.ref(alt)),
                         f"{SAYS.get(alt, alt)} where {SAYS.get(node.id, node.id)} belongs in {name}",
@@ -365,7 +368,8 @@ def step_edits(cell, fn_tree, activation=None, line_gates=None):
                 out.extend(edits)
                 out.extend(one_block_only(ctx, i, stmt, edits))
     return (out + list(fused_gate_terms(ctx)) + list(fused_derivatives(ctx, out)) + list(fused_block_swaps(ctx, out))
-            + list(_clipped_preactivations(ctx)) + list(pre_derivative_swaps(ctx)))
+            + list(_clipped_preactivations(ctx)) + list(pre_derivative_swaps(ctx))
+            + list(recomputed_without_forget_bias(ctx)) + list(whole_step_wrong_time(ctx)))
 
 
 def _clipped_preactivations(ctx):

@@ -4,8 +4,9 @@ from dataclasses import dataclass, field
 
 CELLS = {
     "rnn": {
-        "wrong_point": {"next_h": ("a", "prev_h")},
-        "wrong_time": {"prev_h": ("next_h",), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp")},
+        "wrong_point": {"next_h": ("a", "prev_h"), "da": ("dnext_h",)},
+        "wrong_time": {"prev_h": ("next_h",), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp"),
+                       "next_h": ("next_h_prev_wrap",)},
         "weights": ("W_ih", "W_hh"),
         "confused_weights": (("W_ih", "W_hh"),),
         "carries": {"dnext_h": "h"},
@@ -14,8 +15,9 @@ CELLS = {
     "lstm": {
         "wrong_point": {"i": ("a_i", "f", "o"), "f": ("a_f", "i", "o"), "g": ("a_g", "tanh_c", "next_c"),
                         "o": ("a_o", "i", "f"), "tanh_c": ("next_c", "prev_c", "next_h", "g")},
-        "wrong_time": {"prev_h": ("next_h",), "prev_c": ("next_c",), "tanh_c": ("np.tanh(prev_c)",), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp"),
-                       "f": ("f_prev_wrap", "f_next_wrap", "f_prev_clamp", "f_next_clamp")},
+        "wrong_time": {"prev_h": ("next_h",), "prev_c": ("next_c",), "tanh_c": ("np.tanh(prev_c)", "tanh_c_prev_wrap"), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp"),
+                       "f": ("f_prev_wrap", "f_next_wrap", "f_prev_clamp", "f_next_clamp"),
+                       **{v: (f"{v}_prev_wrap",) for v in ("i", "g", "o")}},
         "weights": ("W_ih", "W_hh"),
         "confused_weights": (("W_ih", "W_hh"),),
         "carries": {"dnext_h": "h", "dnext_c": "c"},
@@ -24,8 +26,10 @@ CELLS = {
         "packed_out": {"dW_ih": 0, "dW_hh": 0, "db": 0, "da": 1},
     },
     "gru": {
-        "wrong_point": {"r": ("a_r", "z"), "z": ("a_z", "r", "1 - z"), "n": ("a_n", "prev_h", "next_h")},
-        "wrong_time": {"prev_h": ("next_h",), "z": ("z_prev_wrap", "z_next_wrap", "z_prev_clamp", "z_next_clamp"), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp")},
+        "wrong_point": {"r": ("a_r", "z"), "z": ("a_z", "r", "1 - z"), "n": ("a_n", "prev_h", "next_h"),
+                        "prev_h": ("n",)},
+        "wrong_time": {"prev_h": ("next_h",), "z": ("z_prev_wrap", "z_next_wrap", "z_prev_clamp", "z_next_clamp"),
+                       "r": ("r_prev_wrap",), "n": ("n_prev_wrap",), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp")},
         "weights": ("W_ih", "W_hh", "W_hr", "W_hz", "W_hn"),
         "confused_weights": (("W_ih", "W_hh"), ("W_hr", "W_hz", "W_hn")),
         "carries": {"dnext_h": "h"},
@@ -37,7 +41,7 @@ CELLS = {
 
 # How each value reads in words (for the cause's sentence).
 SAYS = {"prev_h": "h_(t-1)", "next_h": "h_t", "prev_c": "c_(t-1)", "next_c": "c_t", "tanh_c": "tanh(c_t)",
-        "a": "the pre-activation a_t", "x": "x_t", "dnext_h": "the carry dh_next", "dnext_c": "the carry dc_next",
+        "a": "the pre-activation a_t", "x": "x_t", "da": "da (the gradient after the derivative)", "dnext_h": "the carry dh_next", "dnext_c": "the carry dc_next",
         "x_prev": "x_(t-1)", "x_next": "x_(t+1)",
         "x_prev_wrap": "x_(t-1) (wrapping round to the last step at t = 0, as x[t - 1] does)",
         "x_next_wrap": "x_(t+1) (wrapping round to the first step at the end)",
@@ -48,6 +52,9 @@ SAYS = {"prev_h": "h_(t-1)", "next_h": "h_t", "prev_c": "c_(t-1)", "next_c": "c_
             ("prev_wrap", "-", "wrapping round to the last step at t = 0"),
             ("next_wrap", "+", "wrapping round to the first step at the end"),
             ("prev_clamp", "-", "the first step keeping its own"), ("next_clamp", "+", "the last step keeping its own"))}}
+for _v, _says in (("next_h", "h_t"), ("tanh_c", "tanh(c_t)"), *((g, f"{g}_t") for g in "igorn")):
+    SAYS[f"{_v}_prev_wrap"] = (f"{_says.replace('_t', '_(t-1)')} read from the step before's cache (caches[t - 1], "
+                               "which at t = 0 is the last step's)")
 # A GRU layout may store z's weights negated (its update gate is u = 1 - z, Cho et al.'s convention).
 NEGATED_Z = "one of them stored negated (a layout whose update gate is u = 1 - z keeps z's weights negated)"
 for _g in "ifgorzn":
@@ -65,7 +72,8 @@ MISWRITTEN = {
                  ("y * (1 + y)", "y * (1 + y) where y * (1 - y) belongs"),
                  ("y * 1 - y", "y * 1 - y (= 0: the brackets of y * (1 - y) left out)"),
                  ("y - y ** 3", "y - y**3 where y - y**2 belongs")),
-    "drelu": (("(y <= 0)", "(y <= 0), the mask inverted, where (y > 0) belongs"),),
+    "drelu": (("(y <= 0)", "(y <= 0), the mask inverted, where (y > 0) belongs"),
+              ("(y >= 0)", "(y >= 0), which is 1 everywhere for a relu's output, where (y > 0) belongs")),
 }
 
 # Simplicity: the diagnosis prefers the mistake with the lowest cost among those that fit.
