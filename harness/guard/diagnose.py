@@ -301,10 +301,15 @@ def _best(found, keys):
         elif f["detail"] != same["detail"]:
             same["alternatives"] += 1
     for b in best:
-        twin = next((f for f in found if f["cause"] != b["cause"] and f["cause"] in CAUSES
-                     and _same(f["values"], b["values"], keys)), None)
-        if twin is not None and "(equally" not in b["description"] and CAUSES[twin["cause"]] != b["description"]:
-            b["description"] += f" (equally: {CAUSES[twin['cause']]})"
+        equal = [c for c in re.findall(r"\(equally: (.*)\)$", b["description"])]
+        head = b["description"].split(" (equally: ")[0]
+        for f in found:
+            said = CAUSES.get(f["cause"])
+            if f["cause"] != b["cause"] and said and said != head and said not in equal and len(equal) < 2 \
+                    and _same(f["values"], b["values"], keys):
+                equal.append(said)
+        if equal:
+            b["description"] = f"{head} (equally: {'; or '.join(equal)})"
     for b in best:
         b.pop("values")
         n = b.pop("alternatives")

@@ -237,6 +237,10 @@ def render(line, names, cell):
                 gate = names.gate(GATES[cell][node.args[1].value])
                 how = "without" if fn == "_gatezero" else "with_minus"
                 return ast.Name(f"{ast.unparse(node.args[0])}_{how}_{gate}", ast.Load())
+            if fn == "_clipnorm":                                   # TF's name for it
+                axis = ", axes=[1]" if ast.unparse(node.args[2]) == "True" else ""
+                return ast.parse(f"clip_by_norm({ast.unparse(node.args[0])}, {ast.unparse(node.args[1])}{axis})",
+                                 mode="eval").body
             if fn == "_blockpick":                                  # da_h with its n block from da_x
                 gate = names.gate(GATES[cell][node.args[2].value])
                 a, b = (ast.unparse(x) for x in node.args[:2])

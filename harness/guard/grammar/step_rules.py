@@ -14,6 +14,7 @@ from .concat_rules import concat_slice_rules
 from .inplace_rules import _inplace, inplace_gradient_rules, inplace_product_rules, recomputed_inplace_rules
 from .tables import COST, DERIVATIVES, MISWRITTEN, NEGATED_Z, SAYS, Edit
 from .time_rules import whole_step_wrong_time
+from .clip_rules import clipped_lines
 
 # Another function's derivative written from the pre-activation a (recovered from y): tanh'(a)
 # = sech^2(a) for a sigmoid gate, sigmoid'(a) for a tanh.
@@ -118,8 +119,11 @@ def sum_rules(ctx, i, stmt):
             if _is_derivative(f, ctx.derivs):
                 continue                                    # derivative_rules name that one
             rest = _rebuild_product([g for j, g in enumerate(factors) if j != k])
+            forward = all(isinstance(g, ast.Name) and g.id in ctx.cached for g in factors)   # r * prev_h
             yield _edit(ctx, i, "term_dropped", stmt, _replace(stmt, node, rest),
-                        f"the factor {_src(f)} dropped from {name}")
+                        f"the factor {_src(f)} dropped from {name}" + (
+                            f" ({_src(rest)} read where the forward's {_src(node)} belongs)" if forward else ""),
+                        also="wrong_value" if forward else "")
             if isinstance(f, ast.Name) and not f.id.startswith("d"):
                 twice = _rebuild_product(factors[:k + 1] + [copy.deepcopy(f)] + factors[k + 1:])
                 yield _edit(ctx, i, "derivative_twice", stmt, _replace(stmt, node, twice),
@@ -182,9 +186,9 @@ def _dropped_term(ctx, i, stmt, node, rest, term, name):
     overwrite), or any other term."""
     new = _replace(stmt, node, rest)
     carry = next((c for n, c in ctx.table["step_carries"].items() if n in _names(term)), "")
-    if carry:
+    if carry:                                           # or dc = dc_next, then dc = (local) where += belongs
         return _edit(ctx, i, "carry_dropped", stmt, new, f"the {carry} carry ({_src(term)}) never added into {name}",
-                     carry=carry)
+                     carry=carry, also="carry_overwrites")
     if isinstance(term, ast.Name) and term.id == name:
         return _edit(ctx, i, "term_dropped", stmt, new,
                      f"{name} assigned (=) where it accumulates (+=): what it held before is lost",
@@ -368,22 +372,5 @@ def step_edits(cell, fn_tree, activation=None, line_gates=None):
                 out.extend(edits)
                 out.extend(one_block_only(ctx, i, stmt, edits))
     return (out + list(fused_gate_terms(ctx)) + list(fused_derivatives(ctx, out)) + list(fused_block_swaps(ctx, out))
-            + list(_clipped_preactivations(ctx)) + list(pre_derivative_swaps(ctx))
+            + list(clipped_lines(ctx)) + list(pre_derivative_swaps(ctx))
             + list(recomputed_without_forget_bias(ctx)) + list(whole_step_wrong_time(ctx)))
-
-
-def _clipped_preactivations(ctx):
-    """Every pre-activation gradient clipped element by element inside the step (Graves 2013
-    clips the LSTM's da_* to a range): the lines computing da (the RNN) or da_<gate>, together."""
-    from .driver_rules import CLIP_AT
-    lines = {i: st for i, st in enumerate(ctx.stmts) if _mutable(st)
-             and (_target_name(st) == "da" if ctx.cell == "rnn" else
-                  _target_name(st) in {f"da_{g}" for g in _gates(ctx.cell)})}
-    if not lines:
-        return
-    first = min(lines)
-    for c in CLIP_AT:
-        tree = {i: _replace(st, st.value, _expr(f"np.clip({_src(st.value)}, -{c}, {c})")) for i, st in lines.items()}
-        yield _edit(ctx, first, "gradient_clipped", lines[first], tree[first],
-                    f"the pre-activation gradients ({', '.join(_target_name(st) for st in lines.values())}) clipped "
-                    f"element by element to [-{c}, {c}] in each step", extra=tree, gates="")

@@ -14,7 +14,8 @@ CELLS = {
     },
     "lstm": {
         "wrong_point": {"i": ("a_i", "f", "o"), "f": ("a_f", "i", "o"), "g": ("a_g", "tanh_c", "next_c"),
-                        "o": ("a_o", "i", "f"), "tanh_c": ("next_c", "prev_c", "next_h", "g")},
+                        "o": ("a_o", "i", "f"), "tanh_c": ("next_c", "prev_c", "next_h", "g"),
+                        "prev_c": ("prev_h",), "prev_h": ("prev_c",)},
         "wrong_time": {"prev_h": ("next_h",), "prev_c": ("next_c",), "tanh_c": ("np.tanh(prev_c)", "tanh_c_prev_wrap"), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp"),
                        "f": ("f_prev_wrap", "f_next_wrap", "f_prev_clamp", "f_next_clamp"),
                        **{v: (f"{v}_prev_wrap",) for v in ("i", "g", "o")}},

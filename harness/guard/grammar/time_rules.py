@@ -1,5 +1,6 @@
-"""A value read from another step's cache in every line of the step that reads it (``i, f, o, g =
-caches[t - 1]`` unpacks the step before's gates once; each line then reads the wrong one)."""
+"""A value read from another step's cache, or another gate's value, in every line of the step
+that reads it (``i, f, o, g = caches[t - 1]`` unpacks the step before's gates once; each line
+then reads the wrong one)."""
 
 import ast
 
@@ -8,21 +9,29 @@ from .context import _edit, _mutable, _value
 from .tables import COST, SAYS
 
 
+GATE_VALUES = set("ifgorzn")
+
+
 def whole_step_wrong_time(ctx):
     """For each value with a neighbour-step alternative in the cell's table (``f_prev_wrap``...),
-    every read of it in the step's lines replaced at once, when there is more than one."""
-    for name, alts in ctx.table["wrong_time"].items():
+    or a gate with another gate to be confused with (``f = A[:, :H]``, the i block), every read of
+    it in the step's lines replaced at once, when there is more than one."""
+    choices = [("wrong_time", name, [a for a in alts if a.startswith(f"{name}_")])
+               for name, alts in ctx.table["wrong_time"].items()]
+    choices += [("wrong_value", name, [a for a in alts if a in GATE_VALUES])
+                for name, alts in ctx.table["wrong_point"].items() if name in GATE_VALUES]
+    for cause, name, alts in choices:
         reads = {i: s for i, s in enumerate(ctx.stmts) if _mutable(s) and name in _read_names(s)}
         if len(reads) < 2:
             continue                                    # one line: name_rules plants it there
-        for alt in [a for a in alts if a.startswith(f"{name}_")]:
+        for alt in alts:
             tree = {i: _everywhere(s, name, ctx.ref(alt)) for i, s in reads.items()}
             first = min(reads)
             lines = ", ".join(_target_name(s) for s in reads.values())
             gates = [ctx.line_gates.get(_target_name(s), "") for s in reads.values()]
-            yield _edit(ctx, first, "wrong_time", reads[first], tree[first],
+            yield _edit(ctx, first, cause, reads[first], tree[first],
                         f"{SAYS.get(alt, alt)} where {SAYS.get(name, name)} belongs, in every line that reads it "
-                        f"({lines})", extra=tree, cost=COST["wrong_time"] + 0.1,
+                        f"({lines})", extra=tree, cost=COST[cause] + 0.1,
                         gates="" if "" in gates else "".join(dict.fromkeys("".join(gates))))
 
 

@@ -1,0 +1,44 @@
+"""Gradients clipped inside one step of the backward: every pre-activation gradient (Graves
+2013 clips the LSTM's da_* to a range), or the LSTM's cell-state gradient dc (element by
+element, to a norm, or to a norm per example), each step."""
+
+from .ast_tools import _expr, _src, _target_name, _replace
+from .context import _edit, _mutable
+from .driver_rules import CLIP_AT
+from .gate_rules import _gates
+
+
+def clipped_lines(ctx):
+    yield from _clipped_preactivations(ctx)
+    yield from _clipped_cell_gradient(ctx)
+
+
+def _clipped_preactivations(ctx):
+    """Every pre-activation gradient clipped element by element inside the step (Graves 2013
+    clips the LSTM's da_* to a range): the lines computing da (the RNN) or da_<gate>, together."""
+    lines = {i: st for i, st in enumerate(ctx.stmts) if _mutable(st)
+             and (_target_name(st) == "da" if ctx.cell == "rnn" else
+                  _target_name(st) in {f"da_{g}" for g in _gates(ctx.cell)})}
+    if not lines:
+        return
+    first = min(lines)
+    for c in CLIP_AT:
+        tree = {i: _replace(st, st.value, _expr(f"np.clip({_src(st.value)}, -{c}, {c})")) for i, st in lines.items()}
+        yield _edit(ctx, first, "gradient_clipped", lines[first], tree[first],
+                    f"the pre-activation gradients ({', '.join(_target_name(st) for st in lines.values())}) clipped "
+                    f"element by element to [-{c}, {c}] in each step", extra=tree, gates="")
+
+
+def _clipped_cell_gradient(ctx):
+    """The LSTM's dc (the carry plus h's path, what every gate's gradient and dc_(t-1) read)
+    clipped as soon as it is formed, each step: ``np.clip(dc, -c, c, out=dc)``."""
+    line = next(((i, st) for i, st in enumerate(ctx.stmts) if _mutable(st) and _target_name(st) == "dc"), None)
+    if ctx.cell != "lstm" or line is None:
+        return
+    i, st = line
+    for c in CLIP_AT:
+        for form, what in ((f"np.clip({{}}, -{c}, {c})", f"clipped element by element to [-{c}, {c}]"),
+                           (f"_clipnorm({{}}, {c}, True)", f"rescaled to a norm of at most {c} per example"),
+                           (f"_clipnorm({{}}, {c}, False)", f"rescaled to a norm of at most {c}")):
+            yield _edit(ctx, i, "gradient_clipped", st, _replace(st, st.value, _expr(form.format(_src(st.value)))),
+                        f"the cell-state gradient dc {what} in each step, as soon as it is formed", gates="")
