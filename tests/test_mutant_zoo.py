@@ -235,7 +235,6 @@ KNOWN_UNNAMED = {
     ("held8_flat_theta_gru", "a_h_built_in_xz"),         # the cached x W + b's n block turned into a_n in place
     # held9 (measured once, blind: 90.2% named; developed on since): what it still leaves unnamed
     ("held9_checkpoint_rnn", "recompute_with_own_h"),    # the recomputed a_t built from h_t: only its derivative
-    ("held9_fortran_relu_rnn", "relu_mask_from_gradient"),  # dz = g * (g > 0): the mask taken at the gradient
     ("held9_tensor3_lstm", "second_pass_pairs_reversed"),  # each step's da paired with the mirrored step's inputs
     # held10 (measured once, blind: 86.3% named; developed on since): what it still leaves unnamed
     ("held10_recursive_rnn", "chain_factor_two_lost"),   # 2 s (1 - s) for 4 s (1 - s): da halved, a constant
@@ -246,8 +245,6 @@ KNOWN_UNNAMED = {
     ("held10_unitloop_gru", "dz_unit_off_by_one"),       # unit j reads unit j - 1's value in a loop over H
     ("held10_matlab_gru", "dz_with_older_h"),            # h_(t-2) in dz
     # held11 (measured once, blind: 89.1% named; developed on since): what it still leaves unnamed
-    ("held11_negidx_sigmoid_rnn", "dexpit_extra_square"),  # y (1 - y)**2 for sigmoid'
-    ("held11_tensordot_relu_rnn", "relu_mask_from_gradient"),  # the mask taken at the incoming gradient
     ("held11_tape_cs231n_lstm", "o_read_from_g_block"),  # o recomputed from g's pre-activation block
     ("held11_zrcat_gru", "one_minus_z_in_place"),        # the cached z block turned into 1 - z in place
     ("held11_interp_gru", "identity_path_dropped"),      # the "h +" of h + (1 - z)(n - h) left out of dh_(t-1)

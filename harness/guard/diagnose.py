@@ -301,9 +301,9 @@ def _best(found, keys):
         elif f["detail"] != same["detail"]:
             same["alternatives"] += 1
     for b in best:
-        equal = [c for c in re.findall(r"\(equally: (.*)\)$", b["description"])]
-        head = b["description"].split(" (equally: ")[0]
-        for f in found:
+        head, _, said_already = b["description"].partition(" (equally: ")
+        equal = said_already[:-1].split("; or ") if said_already else []
+        for f in sorted(found, key=lambda f: f["cost"]):
             said = CAUSES.get(f["cause"])
             if f["cause"] != b["cause"] and said and said != head and said not in equal and len(equal) < 2 \
                     and _same(f["values"], b["values"], keys):

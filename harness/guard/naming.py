@@ -225,27 +225,7 @@ def render(line, names, cell):
     class User(ast.NodeTransformer):
         def visit_Call(self, node):
             self.generic_visit(node)
-            if isinstance(node.func, ast.Name) and node.func.id == "_blockT" and cell == "rnn":
-                return _untranspose(ast.Attribute(node.args[0], "T", ast.Load()))
-            fn = node.func.id if isinstance(node.func, ast.Name) else ""
-            if fn == "_blockswap":                                  # W with f's block as i's (negated)
-                k, j = (GATES[cell][a.value] for a in node.args[1:3])
-                minus = "minus_" if len(node.args) > 4 and ast.unparse(node.args[4]) == "-1" else ""
-                w = ast.unparse(node.args[0])
-                return ast.Name(f"{w}_with_{minus}{names.gate(j)}_block_as_{names.gate(k)}", ast.Load())
-            if fn in ("_gatezero", "_gateneg"):                     # da without its f block, with it negated
-                gate = names.gate(GATES[cell][node.args[1].value])
-                how = "without" if fn == "_gatezero" else "with_minus"
-                return ast.Name(f"{ast.unparse(node.args[0])}_{how}_{gate}", ast.Load())
-            if fn == "_clipnorm":                                   # TF's name for it
-                axis = ", axes=[1]" if ast.unparse(node.args[2]) == "True" else ""
-                return ast.parse(f"clip_by_norm({ast.unparse(node.args[0])}, {ast.unparse(node.args[1])}{axis})",
-                                 mode="eval").body
-            if fn == "_blockpick":                                  # da_h with its n block from da_x
-                gate = names.gate(GATES[cell][node.args[2].value])
-                a, b = (ast.unparse(x) for x in node.args[:2])
-                return ast.Name(f"{a}_with_{gate}_block_from_{b}", ast.Load())
-            return node
+            return _call_in_words(node, names, cell)
 
         def visit_Subscript(self, node):
             self.generic_visit(node)
@@ -266,6 +246,31 @@ def render(line, names, cell):
             return _untranspose(node)
     text = ast.unparse(User().visit(tree))
     return names.state(text)
+
+
+def _call_in_words(node, names, cell):
+    """A helper call of a planted mistake (_blockswap, _gatezero, _clipnorm ...) in words."""
+    if isinstance(node.func, ast.Name) and node.func.id == "_blockT" and cell == "rnn":
+        return _untranspose(ast.Attribute(node.args[0], "T", ast.Load()))
+    fn = node.func.id if isinstance(node.func, ast.Name) else ""
+    if fn == "_blockswap":                                  # W with f's block as i's (negated)
+        k, j = (GATES[cell][a.value] for a in node.args[1:3])
+        minus = "minus_" if len(node.args) > 4 and ast.unparse(node.args[4]) == "-1" else ""
+        w = ast.unparse(node.args[0])
+        return ast.Name(f"{w}_with_{minus}{names.gate(j)}_block_as_{names.gate(k)}", ast.Load())
+    if fn in ("_gatezero", "_gateneg"):                     # da without its f block, with it negated
+        gate = names.gate(GATES[cell][node.args[1].value])
+        how = "without" if fn == "_gatezero" else "with_minus"
+        return ast.Name(f"{ast.unparse(node.args[0])}_{how}_{gate}", ast.Load())
+    if fn == "_clipnorm":                                   # TF's name for it
+        axis = ", axes=[1]" if ast.unparse(node.args[2]) == "True" else ""
+        return ast.parse(f"clip_by_norm({ast.unparse(node.args[0])}, {ast.unparse(node.args[1])}{axis})",
+                         mode="eval").body
+    if fn == "_blockpick":                                  # da_h with its n block from da_x
+        gate = names.gate(GATES[cell][node.args[2].value])
+        a, b = (ast.unparse(x) for x in node.args[:2])
+        return ast.Name(f"{a}_with_{gate}_block_from_{b}", ast.Load())
+    return node
 
 
 def _untranspose(node):

@@ -65,13 +65,13 @@ def _truncations(T, right, longest=None):
                                            + ("" if own else ", and dh0 is 0")),
                         lambda r, k=k, own=own: _chunked(r, list(range(0, max(1, _T(r) - k + 1))),
                                                           own or _T(r) < k)))     # shorter: no stop, dh0 kept
-        if k >= 2:                                         # a counter that zeroes the carries when it reaches k
-            out.append((("truncated_bptt", f"the carries are zeroed once, after the backward loop's first {k} steps "
-                                           f"(a counter of the steps walked back that resets dh_next at {k}): the "
-                                           f"last {k} steps and the earlier ones are backpropagated as two separate "
-                                           "chunks"),
-                        lambda r, k=k: _chunked(r, [0] + ([_T(r) - k] if _T(r) > k else []), _T(r) != k)))
-                                                                # T == k: the reset falls on dh0
+        # a counter that zeroes the carries when it reaches k (k >= 2)
+        out.append((("truncated_bptt", f"the carries are zeroed once, after the backward loop's first {k} steps "
+                                       f"(a counter of the steps walked back that resets dh_next at {k}): the "
+                                       f"last {k} steps and the earlier ones are backpropagated as two separate "
+                                       "chunks"),
+                    lambda r, k=k: _chunked(r, [0] + ([_T(r) - k] if _T(r) > k else []), _T(r) != k)))
+                                                            # T == k: the reset falls on dh0
     return out
 
 

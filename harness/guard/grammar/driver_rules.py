@@ -7,7 +7,8 @@ import copy
 import dataclasses
 
 from .ast_tools import _expr, _names, _rebuild_sum, _replace, _src, _sum_terms, _target_name
-from .context import _Context, _edit, _mutable
+from .concat_rules import _candidate_kernel_total
+from .context import _Context, _edit
 from .tables import COST, Edit
 
 def driver_edits(cell, fn_tree):
@@ -298,30 +299,6 @@ def running_total_edits(cell, step_tree, driver_tree):
             yield from _candidate_kernel_total(step, handed, so_far, when)
     if cell == "gru":
         yield from _candidate_kernel_total(step, handed, None, "of this step alone")
-
-
-def _candidate_kernel_total(step, handed, so_far, when):
-    """The reset-before GRU's candidate kernel over [x, r h] (TF1's GRUCell, W_in with W_hn) as one
-    array: its gradient (summed so far, over the later steps, or the step's own: ``so_far`` True,
-    False, None) read for it in dx's n block and in drh = da_n W_hn."""
-    lines = {_target_name(s): (i, s) for i, s in enumerate(step.stmts) if _mutable(s)}
-    if "drh" not in lines or "dx" not in lines or "dW_ih" not in step.defined[lines["dx"][0]]:
-        return
-    (i_x, dx), (i_h, drh) = lines["dx"], lines["drh"]
-    own, total = "da_n.T @ (r * prev_h)", "cache['sum_dW_hh'][2 * r.shape[1]:]"     # so_far None: the step's own
-    w_in = _expr({True: "_blockpick(W_ih, cache['sum_dW_ih'] + dW_ih, 2, 0, 3)", None: "_blockpick(W_ih, dW_ih, 2, 0, 3)",
-                  False: "_blockpick(W_ih, cache['sum_dW_ih'], 2, 0, 3)"}[so_far])
-    w_hn = _expr({True: f"({total} + {own})", None: f"({own})", False: total}[so_far])
-    tree = {i_x: _replace(dx, _name(dx, "W_ih"), w_in), i_h: _replace(drh, _name(drh, "W_hn"), w_hn)}
-    first = min(tree)
-    yield _edit(step, first, "gradient_for_weight", step.stmts[first], tree[first],
-                f"the candidate kernel's gradient {when} (W_in's and W_hn's, one kernel on [x, r h]) where the "
-                "kernel belongs in dx and drh", cost=COST["gradient_for_weight"] + 0.15, gates="n", extra=tree,
-                more={} if so_far is None else {"backward": handed})
-
-
-def _name(stmt, name):
-    return next(n for n in ast.walk(stmt.value) if isinstance(n, ast.Name) and n.id == name)
 
 
 def _running_total_variants(step, gates, handed, so_far, when):

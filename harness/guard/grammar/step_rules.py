@@ -7,7 +7,7 @@ import copy
 from .ast_tools import (_expr, _is_derivative, _names, _product_factors, _rebuild_product, _rebuild_sum, _replace,
                         _src, _sum_terms, _target_name)
 from .context import _Context, _edit, _mutable, _value
-from .gate_rules import (_gates, _is_matmul_operand, fused_block_swaps, fused_gate_terms, gate_term_dropped,
+from .gate_rules import (_gates, fused_block_swaps, fused_gate_terms, gate_term_dropped,
                          one_block_only, order_rules, pre_derivative_swaps, recomputed_without_forget_bias,
                          reset_factor_rules, weight_block_rules)
 from .concat_rules import concat_slice_rules
@@ -285,13 +285,16 @@ def name_rules(ctx, i, stmt):
     value = _value(stmt)
     name = _target_name(stmt)
     in_derivative = {id(a) for n in ast.walk(value) if _is_derivative(n, ctx.derivs) for a in n.args}
+    in_matmul = {id(a) for n in ast.walk(value) if isinstance(n, ast.BinOp) and isinstance(n.op, ast.MatMult)
+                 for side in (n.left, n.right) for a in ast.walk(side)}
     for node in [n for n in ast.walk(value) if isinstance(n, ast.Name)]:
-        local = not _is_matmul_operand(stmt, node)      # a factor of an elementwise product: its local derivative
+        local = id(node) not in in_matmul               # a factor of an elementwise product: its local derivative
+        gate = not node.id.startswith(("prev_", "d"))      # a gate's value, read where an activation's output belongs
         for alt in () if id(node) in in_derivative else ctx.table["wrong_point"].get(node.id, ()):
             yield _edit(ctx, i, "wrong_value", stmt, _replace(stmt, node, ctx.ref(alt)),
                         f"{SAYS.get(alt, alt)} where {SAYS.get(node.id, node.id)} belongs in {name}" + (
                             f" (the local derivative of {name[1:] or name}'s product taken at the wrong value)"
-                            if local else ""), also="derivative_wrong_point" if local else "")
+                            if local else ""), also="derivative_wrong_point" if local and gate else "")
         for alt in ctx.table["wrong_time"].get(node.id, ()):
             yield _edit(ctx, i, "wrong_time", stmt, _replace(stmt, node, ctx.ref(alt)),
                         f"{SAYS.get(alt, alt)} where {SAYS.get(node.id, node.id)} belongs in {name}",

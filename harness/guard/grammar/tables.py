@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 CELLS = {
     "rnn": {
-        "wrong_point": {"next_h": ("a", "prev_h"), "da": ("dnext_h",)},
+        "wrong_point": {"next_h": ("a", "prev_h", "dnext_h"), "da": ("dnext_h",)},
         "wrong_time": {"prev_h": ("next_h",), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp"),
                        "next_h": ("next_h_prev_wrap",)},
         "weights": ("W_ih", "W_hh"),
@@ -42,7 +42,8 @@ CELLS = {
 
 # How each value reads in words (for the cause's sentence).
 SAYS = {"prev_h": "h_(t-1)", "next_h": "h_t", "prev_c": "c_(t-1)", "next_c": "c_t", "tanh_c": "tanh(c_t)",
-        "a": "the pre-activation a_t", "x": "x_t", "da": "da (the gradient after the derivative)", "dnext_h": "the carry dh_next", "dnext_c": "the carry dc_next",
+        "a": "the pre-activation a_t", "x": "x_t", "da": "da (the gradient after the derivative)",
+        "dnext_h": "the incoming gradient dh_t (upstream plus carry)", "dnext_c": "the carry dc_next",
         "x_prev": "x_(t-1)", "x_next": "x_(t+1)",
         "x_prev_wrap": "x_(t-1) (wrapping round to the last step at t = 0, as x[t - 1] does)",
         "x_next_wrap": "x_(t+1) (wrapping round to the first step at the end)",
@@ -72,7 +73,9 @@ MISWRITTEN = {
     "dsigmoid": (("1 - y", "1 - y where y * (1 - y) belongs"), ("y", "y where y * (1 - y) belongs"),
                  ("y * (1 + y)", "y * (1 + y) where y * (1 - y) belongs"),
                  ("y * 1 - y", "y * 1 - y (= 0: the brackets of y * (1 - y) left out)"),
-                 ("y - y ** 3", "y - y**3 where y - y**2 belongs")),
+                 ("y - y ** 3", "y - y**3 where y - y**2 belongs"),
+                 ("y * (1 - y) ** 2", "y * (1 - y)**2 where y * (1 - y) belongs"),
+                 ("y ** 2 * (1 - y)", "y**2 * (1 - y) where y * (1 - y) belongs")),
     "drelu": (("(y <= 0)", "(y <= 0), the mask inverted, where (y > 0) belongs"),
               ("(y >= 0)", "(y >= 0), which is 1 everywhere for a relu's output, where (y > 0) belongs")),
 }

@@ -3,8 +3,9 @@ that reads it (``i, f, o, g = caches[t - 1]`` unpacks the step before's gates on
 then reads the wrong one)."""
 
 import ast
+import copy
 
-from .ast_tools import _target_name, _replace
+from .ast_tools import _target_name
 from .context import _edit, _mutable, _value
 from .tables import COST, SAYS
 
@@ -40,9 +41,11 @@ def _read_names(stmt):
 
 
 def _everywhere(stmt, name, expr):
-    new = stmt
-    while True:
-        node = next((n for n in ast.walk(_value(new)) if isinstance(n, ast.Name) and n.id == name), None)
-        if node is None:
-            return new
-        new = _replace(new, node, expr)
+    """A copy of ``stmt`` with every read of ``name`` replaced by ``expr`` (once: ``expr`` may read
+    ``name`` itself)."""
+    class Swap(ast.NodeTransformer):
+        def visit_Name(self, node):
+            return copy.deepcopy(expr) if node.id == name else node
+    new = copy.deepcopy(stmt)
+    new.value = Swap().visit(new.value)
+    return ast.fix_missing_locations(new)
