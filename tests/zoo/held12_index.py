@@ -16,12 +16,14 @@ options)`` for ``harness.check_backward``. Self-check (booleans and counts only)
     cd tests && PYTHONPATH=.. python -m zoo.verify held12
 """
 
-from . import (held12_gateclass_lstm, held12_matmul3d_relu_rnn, held12_packedstate_lstm, held12_stepdicts_rnn,
+from . import (held12_biascol_tm_lstm, held12_dlbook_gru, held12_gateclass_lstm, held12_matmul3d_relu_rnn,
+               held12_packedstate_lstm, held12_perexample_gru, held12_stepdicts_rnn, held12_tape_gatedict_gru,
                held12_zipstates_sigmoid_rnn)
 
 MODULES = {m.__name__.rsplit(".", 1)[1]: m for m in (
     held12_stepdicts_rnn, held12_matmul3d_relu_rnn, held12_zipstates_sigmoid_rnn, held12_gateclass_lstm,
-    held12_packedstate_lstm)}
+    held12_packedstate_lstm, held12_biascol_tm_lstm, held12_dlbook_gru, held12_tape_gatedict_gru,
+    held12_perexample_gru)}
 
 
 def cases():
