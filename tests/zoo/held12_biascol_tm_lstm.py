@@ -16,7 +16,7 @@ import numpy as np
 import harness
 
 BUGS = {
-    "dh_prev_slice_off_by_one": "wrong_weight",           # dh_prev = dz[:, D + 1:D + H + 1]: W's columns shifted by one (the 1's column in)
+    "dh_prev_slice_off_by_one": "wrong_weight",           # dh_prev = dz[:, D + 1:D + H + 1]: W's h columns shifted by one
     "z_rebuilt_with_h_t": "wrong_time",                   # dW += dgates.T @ [x_t, h_t, 1] (this step's h)
     "dgates_i_f_o_g": "gate_order",                       # dgates = [di, df, do, dg] for rows f, i, o, g
     "dg_no_tanh_grad": "derivative_missing",              # dg_pre = dg
@@ -28,8 +28,9 @@ BUGS = {
     "stops_before_t0": "loop_skips_step",                 # for t in range(T - 1, 0, -1)
     "dc_minus": "wrong_sign",                             # dc = dc_next - dh * o * tanh'(c)
     "forward_forgets_i": "forward_mistake",               # c_t = f c_(t-1) + g (no input gate); backward consistent
-    "c_buffer_cached": "inplace_corruption",              # c updated in place (c *= f; c += i g) and that one buffer cached every step
+    "c_buffer_cached": "inplace_corruption",              # c *= f; c += i g on one buffer, cached every step
     "df_halved": "unknown",                               # df = 0.5 * dc * c_prev: an arbitrary constant
+    "do_doubled": "unknown",                              # do = 2 * dh * tanh(c): an arbitrary constant
 }
 
 TOUCHES = {                                               # computed: blind_index.touched_gates(module, bug)
@@ -47,6 +48,7 @@ TOUCHES = {                                               # computed: blind_inde
     "forward_forgets_i": "",
     "c_buffer_cached": "f",
     "df_halved": "",
+    "do_doubled": "o",
 }
 
 
@@ -97,6 +99,8 @@ def lstm_backward(dh, cache, bug=None):
         dh_t = dh[t] if bug == "h_carry_not_added" else dh[t] + dh_next
         tc = np.tanh(c)
         do = dh_t * (np.tanh(c_prev) if bug == "do_from_c_prev" else tc)
+        if bug == "do_doubled":
+            do = 2 * do
         if bug == "dc_minus":
             dc = dc_next - dh_t * o * (1 - tc ** 2)
         else:
@@ -139,7 +143,7 @@ def cache_h(cache, t):
     return o * np.tanh(cache["c"][t])
 
 
-ORDER = (1, 0, 3, 2)                                      # the user's row blocks f, i, o, g as canonical i, f, g, o indices
+ORDER = (1, 0, 3, 2)                                      # user blocks f, i, o, g -> canonical i, f, g, o
 
 
 def to_user(cell, p):

@@ -19,6 +19,7 @@ BUGS = {
     "dr_from_h_t": "wrong_time",                          # dr = drh * h_t for drh * h_(t-1)
     "U_r_not_transposed": "weight_transposed",            # dh_prev += U_r @ da_r (U_r.T @ da_r)
     "U_u_for_U_r": "wrong_weight",                        # dh_prev += U_u.T @ da_r
+    "dU_r_written_transposed": "gradient_transposed",     # dU_r += h_prev @ da_r.T
     "dh_prev_from_dU_u": "gradient_for_weight",           # dh_prev += dU_u.T @ da_u (the running gradient)
     "du_flipped": "wrong_sign",                           # du = dh * (h~ - h_prev)
     "dh_prev_misses_u_path": "term_dropped",              # dh_prev without dh * u
@@ -36,6 +37,7 @@ TOUCHES = {                                               # computed: blind_inde
     "dr_from_h_t": "r",
     "U_r_not_transposed": "",
     "U_u_for_U_r": "",
+    "dU_r_written_transposed": "r",
     "dh_prev_from_dU_u": "",
     "du_flipped": "z",
     "dh_prev_misses_u_path": "",
@@ -107,7 +109,7 @@ def gru_backward(dh, cache, bug=None):
         grads["dW_h"] += da_h @ xt.T
         grads["dU_h"] += da_h @ (h_prev if bug == "dU_h_without_r" else r * h_prev).T
         grads["dW_r"] += da_r @ xt.T
-        grads["dU_r"] += da_r @ h_prev.T
+        grads["dU_r"] += h_prev @ da_r.T if bug == "dU_r_written_transposed" else da_r @ h_prev.T
         grads["dW_u"] += da_u @ xt.T
         grads["dU_u"] += da_u @ h_prev.T
         scale = N if bug == "db_over_N" else 1

@@ -17,19 +17,20 @@ import numpy as np
 import harness
 
 BUGS = {
-    "sigmoid_grad_precedence": "derivative_miswritten",   # Gate.dact for sigmoid: out * 1 - out (for out * (1 - out)); i, f, o
-    "candidate_gets_sigmoid_grad": "derivative_wrong_function",   # Gate("c", ...) built without its tanh' (class default s')
-    "forget_bias_left_out": "forget_bias",                # forward f = gate_f(x, h) without the + 1; backward consistent
+    "sigmoid_grad_precedence": "derivative_miswritten",   # Gate.dsigmoid: out * 1 - out (i, f, o)
+    "candidate_gets_sigmoid_grad": "derivative_wrong_function",   # c~'s Gate built without dtanh: s'
+    "forget_bias_left_out": "forget_bias",                # forward f = gate_f(x, h): no + 1 (backward consistent)
     "do_from_c": "wrong_value",                           # do = dh * c_t for dh * tanh(c_t)
     "dc_without_tanh_grad": "derivative_missing",         # dc = dc_next + dh * o
     "dc_prev_without_f": "term_dropped",                  # dc_next = dc (the factor f left out)
     "df_from_c_t": "wrong_time",                          # df = dc * c_t for dc * c_(t-1)
     "c_carry_forgotten": "carry_dropped",                 # dc = dh * o * tanh'(c): dc_next never added
-    "gates_zipped_g_o_swapped": "gate_order",             # zip((gi, gf, gc, go), (di, df, do, dc~)): o and c~ get each other's
+    "gates_zipped_g_o_swapped": "gate_order",             # zip((gi, gf, gc, go), (di, df, do, dc~))
     "U_transposed_in_gate": "weight_transposed",          # Gate.backward returns da @ U.T for the h part (da @ U)
+    "gate_dh_from_dU": "gradient_for_weight",             # Gate.backward returns da @ self.dU for the h part
     "gate_dW_assigned": "carry_overwrites",               # Gate.backward: self.dW = da.T @ x (= for +=)
     "time_loop_forward": "loop_direction",                # for t in range(T) in the backward
-    "c_aliases_c_prev": "inplace_corruption",             # c = c_prev; c *= f; c += i * c~: the cached c_(t-1) becomes c_t
+    "dc_next_aliases_dc": "inplace_corruption",           # dc_next = dc; dc_next *= f: di, df, dc~ read dc * f
     "do_from_c_and_no_tanh_grad": "unknown",              # two at once: do = dh * c_t and dc = dc_next + dh * o
 }
 
@@ -44,9 +45,10 @@ TOUCHES = {                                               # computed: blind_inde
     "c_carry_forgotten": "",
     "gates_zipped_g_o_swapped": "go",
     "U_transposed_in_gate": "",
+    "gate_dh_from_dU": "",
     "gate_dW_assigned": "",
     "time_loop_forward": "",
-    "c_aliases_c_prev": "f",
+    "dc_next_aliases_dc": "ifg",
     "do_from_c_and_no_tanh_grad": "",
 }
 
@@ -85,6 +87,8 @@ class Gate:
             self.dW += da.T @ x
         self.dU += da.T @ h
         self.db += da.sum(axis=0)
+        if self.bug == "gate_dh_from_dU":
+            return da @ self.W, da @ self.dU
         dh = da @ (self.U.T if self.bug == "U_transposed_in_gate" else self.U)
         return da @ self.W, dh
 
@@ -112,13 +116,7 @@ def lstm_forward(x, h0, c0, params, bug=None):
         c_tilde = gc(x_t, h)
         o = go(x_t, h)
         c_prevs.append(c)
-        if bug == "c_aliases_c_prev":
-            c_new = c
-            c_new *= f
-            c_new += i * c_tilde
-            c = c_new
-        else:
-            c = f * c + i * c_tilde
+        c = f * c + i * c_tilde
         h = o * np.tanh(c)
         cs.append(c)
         hs.append(h)
@@ -143,10 +141,14 @@ def lstm_backward(dh, cache, bug=None):
             dc = dh_t * o * (1 - tanh_c ** 2)
         else:
             dc = dc_next + dh_t * o * (1 - tanh_c ** 2)
+        if bug == "dc_next_aliases_dc":
+            dc_next = dc
+            dc_next *= f
         di = dc * c_tilde
         df = dc * (c if bug == "df_from_c_t" else c_prev)
         dc_tilde = dc * i
-        dc_next = dc if bug == "dc_prev_without_f" else dc * f
+        if bug != "dc_next_aliases_dc":
+            dc_next = dc if bug == "dc_prev_without_f" else dc * f
         grads = (di, df, do, dc_tilde) if bug == "gates_zipped_g_o_swapped" else (di, df, dc_tilde, do)
         dx_t, dh_next = 0, 0
         for gate, dout in zip((gi, gf, gc, go), grads):

@@ -21,15 +21,16 @@ BUGS = {
     "relu_grad_sign": "derivative_miswritten",            # da = dh_t * np.sign(a): -1 on the negative side for 0
     "relu_mask_from_prev_h": "wrong_time",                # mask (h_(t-1) > 0) for (a_t > 0)
     "dW_rec_einsum_swapped": "gradient_transposed",       # einsum('ni,nj->ji', da, h_prev): dW_rec written transposed
-    "W_rec_transposed_in_carry": "weight_transposed",     # dh_prev = da @ W_rec.T (the forward's h @ W_rec.T: should be @ W_rec)
-    "dx_list_not_reversed": "wrong_time",                 # np.stack(dxs, 1): the list filled from t = T-1 down, stacked unreversed
+    "W_rec_transposed_in_carry": "weight_transposed",     # dh_prev = da @ W_rec.T (should be da @ W_rec)
+    "dx_list_not_reversed": "wrong_time",                 # dxs (filled from t = T-1 down) stacked unreversed
     "db_over_T": "reduction_scaled",                      # db_rec += da.sum(0) / T
     "dW_in_assigned": "carry_overwrites",                 # dW_in = einsum(...) (= for +=)
     "clip_carry_norm": "gradient_clipped",                # dh_prev rescaled to norm 1 when its norm exceeds 1
     "leaky_forward": "forward_mistake",                   # forward leaky relu (0.01 a for a < 0); backward consistent
     "range_stops_at_1": "loop_skips_step",                # for t in range(T - 1, 0, -1)
     "carry_halved": "unknown",                            # dh_prev = 0.5 * (da @ W_rec): an arbitrary constant
-    "dh_t_without_upstream": "carry_overwrites",          # dh_t = dh_prev (the carry overwrites dh[:, t] instead of adding)
+    "mask_prev_h_and_db_over_T": "unknown",               # two at once: mask (h_(t-1) > 0) and db_rec / T
+    "dh_t_without_upstream": "carry_overwrites",          # dh_t = dh_prev: the carry overwrites dh[:, t]
 }
 
 TOUCHES = {                                               # computed: blind_index.touched_gates(module, bug)
@@ -46,6 +47,7 @@ TOUCHES = {                                               # computed: blind_inde
     "leaky_forward": "",
     "range_stops_at_1": "",
     "carry_halved": "",
+    "mask_prev_h_and_db_over_T": "",
     "dh_t_without_upstream": "",
 }
 
@@ -87,7 +89,7 @@ def relu_rnn_backward(dh, cache, bug=None):
             da = dh_t
         elif bug == "relu_grad_sign":
             da = dh_t * np.sign(a)
-        elif bug == "relu_mask_from_prev_h":
+        elif bug in ("relu_mask_from_prev_h", "mask_prev_h_and_db_over_T"):
             da = dh_t * (h_prev > 0)
         elif bug == "leaky_forward":
             da = dh_t * np.where(a > 0, 1.0, 0.01)
@@ -103,7 +105,7 @@ def relu_rnn_backward(dh, cache, bug=None):
             dW_rec += np.einsum("ni,nj->ji", da2, h2)
         else:
             dW_rec += np.einsum("ni,nj->ij", da2, h2)
-        db_rec += da2.sum(axis=0) / T if bug == "db_over_T" else da2.sum(axis=0)
+        db_rec += da2.sum(axis=0) / T if bug in ("db_over_T", "mask_prev_h_and_db_over_T") else da2.sum(axis=0)
         if bug == "W_rec_transposed_in_carry":
             dh_prev = np.matmul(da, W_rec.T)
         elif bug == "carry_halved":

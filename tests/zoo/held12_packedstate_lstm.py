@@ -15,8 +15,9 @@ Twelfth held-out zoo: written without reading the diagnosis.
 import numpy as np
 
 BUGS = {
-    "dstate_unpacked_h_c": "wrong_value",                 # dh_carry, dc_carry = split(dstate): the halves read the other way round
+    "dstate_unpacked_h_c": "wrong_value",                 # dh_carry, dc_carry = split(dstate): halves swapped
     "f_recomputed_without_bias": "forget_bias",           # f = s(pre_f) in the backward (the + 1 left out there only)
+    "forget_bias_twice": "forget_bias",                   # f + 2 * forget_bias in forward and backward
     "j_grad_one_minus_j": "derivative_miswritten",        # dj * (1 - tanh_j) for 1 - tanh_j ** 2
     "dgates_i_f_j_o": "gate_order",                       # concat([di, df, dj, do]) for kernel columns i, j, f, o
     "dkernel_concat_with_c": "wrong_value",               # the concat for dkernel rebuilt with c_(t-1) for h_(t-1)
@@ -34,6 +35,7 @@ BUGS = {
 TOUCHES = {                                               # computed: blind_index.touched_gates(module, bug)
     "dstate_unpacked_h_c": "",
     "f_recomputed_without_bias": "f",
+    "forget_bias_twice": "",
     "j_grad_one_minus_j": "g",
     "dgates_i_f_j_o": "fg",
     "dkernel_concat_with_c": "",
@@ -65,7 +67,8 @@ def lstm_forward(x, h0, c0, kernel, bias, bug=None):
         inp = np.concatenate([x[:, t], h], axis=1)
         pre = inp @ kernel + bias
         i, j, f, o = np.split(pre, 4, axis=1)
-        new_c = c * sigmoid(f + FORGET_BIAS) + sigmoid(i) * np.tanh(j)
+        fb = 2 * FORGET_BIAS if bug == "forget_bias_twice" else FORGET_BIAS
+        new_c = c * sigmoid(f + fb) + sigmoid(i) * np.tanh(j)
         if bug == "new_h_without_tanh":
             new_h = new_c * sigmoid(o)
         else:
@@ -87,7 +90,8 @@ def lstm_backward(dh, cache, bug=None):
         c, h = np.split(state, 2, axis=1)
         pi, pj, pf, po = np.split(pre, 4, axis=1)
         i, tanh_j, o = sigmoid(pi), np.tanh(pj), sigmoid(po)
-        f = sigmoid(pf) if bug == "f_recomputed_without_bias" else sigmoid(pf + FORGET_BIAS)
+        fb = 2 * FORGET_BIAS if bug == "forget_bias_twice" else FORGET_BIAS
+        f = sigmoid(pf) if bug == "f_recomputed_without_bias" else sigmoid(pf + fb)
         if bug == "dstate_unpacked_h_c":
             dh_carry, dc_carry = np.split(dstate, 2, axis=1)
         else:

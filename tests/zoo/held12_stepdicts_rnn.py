@@ -23,8 +23,9 @@ BUGS = {
     "carry_cut_after_3": "truncated_bptt",                # a counter: after 3 steps back the carry is zeroed (once)
     "clip_dWh_at_end": "gradient_clipped",                # np.clip(dWh, -1, 1, out=dWh) before returning
     "dh_next_from_dWh": "gradient_for_weight",            # dh_next = da @ dWh.T (the running gradient for Wh)
-    "tanh_out_into_a": "inplace_corruption",              # np.tanh(a, out=a): the cached a is now h; 1 - tanh(a)**2 read from it
-    "bias_added_twice": "forward_mistake",                # a = x @ Wx + b + h @ Wh + b; backward db = 2 * sum (consistent)
+    "h_buffer_reused": "inplace_corruption",              # h[:] = tanh(a) into one buffer: every cached h is the last
+    "bias_added_twice": "forward_mistake",                # a = x @ Wx + b + h @ Wh + b; db = 2 * sum (consistent)
+    "dWh_written_transposed": "gradient_transposed",      # dWh += da.T @ h_prev (square): dWh written transposed
     "skip_first_and_db_mean": "unknown",                  # two at once: loop stops before t = 0 and db is a batch mean
 }
 
@@ -40,8 +41,9 @@ TOUCHES = {                                               # computed: blind_inde
     "carry_cut_after_3": "",
     "clip_dWh_at_end": "",
     "dh_next_from_dWh": "",
-    "tanh_out_into_a": "",
+    "h_buffer_reused": "",
     "bias_added_twice": "",
+    "dWh_written_transposed": "",
     "skip_first_and_db_mean": "",
 }
 
@@ -49,20 +51,20 @@ TOUCHES = {                                               # computed: blind_inde
 def rnn_forward(x, h0, Wx, Wh, b, bug=None):
     N, T, D = x.shape
     steps = []
-    h = h0
+    h = h0.copy() if bug == "h_buffer_reused" else h0
+    hs = np.zeros((N, T, h0.shape[1]), dtype=x.dtype)
     for t in range(T):
         x_t = x[:, t, :]
         if bug == "bias_added_twice":
             a = x_t @ Wx + b + h @ Wh + b
         else:
             a = x_t @ Wx + h @ Wh + b
-        if bug == "tanh_out_into_a":
-            h = np.tanh(a, out=a)
-            steps.append({"x": x_t, "a": a, "h": h})
+        if bug == "h_buffer_reused":
+            h[:] = np.tanh(a)                             # "saves memory": the same array every step
         else:
             h = np.tanh(a)
-            steps.append({"x": x_t, "a": a, "h": h})
-    hs = np.stack([s["h"] for s in steps], axis=1)
+        steps.append({"x": x_t, "a": a, "h": h})
+        hs[:, t] = h
     return hs, {"steps": steps, "h0": h0, "Wx": Wx, "Wh": Wh}
 
 
@@ -88,13 +90,14 @@ def rnn_backward(dh, cache, bug=None):
             da = dh_t * (1 - s["a"] ** 2)
         elif bug == "tanh_grad_one_minus_h_squared_typo":
             da = dh_t * (1 - s["h"]) * (1 - s["h"])
-        elif bug == "tanh_out_into_a":
-            da = dh_t * (1 - np.tanh(s["a"]) ** 2)
         else:
             da = dh_t * (1 - s["h"]) * (1 + s["h"])
         dx[:, t, :] = da @ Wx.T
         dWx += s["x"].T @ da
-        dWh += (s["h"] if bug == "dWh_from_this_h" else h_prev).T @ da
+        if bug == "dWh_written_transposed":
+            dWh += da.T @ h_prev
+        else:
+            dWh += (s["h"] if bug == "dWh_from_this_h" else h_prev).T @ da
         if bug in ("db_batch_mean", "skip_first_and_db_mean"):
             db += da.mean(axis=0)
         elif bug == "bias_added_twice":

@@ -26,6 +26,7 @@ BUGS = {
     "dbias_over_N": "reduction_scaled",                   # dbias / N at the end
     "carry_reset_each_step": "carry_dropped",             # dstate = np.zeros_like(...) at the top of every step
     "bias_after_sigmoid": "forward_mistake",              # state = sigmoid(concat @ kernel) + bias; backward consistent
+    "dstate_from_dkernel": "gradient_for_weight",         # dstate = dz @ dkernel[D:].T (the running gradient)
     "carry_decay": "unknown",                             # dstate *= 0.9 each step: an arbitrary constant
 }
 
@@ -43,6 +44,7 @@ TOUCHES = {                                               # computed: blind_inde
     "dbias_over_N": "",
     "carry_reset_each_step": "",
     "bias_after_sigmoid": "",
+    "dstate_from_dkernel": "",
     "carry_decay": "",
 }
 
@@ -104,6 +106,8 @@ def backward(dh, cache, bug=None):
         dx[:, t] = dinp[:, :D]
         if bug == "kernel_h_not_transposed":
             dstate = dz @ kernel[D:]
+        elif bug == "dstate_from_dkernel":
+            dstate = dz @ dkernel[D:].T
         elif bug == "kernel_first_H_rows":
             dstate = dz @ kernel[:H].T
         else:
