@@ -219,7 +219,7 @@ def diagnose(probe, user, tol, names, problems=(), per_example=False, user_at=No
         longer = [(replay_of(_cut(probe, T - 1)), user_at(T - 1))] if user_at is not None and T > 3 else []
         if longest is not None and user_at is not None:
             longer.append((replay_of(longest), user_at(longest.sizes["T"])))
-        more = run_candidates(replay, user, wrong, tol, short, list(cuts.values()) + longer)
+        more = run_candidates(replay, user, wrong, tol, short, list(cuts.values()) + longer, names)
     for cand in _grammar(replay, edits) + model_candidates(replay, probe, names, forward_right) + more:
         if cand["values"] is not None and _explains(cand["values"], wrong, user, keys, tol):
             edit = cand.pop("edit", None)

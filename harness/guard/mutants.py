@@ -120,7 +120,8 @@ def _neighbours(caches):
         cache.update(x_prev=caches[t - 1]["x"] if t else np.zeros_like(x), x_prev_wrap=caches[t - 1]["x"],
                      x_prev_clamp=caches[max(t - 1, 0)]["x"],
                      x_next=caches[t + 1]["x"] if t + 1 < T else np.zeros_like(x),
-                     x_next_wrap=caches[(t + 1) % T]["x"], x_next_clamp=caches[min(t + 1, T - 1)]["x"])
+                     x_next_wrap=caches[(t + 1) % T]["x"], x_next_clamp=caches[min(t + 1, T - 1)]["x"],
+                     x_last=caches[T - 1]["x"])
         for g in ("f", "z"):                            # the gate the carry goes through (LSTM's f, GRU's z)
             if g in cache:
                 cache.update({f"{g}_prev_wrap": caches[t - 1][g], f"{g}_next_wrap": caches[(t + 1) % T][g],

@@ -13,7 +13,7 @@ from .grammar.driver_rules import CLIP_AT
 PARAMS = ("dweight_ih", "dweight_hh", "dbias_ih", "dbias_hh")
 
 
-def run_candidates(replay, user, wrong, tol, short=None, cuts=()):
+def run_candidates(replay, user, wrong, tol, short=None, cuts=(), names=None):
     """Truncations, clippings and cache aliasing whose values may explain the user's (forward
     right). ``short``: (replay, user values, tol) on a 2-step cut, to screen the costly ones;
     ``cuts``: [(replay, user values)] on cut probes, where a truncation of the same k must fit
@@ -24,9 +24,21 @@ def run_candidates(replay, user, wrong, tol, short=None, cuts=()):
     for (cause, what), fn in _truncations(_T(replay), right, longest):
         if all(_truncation_fits(fn, r, u, tol) for r, u in cuts):
             out.append({**_finding(cause, what), "values": _each(replay, fn)})
-    clipped = _clipped(replay.correct, user, wrong) + (_clipped_per_example(replay, user, wrong)
-                                                       if isinstance(replay, ExampleReplay) else [])
-    return out + clipped + _cache_candidates(replay, short) + _one_bias_overwritten(replay) + _without_bias(replay)
+    clipped = _clipped(replay.correct, user, wrong, names) + (_clipped_per_example(replay, user, wrong)
+                                                              if isinstance(replay, ExampleReplay) else [])
+    return (out + clipped + _cache_candidates(replay, short) + _one_bias_overwritten(replay) + _without_bias(replay)
+            + _dx_reversed(replay))
+
+
+def _dx_reversed(replay):
+    """dx returned with its steps in reverse order (a list filled from t = T-1 down, stacked
+    without reversing it)."""
+    correct = replay.correct
+    if "dx" not in correct or correct["dx"].shape[1] < 2:
+        return []
+    return [{**_finding("wrong_time", "dx returned with its steps in reverse order (dx_(T-1-t) where dx_t belongs: "
+                                      "a list filled from the last step down, stacked without reversing it)"),
+             "values": {**correct, "dx": correct["dx"][:, ::-1].copy()}}]
 
 
 def _truncations(T, right, longest=None):
@@ -169,15 +181,16 @@ def _last_dc(replay):
     return probe.dstate_n["c"][0] if probe.cell == "lstm" else None
 
 
-def _clipped(correct, user, wrong):
+def _clipped(correct, user, wrong, names=None):
     """The weight and bias gradients (or every gradient) clipped element by element to [-c, c],
     or each rescaled to norm c, or all rescaled to a global norm c: c is what the user's
     gradients show (their largest magnitude, or their norm), tried only when it is a number a
     person picks (two significant digits: 0.05, 1, 2.5), so a gradient merely scaled (by 1/2)
     is never read as clipped."""
     out = []
+    one = [((q,), f"the gradient {names.quantity(q) if names else q} alone") for q in PARAMS if q in wrong]
     for keys, which in ((PARAMS[:2], "the weight gradients (not the biases')"), (PARAMS, "the weight and bias gradients"),
-                        (PARAMS + ("dx", "dh0", "dc0"), "every gradient")):
+                        (PARAMS + ("dx", "dh0", "dc0"), "every gradient"), *(one if len(wrong) == 1 else ())):
         keys = [q for q in keys if q in correct and q in user]
         hit = [q for q in keys if q in wrong]
         if not hit or not all(np.all(np.isfinite(user[q])) for q in keys):

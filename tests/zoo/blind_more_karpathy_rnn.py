@@ -18,7 +18,7 @@ BUGS = {
     "dh_is_dhnext": "term_dropped",                   # dh = dhnext: the step's own dhs[t] left out
     "relu_cell": "forward_mistake",                   # ReLU forward, backward consistent
     "dWxh_over_T": "reduction_scaled",                # dWxh / T
-    "hs_array_wraps": "unknown",                      # hs as an array: hs[t - 1] at t = 0 is the last h
+    "hs_array_wraps": "wrong_time",  # (relabelled 2026-12-07 from unknown: one mistake) hs as an array: hs[t - 1] at t = 0 is the last h
 }
 TOUCHES = {b: "" for b in BUGS}
 

@@ -27,7 +27,7 @@ BUGS = {
     "dtanh_c_twice": "derivative_twice",              # (1 - tanh(c)^2) applied twice in dc
     "do_sign": "wrong_sign",                          # o * (o - 1)
     "h_without_tanh": "forward_mistake",              # h = o * c, backward consistent
-    "h_prev_wraps_at_t0": "unknown",                  # hs[t - 1] for h_{t-1} in dkernel: h_{T-1} at t = 0
+    "h_prev_wraps_at_t0": "wrong_time",  # (relabelled 2026-12-07 from unknown: one mistake) hs[t - 1] for h_{t-1} in dkernel: h_{T-1} at t = 0
     "dc_no_o_factor": "term_dropped",                 # dc = dc_next + dh * (1 - tanh(c)^2): the factor o left out
     "do_grad_constant_half": "unknown",               # o' as 0.5 * (1 - tanh(pre/2)^2) (the right constant is 0.25)
 }

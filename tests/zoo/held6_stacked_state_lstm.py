@@ -31,7 +31,7 @@ BUGS = {
     "h_carry_misses_o_block": "term_dropped",          # dh_prev = da[:, :3H] @ U[:, :3H].T: the o block sliced off
     "da_blocks_fico": "gate_order",                    # [own] da = [da_f, da_i, da_c, da_o] (the course's order) for i, f, c, o
     "forward_carries_tanh_c": "forward_mistake",       # [own] state[1] = tanh(c) (the squashed cell state carried); consistent
-    "dstate_rows_read_swapped": "unknown",             # [own] dh = dout + dstate[1], dc from dstate[0]
+    "dstate_rows_read_swapped": "wrong_value",  # (relabelled 2026-12-07 from unknown: one mistake) [own] dh = dout + dstate[1], dc from dstate[0]
     "dc_carry_halved": "unknown",                      # [own] dstate[1] = 0.5 * dc * f (an arbitrary constant)
 }
 

@@ -9,6 +9,7 @@ import dataclasses
 from .ast_tools import _expr, _names, _rebuild_sum, _replace, _src, _sum_terms, _target_name
 from .concat_rules import _candidate_kernel_total
 from .context import _Context, _edit
+from .time_rules import carries_swapped
 from .tables import COST, Edit
 
 def driver_edits(cell, fn_tree):
@@ -29,12 +30,14 @@ def driver_edits(cell, fn_tree):
             out.extend(_carry_update_rules(ctx, i, stmt))
         elif isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Dict) and _target_name(stmt) == "grads":
             out.extend(_dx_after_loop_rules(ctx, i, stmt))
-    return out + _every_carry_dropped(ctx, out) + _fused_overwrites(ctx, out) + list(_step_global_clip(ctx))
+    return (out + _every_carry_dropped(ctx, out) + _fused_overwrites(ctx, out) + list(_step_global_clip(ctx))
+            + list(carries_swapped(ctx)))
 
 
 def _step_global_clip(ctx):
-    """Each step's weight and bias gradients rescaled together to a global norm of at most c
-    before they are added up (``clip_by_global_norm`` called inside the loop)."""
+    """Each step's weight and bias gradients rescaled together to a global norm of at most c, or
+    clipped element by element, before they are added up (``clip_by_global_norm`` or ``np.clip``
+    called inside the loop)."""
     lines = {i: s for i, s in enumerate(ctx.stmts) if isinstance(s, ast.AugAssign) and isinstance(s.op, ast.Add)
              and _target_name(s).startswith(("dW_", "db")) and _src(s.value).startswith("step[")}
     if not lines:
@@ -47,6 +50,10 @@ def _step_global_clip(ctx):
         yield _edit(ctx, first, "gradient_clipped", lines[first], tree[first],
                     f"each step's weight and bias gradients rescaled together to a global norm of at most {c} "
                     "before they are added up", extra=tree)
+        tree = {i: _replace(s, s.value, _expr(f"np.clip({_src(s.value)}, -{c}, {c})")) for i, s in lines.items()}
+        yield _edit(ctx, first, "gradient_clipped", lines[first], tree[first],
+                    f"each step's weight and bias gradients clipped element by element to [-{c}, {c}] before they "
+                    "are added up", extra=tree)
         totals = ast.parse(f"{', '.join(names)} = _gclip(({', '.join(summed)},), {c})").body[0]
         yield _edit(ctx, last, "gradient_clipped", lines[last], totals,
                     f"the weight and bias gradients summed so far rescaled together to a global norm of at most {c} "
@@ -150,7 +157,7 @@ def _loop(ctx, i, stmt, text, cause, says, cost=None):
     return _edit(ctx, i, cause, stmt, ast.fix_missing_locations(new), says, cost=cost)
 
 
-CLIP_AT = (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0)   # round thresholds a probe's gradients reach (5 they do not)
+CLIP_AT = (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.3, 0.5, 1.0)   # round thresholds a probe's gradients reach (5 they do not)
 
 
 def _upstream_rules(ctx, i, stmt):
@@ -301,6 +308,9 @@ def running_total_edits(cell, step_tree, driver_tree):
         yield from _candidate_kernel_total(step, handed, None, "of this step alone")
 
 
+GATE_WEIGHT = {"0": "W_hr", "1": "W_hz", "2": "W_hn"}      # the GRU's recurrent weight blocks, one name each
+
+
 def _running_total_variants(step, gates, handed, so_far, when):
     choices = [("", "", "")] + [(str(k), g, f" (the {g} block)") for k, g in enumerate(gates)]
     for k, gate, block in choices:
@@ -308,13 +318,15 @@ def _running_total_variants(step, gates, handed, so_far, when):
         for i, line in enumerate(step.stmts):
             if not (isinstance(line, ast.Assign) and isinstance(line.value, ast.BinOp)):
                 continue
-            for node in [n for n in ast.walk(line.value) if isinstance(n, ast.Name) and n.id in ("W_ih", "W_hh")]:
-                w = node.id
+            for node in [n for n in ast.walk(line.value) if isinstance(n, ast.Name)
+                         and (n.id in ("W_ih", "W_hh") or n.id == GATE_WEIGHT.get(k))]:
+                w = "W_hh" if node.id in GATE_WEIGHT.values() else node.id     # W_hz: the z block of W_hh
                 if f"d{w}" not in step.defined[i]:
                     continue
                 total = f"(cache['sum_d{w}'] + d{w})" if so_far else f"cache['sum_d{w}']"
-                expr = _expr(f"_blockpick({w}, {total}, {k}, 0, {len(gates)})" if k else total)
-                planted[i] = (line, _replace(line, node, expr), w)
+                expr = _expr(f"np.split({total}, 3)[{k}]" if node.id != w else
+                             f"_blockpick({w}, {total}, {k}, 0, {len(gates)})" if k else total)
+                planted[i] = (line, _replace(line, node, expr), node.id)
         extra_cost = (0.1 if gate else 0) + (0 if so_far else 0.05)
         for i, (line, new, w) in planted.items():
             yield _edit(step, i, "gradient_for_weight", line, new,

@@ -62,6 +62,13 @@ def derivative_rules(ctx, i, stmt):
                         f"({other[1:]}'(a), a the pre-activation of {yname})",
                         family=f"{other[1:]}'s derivative of the pre-activation where {DERIVATIVES[d]}'s belongs",
                         cost=COST["derivative_wrong_function"] + 0.05)
+        yield _edit(ctx, i, "derivative_wrong_function", stmt, _replace(stmt, call, copy.deepcopy(y)),
+                    f"the activation {DERIVATIVES[d]} itself ({yname}) where its derivative belongs {here}",
+                    family=f"{DERIVATIVES[d]} itself where its derivative belongs", also="derivative_miswritten")
+        if d == "drelu" and pre:                        # np.sign(a): -1 on the negative side where 0 belongs
+            yield _edit(ctx, i, "derivative_miswritten", stmt, _replace(stmt, call, _expr(f"np.sign({_src(ctx.ref(pre))})")),
+                        f"relu' written as sign(a) (-1 where the pre-activation is negative, where 0 belongs) {here}",
+                        family="relu' written as sign(a)")
         for form, says in MISWRITTEN.get(d, ()):
             expr = _expr(form.replace("y", yname))
             yield _edit(ctx, i, "derivative_miswritten", stmt, _replace(stmt, call, expr),

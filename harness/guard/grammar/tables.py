@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 CELLS = {
     "rnn": {
         "wrong_point": {"next_h": ("a", "prev_h", "dnext_h"), "da": ("dnext_h",)},
-        "wrong_time": {"prev_h": ("next_h",), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp"),
+        "wrong_time": {"prev_h": ("next_h", "next_h_prev_wrap"), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp", "x_last"),
                        "next_h": ("next_h_prev_wrap",)},
         "weights": ("W_ih", "W_hh"),
         "confused_weights": (("W_ih", "W_hh"),),
@@ -16,7 +16,7 @@ CELLS = {
         "wrong_point": {"i": ("a_i", "f", "o"), "f": ("a_f", "i", "o"), "g": ("a_g", "tanh_c", "next_c"),
                         "o": ("a_o", "i", "f"), "tanh_c": ("next_c", "prev_c", "next_h", "g"),
                         "prev_c": ("prev_h",), "prev_h": ("prev_c",)},
-        "wrong_time": {"prev_h": ("next_h",), "prev_c": ("next_c",), "tanh_c": ("np.tanh(prev_c)", "tanh_c_prev_wrap"), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp"),
+        "wrong_time": {"prev_h": ("next_h", "next_h_prev_wrap"), "prev_c": ("next_c",), "tanh_c": ("np.tanh(prev_c)", "tanh_c_prev_wrap"), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp", "x_last"),
                        "f": ("f_prev_wrap", "f_next_wrap", "f_prev_clamp", "f_next_clamp"),
                        **{v: (f"{v}_prev_wrap",) for v in ("i", "g", "o")}},
         "weights": ("W_ih", "W_hh"),
@@ -28,9 +28,9 @@ CELLS = {
     },
     "gru": {
         "wrong_point": {"r": ("a_r", "z"), "z": ("a_z", "r", "1 - z"), "n": ("a_n", "prev_h", "next_h"),
-                        "prev_h": ("n",)},
-        "wrong_time": {"prev_h": ("next_h",), "z": ("z_prev_wrap", "z_next_wrap", "z_prev_clamp", "z_next_clamp"),
-                       "r": ("r_prev_wrap",), "n": ("n_prev_wrap",), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp")},
+                        "prev_h": ("n", "r")},
+        "wrong_time": {"prev_h": ("next_h", "next_h_prev_wrap"), "z": ("z_prev_wrap", "z_next_wrap", "z_prev_clamp", "z_next_clamp"),
+                       "r": ("r_prev_wrap",), "n": ("n_prev_wrap",), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp", "x_last")},
         "weights": ("W_ih", "W_hh", "W_hr", "W_hz", "W_hn"),
         "confused_weights": (("W_ih", "W_hh"), ("W_hr", "W_hz", "W_hn")),
         "carries": {"dnext_h": "h"},
@@ -48,15 +48,16 @@ SAYS = {"prev_h": "h_(t-1)", "next_h": "h_t", "prev_c": "c_(t-1)", "next_c": "c_
         "x_prev_wrap": "x_(t-1) (wrapping round to the last step at t = 0, as x[t - 1] does)",
         "x_next_wrap": "x_(t+1) (wrapping round to the first step at the end)",
         "x_prev_clamp": "x_(t-1) (the first step keeping its own)",
-        "x_next_clamp": "x_(t+1) (the last step keeping its own)", "np.tanh(prev_c)": "tanh(c_(t-1))",
+        "x_next_clamp": "x_(t+1) (the last step keeping its own)",
+        "x_last": "the last step's x_(T-1) at every step (a closure or loop variable bound late)", "np.tanh(prev_c)": "tanh(c_(t-1))",
         "1 - z": "1 - z_t (the update gate's other convention, h_t = z_t n_t + (1 - z_t) h_(t-1))",
         **{f"{g}_{w}": f"{g}_(t{s}1) ({how})" for g in "fz" for w, s, how in (
             ("prev_wrap", "-", "wrapping round to the last step at t = 0"),
             ("next_wrap", "+", "wrapping round to the first step at the end"),
             ("prev_clamp", "-", "the first step keeping its own"), ("next_clamp", "+", "the last step keeping its own"))}}
 for _v, _says in (("next_h", "h_t"), ("tanh_c", "tanh(c_t)"), *((g, f"{g}_t") for g in "igorn")):
-    SAYS[f"{_v}_prev_wrap"] = (f"{_says.replace('_t', '_(t-1)')} read from the step before's cache (caches[t - 1], "
-                               "which at t = 0 is the last step's)")
+    SAYS[f"{_v}_prev_wrap"] = (f"the step before's {_says.replace('_t', '')}, read from caches[t - 1] (at t = 0 the "
+                               f"last step's {_says.replace('_t', '_(T-1)')}{', not h0' if _v == 'next_h' else ''})")
 # A GRU layout may store z's weights negated (its update gate is u = 1 - z, Cho et al.'s convention).
 NEGATED_Z = "one of them stored negated (a layout whose update gate is u = 1 - z keeps z's weights negated)"
 for _g in "ifgorzn":
@@ -70,7 +71,7 @@ MISWRITTEN = {
               ("1 + y * y", "1 + y**2 where 1 - y**2 belongs"), ("1 - 2 * y", "1 - y*2 where 1 - y**2 belongs"),
               ("y * y", "y**2 where 1 - y**2 belongs"),
               ("np.sqrt(1 - y * y)", "sech(a) = sqrt(1 - y**2) where sech(a)**2 = 1 - y**2 belongs (the square left out)")),
-    "dsigmoid": (("1 - y", "1 - y where y * (1 - y) belongs"), ("y", "y where y * (1 - y) belongs"),
+    "dsigmoid": (("1 - y", "1 - y where y * (1 - y) belongs"),
                  ("y * (1 + y)", "y * (1 + y) where y * (1 - y) belongs"),
                  ("y * 1 - y", "y * 1 - y (= 0: the brackets of y * (1 - y) left out)"),
                  ("y - y ** 3", "y - y**3 where y - y**2 belongs"),

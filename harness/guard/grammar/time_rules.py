@@ -1,6 +1,6 @@
 """A value read from another step's cache, or another gate's value, in every line of the step
 that reads it (``i, f, o, g = caches[t - 1]`` unpacks the step before's gates once; each line
-then reads the wrong one)."""
+then reads the wrong one); the LSTM's two carries read for each other."""
 
 import ast
 import copy
@@ -46,6 +46,41 @@ def _everywhere(stmt, name, expr):
     class Swap(ast.NodeTransformer):
         def visit_Name(self, node):
             return copy.deepcopy(expr) if node.id == name else node
+    new = copy.deepcopy(stmt)
+    new.value = Swap().visit(new.value)
+    return ast.fix_missing_locations(new)
+
+
+def carries_swapped(ctx):
+    """The LSTM's h and c carries swapped between steps (a packed [h, c] gradient split the other
+    way round): where they are taken from the step (dh0 and dc0 swapped too), or where the next
+    step reads them (dh0 and dc0 returned right)."""
+    carries = list(ctx.table["carries"])
+    if len(carries) != 2:
+        return
+    a, b = carries
+    taken = [(i, s) for i, s in enumerate(ctx.stmts) if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Tuple)
+             and {getattr(t, "id", "") for t in s.targets[0].elts} == {a, b}]
+    read = {i: s for i, s in enumerate(ctx.stmts) if isinstance(s, ast.Assign) and not isinstance(s.value, ast.Dict)
+            and not isinstance(s.targets[0], ast.Tuple) and {a, b} & _read_names(s)}
+    for i, s in taken:
+        new = copy.deepcopy(s)
+        new.value.elts.reverse()
+        yield _edit(ctx, i, "wrong_value", s, ast.fix_missing_locations(new),
+                    f"the two carries swapped as they are taken from the step ({a} gets what belongs in {b} and the "
+                    "other way round; the initial states' gradients too)")
+    if read:
+        tree = {i: _swapped(s, a, b) for i, s in read.items()}
+        first = min(tree)
+        yield _edit(ctx, first, "wrong_value", read[first], tree[first],
+                    f"the two carries swapped where the next step reads them ({a} read for {b} and the other way "
+                    "round; the initial states' gradients returned right)", extra=tree)
+
+
+def _swapped(stmt, a, b):
+    class Swap(ast.NodeTransformer):
+        def visit_Name(self, node):
+            return ast.Name({a: b, b: a}.get(node.id, node.id), ast.Load()) if node.id in (a, b) else node
     new = copy.deepcopy(stmt)
     new.value = Swap().visit(new.value)
     return ast.fix_missing_locations(new)
