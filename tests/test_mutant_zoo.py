@@ -202,12 +202,12 @@ def test_forward_mistake_is_located_in_the_forward():
 
 from zoo import (blind_index, held2_index, held3_index, held4_index, held5_index, held6_index, held7_index,  # noqa: E402
                  held8_index, held9_index, held10_index, held11_index,
-                 held12_index)
+                 held12_index, held13_index)
 
 HELD = {**blind_index.MODULES, **held2_index.MODULES, **held3_index.MODULES, **held4_index.MODULES,
         **held5_index.MODULES, **held6_index.MODULES, **held7_index.MODULES, **held8_index.MODULES,
         **held9_index.MODULES, **held10_index.MODULES, **held11_index.MODULES,
-        **held12_index.MODULES}
+        **held12_index.MODULES, **held13_index.MODULES}
 HELD_CASES = [(style, bug) for style, module in HELD.items() for bug in module.BUGS]
 KNOWN_UNNAMED = {
     ("held3_cs231n_gru", "dprev_h_from_dWh"),            # the running dWh, accumulated inside the step's gate lines
@@ -254,6 +254,12 @@ KNOWN_UNNAMED = {
     # held12 (measured once, blind: 91.1% named; developed on since): what it still leaves unnamed
     ("held12_gateclass_lstm", "gates_zipped_g_o_swapped"),  # the g and o gate objects paired with each other's da
     ("held12_biascol_tm_lstm", "dh_prev_slice_off_by_one"),  # dh_(t-1) from W's h columns shifted by one
+    # held13 (measured once, blind: 92.3% named; developed on since): what it still leaves unnamed
+    ("held13_squeezed_sigmoid_rnn", "dWhh_skips_h0_term"),  # the h0 term of dW_hh left out at step 0 only
+    ("held13_augkernel_relu_rnn", "dh_slice_off_by_one"),   # dh_(t-1) sliced with the bias row in
+    ("held13_stackedstate_lstm", "f_from_j_columns"),        # f recomputed from g's pre-activation columns
+    ("held13_kerasgate_gru", "dU_z_dU_r_swapped"),           # dU_r and dU_z returned in each other's places
+    ("held13_cho_cols_gru", "dA_clipped"),                   # the packed pre-activation gradient clipped, Cho's z
 }
 # Held-out mutants whose numbers are exactly another single mistake's: named as that one.
 SAME_NUMBERS = {

@@ -33,10 +33,11 @@ def _clipped(correct, user, wrong, names=None):
         c = _picked(max(float(np.linalg.norm(user[q])) for q in hit))
         if c:
             values = {**correct, **{q: correct[q] * min(1.0, c / _norm(correct[q])) for q in keys}}
-            out.append({**_finding("gradient_clipped", f"{which} each rescaled to a norm of at most {c:g} inside the "
+            each = " each" if len(keys) > 1 else ""
+            out.append({**_finding("gradient_clipped", f"{which}{each} rescaled to a norm of at most {c:g} inside the "
                                                        "backward"), "values": values})
         c = _picked(float(np.sqrt(sum(np.sum(np.square(user[q])) for q in keys))))
-        if c:
+        if c and len(keys) > 1:                         # one array: its global norm is its norm
             total = float(np.sqrt(sum(np.sum(np.square(correct[q])) for q in keys)))
             values = {**correct, **{q: correct[q] * min(1.0, c / max(total, 1e-300)) for q in keys}}
             out.append({**_finding("gradient_clipped", f"{which} rescaled together to a global norm of at most {c:g} "

@@ -129,6 +129,7 @@ def _neighbours(caches):
         for v in WRAPPED:                               # caches[t - 1][v]: the last step's at t = 0
             if v in cache:
                 cache[f"{v}_prev_wrap"] = caches[t - 1][v]
+        cache["h_prev_wrap"] = caches[t - 1]["next_h"]     # h_(t-1) as caches[t - 1]'s h (shown so)
     return caches
 
 

@@ -334,7 +334,7 @@ def _running_total_variants(step, gates, handed, so_far, when):
                         cost=COST["gradient_for_weight"] + extra_cost, gates=gate, more={"backward": handed})
         if len(planted) > 1:                            # [W_ih | W_hh] as one kernel: both at once
             first = min(planted)
-            lines = " and ".join(_target_name(line) for line, _, _ in planted.values())
+            lines = " and ".join(dict.fromkeys(_target_name(line) for line, _, _ in planted.values()))
             yield _edit(step, first, "gradient_for_weight", planted[first][0], planted[first][1],
                         f"the weights' gradient {when}{block} where the weights belong in {lines} (one kernel on "
                         "[x, h])", cost=COST["gradient_for_weight"] + 0.05 + extra_cost,

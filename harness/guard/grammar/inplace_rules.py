@@ -120,3 +120,23 @@ def _find_same(new_stmt, node, old_stmt):
 def _products_of(value):
     from .step_rules import _products
     return _products(value)
+
+
+# Forward products whose factor user code multiplies in place into its cached partner on the way
+# (``prev_c *= f; c = prev_c + i * g``): the LSTM's only values that no output shares.
+INPLACE_PRODUCTS = {"lstm": (("prev_c", "f"), ("g", "i"), ("i", "g"))}
+
+
+def inplace_forward_products(ctx):
+    """A cached forward value scaled in place by the factor it meets in the forward (c_(t-1) by f_t
+    on the way to f c_(t-1) + i g): every read of it in the step sees the product."""
+    for name, factor in INPLACE_PRODUCTS.get(ctx.cell, ()):
+        lines = [j for j, s in enumerate(ctx.stmts) if _mutable(s) and name in _names(_value(s))]
+        extra = _reads_replaced(ctx, name, _expr(f"({factor} * {name})"), lines)
+        if not extra:
+            continue
+        first = min(extra)
+        yield _edit(ctx, first, "inplace_corruption", ctx.stmts[first], extra[first],
+                    f"{name} multiplied in place by {factor} in the forward (`{name} *= {factor}` on the way to "
+                    f"{factor} * {name}): the backward reads {factor} * {name} where {name} belongs",
+                    extra=extra, cost=COST["inplace_corruption"] + 0.05)

@@ -11,7 +11,8 @@ from .gate_rules import (_gates, fused_block_swaps, fused_gate_terms, gate_term_
                          one_block_only, order_rules, pre_derivative_swaps, recomputed_without_forget_bias,
                          reset_factor_rules, weight_block_rules)
 from .concat_rules import concat_slice_rules
-from .inplace_rules import _inplace, inplace_gradient_rules, inplace_product_rules, recomputed_inplace_rules
+from .inplace_rules import (_inplace, inplace_forward_products, inplace_gradient_rules, inplace_product_rules,
+                            recomputed_inplace_rules)
 from .tables import COST, DERIVATIVES, MISWRITTEN, NEGATED_Z, SAYS, Edit
 from .time_rules import whole_step_wrong_time
 from .clip_rules import clipped_lines
@@ -62,13 +63,7 @@ def derivative_rules(ctx, i, stmt):
                         f"({other[1:]}'(a), a the pre-activation of {yname})",
                         family=f"{other[1:]}'s derivative of the pre-activation where {DERIVATIVES[d]}'s belongs",
                         cost=COST["derivative_wrong_function"] + 0.05)
-        yield _edit(ctx, i, "derivative_wrong_function", stmt, _replace(stmt, call, copy.deepcopy(y)),
-                    f"the activation {DERIVATIVES[d]} itself ({yname}) where its derivative belongs {here}",
-                    family=f"{DERIVATIVES[d]} itself where its derivative belongs", also="derivative_miswritten")
-        if d == "drelu" and pre:                        # np.sign(a): -1 on the negative side where 0 belongs
-            yield _edit(ctx, i, "derivative_miswritten", stmt, _replace(stmt, call, _expr(f"np.sign({_src(ctx.ref(pre))})")),
-                        f"relu' written as sign(a) (-1 where the pre-activation is negative, where 0 belongs) {here}",
-                        family="relu' written as sign(a)")
+        yield from _itself_rules(ctx, i, stmt, call, d, pre, here)
         for form, says in MISWRITTEN.get(d, ()):
             expr = _expr(form.replace("y", yname))
             yield _edit(ctx, i, "derivative_miswritten", stmt, _replace(stmt, call, expr),
@@ -76,6 +71,23 @@ def derivative_rules(ctx, i, stmt):
                         family=f"{DERIVATIVES[d]}' written as {says}")
         yield from _wrong_points(ctx, i, stmt, call, d, here)
         yield from _inplace(ctx, i, stmt, call, yname)
+
+
+def _itself_rules(ctx, i, stmt, call, d, pre, here):
+    """The activation's output itself where its derivative belongs (sigmoid' written ``s``: a
+    formula written wrongly; relu's slope written ``relu(a)``: another function), and relu' as
+    sign(a) (-1 on the negative side)."""
+    y = call.args[0]
+    yname = y.id if isinstance(y, ast.Name) else _src(y)
+    cause, also = (("derivative_miswritten", "derivative_wrong_function") if d == "dsigmoid" else
+                   ("derivative_wrong_function", "derivative_miswritten"))
+    yield _edit(ctx, i, cause, stmt, _replace(stmt, call, copy.deepcopy(y)),
+                f"the activation {DERIVATIVES[d]} itself ({yname}) where its derivative belongs {here}",
+                family=f"{DERIVATIVES[d]} itself where its derivative belongs", also=also)
+    if d == "drelu" and pre:                            # np.sign(a): -1 on the negative side where 0 belongs
+        yield _edit(ctx, i, "derivative_miswritten", stmt, _replace(stmt, call, _expr(f"np.sign({_src(ctx.ref(pre))})")),
+                    f"relu' written as sign(a) (-1 where the pre-activation is negative, where 0 belongs) {here}",
+                    family="relu' written as sign(a)")
 
 
 def _wrong_points(ctx, i, stmt, call, d, here):
@@ -296,12 +308,13 @@ def name_rules(ctx, i, stmt):
                  for side in (n.left, n.right) for a in ast.walk(side)}
     for node in [n for n in ast.walk(value) if isinstance(n, ast.Name)]:
         local = id(node) not in in_matmul               # a factor of an elementwise product: its local derivative
-        gate = not node.id.startswith(("prev_", "d"))      # a gate's value, read where an activation's output belongs
+        gate = node.id in ("i", "f", "g", "o", "r", "z", "n", "tanh_c")   # an activation's output
         for alt in () if id(node) in in_derivative else ctx.table["wrong_point"].get(node.id, ()):
             yield _edit(ctx, i, "wrong_value", stmt, _replace(stmt, node, ctx.ref(alt)),
                         f"{SAYS.get(alt, alt)} where {SAYS.get(node.id, node.id)} belongs in {name}" + (
                             f" (the local derivative of {name[1:] or name}'s product taken at the wrong value)"
-                            if local else ""), also="derivative_wrong_point" if local and gate else "")
+                            if local else ""),
+                        also="derivative_wrong_point" if local and gate and alt not in ("prev_h", "next_h") else "")
         for alt in ctx.table["wrong_time"].get(node.id, ()):
             yield _edit(ctx, i, "wrong_time", stmt, _replace(stmt, node, ctx.ref(alt)),
                         f"{SAYS.get(alt, alt)} where {SAYS.get(node.id, node.id)} belongs in {name}",
@@ -366,7 +379,7 @@ def fused_derivatives(ctx, edits):
         first = by_line[min(by_line)]
         yield Edit(ctx.target, first.index, cause, first.before, first.after,
                    f"{kind} in every gate that uses it ({', '.join(gates)})", first.line, "",
-                   first.cost + 0.1, gates, tree)
+                   first.cost + 0.1, gates, tree, also=first.also)
 
 
 def step_edits(cell, fn_tree, activation=None, line_gates=None):
@@ -383,4 +396,5 @@ def step_edits(cell, fn_tree, activation=None, line_gates=None):
                 out.extend(one_block_only(ctx, i, stmt, edits))
     return (out + list(fused_gate_terms(ctx)) + list(fused_derivatives(ctx, out)) + list(fused_block_swaps(ctx, out))
             + list(clipped_lines(ctx)) + list(pre_derivative_swaps(ctx))
-            + list(recomputed_without_forget_bias(ctx)) + list(whole_step_wrong_time(ctx)))
+            + list(recomputed_without_forget_bias(ctx)) + list(whole_step_wrong_time(ctx))
+            + list(inplace_forward_products(ctx)))

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 CELLS = {
     "rnn": {
         "wrong_point": {"next_h": ("a", "prev_h", "dnext_h"), "da": ("dnext_h",)},
-        "wrong_time": {"prev_h": ("next_h", "next_h_prev_wrap"), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp", "x_last"),
+        "wrong_time": {"prev_h": ("next_h", "h_prev_wrap"), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp", "x_last"),
                        "next_h": ("next_h_prev_wrap",)},
         "weights": ("W_ih", "W_hh"),
         "confused_weights": (("W_ih", "W_hh"),),
@@ -13,10 +13,10 @@ CELLS = {
         "step_carries": {},
     },
     "lstm": {
-        "wrong_point": {"i": ("a_i", "f", "o"), "f": ("a_f", "i", "o"), "g": ("a_g", "tanh_c", "next_c"),
+        "wrong_point": {"i": ("a_i", "f", "o", "g"), "f": ("a_f", "i", "o"), "g": ("a_g", "tanh_c", "next_c"),
                         "o": ("a_o", "i", "f"), "tanh_c": ("next_c", "prev_c", "next_h", "g"),
                         "prev_c": ("prev_h",), "prev_h": ("prev_c",)},
-        "wrong_time": {"prev_h": ("next_h", "next_h_prev_wrap"), "prev_c": ("next_c",), "tanh_c": ("np.tanh(prev_c)", "tanh_c_prev_wrap"), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp", "x_last"),
+        "wrong_time": {"prev_h": ("next_h", "h_prev_wrap"), "prev_c": ("next_c",), "tanh_c": ("np.tanh(prev_c)", "tanh_c_prev_wrap"), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp", "x_last"),
                        "f": ("f_prev_wrap", "f_next_wrap", "f_prev_clamp", "f_next_clamp"),
                        **{v: (f"{v}_prev_wrap",) for v in ("i", "g", "o")}},
         "weights": ("W_ih", "W_hh"),
@@ -28,8 +28,8 @@ CELLS = {
     },
     "gru": {
         "wrong_point": {"r": ("a_r", "z"), "z": ("a_z", "r", "1 - z"), "n": ("a_n", "prev_h", "next_h"),
-                        "prev_h": ("n", "r")},
-        "wrong_time": {"prev_h": ("next_h", "next_h_prev_wrap"), "z": ("z_prev_wrap", "z_next_wrap", "z_prev_clamp", "z_next_clamp"),
+                        "prev_h": ("n", "r"), "a_hn": ("prev_h",)},
+        "wrong_time": {"prev_h": ("next_h", "h_prev_wrap"), "z": ("z_prev_wrap", "z_next_wrap", "z_prev_clamp", "z_next_clamp"),
                        "r": ("r_prev_wrap",), "n": ("n_prev_wrap",), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp", "x_last")},
         "weights": ("W_ih", "W_hh", "W_hr", "W_hz", "W_hn"),
         "confused_weights": (("W_ih", "W_hh"), ("W_hr", "W_hz", "W_hn")),
@@ -58,6 +58,9 @@ SAYS = {"prev_h": "h_(t-1)", "next_h": "h_t", "prev_c": "c_(t-1)", "next_c": "c_
 for _v, _says in (("next_h", "h_t"), ("tanh_c", "tanh(c_t)"), *((g, f"{g}_t") for g in "igorn")):
     SAYS[f"{_v}_prev_wrap"] = (f"the step before's {_says.replace('_t', '')}, read from caches[t - 1] (at t = 0 the "
                                f"last step's {_says.replace('_t', '_(T-1)')}{', not h0' if _v == 'next_h' else ''})")
+SAYS["h_prev_wrap"] = ("h_(t-1) read as caches[t - 1]'s h (right for t >= 1, but at t = 0 the last step's h_(T-1), "
+                       "not h0)")
+SAYS["a_hn"] = "a_hn = h_(t-1) W_hn^T + b_hn (what r multiplies)"
 # A GRU layout may store z's weights negated (its update gate is u = 1 - z, Cho et al.'s convention).
 NEGATED_Z = "one of them stored negated (a layout whose update gate is u = 1 - z keeps z's weights negated)"
 for _g in "ifgorzn":
@@ -76,6 +79,7 @@ MISWRITTEN = {
                  ("y * 1 - y", "y * 1 - y (= 0: the brackets of y * (1 - y) left out)"),
                  ("y - y ** 3", "y - y**3 where y - y**2 belongs"),
                  ("y * (1 - y) ** 2", "y * (1 - y)**2 where y * (1 - y) belongs"),
+                 ("y - y * 2", "y - y*2 where y - y**2 belongs"),
                  ("y ** 2 * (1 - y)", "y**2 * (1 - y) where y * (1 - y) belongs")),
     "drelu": (("(y <= 0)", "(y <= 0), the mask inverted, where (y > 0) belongs"),
               ("(y >= 0)", "(y >= 0), which is 1 everywhere for a relu's output, where (y > 0) belongs")),
