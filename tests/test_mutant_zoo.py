@@ -263,7 +263,6 @@ KNOWN_UNNAMED = {
 }
 # Held-out mutants whose numbers are exactly another single mistake's: named as that one.
 SAME_NUMBERS = {
-    ("held8_statedict_gru", "n_grad_from_h_prev"): "derivative_wrong_point",   # tanh' at h_(t-1) where n_t belongs
     ("held4_gist_lstm", "backward_loop_forward_in_time"): "carry_dropped",   # each step writes its carries into
                                                                               # slots already handled: none arrive
     ("held7_karpathy_sigmoid_rnn", "dsig_missing_parens"): "term_dropped",   # y * 1 - y = 0: every gradient is 0,

@@ -323,7 +323,9 @@ def _same(a, b, keys):
 
 
 def _finding(cause, detail, gates="", cost=None, carry="", also=""):
-    description = CAUSES[cause] + (f" (equally: {CAUSES[also]})" if also else "")
+    """``also``: the other causes that describe the same mistake, comma-separated."""
+    alsos = [CAUSES[a] for a in also.split(",") if a]
+    description = CAUSES[cause] + (f" (equally: {'; or '.join(alsos)})" if alsos else "")
     return {"cause": cause, "description": description, "detail": detail, "gates": gates,
             "cost": COST.get(cause, 1.5) if cost is None else cost, "carry": carry}
 

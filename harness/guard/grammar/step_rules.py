@@ -101,7 +101,7 @@ def _wrong_points(ctx, i, stmt, call, d, here):
         yield _edit(ctx, i, "derivative_wrong_point", stmt, new,
                     f"{DERIVATIVES[d]}' evaluated at {SAYS.get(alt, alt)} where {SAYS.get(yname, yname)} "
                     f"belongs ({_src(call)} -> {d}({alt})) {here}",
-                    also="wrong_time" if alt in ("prev_h", "prev_c") else "",     # the step before's value
+                    also="wrong_time,wrong_value" if alt in ("prev_h", "prev_c") else "",     # the step before's value
                     family="the derivative evaluated at the pre-activation" if alt.startswith("a_") else "")
     act = {"dtanh": "np.tanh", "dsigmoid": "sigmoid"}.get(d)
     if act:                                             # 1 - tanh(h)^2: the formula for the pre-activation

@@ -111,7 +111,7 @@ class Edit:
     tree: object = field(default=None, compare=False, repr=False)   # {statement index: mutated statement}
     perm: tuple = ()            # gate_order: canonical block k receives gate perm[k]'s gradient
     more: dict = field(default_factory=dict, compare=False, repr=False)  # {other function: {index: statement}}
-    also: str = ""              # another cause that describes the same edit equally well
+    also: str = ""              # other causes that describe the same edit equally well, comma-separated
     family: str = ""            # the same mistake in other lines has the same family (e.g. "dsigmoid written y")
     by_numbers: bool = False    # a forward mistake matched on h, its gradients checked by finite differences
 
