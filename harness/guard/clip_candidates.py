@@ -17,11 +17,16 @@ def _clipped(correct, user, wrong, names=None):
     gradients show (their largest magnitude, or their norm), tried only when it is a number a
     person picks (two significant digits: 0.05, 1, 2.5), so a gradient merely scaled (by 1/2)
     is never read as clipped."""
-    out = []
+    out, seen = [], set()
     one = [((q,), f"the gradient {names.quantity(q) if names else q} alone") for q in PARAMS if q in wrong]
-    for keys, which in ((PARAMS[:2], "the weight gradients (not the biases')"), (PARAMS, "the weight and bias gradients"),
-                        (PARAMS + ("dx", "dh0", "dc0"), "every gradient"), *(one if len(wrong) == 1 else ())):
+    biases = "dbias_ih" in correct
+    for keys, which in ((PARAMS[:2], "the weight gradients" + (" (not the biases')" if biases else "")),
+                        (PARAMS, "the weight and bias gradients"), (PARAMS + ("dx", "dh0", "dc0"), "every gradient"),
+                        *(one if len(wrong) == 1 else ())):
         keys = [q for q in keys if q in correct and q in user]
+        if tuple(keys) in seen:                         # without biases the second group is the first
+            continue
+        seen.add(tuple(keys))
         hit = [q for q in keys if q in wrong]
         if not hit or not all(np.all(np.isfinite(user[q])) for q in keys):
             continue

@@ -305,7 +305,7 @@ def _best(found, keys):
         equal = said_already[:-1].split("; or ") if said_already else []
         for f in sorted(found, key=lambda f: f["cost"]):
             said = CAUSES.get(f["cause"])
-            if f["cause"] != b["cause"] and said and said != head and said not in equal and len(equal) < 2 \
+            if f["cause"] != b["cause"] and said and said != head and said not in equal and len(equal) < 3 \
                     and _same(f["values"], b["values"], keys):
                 equal.append(said)
         if equal:
@@ -324,7 +324,7 @@ def _same(a, b, keys):
 
 def _finding(cause, detail, gates="", cost=None, carry="", also=""):
     """``also``: the other causes that describe the same mistake, comma-separated."""
-    alsos = [CAUSES[a] for a in also.split(",") if a]
+    alsos = [CAUSES[a] for a in dict.fromkeys(a.strip() for a in also.split(",")) if a and a != cause]
     description = CAUSES[cause] + (f" (equally: {'; or '.join(alsos)})" if alsos else "")
     return {"cause": cause, "description": description, "detail": detail, "gates": gates,
             "cost": COST.get(cause, 1.5) if cost is None else cost, "carry": carry}

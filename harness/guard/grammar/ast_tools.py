@@ -118,3 +118,20 @@ def _rebuild_product(factors):
 def _is_derivative(node, derivative_names):
     return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in derivative_names
             and len(node.args) == 1)
+
+
+def _products(value):
+    """Every maximal chain of * in an expression."""
+    out, inside = [], set()
+    for node in ast.walk(value):
+        if id(node) in inside or not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult)):
+            continue
+        out.append(node)
+        stack = [node]
+        while stack:
+            n = stack.pop()
+            for side in (n.left, n.right):
+                if isinstance(side, ast.BinOp) and isinstance(side.op, ast.Mult):
+                    inside.add(id(side))
+                    stack.append(side)
+    return out

@@ -364,7 +364,7 @@ def loop_only_variants(cell, driver_tree, step_edits):
                      else "step 0 is computed apart, right")
             yield dataclasses.replace(e, says=f"{e.says}, inside the loop only ({where})", cost=e.cost + 0.15,
                                       more={"backward": handed})
-        if e.target == "step_backward" and "carry_overwrites" in (e.cause, e.also) and not e.more:
+        if e.target == "step_backward" and "carry_overwrites" in (e.cause, *e.also.split(",")) and not e.more:
             yield dataclasses.replace(e, says=f"{e.says}, on every step but the last (computed right there)",
                                       cost=e.cost + 0.15, more={"backward": but_last})
 

@@ -118,13 +118,14 @@ def _find_same(new_stmt, node, old_stmt):
 
 
 def _products_of(value):
-    from .step_rules import _products
+    from .ast_tools import _products
     return _products(value)
 
 
 # Forward products whose factor user code multiplies in place into its cached partner on the way
-# (``prev_c *= f; c = prev_c + i * g``): the LSTM's only values that no output shares.
-INPLACE_PRODUCTS = {"lstm": (("prev_c", "f"), ("g", "i"), ("i", "g"))}
+# (``prev_c *= f; c = prev_c + i * g``). Only the state: the gates' in-place products (i *= g) are
+# run_candidates' cache candidates, and a state that is an output (h) changes the forward too.
+INPLACE_PRODUCTS = {"lstm": (("prev_c", "f"),)}
 
 
 def inplace_forward_products(ctx):
