@@ -287,7 +287,8 @@ def _best(found, keys):
     the same numbers are one mistake written in several places (a sign flipped in dz or in
     da_z): the first in the textbook's order is kept and the others counted in its detail. A
     candidate of another cause that gives the same numbers (``tanh_c`` applied twice in do, or
-    squared in place before do reads it) is named beside it: the numbers cannot tell them apart."""
+    squared in place before do reads it) is named beside it, up to three readings in order of
+    simplicity: the numbers cannot tell them apart."""
     if not found:
         return []
     cost = min(f["cost"] for f in found)

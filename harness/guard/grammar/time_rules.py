@@ -41,11 +41,16 @@ def _read_names(stmt):
 
 
 def _everywhere(stmt, name, expr):
-    """A copy of ``stmt`` with every read of ``name`` replaced by ``expr`` (once: ``expr`` may read
-    ``name`` itself)."""
+    """A copy of ``stmt`` with every read of ``name`` replaced by ``expr``."""
+    return _renamed(stmt, {name: expr})
+
+
+def _renamed(stmt, exprs):
+    """A copy of ``stmt`` with every read of each name in ``exprs`` replaced by its expression, in
+    one pass (an expression may read the name it replaces)."""
     class Swap(ast.NodeTransformer):
         def visit_Name(self, node):
-            return copy.deepcopy(expr) if node.id == name else node
+            return copy.deepcopy(exprs[node.id]) if node.id in exprs else node
     new = copy.deepcopy(stmt)
     new.value = Swap().visit(new.value)
     return ast.fix_missing_locations(new)
@@ -59,8 +64,8 @@ def carries_swapped(ctx):
     if len(carries) != 2:
         return
     a, b = carries
-    taken = [(i, s) for i, s in enumerate(ctx.stmts) if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Tuple)
-             and {getattr(t, "id", "") for t in s.targets[0].elts} == {a, b}]
+    taken = [(i, s) for i, s in enumerate(ctx.stmts) if isinstance(s, ast.Assign)
+             and isinstance(s.targets[0], ast.Tuple) and {getattr(t, "id", "") for t in s.targets[0].elts} == {a, b}]
     read = {i: s for i, s in enumerate(ctx.stmts) if isinstance(s, ast.Assign) and not isinstance(s.value, ast.Dict)
             and not isinstance(s.targets[0], ast.Tuple) and {a, b} & _read_names(s)}
     for i, s in taken:
@@ -70,17 +75,9 @@ def carries_swapped(ctx):
                     f"the two carries swapped as they are taken from the step ({a} gets what belongs in {b} and the "
                     "other way round; the initial states' gradients too)")
     if read:
-        tree = {i: _swapped(s, a, b) for i, s in read.items()}
+        swap = {a: ast.Name(b, ast.Load()), b: ast.Name(a, ast.Load())}
+        tree = {i: _renamed(s, swap) for i, s in read.items()}
         first = min(tree)
         yield _edit(ctx, first, "wrong_value", read[first], tree[first],
                     f"the two carries swapped where the next step reads them ({a} read for {b} and the other way "
                     "round; the initial states' gradients returned right)", extra=tree)
-
-
-def _swapped(stmt, a, b):
-    class Swap(ast.NodeTransformer):
-        def visit_Name(self, node):
-            return ast.Name({a: b, b: a}.get(node.id, node.id), ast.Load()) if node.id in (a, b) else node
-    new = copy.deepcopy(stmt)
-    new.value = Swap().visit(new.value)
-    return ast.fix_missing_locations(new)
