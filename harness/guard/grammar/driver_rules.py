@@ -321,7 +321,7 @@ def _running_total_variants(step, gates, handed, so_far, when):
             for node in [n for n in ast.walk(line.value) if isinstance(n, ast.Name)
                          and (n.id in ("W_ih", "W_hh") or n.id == GATE_WEIGHT.get(k))]:
                 w = "W_hh" if node.id in GATE_WEIGHT.values() else node.id     # W_hz: the z block of W_hh
-                if f"d{w}" not in step.defined[i]:
+                if so_far and f"d{w}" not in step.defined[i]:      # the later steps' sum needs no dW here
                     continue
                 total = f"(cache['sum_d{w}'] + d{w})" if so_far else f"cache['sum_d{w}']"
                 expr = _expr(f"np.split({total}, 3)[{k}]" if node.id != w else
