@@ -211,7 +211,6 @@ HELD = {**blind_index.MODULES, **held2_index.MODULES, **held3_index.MODULES, **h
 HELD_CASES = [(style, bug) for style, module in HELD.items() for bug in module.BUGS]
 KNOWN_UNNAMED = {
     ("held3_cs231n_gru", "dprev_h_from_dWh"),            # the running dWh, accumulated inside the step's gate lines
-    ("held3_cs231n_gru", "r_times_hn_in_place"),         # r * hn written into the cached hn, read by dr
     ("held3_binary_adder", "synapse_h_update_in_carry"),  # the running update, summed over the whole batch loop
     ("held4_course_gru", "concat2_aliases_concat"),      # [h; x] scaled by r in place: only some reads see it
     ("held4_course_gru", "dconcat_Wr_for_Wu"),           # Wr for Wu where Wu holds z's weights negated (u = 1 - z)
@@ -222,9 +221,7 @@ KNOWN_UNNAMED = {
     ("held5_torch_class_gru", "saved_after_update"),         # h_t saved for h_(t-1), a_hn saved right
     ("held5_tf1_cs231n_gru", "backward_blocks_u_r"),         # the same for the reset-before GRU
     ("held5_karpathy_halves_rnn", "halves_not_chained"),     # one cut, where T // 2 falls: the same
-    ("held6_einsum_lstm", "tanh_c_in_place"),                # tanh(c) written over the stacked c
     ("held6_stacked_rnn", "recurrence_stops_at_1"),          # step 0 skipped and dh0 never computed
-    ("held6_stacked_rnn", "h0_term_left_out"),               # h0's term dropped from dW_hh at step 0 only
     # held7 (measured once, blind: 85.9% named; developed on since): what it still leaves unnamed
     ("held7_zh_tutorial_rnn", "d_tanh_paren"),
     ("held7_zh_tutorial_rnn", "db_assigned"),
@@ -247,18 +244,12 @@ KNOWN_UNNAMED = {
     ("held10_unitloop_gru", "dz_unit_off_by_one"),       # unit j reads unit j - 1's value in a loop over H
     ("held10_matlab_gru", "dz_with_older_h"),            # h_(t-2) in dz
     # held11 (measured once, blind: 89.1% named; developed on since): what it still leaves unnamed
-    ("held11_tape_cs231n_lstm", "o_read_from_g_block"),  # o recomputed from g's pre-activation block
-    ("held11_zrcat_gru", "one_minus_z_in_place"),        # the cached z block turned into 1 - z in place
     ("held11_interp_gru", "identity_path_dropped"),      # the "h +" of h + (1 - z)(n - h) left out of dh_(t-1)
-    ("held11_interp_gru", "n_minus_h_in_place"),         # the cached n turned into n - h in place
     # held12 (measured once, blind: 91.1% named; developed on since): what it still leaves unnamed
     ("held12_gateclass_lstm", "gates_zipped_g_o_swapped"),  # the g and o gate objects paired with each other's da
     ("held12_biascol_tm_lstm", "dh_prev_slice_off_by_one"),  # dh_(t-1) from W's h columns shifted by one
     # held13 (measured once, blind: 92.3% named; developed on since): what it still leaves unnamed
-    ("held13_squeezed_sigmoid_rnn", "dWhh_skips_h0_term"),  # the h0 term of dW_hh left out at step 0 only
     ("held13_augkernel_relu_rnn", "dh_slice_off_by_one"),   # dh_(t-1) sliced with the bias row in
-    ("held13_stackedstate_lstm", "f_from_j_columns"),        # f recomputed from g's pre-activation columns
-    ("held13_kerasgate_gru", "dU_z_dU_r_swapped"),           # dU_r and dU_z returned in each other's places
     ("held13_cho_cols_gru", "dA_clipped"),                   # the packed pre-activation gradient clipped, Cho's z
 }
 # Held-out mutants whose numbers are exactly another single mistake's: named as that one.

@@ -213,7 +213,8 @@ class Textbook:
                                        + grammar.forward_line_edits(self.cell, self.trees["step_forward"])
                                        + list(grammar.forward_driver_edits(self.cell, self.trees["forward"]))
                                        + list(grammar.bias_outside_activation(self.cell, self.trees["step_forward"])))
-        return self._lines[activation] + grammar.output_edits(self.cell, sizes, has_bias)
+        return (self._lines[activation] + grammar.output_edits(self.cell, sizes, has_bias)
+                + list(grammar.returned_block_swaps(self.cell, has_bias)))
 
     def functions(self, edit):
         """{name: function} of the four with ``edit`` planted (the textbook's own when None)."""
@@ -264,7 +265,18 @@ class Textbook:
 
 
 def scaled(values, edit):
-    """``values`` with an output edit's gradients divided (whole, or one gate's block of rows)."""
+    """``values`` with an output edit applied: gradients divided (whole, or one gate's block of
+    rows), or two gate blocks of some gradients swapped (returned in each other's places)."""
+    if "swap" in edit.tree:
+        keys, (j, k), G = edit.tree["swap"]
+        out = dict(values)
+        for q in (q for q in keys if q in out):
+            v = np.array(out[q], copy=True)
+            size = v.shape[0] // G
+            v[j * size:(j + 1) * size], v[k * size:(k + 1) * size] = out[q][k * size:(k + 1) * size], \
+                out[q][j * size:(j + 1) * size]
+            out[q] = v
+        return out
     keys, n, block = edit.tree["scale"]
     out = dict(values)
     for k in keys:

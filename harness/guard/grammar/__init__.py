@@ -46,10 +46,11 @@ simple it is (the diagnosis names the simplest mistake that reproduces the user'
 from .ast_tools import statements
 from .driver_rules import (driver_edits, loop_only_variants, outside_derivative_edits, output_edits,
                            running_total_edits)
+from .gate_rules import returned_block_swaps
 from .forward_rules import bias_outside_activation, forward_driver_edits, forward_edits, forward_line_edits
 from .step_rules import step_edits
 from .tables import CELLS, COST, SAYS, Edit
 
 __all__ = ["CELLS", "COST", "SAYS", "Edit", "statements", "step_edits", "driver_edits", "output_edits",
            "forward_edits", "forward_line_edits", "forward_driver_edits", "bias_outside_activation",
-           "running_total_edits", "loop_only_variants", "outside_derivative_edits"]
+           "running_total_edits", "loop_only_variants", "outside_derivative_edits", "returned_block_swaps"]

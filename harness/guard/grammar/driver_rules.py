@@ -68,6 +68,9 @@ def _overwrite_rules(ctx, i, stmt):
     new = ast.fix_missing_locations(ast.Assign([copy.deepcopy(stmt.target)], copy.deepcopy(stmt.value)))
     yield _edit(ctx, i, "carry_overwrites", stmt, new,
                 f"{name} assigned (=) where it accumulates (+=) over the steps: only one step's contribution is kept")
+    if name == "dW_hh":                                 # `if t > 0: dW_hh += ...`: "there is no h_(t-1) at t = 0"
+        yield _edit(ctx, i, "term_dropped", stmt, _replace(stmt, stmt.value, _expr(f"{_src(stmt.value)} * (t > 0)")),
+                    f"the h0 term of {name} left out (step 0's contribution, da_0^T h0, skipped: `if t > 0:`)")
     gates = _gates(ctx.cell)
     for k, gate in enumerate(gates):
         pick = _expr(f"_blockpick({name} + {_src(stmt.value)}, {_src(stmt.value)}, {k}, 0, {len(gates)})")

@@ -8,6 +8,7 @@ import copy
 from .ast_tools import _expr, _names, _product_factors, _replace, _src, _target_name
 from .context import _edit, _mutable, _value
 from .tables import COST
+from .time_rules import _renamed
 
 
 def _inplace(ctx, i, stmt, call, yname):
@@ -122,22 +123,42 @@ def _products_of(value):
     return _products(value)
 
 
-# Forward products whose factor user code multiplies in place into its cached partner on the way
-# (``prev_c *= f; c = prev_c + i * g``). Only the state: the gates' in-place products (i *= g) are
-# run_candidates' cache candidates, and a state that is an output (h) changes the forward too.
-INPLACE_PRODUCTS = {"lstm": (("prev_c", "f"),)}
+# Forward values user code overwrites in place on the way to the next forward value (``prev_c *=
+# f`` before ``c = prev_c + i * g``; ``omz = z; omz *= -1; omz += 1`` for 1 - z), and what every
+# read of the cached array then sees. Only arrays the forward does not read again as outputs (a
+# state that is an output, h, changes the forward too); the gates' in-place products with each
+# other (i *= g) are run_candidates' cache candidates.
+INPLACE_FORWARD = {
+    "lstm": (("prev_c multiplied in place by f in the forward (`prev_c *= f` on the way to f * prev_c): the backward "
+              "reads f * prev_c where prev_c belongs", {"prev_c": "f * prev_c"}),
+             ("c overwritten in place by tanh(c) in the forward (`np.tanh(c, out=c)`): the backward reads "
+              "tanh(tanh(c_t)) where tanh(c_t) belongs and tanh(c_(t-1)) where c_(t-1) belongs",
+              {"tanh_c": "np.tanh(tanh_c)", "prev_c": "np.tanh(prev_c)"})),
+    "gru": (("z overwritten in place by 1 - z in the forward (`z *= -1; z += 1`): the backward reads 1 - z where z "
+             "belongs", {"z": "1 - z"}),
+            ("n overwritten in place by n - h_(t-1) in the forward (`n -= h_prev` on the way to n - h_(t-1)): the "
+             "backward reads n - h_(t-1) where n belongs", {"n": "n - prev_h"}),
+            ("r multiplied in place by a_hn in the forward (`r *= a_hn` on the way to r * a_hn): the backward reads "
+             "r * a_hn where r belongs", {"r": "r * cache['a_hn']"}),
+            ("r multiplied in place by h_(t-1) in the forward (`r *= h_prev` on the way to r * h_(t-1)): the backward "
+             "reads r * h_(t-1) where r belongs", {"r": "r * prev_h"})),
+}
 
 
 def inplace_forward_products(ctx):
-    """A cached forward value scaled in place by the factor it meets in the forward (c_(t-1) by f_t
-    on the way to f c_(t-1) + i g): every read of it in the step sees the product."""
-    for name, factor in INPLACE_PRODUCTS.get(ctx.cell, ()):
-        lines = [j for j, s in enumerate(ctx.stmts) if _mutable(s) and name in _names(_value(s))]
-        extra = _reads_replaced(ctx, name, _expr(f"({factor} * {name})"), lines)
-        if not extra:
-            continue
-        first = min(extra)
-        yield _edit(ctx, first, "inplace_corruption", ctx.stmts[first], extra[first],
-                    f"{name} multiplied in place by {factor} in the forward (`{name} *= {factor}` on the way to "
-                    f"{factor} * {name}): the backward reads {factor} * {name} where {name} belongs",
-                    extra=extra, cost=COST["inplace_corruption"] + 0.05)
+    """A cached forward value overwritten in place by the next value the forward builds from it
+    (c_(t-1) scaled by f_t on the way to f c_(t-1) + i g, z turned into 1 - z): every read of it in
+    the step sees that value, or, where user code reads it in several lines, one of them only
+    (the others read a copy or come before the write)."""
+    for says, seen in INPLACE_FORWARD.get(ctx.cell, ()):
+        lines = [j for j, s in enumerate(ctx.stmts) if _mutable(s) and set(seen) & _names(_value(s))]
+        extra = {j: _renamed(ctx.stmts[j], {k: _expr(f"({v})") for k, v in seen.items()}) for j in lines}
+        variants = [(extra, says, 0.05)] + ([({j: extra[j]}, f"{says}, in {_target_name(ctx.stmts[j])} only", 0.1)
+                                            for j in lines] if len(lines) > 1 else [])
+        for tree, text, cost in variants:
+            if tree:
+                first = min(tree)
+                gates = "".join(dict.fromkeys(ctx.line_gates.get(_target_name(ctx.stmts[j]), "") for j in tree))
+                yield _edit(ctx, first, "inplace_corruption", ctx.stmts[first], tree[first], text, extra=tree,
+                            cost=COST["inplace_corruption"] + cost, gates=gates)
+

@@ -4,6 +4,7 @@ then reads the wrong one); the LSTM's two carries read for each other."""
 
 import ast
 import copy
+import re
 
 from .ast_tools import _target_name
 from .context import _edit, _mutable, _value
@@ -11,6 +12,13 @@ from .tables import COST, SAYS
 
 
 GATE_VALUES = set("ifgorzn")
+# A gate recomputed in the backward from another gate's pre-activation block (``o = sigmoid(a[:,
+# 3H:])`` where 3H: is g's block): with two sigmoid gates that is the other gate itself (above);
+# with the LSTM's tanh block it is a value of its own. (The forget gate's pre-activation in the
+# cache holds forget_bias; the user recomputing f adds it, g's does not.)
+OTHER_BLOCK = {"lstm": {
+    **{gate: (f"sigmoid(cache['a_g']{fb})",) for gate, fb in (("i", ""), ("o", ""), ("f", " + cache['forget_bias']"))},
+    "g": ("np.tanh(cache['a_i'])", "np.tanh(cache['a_o'])", "np.tanh(cache['a_f'] - cache['forget_bias'])")}}
 
 
 def whole_step_wrong_time(ctx):
@@ -21,9 +29,10 @@ def whole_step_wrong_time(ctx):
                for name, alts in ctx.table["wrong_time"].items()]
     choices += [("wrong_value", name, [a for a in alts if a in GATE_VALUES])
                 for name, alts in ctx.table["wrong_point"].items() if name in GATE_VALUES]
+    choices += [("wrong_value", name, list(alts)) for name, alts in OTHER_BLOCK.get(ctx.cell, {}).items()]
     for cause, name, alts in choices:
         reads = {i: s for i, s in enumerate(ctx.stmts) if _mutable(s) and name in _read_names(s)}
-        if len(reads) < 2:
+        if len(reads) < 2 and name not in OTHER_BLOCK.get(ctx.cell, {}):
             continue                                    # one line: name_rules plants it there
         for alt in alts:
             tree = {i: _everywhere(s, name, ctx.ref(alt)) for i, s in reads.items()}
@@ -31,9 +40,19 @@ def whole_step_wrong_time(ctx):
             lines = ", ".join(_target_name(s) for s in reads.values())
             gates = [ctx.line_gates.get(_target_name(s), "") for s in reads.values()]
             yield _edit(ctx, first, cause, reads[first], tree[first],
-                        f"{SAYS.get(alt, alt)} where {SAYS.get(name, name)} belongs, in every line that reads it "
+                        f"{_says(alt)} where {SAYS.get(name, name)} belongs, in every line that reads it "
                         f"({lines})", extra=tree, cost=COST[cause] + 0.1,
                         gates="" if "" in gates else "".join(dict.fromkeys("".join(gates))))
+
+
+def _says(alt):
+    """An alternative in words: its SAYS entry, or an expression on the cache with the cache's
+    entries by name (``sigmoid(cache['a_g'])`` -> "sigmoid(a_g) (recomputed from g's pre-activation block)")."""
+    if alt in SAYS:
+        return SAYS[alt]
+    plain = re.sub(r"cache\['(\w+)'\]", r"\1", alt).replace("np.", "").replace(" - forget_bias", "")
+    block = re.search(r"\ba_(\w)\b", plain)
+    return f"{plain} (recomputed from {block[1]}'s pre-activation block)" if block else plain
 
 
 def _read_names(stmt):
