@@ -202,12 +202,12 @@ def test_forward_mistake_is_located_in_the_forward():
 
 from zoo import (blind_index, held2_index, held3_index, held4_index, held5_index, held6_index, held7_index,  # noqa: E402
                  held8_index, held9_index, held10_index, held11_index,
-                 held12_index, held13_index)
+                 held12_index, held13_index, held14_index)
 
 HELD = {**blind_index.MODULES, **held2_index.MODULES, **held3_index.MODULES, **held4_index.MODULES,
         **held5_index.MODULES, **held6_index.MODULES, **held7_index.MODULES, **held8_index.MODULES,
         **held9_index.MODULES, **held10_index.MODULES, **held11_index.MODULES,
-        **held12_index.MODULES, **held13_index.MODULES}
+        **held12_index.MODULES, **held13_index.MODULES, **held14_index.MODULES}
 HELD_CASES = [(style, bug) for style, module in HELD.items() for bug in module.BUGS]
 KNOWN_UNNAMED = {
     ("held3_cs231n_gru", "dprev_h_from_dWh"),            # the running dWh, accumulated inside the step's gate lines
@@ -221,7 +221,6 @@ KNOWN_UNNAMED = {
     ("held5_torch_class_gru", "saved_after_update"),         # h_t saved for h_(t-1), a_hn saved right
     ("held5_tf1_cs231n_gru", "backward_blocks_u_r"),         # the same for the reset-before GRU
     ("held5_karpathy_halves_rnn", "halves_not_chained"),     # one cut, where T // 2 falls: the same
-    ("held6_stacked_rnn", "recurrence_stops_at_1"),          # step 0 skipped and dh0 never computed
     # held7 (measured once, blind: 85.9% named; developed on since): what it still leaves unnamed
     ("held7_zh_tutorial_rnn", "d_tanh_paren"),
     ("held7_zh_tutorial_rnn", "db_assigned"),
@@ -237,7 +236,6 @@ KNOWN_UNNAMED = {
     ("held9_tensor3_lstm", "second_pass_pairs_reversed"),  # each step's da paired with the mirrored step's inputs
     # held10 (measured once, blind: 86.3% named; developed on since): what it still leaves unnamed
     ("held10_recursive_rnn", "chain_factor_two_lost"),   # 2 s (1 - s) for 4 s (1 - s): da halved, a constant
-    ("held10_recursive_rnn", "s_recomputed_at_a"),       # s = sigmoid(a) where sigmoid(2a) belongs
     ("held10_recursive_rnn", "base_case_at_zero"),       # step 0 skipped, dh0 its whole dL/dh_0
     ("held10_recursive_rnn", "s_doubled_in_place"),      # s *= 2 in the cache, read by later steps
     ("held10_sepbf_lstm", "db_f_from_i_block"),          # the separate b_f's gradient from i's block
@@ -251,6 +249,11 @@ KNOWN_UNNAMED = {
     # held13 (measured once, blind: 92.3% named; developed on since): what it still leaves unnamed
     ("held13_augkernel_relu_rnn", "dh_slice_off_by_one"),   # dh_(t-1) sliced with the bias row in
     ("held13_cho_cols_gru", "dA_clipped"),                   # the packed pre-activation gradient clipped, Cho's z
+    # held14 (measured once, blind: 91.2% named; developed on since): what it still leaves unnamed
+    ("held14_wildml_rnn", "carry_with_dW"),                  # dW summed in the tutorial's double loop's own order
+    ("held14_wildml_rnn", "s_squared_in_place"),             # s[t-1] squared in place, again on every walk back
+    ("held14_sigform_rnn", "inner_two_forgotten"),           # 2 s(1 - s) for 4 s(1 - s): da halved, a constant
+    ("held14_scan_lstm", "c_updated_in_place"),              # the one carried c array updated in place by every step
 }
 # Held-out mutants whose numbers are exactly another single mistake's: named as that one.
 SAME_NUMBERS = {

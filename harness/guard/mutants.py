@@ -81,6 +81,14 @@ def _blockswap(W, k, j, G, sign=1):
     return out
 
 
+def _blocks_swapped(W, j, k, G):
+    """``W`` with its gate blocks j and k (of G along axis 0) in each other's places."""
+    out = np.array(W, copy=True)
+    out[_block(out, j, 0, G)], out[_block(out, k, 0, G)] = np.asarray(W)[_block(out, k, 0, G)], \
+        np.asarray(W)[_block(out, j, 0, G)]
+    return out
+
+
 def _dx_total(steps, W, key):
     """dx of every step computed after the loop with ``W`` (a weight's whole gradient, by mistake)."""
     return np.stack([step[key] @ W for step in steps], axis=1)
@@ -152,7 +160,7 @@ def _gclip(arrays, c):
     return tuple(a * scale for a in arrays)
 
 
-HELPERS = {"np": np, "_gclip": _gclip, "_blockT": _blockT, "_gatezero": _gatezero, "_gateneg": _gateneg, "_blockpick": _blockpick, "_blockswap": _blockswap,
+HELPERS = {"np": np, "_gclip": _gclip, "_blockT": _blockT, "_gatezero": _gatezero, "_gateneg": _gateneg, "_blockpick": _blockpick, "_blockswap": _blockswap, "_blocks_swapped": _blocks_swapped,
            "_dx_total": _dx_total, "_clipnorm": _clipnorm, "_gscale": _gscale,
            "dtanh": _act.dtanh, "dsigmoid": _act.dsigmoid, "drelu": _act.drelu, "didentity": _act.didentity,
            "sigmoid": _act.sigmoid, "hardtanh": hardtanh, "dhardtanh": dhardtanh, "hard_sigmoid": hard_sigmoid,
@@ -207,7 +215,7 @@ class Textbook:
                                        + list(grammar.running_total_edits(self.cell, self.trees["step_backward"],
                                                                           self.trees["backward"]))
                                        + list(grammar.outside_derivative_edits(self.cell, self.trees["step_backward"],
-                                                                               self.trees["backward"]))
+                                                                               self.trees["backward"], steps))
                                        + list(grammar.forward_edits(self.cell, self.trees["step_forward"],
                                                                     self.trees["step_backward"]))
                                        + grammar.forward_line_edits(self.cell, self.trees["step_forward"])
@@ -269,14 +277,7 @@ def scaled(values, edit):
     rows), or two gate blocks of some gradients swapped (returned in each other's places)."""
     if "swap" in edit.tree:
         keys, (j, k), G = edit.tree["swap"]
-        out = dict(values)
-        for q in (q for q in keys if q in out):
-            v = np.array(out[q], copy=True)
-            size = v.shape[0] // G
-            v[j * size:(j + 1) * size], v[k * size:(k + 1) * size] = out[q][k * size:(k + 1) * size], \
-                out[q][j * size:(j + 1) * size]
-            out[q] = v
-        return out
+        return {**values, **{q: _blocks_swapped(values[q], j, k, G) for q in keys if q in values}}
     keys, n, block = edit.tree["scale"]
     out = dict(values)
     for k in keys:

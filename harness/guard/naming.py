@@ -258,6 +258,9 @@ def _call_in_words(node, names, cell):
         minus = "minus_" if len(node.args) > 4 and ast.unparse(node.args[4]) == "-1" else ""
         w = ast.unparse(node.args[0])
         return ast.Name(f"{w}_with_{minus}{names.gate(j)}_block_as_{names.gate(k)}", ast.Load())
+    if fn == "_blocks_swapped":                             # W with its g and o blocks swapped
+        j, k = (names.gate(GATES[cell][a.value]) for a in node.args[1:3])
+        return ast.Name(f"{ast.unparse(node.args[0])}_with_{j}_{k}_blocks_swapped", ast.Load())
     if fn in ("_gatezero", "_gateneg"):                     # da without its f block, with it negated
         gate = names.gate(GATES[cell][node.args[1].value])
         how = "without" if fn == "_gatezero" else "with_minus"

@@ -44,8 +44,8 @@ simple it is (the diagnosis names the simplest mistake that reproduces the user'
 """
 
 from .ast_tools import statements
-from .driver_rules import (driver_edits, loop_only_variants, outside_derivative_edits, output_edits,
-                           running_total_edits)
+from .derivative_rules import outside_derivative_edits
+from .driver_rules import driver_edits, loop_only_variants, output_edits, running_total_edits
 from .gate_rules import returned_block_swaps
 from .forward_rules import bias_outside_activation, forward_driver_edits, forward_edits, forward_line_edits
 from .step_rules import step_edits

@@ -4,11 +4,13 @@ value (the pre-activation, another gate, the step before's state), or the activa
 
 import ast
 import copy
+import dataclasses
 
 from .ast_tools import _expr, _is_derivative, _product_factors, _products, _rebuild_product, _replace, _src, _target_name
-from .context import _edit, _value
+from .context import _Context, _edit, _value
 from .inplace_rules import _inplace
 from .tables import COST, DERIVATIVES, MISWRITTEN, SAYS
+from .time_rules import _renamed
 
 
 # A derivative taken at the step before's state where the step's own belongs: also the wrong time.
@@ -109,8 +111,48 @@ def _wrong_points(ctx, i, stmt, call, d, here):
                     f"{SAYS.get(yname, yname)} {here} (or at the pre-activation after the forward overwrote it "
                     "with the output in place)", also="inplace_corruption")
     pre = next((a for a in ctx.table["wrong_point"].get(yname, ()) if a.startswith("a") or a == "next_c"), None)
+    if d == "dtanh" and pre and pre != "next_c":        # tanh = 2 s(2a) - 1, tanh' = 4 s(2a)(1 - s(2a)), s at a
+        new = _replace(stmt, call, _expr(f"4 * dsigmoid(sigmoid({_src(ctx.ref(pre))}))"))
+        yield _edit(ctx, i, "derivative_wrong_point", stmt, new,
+                    f"tanh' written through the sigmoid (tanh(a) = 2 s(2a) - 1, tanh'(a) = 4 s(2a) (1 - s(2a))) with s "
+                    f"taken at {SAYS.get(pre, pre)} where 2a belongs {here}", family="tanh' as 4 s(a)(1 - s(a))")
     if d == "dtanh" and pre:                            # 1 - tanh(a ** 2): the square inside the tanh
         new = _replace(stmt, call, _expr(f"1 - np.tanh({_src(ctx.ref(pre))} ** 2)"))
         yield _edit(ctx, i, "derivative_miswritten", stmt, new,
                     f"tanh' written as 1 - tanh({SAYS.get(pre, pre)}**2) where 1 - tanh({SAYS.get(pre, pre)})**2 "
                     f"belongs {here}", family="tanh' written as 1 - tanh(a**2)")
+
+
+def outside_derivative_edits(cell, step_tree, driver_tree, step_edits=()):
+    """The RNN's derivative applied to one part of dh_t only, the other added after it
+    (``delta = dh_t * act'(h_t) + delta_next @ W_hh``, as the binary-adder tutorial writes):
+    the driver hands the step that part apart, the step adds it to da."""
+    if cell != "rnn":
+        return
+    step = _Context(cell, "step_backward", step_tree)
+    drive = _Context(cell, "backward", driver_tree)
+    call = next(((j, s) for j, s in enumerate(drive.stmts) if isinstance(s, ast.Assign)
+                 and _src(s.value).startswith("step_backward(")), None)
+    line = next(((i, s) for i, s in enumerate(step.stmts) if _target_name(s) == "da"), None)
+    if call is None or line is None:
+        return
+    (j, stmt), (i, da) = call, line
+    wrong = [e for e in step_edits if e.target == "step_backward" and set(e.tree) == {i} and not e.more
+             and (e.cause.startswith("derivative_") or e.cause == "wrong_sign")]
+    for inside, outside, what in (("dh[:, t]", "dnext_h", "the carry from step t+1"),
+                                  ("dnext_h", "dh[:, t]", "the upstream gradient dh_t")):
+        new_call = copy.deepcopy(stmt)
+        key = "carry" if outside == "dnext_h" else "upstream"
+        new_call.value.args = [_expr(inside), _expr(f"dict(caches[t], {key}={outside})")]
+        handed = {"backward": {j: ast.fix_missing_locations(new_call)}}
+        new = _replace(da, da.value, ast.BinOp(copy.deepcopy(da.value), ast.Add(), _expr(f"cache[{key!r}]")))
+        yield _edit(step, i, "derivative_missing", da, ast.fix_missing_locations(new),
+                    f"{what} added to da after the derivative dact(next_h) instead of before it (the derivative "
+                    f"left out of that part)", cost=COST["derivative_missing"] + 0.1, more=handed)
+        right = _renamed(da, {"dnext_h": _expr(f"cache[{key!r}]")}).value     # that part's own derivative right
+        part = "the upstream gradient dh_t" if key == "carry" else "the carry from step t+1"
+        for e in wrong:                 # a loop per part (the tutorial's walk back): one of them written wrongly
+            new = _replace(da, da.value, ast.BinOp(copy.deepcopy(e.tree[i].value), ast.Add(), copy.deepcopy(right)))
+            yield dataclasses.replace(e, after=_src(new), says=f"{e.says}, on {part} only ({what} right)",
+                                      cost=e.cost + 0.1, tree={i: ast.fix_missing_locations(new)}, more=handed,
+                                      family=f"{e.family}, on one part" if e.family else "")

@@ -146,6 +146,17 @@ def _loop_rules(ctx, i, stmt):
         yield _loop(ctx, i, stmt, f"reversed(range(max(0, T - {k}), T))", "loop_skips_step",
                     f"the backward loop covers only the last {k} steps (truncated by its range): "
                     f"for t in reversed(range(max(0, T - {k}), T))", cost=1.05)
+    grads = next(((j, s) for j, s in enumerate(ctx.stmts) if isinstance(s, ast.Assign)
+                  and isinstance(s.value, ast.Dict) and _target_name(s) == "grads"), None)
+    if grads:                           # step 0 never visited, so nothing reaches the initial states either
+        j, g = grads
+        new = copy.deepcopy(g)
+        new.value.values = [_expr(f"np.zeros_like({_src(v)})") if getattr(k, "value", "") in ("dh0", "dc0")
+                            else v for k, v in zip(new.value.keys, new.value.values)]
+        edit = _loop(ctx, i, stmt, "reversed(range(1, T))", "loop_skips_step", "the backward loop skips the first step "
+                     "(t = 0) and the initial states' gradients are never formed (zero): for t in reversed(range(1, T))",
+                     cost=1.05)
+        yield dataclasses.replace(edit, tree={**edit.tree, j: ast.fix_missing_locations(new)})
     yield _loop(ctx, i, stmt, "reversed(range(1 if T > 1 else 0, T))", "loop_skips_step",
                 "the backward loop stops before the first step (t = 0) when there is more than one (the last "
                 "step is handled before the loop)", cost=1.05)
@@ -370,29 +381,3 @@ def loop_only_variants(cell, driver_tree, step_edits):
         if e.target == "step_backward" and "carry_overwrites" in (e.cause, *e.also.split(",")) and not e.more:
             yield dataclasses.replace(e, says=f"{e.says}, on every step but the last (computed right there)",
                                       cost=e.cost + 0.15, more={"backward": but_last})
-
-
-def outside_derivative_edits(cell, step_tree, driver_tree):
-    """The RNN's derivative applied to one part of dh_t only, the other added after it
-    (``delta = dh_t * act'(h_t) + delta_next @ W_hh``, as the binary-adder tutorial writes):
-    the driver hands the step that part apart, the step adds it to da."""
-    if cell != "rnn":
-        return
-    step = _Context(cell, "step_backward", step_tree)
-    drive = _Context(cell, "backward", driver_tree)
-    call = next(((j, s) for j, s in enumerate(drive.stmts) if isinstance(s, ast.Assign)
-                 and _src(s.value).startswith("step_backward(")), None)
-    line = next(((i, s) for i, s in enumerate(step.stmts) if _target_name(s) == "da"), None)
-    if call is None or line is None:
-        return
-    (j, stmt), (i, da) = call, line
-    for inside, outside, what in (("dh[:, t]", "dnext_h", "the carry from step t+1"),
-                                  ("dnext_h", "dh[:, t]", "the upstream gradient dh_t")):
-        new_call = copy.deepcopy(stmt)
-        key = "carry" if outside == "dnext_h" else "upstream"
-        new_call.value.args = [_expr(inside), _expr(f"dict(caches[t], {key}={outside})")]
-        new = _replace(da, da.value, ast.BinOp(copy.deepcopy(da.value), ast.Add(), _expr(f"cache[{key!r}]")))
-        yield _edit(step, i, "derivative_missing", da, ast.fix_missing_locations(new),
-                    f"{what} added to da after the derivative dact(next_h) instead of before it (the derivative "
-                    f"left out of that part)", cost=COST["derivative_missing"] + 0.1,
-                    more={"backward": {j: ast.fix_missing_locations(new_call)}})

@@ -6,9 +6,11 @@ import ast
 import copy
 from itertools import combinations, permutations
 
-from .ast_tools import _expr, _src, _target_name, _replace
+from .ast_tools import _expr, _names, _src, _target_name, _replace
 from .context import _edit, _mutable, _value
 from .tables import COST, NEGATED_Z, Edit
+from .inplace_rules import _find_same
+from .time_rules import _renamed
 
 
 def weight_block_rules(ctx, i, stmt, node, name):
@@ -254,6 +256,15 @@ def recomputed_without_forget_bias(ctx):
                     "f recomputed in the backward as s(a_f) without the forget_bias the forward added, used "
                     f"{where[line]} only", gates="f" if line == "da_f" else "", cost=COST["forget_bias"] + 0.05,
                     also="derivative_wrong_point" if line == "da_f" else "wrong_value")
+    f = f"({recomputed})"               # the whole step recomputed so (rematerialized): c_t from that f too
+    seen = {"f": _expr(f), "next_c": _expr(f"({f} * prev_c + i * g)"), "tanh_c": _expr(f"np.tanh({f} * prev_c + i * g)")}
+    tree = {i: _renamed(s, seen) for i, s in enumerate(ctx.stmts) if _mutable(s) and set(seen) & _names(_value(s))}
+    if tree:
+        first = min(tree)
+        yield _edit(ctx, first, "forget_bias", ctx.stmts[first], tree[first],
+                    "the step's forward recomputed in the backward (rematerialized) without the forget_bias the forward "
+                    "added: f = s(a_f), and c_t = f c_(t-1) + i g and tanh(c_t) from it", extra=tree, gates="",
+                    cost=COST["forget_bias"] + 0.1)
 
 
 def returned_block_swaps(cell, has_bias):
@@ -271,3 +282,30 @@ def returned_block_swaps(cell, has_bias):
             yield Edit("output", 0, "gate_order", "", "", f"the {gates[j]} and {gates[k]} blocks of {group} swapped as "
                        "it is returned (each block in the other's place; the other gradients right)", group, "",
                        COST["gate_order"] + 0.1, gates[j] + gates[k], {"swap": (keys, (j, k), len(gates))})
+
+
+def weights_split_wrong(ctx):
+    """The packed weights split into per-gate blocks in another order for the backward's matrix
+    products (``W_ii, W_if, W_io, W_ig = np.split(W_ih, 4)`` for blocks i, f, g, o): dx and the
+    carry read two gates' blocks in each other's places, the weight gradients right. Both weights
+    split so, or one."""
+    gates = _gates(ctx.cell)
+    lines = {(i, n.id): (s, n) for i, s in enumerate(ctx.stmts) if _mutable(s) and not _target_name(s).startswith("dW")
+             for n in ast.walk(_value(s)) if isinstance(n, ast.Name) and n.id in ("W_ih", "W_hh")
+             and _is_matmul_operand(s, n)}
+    if len(gates) < 2 or not lines:
+        return
+    for j, k in combinations(range(len(gates)), 2):
+        for which in [("W_ih", "W_hh"), ("W_ih",), ("W_hh",)]:
+            tree = {}
+            for (i, w), (s, n) in lines.items():
+                if w in which:
+                    node = _find_same(tree.get(i, s), n, s)
+                    tree[i] = _replace(tree.get(i, s), node, _expr(f"_blocks_swapped({w}, {j}, {k}, {len(gates)})"))
+            if tree:
+                first = min(tree)
+                yield _edit(ctx, first, "gate_order", ctx.stmts[first], tree[first],
+                            f"{' and '.join(which)} split into gate blocks with {gates[j]} and {gates[k]} in each other's "
+                            "places for the products that carry the gradient back (dx, dh_(t-1)); the weight "
+                            "gradients right", extra=tree, gates=gates[j] + gates[k], cost=COST["gate_order"] + 0.1)
+

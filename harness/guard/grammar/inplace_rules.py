@@ -123,6 +123,20 @@ def _products_of(value):
     return _products(value)
 
 
+def _activated_in_place(*sigmoids, tanh):
+    """The gates' cached pre-activations overwritten in place by their activations (torch's
+    ``sigmoid_`` on views of the saved gates, ``np.tanh(a, out=a)``), the backward recomputing the
+    gates from them: it reads s(s(a)) for each sigmoid gate, and tanh(tanh(a)) where the tanh block
+    was overwritten too."""
+    reads = {g: f"sigmoid({g})" for g in sigmoids}
+    says = ("the gates' cached pre-activations overwritten in place by their activations in the forward (`sigmoid_` "
+            "on views of the saved gates{}), so the backward, recomputing the gates from them, reads {} where {} belong")
+    seen = ", ".join(f"s({g})" for g in sigmoids)
+    return ((says.format("", seen, ", ".join(sigmoids)), reads),
+            (says.format(f", `tanh_` on {tanh}'s", f"{seen} and tanh({tanh})", ", ".join((*sigmoids, tanh))),
+             {**reads, tanh: f"np.tanh({tanh})"}))
+
+
 # Forward values user code overwrites in place on the way to the next forward value (``prev_c *=
 # f`` before ``c = prev_c + i * g``; ``omz = z; omz *= -1; omz += 1`` for 1 - z), and what every
 # read of the cached array then sees. Only arrays the forward does not read again as outputs (a
@@ -133,7 +147,8 @@ INPLACE_FORWARD = {
               "reads f * prev_c where prev_c belongs", {"prev_c": "f * prev_c"}),
              ("c overwritten in place by tanh(c) in the forward (`np.tanh(c, out=c)`): the backward reads "
               "tanh(tanh(c_t)) where tanh(c_t) belongs and tanh(c_(t-1)) where c_(t-1) belongs",
-              {"tanh_c": "np.tanh(tanh_c)", "prev_c": "np.tanh(prev_c)"})),
+              {"tanh_c": "np.tanh(tanh_c)", "prev_c": "np.tanh(prev_c)"}),
+             *_activated_in_place("i", "f", "o", tanh="g")),
     "gru": (("z overwritten in place by 1 - z in the forward (`z *= -1; z += 1`): the backward reads 1 - z where z "
              "belongs", {"z": "1 - z"}),
             ("n overwritten in place by n - h_(t-1) in the forward (`n -= h_prev` on the way to n - h_(t-1)): the "
@@ -141,7 +156,8 @@ INPLACE_FORWARD = {
             ("r multiplied in place by a_hn in the forward (`r *= a_hn` on the way to r * a_hn): the backward reads "
              "r * a_hn where r belongs", {"r": "r * cache['a_hn']"}),
             ("r multiplied in place by h_(t-1) in the forward (`r *= h_prev` on the way to r * h_(t-1)): the backward "
-             "reads r * h_(t-1) where r belongs", {"r": "r * prev_h"})),
+             "reads r * h_(t-1) where r belongs", {"r": "r * prev_h"}),
+            *_activated_in_place("r", "z", tanh="n")),
 }
 
 

@@ -9,7 +9,7 @@ from .ast_tools import (_expr, _is_derivative, _names, _product_factors, _produc
 from .context import _Context, _edit, _mutable, _value
 from .gate_rules import (_gates, fused_block_swaps, fused_gate_terms, gate_term_dropped,
                          one_block_only, order_rules, pre_derivative_swaps, recomputed_without_forget_bias,
-                         reset_factor_rules, weight_block_rules)
+                         reset_factor_rules, weight_block_rules, weights_split_wrong)
 from .concat_rules import concat_slice_rules
 from .inplace_rules import (inplace_forward_products, inplace_gradient_rules, inplace_product_rules,
                             recomputed_inplace_rules)
@@ -279,4 +279,4 @@ def step_edits(cell, fn_tree, activation=None, line_gates=None):
     return (out + list(fused_gate_terms(ctx)) + list(fused_derivatives(ctx, out)) + list(fused_block_swaps(ctx, out))
             + list(clipped_lines(ctx)) + list(pre_derivative_swaps(ctx))
             + list(recomputed_without_forget_bias(ctx)) + list(whole_step_wrong_time(ctx))
-            + list(inplace_forward_products(ctx)))
+            + list(inplace_forward_products(ctx)) + list(weights_split_wrong(ctx)))
