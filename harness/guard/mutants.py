@@ -138,6 +138,9 @@ def _neighbours(caches):
             if v in cache:
                 cache[f"{v}_prev_wrap"] = caches[t - 1][v]
         cache["h_prev_wrap"] = caches[t - 1]["next_h"]     # h_(t-1) as caches[t - 1]'s h (shown so)
+        for s in ("h", "c"):                            # one state array updated in place: the last step's
+            if f"next_{s}" in cache:
+                cache[f"prev_{s}_last"] = caches[T - 1][f"next_{s}"]
     return caches
 
 
@@ -273,7 +276,7 @@ class Textbook:
 
 
 def scaled(values, edit):
-    """``values`` with an output edit applied: gradients divided (whole, or one gate's block of
+    """``values`` with an output edit applied: gradients divided (whole, or some gates' blocks of
     rows), or two gate blocks of some gradients swapped (returned in each other's places)."""
     if "swap" in edit.tree:
         keys, (j, k), G = edit.tree["swap"]
@@ -285,8 +288,9 @@ def scaled(values, edit):
             v = np.array(out[k], copy=True)
             if block is None:
                 v /= n
-            else:
+            else:                                       # one gate's block, or several (k, ...)
                 size = v.shape[0] // block[1]
-                v[block[0] * size:(block[0] + 1) * size] /= n
+                for b in np.atleast_1d(block[0]):
+                    v[b * size:(b + 1) * size] /= n
             out[k] = v
     return out

@@ -27,7 +27,9 @@ BUGS = {
     "loop_stops_before_0": "loop_skips_step",         # for t in reversed(range(1, T))
     "clip_dkernel": "gradient_clipped",               # dkernel = np.clip(dkernel, -0.5, 0.5)
     "xh_buffer_reused": "inplace_corruption",         # one concat buffer filled in place each step and cached
-    "forward_without_forget_bias": "forward_mistake",  # the forward uses s(f) (no forget_bias); backward consistent
+    "forward_without_forget_bias": "forget_bias",      # the forward uses s(f) (no forget_bias); backward consistent
+                                                       # (relabelled from forward_mistake after the first run: the
+                                                       # same mistake is labelled forget_bias in the other zoos)
     "dc_doubled": "unknown",                          # dc = dc_carry + 2 * dh * so * (1 - tanh(c)^2) (arbitrary 2)
 }
 

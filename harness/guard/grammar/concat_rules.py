@@ -34,9 +34,12 @@ def concat_slice_rules(ctx, i, stmt):
     input's columns (``dx = dhx[:, :D]`` where ``dhx[:, H:]`` belongs)."""
     name, value = _target_name(stmt), _src(_value(stmt))
     parts = {"dx": "da @ W_ih", "dprev_h": "da @ W_hh"}
+    if ctx.cell == "gru":               # the reset-before candidate's kernel over [r h, x]: d[r h, x] = da_n [W_hn, W_in]
+        parts = {"drh": "da_n @ W_hn", "dx": "da_n @ W_ih[2 * W_hn.shape[0]:]"}
     if parts.get(name) != value:
         return
-    mine, other = value, parts["dprev_h" if name == "dx" else "dx"]
+    mine, other = value, parts["drh" if name == "dx" else "dx"] if ctx.cell == "gru" else parts[
+        "dprev_h" if name == "dx" else "dx"]
     for order in ("hx", "xh"):
         first, second = (other, mine) if (order == "hx") == (name == "dx") else (mine, other)
         end = "front" if first == other else "back"
@@ -46,8 +49,9 @@ def concat_slice_rules(ctx, i, stmt):
         what = {"hx": "[h, x]", "xh": "[x, h]"}[order]
         yield _edit(ctx, i, "wrong_weight", stmt, new,
                     f"{name} sliced from the wrong end of the gradient of the concatenated {what} (d{what[1:-1].replace(', ', '')}"
-                    f" = da W): some columns of the other input's weights read as {'x' if name == 'dx' else 'h'}'s",
-                    cost=COST["wrong_weight"] + 0.1)
+                    f" = da W): some columns of the other input's weights read as {'x' if name == 'dx' else 'h'}'s "
+                    "(part of the other input's gradient read as this one's)", cost=COST["wrong_weight"] + 0.1,
+                    also="wrong_value")
 
 
 def _candidate_kernel_total(step, handed, so_far, when):

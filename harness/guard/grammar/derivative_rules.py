@@ -101,7 +101,7 @@ def _wrong_points(ctx, i, stmt, call, d, here):
                     f"{DERIVATIVES[d]}' evaluated at {SAYS.get(alt, alt)} where {SAYS.get(yname, yname)} "
                     f"belongs ({_src(call)} -> {d}({alt})) {here}",
                     also=EARLIER.get((yname, alt), "wrong_value" if alt in ("prev_h", "prev_c") else ""),
-                    family="the derivative evaluated at the pre-activation" if alt.startswith("a_") else "")
+                    family=f"{DERIVATIVES[d]}' evaluated at the pre-activation" if alt.startswith("a_") else "")
     act = {"dtanh": "np.tanh", "dsigmoid": "sigmoid"}.get(d)
     if act:                                             # 1 - tanh(h)^2: the formula for the pre-activation
         new = _replace(stmt, y, _expr(f"{act}({_src(y)})"))

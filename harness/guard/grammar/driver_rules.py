@@ -5,6 +5,7 @@ the carries, the accumulation of the weight gradients) and in the gradients afte
 import ast
 import copy
 import dataclasses
+import itertools
 
 from .ast_tools import _expr, _names, _rebuild_sum, _replace, _src, _sum_terms, _target_name
 from .concat_rules import _candidate_kernel_total
@@ -296,6 +297,12 @@ def output_edits(cell, sizes, has_bias):
                 out.append(Edit("output", 0, "reduction_scaled", "", "", f"the {gate} gate's block of {group} "
                                 f"divided by {by}", group, "", COST["reduction_scaled"] + 0.1, gate,
                                 {"scale": (keys, n, (k, len(gates)))}))
+        for pair in itertools.combinations(range(len(gates)), 2) if len(gates) > 2 else ():
+            named = " and ".join(gates[k] for k in pair)          # two gates kept in one array ([z, r] stacked)
+            for group, keys in blocks.items():
+                out.append(Edit("output", 0, "reduction_scaled", "", "", f"the {named} gates' blocks of {group} "
+                                f"divided by {by}", group, "", COST["reduction_scaled"] + 0.15, "".join(gates[k] for k in pair),
+                                {"scale": (keys, n, (pair, len(gates)))}))
     return out
 
 

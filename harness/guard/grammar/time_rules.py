@@ -6,12 +6,14 @@ import ast
 import copy
 import re
 
-from .ast_tools import _target_name
+from .ast_tools import _is_derivative, _target_name
 from .context import _edit, _mutable, _value
 from .tables import COST, SAYS
 
 
 GATE_VALUES = set("ifgorzn")
+# A state read as the last step's at every step: one array updated in place by every step.
+IN_PLACE = {"prev_h_last": "wrong_time", "prev_c_last": "wrong_time"}
 # A gate recomputed in the backward from another gate's pre-activation block (``o = sigmoid(a[:,
 # 3H:])`` where 3H: is g's block): with two sigmoid gates that is the other gate itself (above);
 # with the LSTM's tanh block it is a value of its own. (The forget gate's pre-activation in the
@@ -34,15 +36,39 @@ def whole_step_wrong_time(ctx):
         reads = {i: s for i, s in enumerate(ctx.stmts) if _mutable(s) and name in _read_names(s)}
         if len(reads) < 2 and name not in OTHER_BLOCK.get(ctx.cell, {}):
             continue                                    # one line: name_rules plants it there
+        forward = {i for i, s in reads.items() if not _target_name(s).startswith("d")}    # a_hn recomputed
         for alt in alts:
-            tree = {i: _everywhere(s, name, ctx.ref(alt)) for i, s in reads.items()}
-            first = min(reads)
-            lines = ", ".join(_target_name(s) for s in reads.values())
-            gates = [ctx.line_gates.get(_target_name(s), "") for s in reads.values()]
-            yield _edit(ctx, first, cause, reads[first], tree[first],
-                        f"{_says(alt)} where {SAYS.get(name, name)} belongs, in every line that reads it "
-                        f"({lines})", extra=tree, cost=COST[cause] + 0.1,
-                        gates="" if "" in gates else "".join(dict.fromkeys("".join(gates))))
+            also = IN_PLACE.get(alt, "")
+            variants = [((), "", 0.1)] + ([(forward, " (the forward values it recomputes, cached right)", 0.15)]
+                                          if forward and len(forward) < len(reads) else [])
+            for kept, tail, extra_cost in variants:
+                lines = {i: s for i, s in reads.items() if i not in kept}
+                tree = {i: _everywhere(s, name, ctx.ref(alt)) for i, s in lines.items()}
+                first = min(tree)
+                gates = [ctx.line_gates.get(_target_name(s), "") for s in lines.values()]
+                names = ", ".join(dict.fromkeys(_target_name(s) for s in lines.values()))
+                yield _edit(ctx, first, "inplace_corruption" if also else cause, reads[first], tree[first],
+                            f"{_says(alt)} where {SAYS.get(name, name)} belongs, in every line that reads it "
+                            f"({names}){tail}", extra=tree,
+                            cost=COST[cause] + extra_cost, also=also and cause,
+                            gates="" if "" in gates else "".join(dict.fromkeys("".join(gates))))
+            if cause == "wrong_value":
+                yield from _but_its_derivative(ctx, name, alt, reads)
+
+
+def _but_its_derivative(ctx, name, alt, reads):
+    """A gate read for another in every line but its own derivative's (packed-gate code takes
+    s'(g) over the packed array it sliced right, and the gate itself from the wrong rows)."""
+    tree = {i: _renamed(s, {name: ctx.ref(alt)}, keep=ctx.derivs) for i, s in reads.items()}
+    tree = {i: s for i, s in tree.items() if ast.dump(s) != ast.dump(reads[i])}
+    if len(tree) in (0, len(reads)):
+        return                                          # no derivative reads it, or nothing else does
+    first = min(tree)
+    yield _edit(ctx, first, "wrong_value", reads[first], tree[first],
+                f"{_says(alt)} where {SAYS.get(name, name)} belongs, in every line that reads it "
+                f"({', '.join(_target_name(reads[i]) for i in tree)}) but its derivative's", extra=tree,
+                cost=COST["wrong_value"] + 0.15, gates="".join(dict.fromkeys("".join(
+                    ctx.line_gates.get(_target_name(reads[i]), "") for i in tree))))
 
 
 def _says(alt):
@@ -64,12 +90,16 @@ def _everywhere(stmt, name, expr):
     return _renamed(stmt, {name: expr})
 
 
-def _renamed(stmt, exprs):
+def _renamed(stmt, exprs, keep=()):
     """A copy of ``stmt`` with every read of each name in ``exprs`` replaced by its expression, in
-    one pass (an expression may read the name it replaces)."""
+    one pass (an expression may read the name it replaces); not inside calls of the functions in
+    ``keep``."""
     class Swap(ast.NodeTransformer):
         def visit_Name(self, node):
             return copy.deepcopy(exprs[node.id]) if node.id in exprs else node
+
+        def visit_Call(self, node):
+            return node if _is_derivative(node, keep) else self.generic_visit(node)
     new = copy.deepcopy(stmt)
     new.value = Swap().visit(new.value)
     return ast.fix_missing_locations(new)
