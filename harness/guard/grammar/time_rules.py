@@ -1,6 +1,8 @@
 """A value read from another step's cache, or another gate's value, in every line of the step
 that reads it (``i, f, o, g = caches[t - 1]`` unpacks the step before's gates once; each line
-then reads the wrong one); the LSTM's two carries read for each other."""
+then reads the wrong one), or in every line but its derivative's; a gate recomputed from another
+gate's pre-activation block; a state read as the last step's (one array updated in place by
+every step); the LSTM's two carries read for each other."""
 
 import ast
 import copy
