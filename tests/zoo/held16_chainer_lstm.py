@@ -17,8 +17,8 @@ import numpy as np
 import harness
 
 BUGS = {
-    "stacked_i_before_a": "gate_order",                  # np.stack([gi, ga, gf, go], axis=2): i, a order in the backward
-    "gi_uses_tanh_c": "wrong_value",                     # gi = gc_total * co * s'(i): tanh(c_t) read for a
+    "stacked_i_before_a": "gate_order",                  # np.stack([gi, ga, gf, go], axis=2): i before a
+    "gi_uses_tanh_c": "wrong_value",                     # gi = gc_total * co * s'(i): tanh(c_t) for a
     "ga_tanh_grad_at_co": "derivative_wrong_point",      # ga = gc_total * i * (1 - co * co): tanh' of c_t for a
     "gc_total_without_tanh_grad": "derivative_missing",  # gc_total = gc + gh * o
     "gh_next_sliced_from_front": "wrong_value",          # gh_next = gxh[:, :H] (the [x, h] columns confused)

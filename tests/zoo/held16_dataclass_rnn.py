@@ -25,9 +25,9 @@ BUGS = {
     "dh_next_norm_clipped": "gradient_clipped",          # dh_next rescaled to norm <= 0.5 every step
     "carry_reset_every_2": "truncated_bptt",             # dh_next zeroed after every 2 steps back
     "forward_b_twice": "forward_mistake",                # a = x @ Wx + b + h @ Wh + b; backward db += 2 da
-    "shared_h_buffer": "inplace_corruption",             # h[:] = ... into one buffer appended to history: every cached h is the last
-    "da_damped_0_9": "unknown",                          # da = g * (1 - h_t ** 2) * 0.9 (an arbitrary constant)
-    "dx_double_and_dWh_transposed": "unknown",           # dx = 2 * (da @ Wx.T) and np.outer(da[n], h_prev[n]): two mistakes
+    "shared_h_buffer": "inplace_corruption",             # h[:] = ... into one cached buffer: every h is the last
+    "da_damped_0_9": "unknown",                          # da = g * (1 - h_t ** 2) * 0.9 (arbitrary)
+    "dx_double_and_dWh_transposed": "unknown",           # dx = 2 * (da @ Wx.T) and np.outer(da[n], h_prev[n]): two
 }
 
 TOUCHES = {                                               # computed: blind_index.touched_gates(module, bug)

@@ -12,8 +12,8 @@ Sixteenth held-out zoo: written without reading the diagnosis.
 import numpy as np
 
 BUGS = {
-    "upstream_assigned_into_buffer": "carry_overwrites",  # dhs_buf[t + 1] = dh[t]: the carry written there is overwritten
-    "carry_kept_in_local": "carry_dropped",               # dhnext = Whh.T @ draw, never put into the buffer (returned as dh0)
+    "upstream_assigned_into_buffer": "carry_overwrites",  # dhs_buf[t + 1] = dh[t]: the carry there overwritten
+    "carry_kept_in_local": "carry_dropped",               # dhnext = Whh.T @ draw, never put in the buffer
     "tanh_grad_at_hs_t": "derivative_wrong_point",        # 1 - hs[t] ** 2: h_(t-1) for h_t (also a read one slot early)
     "dWhh_with_hs_t_plus_1": "wrong_time",                # draw @ hs[t + 1].T: h_t for h_(t-1)
     "Whh_not_transposed": "weight_transposed",            # dhs_buf[t] = Whh @ draw
@@ -25,7 +25,7 @@ BUGS = {
     "carry_cut_every_3": "truncated_bptt",                # dhs_buf[t] zeroed when 3 steps have been walked back
     "dparams_clipped_0_5": "gradient_clipped",            # np.clip(d, -0.5, 0.5, out=d) for dWxh, dWhh, dbh
     "forward_bias_outside_tanh": "forward_mistake",       # hs[t + 1] = tanh(Wxh x + Whh h) + bh; backward consistent
-    "upstream_never_added": "term_dropped",               # the dhs_buf[t + 1] += dh[t] line left out: only the carry
+    "dx_through_dWxh": "gradient_for_weight",             # dx[t] = dWxh.T @ draw (the running gradient for Wxh)
     "carry_halved": "unknown",                            # dhs_buf[t] = 0.5 * Whh.T @ draw (an arbitrary constant)
 }
 
@@ -43,7 +43,7 @@ TOUCHES = {                                               # computed: blind_inde
     "carry_cut_every_3": "",
     "dparams_clipped_0_5": "",
     "forward_bias_outside_tanh": "",
-    "upstream_never_added": "",
+    "dx_through_dWxh": "",
     "carry_halved": "",
 }
 
@@ -76,7 +76,7 @@ def make(bug=None):
         for t in reversed(range(first, T)):
             if bug == "upstream_assigned_into_buffer":
                 dhs_buf[t + 1] = dh[t]
-            elif bug not in ("upstream_added_one_slot_early", "upstream_never_added"):
+            elif bug != "upstream_added_one_slot_early":
                 dhs_buf[t + 1] += dh[t]
             if outside:
                 draw = (1 - (hs[t + 1] - bh) ** 2) * dhs_buf[t + 1]
@@ -99,7 +99,7 @@ def make(bug=None):
                 dbh += dhs_buf[t + 1]
             else:
                 dbh += draw
-            dx[t] = np.dot(Wxh.T, draw)
+            dx[t] = np.dot((dWxh if bug == "dx_through_dWxh" else Wxh).T, draw)
             if bug == "carry_kept_in_local":
                 dhnext = np.dot(Whh.T, draw)
             elif bug == "Whh_not_transposed":
