@@ -202,13 +202,14 @@ def test_forward_mistake_is_located_in_the_forward():
 
 from zoo import (blind_index, held2_index, held3_index, held4_index, held5_index, held6_index, held7_index,  # noqa: E402
                  held8_index, held9_index, held10_index, held11_index,
-                 held12_index, held13_index, held14_index, held15_index)
+                 held12_index, held13_index, held14_index, held15_index,
+                 held16_index)
 
 HELD = {**blind_index.MODULES, **held2_index.MODULES, **held3_index.MODULES, **held4_index.MODULES,
         **held5_index.MODULES, **held6_index.MODULES, **held7_index.MODULES, **held8_index.MODULES,
         **held9_index.MODULES, **held10_index.MODULES, **held11_index.MODULES,
         **held12_index.MODULES, **held13_index.MODULES, **held14_index.MODULES,
-        **held15_index.MODULES}
+        **held15_index.MODULES, **held16_index.MODULES}
 HELD_CASES = [(style, bug) for style, module in HELD.items() for bug in module.BUGS]
 KNOWN_UNNAMED = {
     ("held3_cs231n_gru", "dprev_h_from_dWh"),            # the running dWh, accumulated inside the step's gate lines

@@ -219,6 +219,8 @@ class Textbook:
                                                                           self.trees["backward"]))
                                        + list(grammar.outside_derivative_edits(self.cell, self.trees["step_backward"],
                                                                                self.trees["backward"], steps))
+                                       + list(grammar.stored_one_slot_early(self.cell, self.trees["step_backward"],
+                                                                            self.trees["backward"]))
                                        + list(grammar.forward_edits(self.cell, self.trees["step_forward"],
                                                                     self.trees["step_backward"]))
                                        + grammar.forward_line_edits(self.cell, self.trees["step_forward"])

@@ -45,12 +45,14 @@ simple it is (the diagnosis names the simplest mistake that reproduces the user'
 
 from .ast_tools import statements
 from .derivative_rules import outside_derivative_edits
-from .driver_rules import driver_edits, loop_only_variants, output_edits, running_total_edits
-from .gate_rules import returned_block_swaps
+from .driver_rules import driver_edits, loop_only_variants, running_total_edits
+from .output_rules import output_edits, returned_block_swaps
 from .forward_rules import bias_outside_activation, forward_driver_edits, forward_edits, forward_line_edits
 from .step_rules import step_edits
+from .time_rules import stored_one_slot_early
 from .tables import CELLS, COST, SAYS, Edit
 
 __all__ = ["CELLS", "COST", "SAYS", "Edit", "statements", "step_edits", "driver_edits", "output_edits",
            "forward_edits", "forward_line_edits", "forward_driver_edits", "bias_outside_activation",
-           "running_total_edits", "loop_only_variants", "outside_derivative_edits", "returned_block_swaps"]
+           "running_total_edits", "loop_only_variants", "outside_derivative_edits", "returned_block_swaps",
+           "stored_one_slot_early"]

@@ -19,14 +19,17 @@ def _clipped_preactivations(ctx):
     lines = {i: st for i, st in enumerate(ctx.stmts) if _mutable(st)
              and (_target_name(st) == "da" if ctx.cell == "rnn" else
                   _target_name(st) in {f"da_{g}" for g in _gates(ctx.cell)})}
-    if not lines:
-        return
-    first = min(lines)
-    for c in CLIP_AT:
-        tree = {i: _replace(st, st.value, _expr(f"np.clip({_src(st.value)}, -{c}, {c})")) for i, st in lines.items()}
-        yield _edit(ctx, first, "gradient_clipped", lines[first], tree[first],
-                    f"the pre-activation gradients ({', '.join(_target_name(st) for st in lines.values())}) clipped "
-                    f"element by element to [-{c}, {c}] in each step", extra=tree, gates="")
+    packed = {i: st for i, st in enumerate(ctx.stmts) if _mutable(st) and _target_name(st) == "da_x"}
+    for group, what in ((lines, "the pre-activation gradients"),      # the GRU's input side alone: what the
+                        (packed, "the input side's pre-activation gradient")):   # weight and dx take after the loop
+        if not group:
+            continue
+        first = min(group)
+        for c in CLIP_AT:
+            tree = {i: _replace(st, st.value, _expr(f"np.clip({_src(st.value)}, -{c}, {c})")) for i, st in group.items()}
+            yield _edit(ctx, first, "gradient_clipped", group[first], tree[first],
+                        f"{what} ({', '.join(_target_name(st) for st in group.values())}) clipped element by element "
+                        f"to [-{c}, {c}] in each step", extra=tree, gates="")
 
 
 def _clipped_cell_gradient(ctx):

@@ -5,7 +5,6 @@ the carries, the accumulation of the weight gradients) and in the gradients afte
 import ast
 import copy
 import dataclasses
-import itertools
 
 from .ast_tools import _expr, _names, _rebuild_sum, _replace, _src, _sum_terms, _target_name
 from .concat_rules import _candidate_kernel_total
@@ -183,11 +182,13 @@ def _upstream_rules(ctx, i, stmt):
     for k, (term, _) in enumerate(terms):
         rest = _rebuild_sum([t for j, t in enumerate(terms) if j != k])
         carry = next((c for n, c in ctx.table["carries"].items() if n in _names(term)), "")
-        if carry:
+        if carry:                       # or the upstream written over the carry (`buf[t + 1] = dh[t]`)
             yield _edit(ctx, i, "carry_dropped", stmt, _replace(stmt, stmt.value, rest),
-                        f"the {carry} carry from step t+1 never added to the upstream gradient dh_t", carry=carry)
+                        f"the {carry} carry from step t+1 never added to the upstream gradient dh_t", carry=carry,
+                        also="carry_overwrites")
         else:
             upstream = (term, rest)
+            yield from _upstream_shifted(ctx, i, stmt, term)
             yield _edit(ctx, i, "term_dropped", stmt, _replace(stmt, stmt.value, rest),
                         "the upstream gradient dh_t left out: each step gets only what step t+1 carries back "
                         "(dh = dh_next)", also="carry_overwrites")
@@ -212,6 +213,29 @@ def _upstream_rules(ctx, i, stmt):
                     "the upstream gradient dh_t used at the last step only (as if only the last output had a "
                     "loss): the earlier steps get only the carry (dh = dh_next for t < T-1)",
                     cost=COST["term_dropped"] + 0.1, also="carry_overwrites")
+
+
+def _upstream_shifted(ctx, i, stmt, term):
+    """The upstream gradient read one step late (dh_(t+1) at step t, nothing at the last), as a
+    (T+1)-slot gradient buffer filled one slot early does (``buf[:T] += dh`` where ``buf[1:]``
+    belongs: dh_0 then lands in the slot dh0 is read from), or read one step early."""
+    grads = next(((j, s) for j, s in enumerate(ctx.stmts) if isinstance(s, ast.Assign)
+                  and isinstance(s.value, ast.Dict) and _target_name(s) == "grads"), None)
+    src = _src(term)
+    late = _replace(stmt, term, _expr(f"({src.replace('t]', 't + 1]')} if t + 1 < T else 0 * {src})"))
+    early = _replace(stmt, term, _expr(f"({src.replace('t]', 't - 1]')} if t > 0 else 0 * {src})"))
+    yield _edit(ctx, i, "wrong_time", stmt, late, "the upstream gradient read one step late: step t gets dh_(t+1) "
+                "(the last step none)", cost=COST["wrong_time"] + 0.05)
+    yield _edit(ctx, i, "wrong_time", stmt, early, "the upstream gradient read one step early: step t gets dh_(t-1) "
+                "(the first step none)", cost=COST["wrong_time"] + 0.05)
+    if grads:
+        j, g = grads
+        new = copy.deepcopy(g)
+        new.value.values = [_expr(f"{_src(v)} + {src.replace('t]', '0]')}") if getattr(k, "value", "") == "dh0" else v
+                            for k, v in zip(new.value.keys, new.value.values)]
+        yield _edit(ctx, i, "wrong_time", stmt, late, "the upstream gradient put into a (T+1)-slot gradient buffer one "
+                    "slot early: step t gets dh_(t+1) (the last step none) and dh_0 lands in the initial state's slot "
+                    "(added to dh0)", cost=COST["wrong_time"] + 0.1, extra={j: ast.fix_missing_locations(new)})
 
 
 def _dx_after_loop_rules(ctx, i, stmt):
@@ -265,45 +289,6 @@ def _call_rules(ctx, i, stmt):
             yield _edit(ctx, i, "carry_dropped", stmt, _replace(stmt, arg, _expr(f"0 * {arg.id}")),
                         f"the {carry} carry from step t+1 never added (the step starts from dc = 0 + ...)",
                         carry=carry)
-
-
-def output_edits(cell, sizes, has_bias):
-    """Gradients scaled after the loop: averaged over N, T or N*T instead of summed, whole or
-    (gated cells) in one gate's block only (a per-gate array: ``dWr / m``, ``db_z.mean(0)``)."""
-    from .gate_rules import _gates
-    N, T = sizes["N"], sizes["T"]
-    groups = {"dweight_ih": ("dweight_ih",), "dweight_hh": ("dweight_hh",),
-              "dweight_ih and dweight_hh": ("dweight_ih", "dweight_hh")}
-    if has_bias:
-        groups.update({"dbias": ("dbias_ih", "dbias_hh"), "dbias_ih": ("dbias_ih",), "dbias_hh": ("dbias_hh",)})
-    groups["every weight and bias gradient"] = tuple(dict.fromkeys(sum(groups.values(), ())))
-    blocks = dict(groups)                               # one gate's blocks: a per-gate kernel and bias averaged
-    groups["every gradient (the upstream gradient dh averaged)"] = ("dx", "dh0", "dc0") + groups[
-        "every weight and bias gradient"]
-    divisors = {}
-    for label, n in ((f"the batch size N={N}", N), (f"the number of steps T={T}", T), (f"N*T={N * T}", N * T)):
-        divisors.setdefault(n, []).append(label)        # N == T: one mutant, both readings
-    gates = _gates(cell)
-    out = []
-    for n, labels in divisors.items():
-        if n == 1:
-            continue
-        by = " or ".join(labels)
-        for group, keys in groups.items():
-            out.append(Edit("output", 0, "reduction_scaled", "", "", f"{group} divided by {by}", group, "",
-                            COST["reduction_scaled"], "", {"scale": (keys, n, None)}))
-        for k, gate in enumerate(gates if len(gates) > 1 else ()):
-            for group, keys in blocks.items():
-                out.append(Edit("output", 0, "reduction_scaled", "", "", f"the {gate} gate's block of {group} "
-                                f"divided by {by}", group, "", COST["reduction_scaled"] + 0.1, gate,
-                                {"scale": (keys, n, (k, len(gates)))}))
-        for pair in itertools.combinations(range(len(gates)), 2) if len(gates) > 2 else ():
-            named = " and ".join(gates[k] for k in pair)          # two gates kept in one array ([z, r] stacked)
-            for group, keys in blocks.items():
-                out.append(Edit("output", 0, "reduction_scaled", "", "", f"the {named} gates' blocks of {group} "
-                                f"divided by {by}", group, "", COST["reduction_scaled"] + 0.15, "".join(gates[k] for k in pair),
-                                {"scale": (keys, n, (pair, len(gates)))}))
-    return out
 
 
 def running_total_edits(cell, step_tree, driver_tree):

@@ -267,23 +267,6 @@ def recomputed_without_forget_bias(ctx):
                     cost=COST["forget_bias"] + 0.1)
 
 
-def returned_block_swaps(cell, has_bias):
-    """Two gate blocks of a weight or bias gradient swapped as it is returned or packed (``dU_r``
-    returned where ``dU_z`` belongs, ``[dW_i, dW_f, dW_o, dW_g]`` stacked for i, f, g, o), the
-    pre-activation gradients, dx and the carries right."""
-    gates = _gates(cell)
-    groups = {"dweight_ih": ("dweight_ih",), "dweight_hh": ("dweight_hh",),
-              "dweight_ih and dweight_hh": ("dweight_ih", "dweight_hh")}
-    if has_bias:
-        groups.update({"dbias": ("dbias_ih", "dbias_hh"), "dbias_ih": ("dbias_ih",), "dbias_hh": ("dbias_hh",),
-                       "every weight and bias gradient": ("dweight_ih", "dweight_hh", "dbias_ih", "dbias_hh")})
-    for j, k in combinations(range(len(gates)), 2):
-        for group, keys in groups.items():
-            yield Edit("output", 0, "gate_order", "", "", f"the {gates[j]} and {gates[k]} blocks of {group} swapped as "
-                       "it is returned (each block in the other's place; the other gradients right)", group, "",
-                       COST["gate_order"] + 0.1, gates[j] + gates[k], {"swap": (keys, (j, k), len(gates))})
-
-
 def weights_split_wrong(ctx):
     """The packed weights split into per-gate blocks in another order for the backward's matrix
     products (``W_ii, W_if, W_io, W_ig = np.split(W_ih, 4)`` for blocks i, f, g, o): dx and the

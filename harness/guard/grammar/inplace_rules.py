@@ -66,12 +66,15 @@ def inplace_gradient_rules(ctx, i, stmt):
         for first, cost in passes:                        # every reader (user code computing this line earlier)
             extra = _reads_replaced(ctx, f.id, product, [j for j in range(first, len(ctx.stmts))
                                                          if j != i and _target_name(ctx.stmts[j]) != f.id])
-            if extra:
-                where = ", ".join(sorted({_target_name(ctx.stmts[j]) for j in extra}))
-                yield _edit(ctx, i, "inplace_corruption", stmt, stmt,
-                            f"{_target_name(stmt)} computed in place in {f.id}'s array ({_target_name(stmt)} = {f.id}; "
-                            f"{_target_name(stmt)} *= ...), so {where} read the product where {f.id} belongs",
-                            extra=extra, cost=COST["inplace_corruption"] + cost, gates="")
+            subsets = [(extra, cost)] + ([({k: v for k, v in extra.items() if k != j}, cost + 0.05) for j in extra]
+                                         if first < i and len(extra) > 2 else [])   # one reader before the write
+            for tree, more in subsets:
+                if tree:
+                    where = ", ".join(sorted({_target_name(ctx.stmts[j]) for j in tree}))
+                    yield _edit(ctx, i, "inplace_corruption", stmt, stmt,
+                                f"{_target_name(stmt)} computed in place in {f.id}'s array ({_target_name(stmt)} = "
+                                f"{f.id}; {_target_name(stmt)} *= ...), so {where} read the product where {f.id} "
+                                "belongs", extra=tree, cost=COST["inplace_corruption"] + more, gates="")
 
 
 def recomputed_inplace_rules(ctx, i, stmt):

@@ -28,7 +28,7 @@ CELLS = {
     },
     "gru": {
         "wrong_point": {"r": ("a_r", "z"), "z": ("a_z", "r", "1 - z"), "n": ("a_n", "prev_h", "next_h"),
-                        "prev_h": ("n", "r"), "a_hn": ("prev_h",)},
+                        "prev_h": ("n", "r"), "a_hn": ("prev_h", "a_xn")},
         "wrong_time": {"prev_h": ("next_h", "h_prev_wrap", "prev_h_last"), "z": ("z_prev_wrap", "z_next_wrap", "z_prev_clamp", "z_next_clamp"),
                        "r": ("r_prev_wrap",), "n": ("n_prev_wrap",), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp", "x_last")},
         "weights": ("W_ih", "W_hh", "W_hr", "W_hz", "W_hn"),
@@ -65,6 +65,7 @@ for _s in ("h", "c"):
                                f"step, `{_s} *= ...; {_s} += ...`, so each step saved the same array as its "
                                f"{_s}_(t-1))")
 SAYS["a_hn"] = "a_hn = h_(t-1) W_hn^T + b_hn (what r multiplies)"
+SAYS["a_xn"] = "a_xn = x_t W_in^T + b_in (the input part of n's pre-activation)"
 # A GRU layout may store z's weights negated (its update gate is u = 1 - z, Cho et al.'s convention).
 NEGATED_Z = "one of them stored negated (a layout whose update gate is u = 1 - z keeps z's weights negated)"
 for _g in "ifgorzn":

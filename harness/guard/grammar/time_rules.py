@@ -8,8 +8,8 @@ import ast
 import copy
 import re
 
-from .ast_tools import _is_derivative, _target_name
-from .context import _edit, _mutable, _value
+from .ast_tools import _expr, _is_derivative, _src, _target_name
+from .context import _Context, _edit, _mutable, _value
 from .tables import COST, SAYS
 
 
@@ -132,3 +132,25 @@ def carries_swapped(ctx):
         yield _edit(ctx, first, "wrong_value", read[first], tree[first],
                     f"the two carries swapped where the next step reads them ({a} read for {b} and the other way "
                     "round; the initial states' gradients returned right)", extra=tree)
+
+
+def stored_one_slot_early(cell, step_tree, driver_tree):
+    """Each step's input-side pre-activation gradient stored one slot early (``dA_x[t - 1] = da``,
+    the last slot at t = 0) in the (T, N, .) array that the input weight's gradient and dx are
+    formed from after the loop: da_t meets x_(t-1) (da_0 meets x_(T-1)) and dx_t lands at t - 1."""
+    step, drive = _Context(cell, "step_backward", step_tree), _Context(cell, "backward", driver_tree)
+    weight = next(((i, s) for i, s in enumerate(step.stmts) if _mutable(s) and _target_name(s) == "dW_ih"), None)
+    dx = next(((j, s) for j, s in enumerate(drive.stmts) if isinstance(s, ast.Assign)
+               and _src(s.targets[0]) == "dx[:, t]"), None)
+    if weight is None or dx is None:
+        return
+    (i, w), (j, d) = weight, dx
+    early = copy.deepcopy(d)
+    target = _expr("dx[:, t - 1]")
+    target.ctx = ast.Store()
+    early.targets = [target]
+    yield _edit(step, i, "wrong_time", w, _renamed(w, {"x": step.ref("x_prev_wrap")}),
+                "each step's input-side pre-activation gradient stored one slot early (at t - 1, the last slot at "
+                "t = 0) in the array the input weight's gradient and dx are formed from after the loop: x_(t-1) "
+                "paired with da_t (x_(T-1) with da_0), dx_t written at t - 1", gates="",
+                more={"backward": {j: ast.fix_missing_locations(early)}})

@@ -1,0 +1,66 @@
+"""Mistakes made to the gradients a backward returns, after its loop: averaged over N, T or
+N*T instead of summed (whole, or some gates' blocks), or two gate blocks of a weight or bias
+gradient swapped as it is returned. Each is an ``Edit`` on the output (target "output"): the
+textbook's gradients transformed (``harness.guard.mutants.scaled``), no line replayed."""
+
+import itertools
+
+from .gate_rules import _gates
+from .tables import COST, Edit
+
+
+def output_edits(cell, sizes, has_bias):
+    """Gradients scaled after the loop: averaged over N, T or N*T instead of summed, whole or
+    (gated cells) in one gate's block only (a per-gate array: ``dWr / m``, ``db_z.mean(0)``)."""
+    N, T = sizes["N"], sizes["T"]
+    groups = _weight_groups(has_bias)
+    blocks = dict(groups)                               # one gate's blocks: a per-gate kernel and bias averaged
+    groups["every gradient (the upstream gradient dh averaged)"] = ("dx", "dh0", "dc0") + groups[
+        "every weight and bias gradient"]
+    divisors = {}
+    for label, n in ((f"the batch size N={N}", N), (f"the number of steps T={T}", T), (f"N*T={N * T}", N * T)):
+        divisors.setdefault(n, []).append(label)        # N == T: one mutant, both readings
+    gates = _gates(cell)
+    out = []
+    for n, labels in divisors.items():
+        if n == 1:
+            continue
+        by = " or ".join(labels)
+        for group, keys in groups.items():
+            out.append(Edit("output", 0, "reduction_scaled", "", "", f"{group} divided by {by}", group, "",
+                            COST["reduction_scaled"], "", {"scale": (keys, n, None)}))
+        for k, gate in enumerate(gates if len(gates) > 1 else ()):
+            for group, keys in blocks.items():
+                out.append(Edit("output", 0, "reduction_scaled", "", "", f"the {gate} gate's block of {group} "
+                                f"divided by {by}", group, "", COST["reduction_scaled"] + 0.1, gate,
+                                {"scale": (keys, n, (k, len(gates)))}))
+        for pair in itertools.combinations(range(len(gates)), 2) if len(gates) > 2 else ():
+            named = " and ".join(gates[k] for k in pair)          # two gates kept in one array ([z, r] stacked)
+            for group, keys in blocks.items():
+                out.append(Edit("output", 0, "reduction_scaled", "", "", f"the {named} gates' blocks of {group} "
+                                f"divided by {by}", group, "", COST["reduction_scaled"] + 0.15, "".join(gates[k] for k in pair),
+                                {"scale": (keys, n, (pair, len(gates)))}))
+    return out
+
+
+def returned_block_swaps(cell, has_bias):
+    """Two gate blocks of a weight or bias gradient swapped as it is returned or packed (``dU_r``
+    returned where ``dU_z`` belongs, ``[dW_i, dW_f, dW_o, dW_g]`` stacked for i, f, g, o), the
+    pre-activation gradients, dx and the carries right."""
+    gates = _gates(cell)
+    for j, k in itertools.combinations(range(len(gates)), 2):
+        for group, keys in _weight_groups(has_bias).items():
+            yield Edit("output", 0, "gate_order", "", "", f"the {gates[j]} and {gates[k]} blocks of {group} swapped as "
+                       "it is returned (each block in the other's place; the other gradients right)", group, "",
+                       COST["gate_order"] + 0.1, gates[j] + gates[k], {"swap": (keys, (j, k), len(gates))})
+
+
+def _weight_groups(has_bias):
+    """{words: canonical gradients}: the weight and bias gradients one user array can hold
+    (a tf_kernel kernel holds both weights, cs231n's b both biases), and all of them."""
+    groups = {"dweight_ih": ("dweight_ih",), "dweight_hh": ("dweight_hh",),
+              "dweight_ih and dweight_hh": ("dweight_ih", "dweight_hh")}
+    if has_bias:
+        groups.update({"dbias": ("dbias_ih", "dbias_hh"), "dbias_ih": ("dbias_ih",), "dbias_hh": ("dbias_hh",)})
+    groups["every weight and bias gradient"] = tuple(dict.fromkeys(sum(groups.values(), ())))
+    return groups
