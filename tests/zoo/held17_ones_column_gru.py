@@ -29,6 +29,7 @@ BUGS = {
     "loop_in_time_order": "loop_direction",               # for t in range(T)
     "r_into_mh_in_place": "inplace_corruption",           # mh[:, 2H:] *= r in the forward: the cached mh_h is r * mh_h
     "dz_sign_and_dmh_h_without_r": "unknown",             # dz = g * (hh - h) and dmh_h_without_r together
+    "dah_times_0_8": "unknown",                           # dah = 0.8 * dhh * (1 - hh ** 2): an arbitrary constant
 }
 
 TOUCHES = {                                               # computed: blind_index.touched_gates(module, bug)
@@ -46,6 +47,7 @@ TOUCHES = {                                               # computed: blind_inde
     "loop_in_time_order": "",
     "r_into_mh_in_place": "r",
     "dz_sign_and_dmh_h_without_r": "zn",
+    "dah_times_0_8": "rn",
 }
 
 
@@ -101,6 +103,8 @@ def make(bug=None):
                 dz = g * (h - hh)
             dhh = g * (1 - z)
             dah = dhh * hh * (1 - hh) if bug == "dah_sigmoid_grad" else dhh * (1 - hh ** 2)
+            if bug == "dah_times_0_8":
+                dah = 0.8 * dah
             dr = dah * (mx[:, 2 * H:] if bug == "dr_times_mx_h" else mh[:, 2 * H:])
             dmh_h = dah if bug in ("dmh_h_without_r", "dz_sign_and_dmh_h_without_r") else dah * r
             daz = dz * r * (1 - r) if bug == "daz_grad_at_r" else dz * z * (1 - z)
