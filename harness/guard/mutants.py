@@ -140,7 +140,7 @@ def _neighbours(caches):
         cache["h_prev_wrap"] = caches[t - 1]["next_h"]     # h_(t-1) as caches[t - 1]'s h (shown so)
         for s in ("h", "c"):                            # one state array updated in place: the last step's
             if f"next_{s}" in cache:
-                cache[f"prev_{s}_last"] = caches[T - 1][f"next_{s}"]
+                cache[f"next_{s}_last"] = caches[T - 1][f"next_{s}"]
     return caches
 
 

@@ -55,13 +55,14 @@ def _truncations(T, right, longest=None):
                                            "older contributions are never added"),
                         lambda r, k=k: _truncated(r, k)))
     for k in range(2, T):
-        for from_end in (False, True):
+        for from_end in (False, True, "odd"):
             starts = _chunk_starts(T, k, from_end)
             if len(_chunk_starts(longest, k, from_end)) < 3 or (right is not None and T - starts[-1] != right):
                 continue
-            where = "counted from the last step" if from_end else "counted from the first step"
+            where = {False: "counted from the first step", True: "counted from the last step",
+                     "odd": f"after each step t with t % {k} == {k - 1}"}[from_end]
             # dh0: kept, 0, or ("edge", from the end) cut only when step 0 begins a chunk
-            for own in (True, False) + (("edge",) if from_end else ()):
+            for own in (True, False) + (("edge",) if from_end is True else ()):
                 tail = {True: "", False: ", and dh0 is 0", "edge": ", dh0 too when step 0 begins a chunk"}[own]
                 out.append((("truncated_bptt", f"the carries are cut every {k} steps ({where}): the sequence is "
                                                f"backpropagated in separate chunks of {k} steps{tail}"),
@@ -86,6 +87,10 @@ def _truncations(T, right, longest=None):
 
 
 def _chunk_starts(T, k, from_end):
+    """Where chunks of k begin: from step 0 on, from the last step back, or ("odd") after the
+    steps t % k == k - 1 whose carry a test on t cuts (``if t % 2 == 1: dh_next = 0``)."""
+    if from_end == "odd":
+        return [0] + list(range(k - 1, T, k))
     return sorted({max(0, e - k) for e in range(T, 0, -k)}) if from_end else list(range(0, T, k))
 
 

@@ -13,7 +13,8 @@ trees and plants every mistake of this grammar into every line where it can occu
     derivative_wrong_point     the derivative evaluated at another value (the pre-activation,
                                c_t for tanh(c_t), h_(t-1) for h_t)
     inplace_corruption         the derivative computed in place into the cached value, which
-                               is read again (``i *= 1 - i`` before ``dg = dc * i``)
+                               is read again (``i *= 1 - i`` before ``dg = dc * i``), or a cached
+                               forward value overwritten by the next one (z by 1 - z, c by tanh(c))
     wrong_value                a value read in place of another (``do = dh * c`` for ``dh * tanh(c)``,
                                i_t for f_t in the c carry)
     wrong_time                 a factor taken at another step (c_t for c_(t-1), h_t for h_(t-1),
@@ -26,11 +27,14 @@ trees and plants every mistake of this grammar into every line where it can occu
                                accumulated with = instead of +=
     loop_skips_step            the backward loop misses steps at its start or its end
     loop_direction             the backward loop runs forward in time
-    gradient_clipped           the carry, the incoming gradient, the pre-activation gradients or the
-                               weights' gradients clipped inside the loop (round thresholds)
+    gradient_clipped           the carry, the incoming gradient, the pre-activation gradients (all,
+                               or the GRU's input side) or the weights' gradients clipped inside
+                               the loop (round thresholds)
     reduction_scaled           a gradient divided by N, T or N*T (averaged instead of summed), whole
-                               or in one gate's block
-    gate_order                 gate blocks written into the pre-activation gradient in another order
+                               or in one or two gates' blocks
+    gate_order                 gate blocks in another order: written into the pre-activation
+                               gradient, in one returned gradient, or in the weights dx and the
+                               carry are formed with
 
 Mistakes that no single line holds are built from the textbook's own run in
 ``harness.guard.run_candidates`` (truncated BPTT, clipping of the returned gradients, a

@@ -1,6 +1,6 @@
 """Gradients clipped inside one step of the backward: every pre-activation gradient (Graves
-2013 clips the LSTM's da_* to a range), or the LSTM's cell-state gradient dc (element by
-element, to a norm, or to a norm per example), each step."""
+2013 clips the LSTM's da_* to a range), the GRU's input-side da_x alone, or the LSTM's
+cell-state gradient dc (element by element, to a norm, or to a norm per example), each step."""
 
 from .ast_tools import _expr, _src, _target_name, _replace
 from .context import _edit, _mutable

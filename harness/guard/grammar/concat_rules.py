@@ -33,13 +33,13 @@ def concat_slice_rules(ctx, i, stmt):
     slices dx and dh_(t-1) out of it: the slice taken from the wrong end reads some of the other
     input's columns (``dx = dhx[:, :D]`` where ``dhx[:, H:]`` belongs)."""
     name, value = _target_name(stmt), _src(_value(stmt))
-    parts = {"dx": "da @ W_ih", "dprev_h": "da @ W_hh"}
-    if ctx.cell == "gru":               # the reset-before candidate's kernel over [r h, x]: d[r h, x] = da_n [W_hn, W_in]
-        parts = {"drh": "da_n @ W_hn", "dx": "da_n @ W_ih[2 * W_hn.shape[0]:]"}
-    if parts.get(name) != value:
+    # {line: (its product, the other input's product)}; the reset-before GRU's candidate kernel over
+    # [r h, x]: d[r h, x] = da_n [W_hn, W_in] (its x part is in dx's sum, never a line of its own)
+    parts = ({"drh": ("da_n @ W_hn", "da_n @ W_ih[2 * W_hn.shape[0]:]")} if ctx.cell == "gru" else
+             {"dx": ("da @ W_ih", "da @ W_hh"), "dprev_h": ("da @ W_hh", "da @ W_ih")})
+    mine, other = parts.get(name, ("", ""))
+    if mine != value:
         return
-    mine, other = value, parts["drh" if name == "dx" else "dx"] if ctx.cell == "gru" else parts[
-        "dprev_h" if name == "dx" else "dx"]
     for order in ("hx", "xh"):
         first, second = (other, mine) if (order == "hx") == (name == "dx") else (mine, other)
         end = "front" if first == other else "back"
@@ -52,6 +52,21 @@ def concat_slice_rules(ctx, i, stmt):
                     f" = da W): some columns of the other input's weights read as {'x' if name == 'dx' else 'h'}'s "
                     "(part of the other input's gradient read as this one's)", cost=COST["wrong_weight"] + 0.1,
                     also="wrong_value")
+        yield from _off_by_one(ctx, i, stmt, name, order, first, second, width)
+
+
+def _off_by_one(ctx, i, stmt, name, order, first, second, width):
+    """The slice of d[h, x] (or d[x, h]) one column off toward the other input: one of its
+    columns in, one of this input's out (``dh = dxh[:, D - 1:D - 1 + H]``)."""
+    shift = -1 if (first != _src(_value(stmt))) else 1          # this input second: back one; first: on one
+    start = f"{'x' if name != 'dx' else 'prev_h'}.shape[1] - 1" if shift < 0 else "1"
+    new = _replace(stmt, stmt.value, _expr(f"np.concatenate([{first}, {second}], axis=1)[:, {start}:{start} + {width}]"))
+    what = {"hx": "[h, x]", "xh": "[x, h]"}[order]
+    mine = "x" if name == "dx" else "h"
+    yield _edit(ctx, i, "wrong_value", stmt, new,
+                f"{name} sliced one column off in the gradient of the concatenated {what} (toward the other input): "
+                f"the other input's nearest column in, {mine}'s {'last' if shift < 0 else 'first'} column out",
+                cost=COST["wrong_value"] + 0.1, also="wrong_weight")
 
 
 def _candidate_kernel_total(step, handed, so_far, when):

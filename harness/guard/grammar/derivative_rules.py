@@ -1,6 +1,7 @@
 """Mistakes in a line's local derivative: left out, applied twice, with the wrong sign, of
 another function, written wrongly (a table of the ways each is miswritten), taken at another
-value (the pre-activation, another gate, the step before's state), or the activation itself."""
+value (the pre-activation, another gate, the step before's state), or the activation itself;
+and the RNN's derivative applied to one part of dh_t only (``outside_derivative_edits``)."""
 
 import ast
 import copy
@@ -9,7 +10,7 @@ import dataclasses
 from .ast_tools import _expr, _is_derivative, _product_factors, _products, _rebuild_product, _replace, _src, _target_name
 from .context import _Context, _edit, _value
 from .inplace_rules import _inplace
-from .tables import COST, DERIVATIVES, MISWRITTEN, SAYS
+from .tables import AT_PRE_ACTIVATION, COST, DERIVATIVES, MISWRITTEN, SAYS
 from .time_rules import _renamed
 
 
@@ -101,7 +102,7 @@ def _wrong_points(ctx, i, stmt, call, d, here):
                     f"{DERIVATIVES[d]}' evaluated at {SAYS.get(alt, alt)} where {SAYS.get(yname, yname)} "
                     f"belongs ({_src(call)} -> {d}({alt})) {here}",
                     also=EARLIER.get((yname, alt), "wrong_value" if alt in ("prev_h", "prev_c") else ""),
-                    family=f"{DERIVATIVES[d]}' evaluated at the pre-activation" if alt.startswith("a_") else "")
+                    family=f"{DERIVATIVES[d]}'{AT_PRE_ACTIVATION}" if alt.startswith("a_") else "")
     act = {"dtanh": "np.tanh", "dsigmoid": "sigmoid"}.get(d)
     if act:                                             # 1 - tanh(h)^2: the formula for the pre-activation
         new = _replace(stmt, y, _expr(f"{act}({_src(y)})"))

@@ -1,6 +1,6 @@
 """Mistakes in a cell's ``backward`` (the loop over time: its range, the upstream gradient and
-the carries, the accumulation of the weight gradients) and in the gradients after the loop
-(averaged instead of summed)."""
+the carries, the accumulation of the weight gradients); the gradients' mistakes after the loop
+are in output_rules."""
 
 import ast
 import copy
@@ -100,6 +100,14 @@ def _fused_overwrites(ctx, edits):
                         + (f", in the {gate} gate's block only" if gate else ""), group[0].line, "",
                         max(e.cost for e in group) + 0.05, gate, tree))
     every = [e for (kind, gate), group in by_line.items() if not gate for e in group]
+    for side in ("_ih", "_hh"):                         # one side's kernel holding its bias (a ones row)
+        pair = [e for e in every if e.line.endswith(side)]
+        if len({e.line[:2] for e in pair}) == 2:
+            tree = {k: v for e in pair for k, v in e.tree.items()}
+            out.append(Edit("backward", pair[0].index, "carry_overwrites", pair[0].before, pair[0].after,
+                            f"{' and '.join(e.line for e in pair)} assigned (=) where they accumulate (+=) over the "
+                            "steps (one array for the weight and its bias)", pair[0].line, "",
+                            max(e.cost for e in pair) + 0.1, "", tree))
     if len({e.line[:2] for e in every}) > 1:               # one kernel holding the bias too: [b; x; h]
         tree = {}
         for e in every:
@@ -146,17 +154,12 @@ def _loop_rules(ctx, i, stmt):
         yield _loop(ctx, i, stmt, f"reversed(range(max(0, T - {k}), T))", "loop_skips_step",
                     f"the backward loop covers only the last {k} steps (truncated by its range): "
                     f"for t in reversed(range(max(0, T - {k}), T))", cost=1.05)
-    grads = next(((j, s) for j, s in enumerate(ctx.stmts) if isinstance(s, ast.Assign)
-                  and isinstance(s.value, ast.Dict) and _target_name(s) == "grads"), None)
-    if grads:                           # step 0 never visited, so nothing reaches the initial states either
-        j, g = grads
-        new = copy.deepcopy(g)
-        new.value.values = [_expr(f"np.zeros_like({_src(v)})") if getattr(k, "value", "") in ("dh0", "dc0")
-                            else v for k, v in zip(new.value.keys, new.value.values)]
+    zeroed = _grads_with(ctx, {k: "np.zeros_like({})" for k in ("dh0", "dc0")})
+    if zeroed:                          # step 0 never visited, so nothing reaches the initial states either
         edit = _loop(ctx, i, stmt, "reversed(range(1, T))", "loop_skips_step", "the backward loop skips the first step "
                      "(t = 0) and the initial states' gradients are never formed (zero): for t in reversed(range(1, T))",
                      cost=1.05)
-        yield dataclasses.replace(edit, tree={**edit.tree, j: ast.fix_missing_locations(new)})
+        yield dataclasses.replace(edit, tree={**edit.tree, **zeroed})
     yield _loop(ctx, i, stmt, "reversed(range(1 if T > 1 else 0, T))", "loop_skips_step",
                 "the backward loop stops before the first step (t = 0) when there is more than one (the last "
                 "step is handled before the loop)", cost=1.05)
@@ -219,8 +222,7 @@ def _upstream_shifted(ctx, i, stmt, term):
     """The upstream gradient read one step late (dh_(t+1) at step t, nothing at the last), as a
     (T+1)-slot gradient buffer filled one slot early does (``buf[:T] += dh`` where ``buf[1:]``
     belongs: dh_0 then lands in the slot dh0 is read from), or read one step early."""
-    grads = next(((j, s) for j, s in enumerate(ctx.stmts) if isinstance(s, ast.Assign)
-                  and isinstance(s.value, ast.Dict) and _target_name(s) == "grads"), None)
+    spilled = _grads_with(ctx, {"dh0": "{} + " + _src(term).replace("t]", "0]")})
     src = _src(term)
     late = _replace(stmt, term, _expr(f"({src.replace('t]', 't + 1]')} if t + 1 < T else 0 * {src})"))
     early = _replace(stmt, term, _expr(f"({src.replace('t]', 't - 1]')} if t > 0 else 0 * {src})"))
@@ -228,14 +230,23 @@ def _upstream_shifted(ctx, i, stmt, term):
                 "(the last step none)", cost=COST["wrong_time"] + 0.05)
     yield _edit(ctx, i, "wrong_time", stmt, early, "the upstream gradient read one step early: step t gets dh_(t-1) "
                 "(the first step none)", cost=COST["wrong_time"] + 0.05)
-    if grads:
-        j, g = grads
-        new = copy.deepcopy(g)
-        new.value.values = [_expr(f"{_src(v)} + {src.replace('t]', '0]')}") if getattr(k, "value", "") == "dh0" else v
-                            for k, v in zip(new.value.keys, new.value.values)]
+    if spilled:
         yield _edit(ctx, i, "wrong_time", stmt, late, "the upstream gradient put into a (T+1)-slot gradient buffer one "
                     "slot early: step t gets dh_(t+1) (the last step none) and dh_0 lands in the initial state's slot "
-                    "(added to dh0)", cost=COST["wrong_time"] + 0.1, extra={j: ast.fix_missing_locations(new)})
+                    "(added to dh0)", cost=COST["wrong_time"] + 0.1, extra=spilled)
+
+
+def _grads_with(ctx, forms):
+    """{index: the driver's ``grads = {...}`` with the entries named in ``forms`` rewritten
+    (``"np.zeros_like({})"``: ``{}`` is the entry as it stands)}, or {} without such a line."""
+    j, g = next(((j, s) for j, s in enumerate(ctx.stmts) if isinstance(s, ast.Assign)
+                 and isinstance(s.value, ast.Dict) and _target_name(s) == "grads"), (None, None))
+    if g is None:
+        return {}
+    new = copy.deepcopy(g)
+    new.value.values = [_expr(forms[k.value].format(_src(v))) if getattr(k, "value", "") in forms else v
+                        for k, v in zip(new.value.keys, new.value.values)]
+    return {j: ast.fix_missing_locations(new)}
 
 
 def _dx_after_loop_rules(ctx, i, stmt):
@@ -254,6 +265,10 @@ def _dx_after_loop_rules(ctx, i, stmt):
         yield _edit(ctx, i, "gradient_for_weight", stmt, _replace(stmt, dx, _expr(f"_dx_total(steps, {w}, {key!r})")),
                     f"dx computed after the loop with the whole gradient dW_ih{block} where the weight W_ih belongs",
                     cost=COST["gradient_for_weight"] + (0.1 if gate else 0), gates=gate)
+    if ctx.cell == "rnn":               # the last product left out: step 0's da (N, H) returned as dh0
+        yield _edit(ctx, i, "wrong_value", stmt, _grads_with(ctx, {"dh0": "steps[0]['da']"})[i],
+                    "dh0 returned as step 0's pre-activation gradient da_0, without its product with W_hh "
+                    "(da_0 where da_0 W_hh belongs)")
 
 
 def _carry_update_rules(ctx, i, stmt):

@@ -290,5 +290,6 @@ def weights_split_wrong(ctx):
                 yield _edit(ctx, first, "gate_order", ctx.stmts[first], tree[first],
                             f"{' and '.join(which)} split into gate blocks with {gates[j]} and {gates[k]} in each other's "
                             "places for the products that carry the gradient back (dx, dh_(t-1)); the weight "
-                            "gradients right", extra=tree, gates=gates[j] + gates[k], cost=COST["gate_order"] + 0.1)
-
+                            "gradients right", extra=tree, gates=gates[j] + gates[k],
+                            cost=COST["gate_order"] + (0.15 if len(which) == 2 else 0.1))   # where W_hh's line does
+                                                                # not run (reset-before GRU), one weight reads first

@@ -4,6 +4,7 @@ h_prev``; ``df = dc; df *= prev_c``), so the later reads see what was written th
 
 import ast
 import copy
+import re
 
 from .ast_tools import _expr, _names, _product_factors, _replace, _src, _target_name
 from .context import _edit, _mutable, _value
@@ -142,7 +143,7 @@ def _activated_in_place(*sigmoids, tanh):
 
 # Forward values user code overwrites in place on the way to the next forward value (``prev_c *=
 # f`` before ``c = prev_c + i * g``; ``omz = z; omz *= -1; omz += 1`` for 1 - z), and what every
-# read of the cached array then sees. Only arrays the forward does not read again as outputs (a
+# read of the cached array then sees (a third element: only with reset_after True or False). Only arrays the forward does not read again as outputs (a
 # state that is an output, h, changes the forward too); the gates' in-place products with each
 # other (i *= g) are run_candidates' cache candidates.
 INPLACE_FORWARD = {
@@ -157,9 +158,9 @@ INPLACE_FORWARD = {
             ("n overwritten in place by n - h_(t-1) in the forward (`n -= h_prev` on the way to n - h_(t-1)): the "
              "backward reads n - h_(t-1) where n belongs", {"n": "n - prev_h"}),
             ("r multiplied in place by a_hn in the forward (`r *= a_hn` on the way to r * a_hn): the backward reads "
-             "r * a_hn where r belongs", {"r": "r * cache['a_hn']"}),
+             "r * a_hn where r belongs", {"r": "r * cache['a_hn']"}, True),
             ("r multiplied in place by h_(t-1) in the forward (`r *= h_prev` on the way to r * h_(t-1)): the backward "
-             "reads r * h_(t-1) where r belongs", {"r": "r * prev_h"}),
+             "reads r * h_(t-1) where r belongs", {"r": "r * prev_h"}, False),
             *_activated_in_place("r", "z", tanh="n")),
 }
 
@@ -169,15 +170,29 @@ def inplace_forward_products(ctx):
     (c_(t-1) scaled by f_t on the way to f c_(t-1) + i g, z turned into 1 - z): every read of it in
     the step sees that value, or, where user code reads it in several lines, one of them only
     (the others read a copy or come before the write)."""
-    for says, seen in INPLACE_FORWARD.get(ctx.cell, ()):
+    for says, seen, *reset_after in INPLACE_FORWARD.get(ctx.cell, ()):
         lines = [j for j, s in enumerate(ctx.stmts) if _mutable(s) and set(seen) & _names(_value(s))]
-        extra = {j: _renamed(ctx.stmts[j], {k: _expr(f"({v})") for k, v in seen.items()}) for j in lines}
-        variants = [(extra, says, 0.05)] + ([({j: extra[j]}, f"{says}, in {_target_name(ctx.stmts[j])} only", 0.1)
-                                            for j in lines] if len(lines) > 1 else [])
-        for tree, text, cost in variants:
-            if tree:
-                first = min(tree)
-                gates = "".join(dict.fromkeys(ctx.line_gates.get(_target_name(ctx.stmts[j]), "") for j in tree))
-                yield _edit(ctx, first, "inplace_corruption", ctx.stmts[first], tree[first], text, extra=tree,
-                            cost=COST["inplace_corruption"] + cost, gates=gates)
+        reads = {k: _expr(f"({v})" if not reset_after else        # the GRU's products of one reset convention
+                          f"(({v}) if {'' if reset_after[0] else 'not '}cache['reset_after'] else {k})")
+                 for k, v in seen.items()}
+        extra = {j: _renamed(ctx.stmts[j], reads) for j in lines}
+        if extra:
+            yield _edit(ctx, min(extra), "inplace_corruption", ctx.stmts[min(extra)], extra[min(extra)], says,
+                        extra=extra, cost=COST["inplace_corruption"] + 0.05, gates=_gates_of(ctx, extra))
+        if len(seen) > 1 or len(lines) < 2:
+            continue                    # one read only sees it (the others read a copy or come before the write):
+        (name, value), = seen.items()   # as much one value read for another in that line
+        words = re.sub(CACHED, r"\1", value).replace("prev_h", "h_(t-1)")
+        for j in lines:
+            line = _target_name(ctx.stmts[j])
+            yield _edit(ctx, j, "wrong_value", ctx.stmts[j], extra[j],
+                        f"{words} read where {name} belongs, in {line} only (what {line} sees when the forward "
+                        f"overwrote {name} in place and the other reads came before the write)",
+                        cost=COST["wrong_value"] + 0.1, gates=_gates_of(ctx, {j: 0}), also="inplace_corruption")
 
+
+CACHED = r"cache\['(\w+)'\]"         # cache['a_hn'] in words: a_hn
+
+
+def _gates_of(ctx, lines):
+    return "".join(dict.fromkeys(ctx.line_gates.get(_target_name(ctx.stmts[j]), "") for j in lines))

@@ -11,12 +11,14 @@ from .tables import COST, Edit
 
 def output_edits(cell, sizes, has_bias):
     """Gradients scaled after the loop: averaged over N, T or N*T instead of summed, whole or
-    (gated cells) in one gate's block only (a per-gate array: ``dWr / m``, ``db_z.mean(0)``)."""
+    (gated cells) in one gate's block (a per-gate array: ``dWr / m``, ``db_z.mean(0)``) or two
+    (two gates stacked in one array: ``dbg.mean(1)`` over [z; r])."""
     N, T = sizes["N"], sizes["T"]
     groups = _weight_groups(has_bias)
     blocks = dict(groups)                               # one gate's blocks: a per-gate kernel and bias averaged
     groups["every gradient (the upstream gradient dh averaged)"] = ("dx", "dh0", "dc0") + groups[
         "every weight and bias gradient"]
+    groups.update({"dx": ("dx",), "the initial states' gradients": ("dh0", "dc0")})
     divisors = {}
     for label, n in ((f"the batch size N={N}", N), (f"the number of steps T={T}", T), (f"N*T={N * T}", N * T)):
         divisors.setdefault(n, []).append(label)        # N == T: one mutant, both readings

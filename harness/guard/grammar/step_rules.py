@@ -13,7 +13,7 @@ from .gate_rules import (_gates, fused_block_swaps, fused_gate_terms, gate_term_
 from .concat_rules import concat_slice_rules
 from .inplace_rules import (inplace_forward_products, inplace_gradient_rules, inplace_product_rules,
                             recomputed_inplace_rules)
-from .tables import COST, NEGATED_Z, SAYS, Edit
+from .tables import AT_PRE_ACTIVATION, COST, NEGATED_Z, SAYS, Edit
 from .time_rules import whole_step_wrong_time
 from .clip_rules import clipped_lines
 from .derivative_rules import derivative_rules
@@ -243,9 +243,6 @@ STEP_RULES = (derivative_rules, early_derivative_rules, sum_rules, name_rules, o
               consumer_rules, concat_slice_rules, recomputed_inplace_rules, reset_factor_rules)
 
 
-EVERY_ACTIVATION = " evaluated at the pre-activation"
-
-
 def fused_derivatives(ctx, edits):
     """A derivative mistake made on every gate that shares the activation (user code that takes
     sigmoid' once over the packed [i, f, o] or [r, z] gates): the edits of one kind planted in
@@ -254,8 +251,8 @@ def fused_derivatives(ctx, edits):
     for e in edits:
         if e.family and e.gates and set(e.tree) == {e.index} and not e.family.startswith("block "):
             groups.setdefault((e.cause, e.family), {}).setdefault(e.index, e)   # block swaps: fused_block_swaps
-            if e.family.endswith(EVERY_ACTIVATION):     # every gate's derivative at its pre-activation, whatever
-                groups.setdefault((e.cause, "the derivatives" + EVERY_ACTIVATION), {}).setdefault(e.index, e)
+            if e.family.endswith(AT_PRE_ACTIVATION):     # every gate's derivative at its pre-activation, whatever
+                groups.setdefault((e.cause, "the derivatives" + AT_PRE_ACTIVATION), {}).setdefault(e.index, e)
     for (cause, kind), by_line in groups.items():
         if len(by_line) < 2 or (kind.startswith("the derivatives") and len(by_line) == len(
                 groups.get((cause, next(iter(by_line.values())).family), ()))):

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 CELLS = {
     "rnn": {
         "wrong_point": {"next_h": ("a", "prev_h", "dnext_h"), "da": ("dnext_h",)},
-        "wrong_time": {"prev_h": ("next_h", "h_prev_wrap", "prev_h_last"), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp", "x_last"),
+        "wrong_time": {"prev_h": ("next_h", "h_prev_wrap"), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp", "x_last"),
                        "next_h": ("next_h_prev_wrap",)},
         "weights": ("W_ih", "W_hh"),
         "confused_weights": (("W_ih", "W_hh"),),
@@ -13,10 +13,10 @@ CELLS = {
         "step_carries": {},
     },
     "lstm": {
-        "wrong_point": {"i": ("a_i", "f", "o", "g"), "f": ("a_f", "i", "o"), "g": ("a_g", "tanh_c", "next_c"),
+        "wrong_point": {"i": ("a_i", "f", "o", "g"), "f": ("a_f", "i", "o"), "g": ("a_g", "tanh_c", "next_c", "prev_c", "f"),
                         "o": ("a_o", "i", "f"), "tanh_c": ("next_c", "prev_c", "next_h", "g"),
                         "prev_c": ("prev_h",), "prev_h": ("prev_c",)},
-        "wrong_time": {"prev_h": ("next_h", "h_prev_wrap", "prev_h_last"), "prev_c": ("next_c", "prev_c_last"), "tanh_c": ("np.tanh(prev_c)", "tanh_c_prev_wrap"), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp", "x_last"),
+        "wrong_time": {"prev_h": ("next_h", "h_prev_wrap"), "prev_c": ("next_c",), "tanh_c": ("np.tanh(prev_c)", "tanh_c_prev_wrap"), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp", "x_last"),
                        "f": ("f_prev_wrap", "f_next_wrap", "f_prev_clamp", "f_next_clamp"),
                        **{v: (f"{v}_prev_wrap",) for v in ("i", "g", "o")}},
         "weights": ("W_ih", "W_hh"),
@@ -29,7 +29,7 @@ CELLS = {
     "gru": {
         "wrong_point": {"r": ("a_r", "z"), "z": ("a_z", "r", "1 - z"), "n": ("a_n", "prev_h", "next_h"),
                         "prev_h": ("n", "r"), "a_hn": ("prev_h", "a_xn")},
-        "wrong_time": {"prev_h": ("next_h", "h_prev_wrap", "prev_h_last"), "z": ("z_prev_wrap", "z_next_wrap", "z_prev_clamp", "z_next_clamp"),
+        "wrong_time": {"prev_h": ("next_h", "h_prev_wrap"), "z": ("z_prev_wrap", "z_next_wrap", "z_prev_clamp", "z_next_clamp"),
                        "r": ("r_prev_wrap",), "n": ("n_prev_wrap",), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp", "x_last")},
         "weights": ("W_ih", "W_hh", "W_hr", "W_hz", "W_hn"),
         "confused_weights": (("W_ih", "W_hh"), ("W_hr", "W_hz", "W_hn")),
@@ -61,9 +61,7 @@ for _v, _says in (("next_h", "h_t"), ("tanh_c", "tanh(c_t)"), *((g, f"{g}_t") fo
 SAYS["h_prev_wrap"] = ("h_(t-1) read as caches[t - 1]'s h (right for t >= 1, but at t = 0 the last step's h_(T-1), "
                        "not h0)")
 for _s in ("h", "c"):
-    SAYS[f"prev_{_s}_last"] = (f"the last step's {_s}_(T-1) at every step (one {_s} array updated in place by every "
-                               f"step, `{_s} *= ...; {_s} += ...`, so each step saved the same array as its "
-                               f"{_s}_(t-1))")
+    SAYS[f"next_{_s}_last"] = f"the last step's {_s}_(T-1)"
 SAYS["a_hn"] = "a_hn = h_(t-1) W_hn^T + b_hn (what r multiplies)"
 SAYS["a_xn"] = "a_xn = x_t W_in^T + b_in (the input part of n's pre-activation)"
 # A GRU layout may store z's weights negated (its update gate is u = 1 - z, Cho et al.'s convention).
@@ -71,6 +69,10 @@ NEGATED_Z = "one of them stored negated (a layout whose update gate is u = 1 - z
 for _g in "ifgorzn":
     SAYS.setdefault(f"a_{_g}", f"the pre-activation of {_g}")
     SAYS.setdefault(_g, f"{_g}_t")
+
+# The family of a derivative taken at its pre-activation ("sigmoid' evaluated at ..."), fused
+# over the gates of one activation or of all.
+AT_PRE_ACTIVATION = " evaluated at the pre-activation"
 
 # The derivatives (from the activation's output) and the wrong ways they get written.
 DERIVATIVES = {"dtanh": "tanh", "dsigmoid": "sigmoid", "drelu": "relu", "didentity": "identity"}

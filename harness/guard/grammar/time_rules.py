@@ -14,8 +14,9 @@ from .tables import COST, SAYS
 
 
 GATE_VALUES = set("ifgorzn")
-# A state read as the last step's at every step: one array updated in place by every step.
-IN_PLACE = {"prev_h_last": "wrong_time", "prev_c_last": "wrong_time"}
+# A state read as the last step's: one array updated in place by every step (in every read, the
+# forward values too: run_candidates' cache candidates; here with the forward values cached right).
+LAST_STATE = {"prev_h": "next_h_last", "prev_c": "next_c_last"}
 # A gate recomputed in the backward from another gate's pre-activation block (``o = sigmoid(a[:,
 # 3H:])`` where 3H: is g's block): with two sigmoid gates that is the other gate itself (above);
 # with the LSTM's tanh block it is a value of its own. (The forget gate's pre-activation in the
@@ -36,26 +37,34 @@ def whole_step_wrong_time(ctx):
     choices += [("wrong_value", name, list(alts)) for name, alts in OTHER_BLOCK.get(ctx.cell, {}).items()]
     for cause, name, alts in choices:
         reads = {i: s for i, s in enumerate(ctx.stmts) if _mutable(s) and name in _read_names(s)}
-        if len(reads) < 2 and name not in OTHER_BLOCK.get(ctx.cell, {}):
+        if not reads or (len(reads) < 2 and name not in OTHER_BLOCK.get(ctx.cell, {})):
             continue                                    # one line: name_rules plants it there
         forward = {i for i, s in reads.items() if not _target_name(s).startswith("d")}    # a_hn recomputed
         for alt in alts:
-            also = IN_PLACE.get(alt, "")
             variants = [((), "", 0.1)] + ([(forward, " (the forward values it recomputes, cached right)", 0.15)]
                                           if forward and len(forward) < len(reads) else [])
             for kept, tail, extra_cost in variants:
-                lines = {i: s for i, s in reads.items() if i not in kept}
-                tree = {i: _everywhere(s, name, ctx.ref(alt)) for i, s in lines.items()}
-                first = min(tree)
-                gates = [ctx.line_gates.get(_target_name(s), "") for s in lines.values()]
-                names = ", ".join(dict.fromkeys(_target_name(s) for s in lines.values()))
-                yield _edit(ctx, first, "inplace_corruption" if also else cause, reads[first], tree[first],
-                            f"{_says(alt)} where {SAYS.get(name, name)} belongs, in every line that reads it "
-                            f"({names}){tail}", extra=tree,
-                            cost=COST[cause] + extra_cost, also=also and cause,
-                            gates="" if "" in gates else "".join(dict.fromkeys("".join(gates))))
+                yield _every_read(ctx, cause, name, alt, {i: s for i, s in reads.items() if i not in kept}, tail,
+                                  COST[cause] + extra_cost)
             if cause == "wrong_value":
                 yield from _but_its_derivative(ctx, name, alt, reads)
+        if name in LAST_STATE and forward and len(forward) < len(reads):
+            yield _every_read(ctx, "inplace_corruption", name, LAST_STATE[name],
+                              {i: s for i, s in reads.items() if i not in forward},
+                              " (one array updated in place by every step, so each step saved the same array as "
+                              "its own; the forward values it recomputes cached right)", COST["inplace_corruption"],
+                              also="wrong_time")
+
+
+def _every_read(ctx, cause, name, alt, lines, tail, cost, also=""):
+    """``name`` read as ``alt`` in every one of ``lines``."""
+    tree = {i: _everywhere(s, name, ctx.ref(alt)) for i, s in lines.items()}
+    first = min(tree)
+    gates = [ctx.line_gates.get(_target_name(s), "") for s in lines.values()]
+    names = ", ".join(dict.fromkeys(_target_name(s) for s in lines.values()))
+    return _edit(ctx, first, cause, lines[first], tree[first],
+                 f"{_says(alt)} where {SAYS.get(name, name)} belongs, in every line that reads it ({names}){tail}",
+                 extra=tree, cost=cost, also=also, gates="" if "" in gates else "".join(dict.fromkeys("".join(gates))))
 
 
 def _but_its_derivative(ctx, name, alt, reads):

@@ -1,0 +1,41 @@
+"""Single mistakes that look like a broader rule's effect but are not it: each is a held-out
+module with one line changed (the modules themselves stay as their writers left them), and
+the report must not name the broader rule."""
+
+import importlib.util
+import inspect
+
+from harness.guard.check import check_backward
+from zoo import held15_nodes_gru, held16_tfforget_lstm
+
+
+def _planted(module, line, new):
+    source = inspect.getsource(module)
+    assert line in source
+    spec = importlib.util.spec_from_loader(f"{module.__name__}_planted", loader=None)
+    planted = importlib.util.module_from_spec(spec)
+    exec(source.replace(line, new), planted.__dict__)
+    return planted
+
+
+def _causes(module, bug=None):
+    fwd, bwd, opts = module.make(bug)
+    report = check_backward(fwd, bwd, against=("reference",), **opts)
+    assert not report.ok
+    return [f for f in report.findings if f.startswith("likely cause:")]
+
+
+def test_one_line_reading_tanh_of_c_prev_is_not_called_an_in_place_write():
+    """df = dc * tanh(c_(t-1)): no array is overwritten, and the in-place reading (tanh(c)
+    written over c) would change other lines too."""
+    module = _planted(held16_tfforget_lstm, "else dc * c_prev\n", "else dc * np.tanh(c_prev)\n")
+    causes = _causes(module)
+    assert causes and not any("in place" in c for c in causes), causes
+
+
+def test_the_last_steps_h_read_in_every_line_is_shown_as_the_last_steps_h():
+    """h_(t-1) read as the last step's h in every line (held15's one h array updated in place):
+    the code shown reads caches[T - 1]'s next_h, h_(T-1), not its prev_h, h_(T-2)."""
+    causes = _causes(held15_nodes_gru, "h_updated_in_place")
+    assert causes and "caches[T - 1]['next_h']" in causes[0], causes
+    assert "caches[T - 1]['prev_h']" not in " ".join(causes), causes
