@@ -24,6 +24,7 @@ BUGS = {
     "carry_cut_after_3": "truncated_bptt",              # dprev zeroed once 3 steps have been walked back
     "b_added_twice": "forward_mistake",                 # a = x Wx + b + h Wh + b in the forward; db doubled (consistent)
     "dx_scaled_mean_and_no_prime": "unknown",           # two at once: da = dnext (no tanh') and dx / N
+    "tanh_prime_1_1": "unknown",                        # da = dnext * (1.1 - h ** 2): an arbitrary constant for 1
 }
 
 TOUCHES = {bug: "" for bug in BUGS}                     # an RNN has no gates: blind_index.touched_gates gives ""
@@ -59,6 +60,8 @@ def step_backprop(Wx, Wh, grads, bug=None):
             da = dnext * h_t * (1 - h_t)
         elif bug in ("da_no_tanh_prime", "dx_scaled_mean_and_no_prime"):
             da = dnext
+        elif bug == "tanh_prime_1_1":
+            da = dnext * (1.1 - h_t ** 2)
         else:
             da = dnext * (1 - h_t ** 2)
         grads["Wx"] += xt.T @ da

@@ -31,6 +31,7 @@ BUGS = {
     "dc_prev_aliases_dc": "inplace_corruption",         # dc_prev = dc; dc_prev *= sig_f before di, dj read dc
     "tanh_prime_of_c_squared": "derivative_miswritten", # 1 - np.tanh(c ** 2) for 1 - np.tanh(c) ** 2
     "mean_bias_and_no_dj_prime": "unknown",             # two at once: dbias as a batch mean and d_j without tanh'
+    "c_carry_halved": "unknown",                        # dc_prev = 0.5 * dc * sig_f: an arbitrary factor on the c carry
 }
 
 TOUCHES = {                                             # computed: blind_index.touched_gates(module, bug)
@@ -48,6 +49,7 @@ TOUCHES = {                                             # computed: blind_index.
     "dc_prev_aliases_dc": "ifg",
     "tanh_prime_of_c_squared": "ifg",
     "mean_bias_and_no_dj_prime": "",
+    "c_carry_halved": "",
 }
 
 
@@ -116,6 +118,8 @@ def backward(dout, cache, bug=None):
             dc_next = dc_prev
         elif bug == "dc_prev_times_f_logit":
             dc_next = dc * f
+        elif bug == "c_carry_halved":
+            dc_next = 0.5 * dc * sig_f
         else:
             dc_next = dc * sig_f
     return dx, dm_next, dc_next, dkernel, dbias
