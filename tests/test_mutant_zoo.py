@@ -203,14 +203,14 @@ def test_forward_mistake_is_located_in_the_forward():
 from zoo import (blind_index, held2_index, held3_index, held4_index, held5_index, held6_index, held7_index,  # noqa: E402
                  held8_index, held9_index, held10_index, held11_index,
                  held12_index, held13_index, held14_index, held15_index,
-                 held16_index, held17_index)
+                 held16_index, held17_index, held18_index)
 
 HELD = {**blind_index.MODULES, **held2_index.MODULES, **held3_index.MODULES, **held4_index.MODULES,
         **held5_index.MODULES, **held6_index.MODULES, **held7_index.MODULES, **held8_index.MODULES,
         **held9_index.MODULES, **held10_index.MODULES, **held11_index.MODULES,
         **held12_index.MODULES, **held13_index.MODULES, **held14_index.MODULES,
         **held15_index.MODULES, **held16_index.MODULES,
-        **held17_index.MODULES}
+        **held17_index.MODULES, **held18_index.MODULES}
 HELD_CASES = [(style, bug) for style, module in HELD.items() for bug in module.BUGS]
 KNOWN_UNNAMED = {
     ("held3_cs231n_gru", "dprev_h_from_dWh"),            # the running dWh, accumulated inside the step's gate lines
@@ -220,7 +220,6 @@ KNOWN_UNNAMED = {
     ("held5_karpathy_halves_rnn", "halves_sum_assigned"),         # the sequence run in two halves: these live
     ("held5_karpathy_halves_rnn", "dhnext_from_dWhh"),            # in how the halves are joined (no textbook line)
     ("held5_karpathy_halves_rnn", "clip_each_half_at_0_05"),
-    ("held5_torch_class_gru", "cat_z_r_n"),                  # blocks swapped for dW and dx, dh_prev per gate right
     ("held5_torch_class_gru", "saved_after_update"),         # h_t saved for h_(t-1), a_hn saved right
     ("held5_tf1_cs231n_gru", "backward_blocks_u_r"),         # the same for the reset-before GRU
     ("held5_karpathy_halves_rnn", "halves_not_chained"),     # one cut, where T // 2 falls: the same
@@ -259,6 +258,11 @@ KNOWN_UNNAMED = {
     ("held14_scan_lstm", "c_updated_in_place"),              # the one carried c array updated in place by every step
     # held17 (measured once, blind: 94.4% named; developed on since): what it still leaves unnamed
     ("held17_ones_column_gru", "dx_drops_first_column"),     # dx sliced with the bias's ones column in
+    # held18 (measured once, blind: 91.3% named; developed on since): what it still leaves unnamed
+    ("held18_buffer_gru", "du_written_before_dc"),           # da_u written over u before dn reads it (order)
+    ("held18_blog_gru", "dx_slice_off_by_one"),              # dx sliced one column early from d[h, x] of 3 kernels
+    ("held18_blog_gru", "dconcat_from_dW_z"),                # z's gradient on [h, x] where its kernel belongs
+    ("held18_blog_gru", "dconcat_z_through_W_r"),            # z's gradient through r's kernel on [h, x]
 }
 # Held-out mutants whose numbers are exactly another single mistake's: named as that one.
 SAME_NUMBERS = {

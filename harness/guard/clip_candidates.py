@@ -57,7 +57,8 @@ THRESHOLDS = CLIP_AT + (2.0, 5.0, 10.0)
 
 def _clipped_per_example(replay, user, wrong):
     """Each example's weight and bias gradients clipped element by element (min-char-rnn's
-    ``np.clip(dparam, -5, 5, out=dparam)`` in code that runs one example at a time), then summed."""
+    ``np.clip(dparam, -5, 5, out=dparam)`` in code that runs one example at a time), or one
+    wrong gradient rescaled to a norm, then summed."""
     parts = [r.correct for r in replay.replays]
     out = []
     for keys, which in ((PARAMS[:2], "the weight gradients (not the biases')"), (PARAMS, "the weight and bias gradients")):
@@ -70,6 +71,13 @@ def _clipped_per_example(replay, user, wrong):
             out.append({**_finding("gradient_clipped", f"{which} of each example clipped element by element to "
                                                        f"[-{c:g}, {c:g}] (np.clip) inside the backward, then summed "
                                                        "over the examples"), "values": values})
+    for q in [q for q in PARAMS if q in wrong and q in user] if len(wrong) == 1 else ():
+        top = max(_norm(p[q]) for p in parts)
+        for c in (c for c in THRESHOLDS if c < top):
+            values = _combine([{**p, q: p[q] * min(1.0, c / _norm(p[q]))} for p in parts])
+            out.append({**_finding("gradient_clipped", f"the gradient {q} of each example rescaled to a norm of at "
+                                                       f"most {c:g} inside the backward, then summed over the "
+                                                       "examples"), "values": values})
     return out
 
 

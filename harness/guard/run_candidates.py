@@ -68,6 +68,7 @@ def _truncations(T, right, longest=None):
                                                f"backpropagated in separate chunks of {k} steps{tail}"),
                             lambda r, k=k, e=from_end, own=own: _chunked(r, _chunk_starts(_T(r), k, e),
                                                                          _T(r) % k != 0 if own == "edge" else own)))
+    for k in range(2, max(T, longest - 1)):             # a stop at k >= T shows on the longest probe only
         if k > longest - 2 or (right is not None and right != k):
             continue
         for own in (True, False):                          # the carries stop once the loop has done k steps

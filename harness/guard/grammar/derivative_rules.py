@@ -15,7 +15,8 @@ from .time_rules import _renamed
 
 
 # A derivative taken at the step before's state where the step's own belongs: also the wrong time.
-EARLIER = {("next_h", "prev_h"): "wrong_time,wrong_value", ("tanh_c", "prev_c"): "wrong_time,wrong_value"}
+EARLIER = {("next_h", "prev_h"): "wrong_time,wrong_value", ("tanh_c", "prev_c"): "wrong_time,wrong_value",
+           ("next_h", "next_h_next_clamp"): "wrong_time"}
 
 # Another function's derivative written from the pre-activation a (recovered from y): tanh'(a)
 # = sech^2(a) for a sigmoid gate, sigmoid'(a) for a tanh.
@@ -110,8 +111,13 @@ def _wrong_points(ctx, i, stmt, call, d, here):
                     f"{DERIVATIVES[d]}' written for the pre-activation ({DERIVATIVES[d]}'(a) = "
                     f"{'1 - tanh(a)^2' if d == 'dtanh' else 's(a)(1 - s(a))'}) and evaluated at the output "
                     f"{SAYS.get(yname, yname)} {here} (or at the pre-activation after the forward overwrote it "
-                    "with the output in place)", also="inplace_corruption")
+                    "with the output in place)", also="derivative_miswritten,inplace_corruption")
     pre = next((a for a in ctx.table["wrong_point"].get(yname, ()) if a.startswith("a") or a == "next_c"), None)
+    if d == "dtanh" and pre and pre != "next_c":        # tanh = sinh / cosh: sinh's derivative cosh(a) for tanh'
+        yield _edit(ctx, i, "derivative_wrong_function", stmt,
+                    _replace(stmt, call, _expr(f"np.cosh({_src(ctx.ref(pre))})")),
+                    f"sinh's derivative cosh(a) where tanh' = 1 / cosh(a)**2 belongs {here} (tanh written as "
+                    "sinh / cosh)", family="cosh(a) for tanh'")
     if d == "dtanh" and pre and pre != "next_c":        # tanh = 2 s(2a) - 1, tanh' = 4 s(2a)(1 - s(2a)), s at a
         new = _replace(stmt, call, _expr(f"4 * dsigmoid(sigmoid({_src(ctx.ref(pre))}))"))
         yield _edit(ctx, i, "derivative_wrong_point", stmt, new,

@@ -105,6 +105,20 @@ def order_rules(ctx, i, stmt):
             yield Edit(ctx.target, i, "gate_order", _src(stmt), _src(swapped[i]),
                        f"the gate gradients written into {lines} in the order {{written}} instead of {{expected}}",
                        _target_name(stmt), "", COST["gate_order"] + (0.05 if len(tree) > 1 else 0), moved, tree, perm)
+            right = _carry_per_gate(ctx, {j: lists[j] for j in tree})
+            if right:                   # the carry formed gate by gate (right), the packed array only for dW, dx
+                yield Edit(ctx.target, i, "gate_order", _src(stmt), _src(swapped[i]),
+                           f"the gate gradients written into {lines} in the order {{written}} instead of {{expected}}, "
+                           "for the weights and dx (the carry dh_(t-1) formed gate by gate, right)",
+                           _target_name(stmt), "", COST["gate_order"] + 0.1, moved, {**tree, **right}, perm)
+
+
+def _carry_per_gate(ctx, lists):
+    """{index: the dprev_h line reading the packed gradients of ``lists`` from their gate
+    gradients directly}: what code that carries gate by gate computes."""
+    packed = {_target_name(ctx.stmts[j]): _expr(f"np.concatenate({_src(lst)}, axis=1)") for j, lst in lists.items()}
+    return {j: _renamed(s, packed) for j, s in enumerate(ctx.stmts)
+            if _mutable(s) and _target_name(s) == "dprev_h" and set(packed) & _names(_value(s))}
 
 
 def one_block_only(ctx, i, stmt, edits):

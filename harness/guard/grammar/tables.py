@@ -2,9 +2,11 @@
 
 from dataclasses import dataclass, field
 
+F_LOGIT = "cache['a_f'] - cache['forget_bias']"          # f's pre-activation as the user keeps it (TF adds
+                                                         # forget_bias inside the sigmoid)
 CELLS = {
     "rnn": {
-        "wrong_point": {"next_h": ("a", "prev_h", "dnext_h"), "da": ("dnext_h",)},
+        "wrong_point": {"next_h": ("a", "prev_h", "dnext_h", "next_h_next_clamp"), "da": ("dnext_h",)},
         "wrong_time": {"prev_h": ("next_h", "h_prev_wrap"), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp", "x_last"),
                        "next_h": ("next_h_prev_wrap",)},
         "weights": ("W_ih", "W_hh"),
@@ -13,7 +15,7 @@ CELLS = {
         "step_carries": {},
     },
     "lstm": {
-        "wrong_point": {"i": ("a_i", "f", "o", "g"), "f": ("a_f", "i", "o"), "g": ("a_g", "tanh_c", "next_c", "prev_c", "f"),
+        "wrong_point": {"i": ("a_i", "f", "o", "g"), "f": ("a_f", "i", "o", F_LOGIT), "g": ("a_g", "tanh_c", "next_c", "prev_c", "f"),
                         "o": ("a_o", "i", "f"), "tanh_c": ("next_c", "prev_c", "next_h", "g"),
                         "prev_c": ("prev_h",), "prev_h": ("prev_c",)},
         "wrong_time": {"prev_h": ("next_h", "h_prev_wrap"), "prev_c": ("next_c",), "tanh_c": ("np.tanh(prev_c)", "tanh_c_prev_wrap"), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp", "x_last"),
@@ -27,7 +29,7 @@ CELLS = {
         "packed_out": {"dW_ih": 0, "dW_hh": 0, "db": 0, "da": 1},
     },
     "gru": {
-        "wrong_point": {"r": ("a_r", "z"), "z": ("a_z", "r", "1 - z"), "n": ("a_n", "prev_h", "next_h"),
+        "wrong_point": {"r": ("a_r", "z"), "z": ("a_z", "r", "1 - z"), "n": ("a_n", "prev_h", "next_h", "z", "r"),
                         "prev_h": ("n", "r"), "a_hn": ("prev_h", "a_xn")},
         "wrong_time": {"prev_h": ("next_h", "h_prev_wrap"), "z": ("z_prev_wrap", "z_next_wrap", "z_prev_clamp", "z_next_clamp"),
                        "r": ("r_prev_wrap",), "n": ("n_prev_wrap",), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp", "x_last")},
@@ -62,6 +64,8 @@ SAYS["h_prev_wrap"] = ("h_(t-1) read as caches[t - 1]'s h (right for t >= 1, but
                        "not h0)")
 for _s in ("h", "c"):
     SAYS[f"next_{_s}_last"] = f"the last step's {_s}_(T-1)"
+SAYS["next_h_next_clamp"] = "h_(t+1), the step after's h (the last step keeping its own)"
+SAYS[F_LOGIT] = "f's pre-activation a_f (without the forget_bias the sigmoid adds)"
 SAYS["a_hn"] = "a_hn = h_(t-1) W_hn^T + b_hn (what r multiplies)"
 SAYS["a_xn"] = "a_xn = x_t W_in^T + b_in (the input part of n's pre-activation)"
 # A GRU layout may store z's weights negated (its update gate is u = 1 - z, Cho et al.'s convention).
