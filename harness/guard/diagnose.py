@@ -223,7 +223,8 @@ def diagnose(probe, user, tol, names, problems=(), per_example=False, user_at=No
     for cand in _grammar(replay, edits) + model_candidates(replay, probe, names, forward_right) + more:
         if cand["values"] is not None and _explains(cand["values"], wrong, user, keys, tol):
             edit = cand.pop("edit", None)
-            found.append(dict(cand, detail=_say(edit, names, probe.cell)) if edit else cand)
+            found.append(dict(cand, detail=_say(edit, names, probe.cell), place=(edit.target, edit.index))
+                         if edit else cand)
     if not found and by_numbers and "h" in user:
         found = _forward_found(replay, probe, user, tol, by_numbers, names, wrong, keys)
     return _best(found, keys)
@@ -299,8 +300,8 @@ def _best(found, keys):
         same = next((b for b in best if b["cause"] == f["cause"] and _same(b["values"], f["values"], keys)), None)
         if same is None:
             best.append(dict(f, alternatives=0))
-        elif f["detail"] != same["detail"]:
-            same["alternatives"] += 1
+        elif f["detail"] != same["detail"] and (f.get("place") is None or f.get("place") != same.get("place")):
+            same["alternatives"] += 1                   # another place (in the same line: one mistake, two words)
     for b in best:
         head, _, said_already = b["description"].partition(" (equally: ")
         equal = said_already[:-1].split("; or ") if said_already else []
@@ -313,6 +314,7 @@ def _best(found, keys):
             b["description"] = f"{head} (equally: {'; or '.join(equal)})"
     for b in best:
         b.pop("values")
+        b.pop("place", None)
         n = b.pop("alternatives")
         if n:
             b["detail"] += f" (the same mistake written in {n} other place{'s' if n > 1 else ''} gives the same numbers)"

@@ -139,9 +139,7 @@ def _neighbours(caches):
                 cache[f"{v}_prev_wrap"] = caches[t - 1][v]
         cache["h_prev_wrap"] = caches[t - 1]["next_h"]     # h_(t-1) as caches[t - 1]'s h (shown so)
         cache["next_h_next_clamp"] = caches[min(t + 1, T - 1)]["next_h"]
-        for s in ("h", "c"):                            # one state array updated in place: the last step's
-            if f"next_{s}" in cache:
-                cache[f"next_{s}_last"] = caches[T - 1][f"next_{s}"]
+        cache["next_h_last"] = caches[T - 1]["next_h"]     # one h array updated in place: the last step's
     return caches
 
 

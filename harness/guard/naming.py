@@ -244,6 +244,12 @@ def render(line, names, cell):
         def visit_Attribute(self, node):
             self.generic_visit(node)
             return _untranspose(node)
+
+        def visit_IfExp(self, node):                # a mistake of one GRU reset convention: its own branch
+            self.generic_visit(node)
+            if "reset_after" in ast.unparse(node.test):
+                return node.orelse if isinstance(node.body, ast.Name) else node.body
+            return node
     text = ast.unparse(User().visit(tree))
     return names.state(text)
 

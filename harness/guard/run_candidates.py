@@ -41,8 +41,9 @@ def _dx_reversed(replay):
 
 def _truncations(T, right, longest=None):
     """[((cause, words), fn(replay) -> values)] of the truncations that can fit on T steps: each
-    ``dh_t`` carried back k steps (k <= T-2); the carries cut every k steps, from either end;
-    the carries stopping after the loop's first k steps. A cut pattern must repeat (two cuts
+    ``dh_t`` carried back k steps (k <= T-2); the carries cut every k steps, from either end or
+    after the steps t % k == k - 1; the carries stopping after the loop's first k steps (k <= T:
+    at k = T only the longest probe tells it from dh0 dropped). A cut pattern must repeat (two cuts
     at least, on the ``longest`` probe the candidate must fit: the whole one when the diagnosis
     runs on its first steps), and with ``right`` (the trailing steps whose dx is right) known,
     only the k it leaves are tried."""
@@ -68,7 +69,7 @@ def _truncations(T, right, longest=None):
                                                f"backpropagated in separate chunks of {k} steps{tail}"),
                             lambda r, k=k, e=from_end, own=own: _chunked(r, _chunk_starts(_T(r), k, e),
                                                                          _T(r) % k != 0 if own == "edge" else own)))
-    for k in range(2, max(T, longest - 1)):             # a stop at k >= T shows on the longest probe only
+    for k in range(2, min(T, longest - 2) + 1):         # a stop at k = T shows on the longest probe only
         if k > longest - 2 or (right is not None and right != k):
             continue
         for own in (True, False):                          # the carries stop once the loop has done k steps

@@ -61,7 +61,7 @@ def _off_by_one(ctx, i, stmt, name, order, first, second, width):
     shift = -1 if (first != _src(_value(stmt))) else 1          # this input second: back one; first: on one
     start = f"{'x' if name != 'dx' else 'prev_h'}.shape[1] - 1" if shift < 0 else "1"
     new = _replace(stmt, stmt.value, _expr(f"np.concatenate([{first}, {second}], axis=1)[:, {start}:{start} + {width}]"))
-    what = {"hx": "[h, x]", "xh": "[x, h]"}[order]
+    what = {"hx": "[h, x]", "xh": "[x, h]"}[order].replace("h", "r h" if ctx.cell == "gru" else "h")
     mine = "x" if name == "dx" else "h"
     yield _edit(ctx, i, "wrong_value", stmt, new,
                 f"{name} sliced one column off in the gradient of the concatenated {what} (toward the other input): "

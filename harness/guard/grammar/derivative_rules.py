@@ -10,7 +10,7 @@ import dataclasses
 from .ast_tools import _expr, _is_derivative, _product_factors, _products, _rebuild_product, _replace, _src, _target_name
 from .context import _Context, _edit, _value
 from .inplace_rules import _inplace
-from .tables import AT_PRE_ACTIVATION, COST, DERIVATIVES, MISWRITTEN, SAYS
+from .tables import AT_PRE_ACTIVATION, COST, DERIVATIVES, MISWRITTEN, SAYS, plain
 from .time_rules import _renamed
 
 
@@ -101,7 +101,7 @@ def _wrong_points(ctx, i, stmt, call, d, here):
         new = _replace(stmt, y, ctx.ref(alt))
         yield _edit(ctx, i, "derivative_wrong_point", stmt, new,
                     f"{DERIVATIVES[d]}' evaluated at {SAYS.get(alt, alt)} where {SAYS.get(yname, yname)} "
-                    f"belongs ({_src(call)} -> {d}({alt})) {here}",
+                    f"belongs ({_src(call)} -> {d}({plain(alt)})) {here}",
                     also=EARLIER.get((yname, alt), "wrong_value" if alt in ("prev_h", "prev_c") else ""),
                     family=f"{DERIVATIVES[d]}'{AT_PRE_ACTIVATION}" if alt.startswith("a_") else "")
     act = {"dtanh": "np.tanh", "dsigmoid": "sigmoid"}.get(d)

@@ -30,6 +30,7 @@ def driver_edits(cell, fn_tree):
             out.extend(_carry_update_rules(ctx, i, stmt))
         elif isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Dict) and _target_name(stmt) == "grads":
             out.extend(_dx_after_loop_rules(ctx, i, stmt))
+            out.extend(_dh0_rules(ctx, i, stmt))
     return (out + _every_carry_dropped(ctx, out) + _fused_overwrites(ctx, out) + list(_step_global_clip(ctx))
             + list(carries_swapped(ctx)))
 
@@ -265,10 +266,14 @@ def _dx_after_loop_rules(ctx, i, stmt):
         yield _edit(ctx, i, "gradient_for_weight", stmt, _replace(stmt, dx, _expr(f"_dx_total(steps, {w}, {key!r})")),
                     f"dx computed after the loop with the whole gradient dW_ih{block} where the weight W_ih belongs",
                     cost=COST["gradient_for_weight"] + (0.1 if gate else 0), gates=gate)
-    if ctx.cell == "rnn":               # the last product left out: step 0's da (N, H) returned as dh0
-        yield _edit(ctx, i, "wrong_value", stmt, _grads_with(ctx, {"dh0": "steps[0]['da']"})[i],
-                    "dh0 returned as step 0's pre-activation gradient da_0, without its product with W_hh "
-                    "(da_0 where da_0 W_hh belongs)")
+
+
+def _dh0_rules(ctx, i, stmt):
+    """The RNN's dh0 returned before its last product: step 0's da (N, H) where da_0 W_hh belongs."""
+    if ctx.cell == "rnn":
+        (j, new), = _grads_with(ctx, {"dh0": "steps[0]['da']"}).items()
+        yield _edit(ctx, j, "wrong_value", stmt, new, "dh0 returned as step 0's pre-activation gradient da_0, "
+                    "without its product with W_hh (da_0 where da_0 W_hh belongs)")
 
 
 def _carry_update_rules(ctx, i, stmt):

@@ -107,9 +107,11 @@ def order_rules(ctx, i, stmt):
                        _target_name(stmt), "", COST["gate_order"] + (0.05 if len(tree) > 1 else 0), moved, tree, perm)
             right = _carry_per_gate(ctx, {j: lists[j] for j in tree})
             if right:                   # the carry formed gate by gate (right), the packed array only for dW, dx
+                packed = {_target_name(ctx.stmts[j]) for j in tree}
+                dx = any(_target_name(o) == "dx" and packed & _names(_value(o)) for o in ctx.stmts if _mutable(o))
                 yield Edit(ctx.target, i, "gate_order", _src(stmt), _src(swapped[i]),
                            f"the gate gradients written into {lines} in the order {{written}} instead of {{expected}}, "
-                           "for the weights and dx (the carry dh_(t-1) formed gate by gate, right)",
+                           f"for the weights{' and dx' if dx else ''} (the carry dh_(t-1) formed gate by gate, right)",
                            _target_name(stmt), "", COST["gate_order"] + 0.1, moved, {**tree, **right}, perm)
 
 
@@ -299,11 +301,10 @@ def weights_split_wrong(ctx):
                 if w in which:
                     node = _find_same(tree.get(i, s), n, s)
                     tree[i] = _replace(tree.get(i, s), node, _expr(f"_blocks_swapped({w}, {j}, {k}, {len(gates)})"))
-            if tree:
+            if tree:                    # both weights cost more: W_hh's line may not run (reset-before GRU)
                 first = min(tree)
                 yield _edit(ctx, first, "gate_order", ctx.stmts[first], tree[first],
                             f"{' and '.join(which)} split into gate blocks with {gates[j]} and {gates[k]} in each other's "
                             "places for the products that carry the gradient back (dx, dh_(t-1)); the weight "
                             "gradients right", extra=tree, gates=gates[j] + gates[k],
-                            cost=COST["gate_order"] + (0.15 if len(which) == 2 else 0.1))   # where W_hh's line does
-                                                                # not run (reset-before GRU), one weight reads first
+                            cost=COST["gate_order"] + (0.15 if len(which) == 2 else 0.1))

@@ -4,11 +4,10 @@ h_prev``; ``df = dc; df *= prev_c``), so the later reads see what was written th
 
 import ast
 import copy
-import re
 
-from .ast_tools import _expr, _names, _product_factors, _replace, _src, _target_name
+from .ast_tools import _expr, _is_derivative, _names, _product_factors, _replace, _src, _target_name
 from .context import _edit, _mutable, _value
-from .tables import COST
+from .tables import COST, plain
 from .time_rules import _renamed
 
 
@@ -168,8 +167,8 @@ INPLACE_FORWARD = {
 def inplace_forward_products(ctx):
     """A cached forward value overwritten in place by the next value the forward builds from it
     (c_(t-1) scaled by f_t on the way to f c_(t-1) + i g, z turned into 1 - z): every read of it in
-    the step sees that value, or, where user code reads it in several lines, one of them only
-    (the others read a copy or come before the write)."""
+    the step sees that value; for one-value entries read in several lines, one of them only (the
+    others read a copy or come before the write), named a value read for another first."""
     for says, seen, *reset_after in INPLACE_FORWARD.get(ctx.cell, ()):
         lines = [j for j, s in enumerate(ctx.stmts) if _mutable(s) and set(seen) & _names(_value(s))]
         reads = {k: _expr(f"({v})" if not reset_after else        # the GRU's products of one reset convention
@@ -182,16 +181,15 @@ def inplace_forward_products(ctx):
         if len(seen) > 1 or len(lines) < 2:
             continue                    # one read only sees it (the others read a copy or come before the write):
         (name, value), = seen.items()   # as much one value read for another in that line
-        words = re.sub(CACHED, r"\1", value).replace("prev_h", "h_(t-1)")
+        words = plain(value).replace("prev_h", "h_(t-1)")
         for j in lines:
             line = _target_name(ctx.stmts[j])
+            at = any(_is_derivative(c, ctx.derivs) and name in _names(c) for c in ast.walk(_value(ctx.stmts[j])))
             yield _edit(ctx, j, "wrong_value", ctx.stmts[j], extra[j],
                         f"{words} read where {name} belongs, in {line} only (what {line} sees when the forward "
                         f"overwrote {name} in place and the other reads came before the write)",
-                        cost=COST["wrong_value"] + 0.1, gates=_gates_of(ctx, {j: 0}), also="inplace_corruption")
-
-
-CACHED = r"cache\['(\w+)'\]"         # cache['a_hn'] in words: a_hn
+                        cost=COST["wrong_value"] + 0.1, gates=_gates_of(ctx, {j: 0}),
+                        also="inplace_corruption" + (",derivative_wrong_point" if at else ""))
 
 
 def _gates_of(ctx, lines):

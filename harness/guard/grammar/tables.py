@@ -1,5 +1,6 @@
 """The grammar's tables: per-cell confusions, words, derivatives, costs, and the Edit record."""
 
+import re
 from dataclasses import dataclass, field
 
 F_LOGIT = "cache['a_f'] - cache['forget_bias']"          # f's pre-activation as the user keeps it (TF adds
@@ -62,8 +63,7 @@ for _v, _says in (("next_h", "h_t"), ("tanh_c", "tanh(c_t)"), *((g, f"{g}_t") fo
                                f"last step's {_says.replace('_t', '_(T-1)')}{', not h0' if _v == 'next_h' else ''})")
 SAYS["h_prev_wrap"] = ("h_(t-1) read as caches[t - 1]'s h (right for t >= 1, but at t = 0 the last step's h_(T-1), "
                        "not h0)")
-for _s in ("h", "c"):
-    SAYS[f"next_{_s}_last"] = f"the last step's {_s}_(T-1)"
+SAYS["next_h_last"] = "the last step's h_(T-1)"
 SAYS["next_h_next_clamp"] = "h_(t+1), the step after's h (the last step keeping its own)"
 SAYS[F_LOGIT] = "f's pre-activation a_f (without the forget_bias the sigmoid adds)"
 SAYS["a_hn"] = "a_hn = h_(t-1) W_hn^T + b_hn (what r multiplies)"
@@ -73,6 +73,11 @@ NEGATED_Z = "one of them stored negated (a layout whose update gate is u = 1 - z
 for _g in "ifgorzn":
     SAYS.setdefault(f"a_{_g}", f"the pre-activation of {_g}")
     SAYS.setdefault(_g, f"{_g}_t")
+
+def plain(expr):
+    """An expression on the cache in words: ``cache['a_hn']`` read as ``a_hn``."""
+    return re.sub(r"cache\['(\w+)'\]", r"\1", expr)
+
 
 # The family of a derivative taken at its pre-activation ("sigmoid' evaluated at ..."), fused
 # over the gates of one activation or of all.

@@ -10,13 +10,13 @@ import re
 
 from .ast_tools import _expr, _is_derivative, _src, _target_name
 from .context import _Context, _edit, _mutable, _value
-from .tables import COST, SAYS
+from .tables import COST, SAYS, plain
 
 
 GATE_VALUES = set("ifgorzn")
 # A state read as the last step's: one array updated in place by every step (in every read, the
 # forward values too: run_candidates' cache candidates; here with the forward values cached right).
-LAST_STATE = {"prev_h": "next_h_last", "prev_c": "next_c_last"}
+LAST_STATE = {"prev_h": "next_h_last"}                  # (the LSTM's step recomputes no forward value)
 # A gate recomputed in the backward from another gate's pre-activation block (``o = sigmoid(a[:,
 # 3H:])`` where 3H: is g's block): with two sigmoid gates that is the other gate itself (above);
 # with the LSTM's tanh block it is a value of its own. (The forget gate's pre-activation in the
@@ -52,7 +52,8 @@ def whole_step_wrong_time(ctx):
             yield _every_read(ctx, "inplace_corruption", name, LAST_STATE[name],
                               {i: s for i, s in reads.items() if i not in forward},
                               " (one array updated in place by every step, so each step saved the same array as "
-                              "its own; the forward values it recomputes cached right)", COST["inplace_corruption"],
+                              "its own; a_hn, which the textbook recomputes from it, cached right)",
+                              COST["inplace_corruption"],
                               also="wrong_time")
 
 
@@ -87,9 +88,9 @@ def _says(alt):
     entries by name (``sigmoid(cache['a_g'])`` -> "sigmoid(a_g) (recomputed from g's pre-activation block)")."""
     if alt in SAYS:
         return SAYS[alt]
-    plain = re.sub(r"cache\['(\w+)'\]", r"\1", alt).replace("np.", "").replace(" - forget_bias", "")
-    block = re.search(r"\ba_(\w)\b", plain)
-    return f"{plain} (recomputed from {block[1]}'s pre-activation block)" if block else plain
+    words = plain(alt).replace("np.", "").replace(" - forget_bias", "")
+    block = re.search(r"\ba_(\w)\b", words)
+    return f"{words} (recomputed from {block[1]}'s pre-activation block)" if block else words
 
 
 def _read_names(stmt):
