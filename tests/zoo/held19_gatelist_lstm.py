@@ -27,6 +27,7 @@ BUGS = {
     "backward_walks_forward": "loop_direction",         # for t in range(T) in the backward
     "hx_buffer_reused": "inplace_corruption",           # one hx buffer filled in place each step and cached by reference
     "do_reads_c_and_no_carry": "unknown",               # two at once: dh * c and the cell carry dropped
+    "i_backward_with_Wf": "wrong_weight",               # gate_backward(da_i, hx, W["f"]): f's matrix for i's dhx
 }
 
 TOUCHES = {
@@ -44,6 +45,7 @@ TOUCHES = {
     "backward_walks_forward": "",
     "hx_buffer_reused": "",
     "do_reads_c_and_no_carry": "o",
+    "i_backward_with_Wf": "",
 }
 
 ORDER = "ofig"
@@ -123,7 +125,8 @@ def lstm_backward(dhs, cache, bug=None):
                 da = d[q] * tc * (1 - tc)
             else:
                 da = d[q] * dact(q, s["gates"][q], bug)
-            dhx_q, dW_q, db_q = gate_backward(da, s["hx"], W[q])
+            Wq = W["f"] if (q == "i" and bug == "i_backward_with_Wf") else W[q]
+            dhx_q, dW_q, db_q = gate_backward(da, s["hx"], Wq)
             dhx = dhx + dhx_q
             dW[q] += dW_q
             db[q] += da.mean(axis=0) if (q == "f" and bug == "bf_grad_averaged") else db_q

@@ -27,6 +27,7 @@ BUGS = {
     "forward_n_ignores_r": "forward_mistake",           # n = tanh(x Wxh + h Whh + bh): r unused; consistent
     "returns_r_and_z_swapped": "gate_order",            # the r and z gradients returned in each other's places
     "z_grad_missing_and_dbz_assigned": "unknown",       # two at once
+    "drh_through_Whr": "wrong_weight",                  # drh = dan @ Whr.T (r's recurrent matrix for Whh)
 }
 
 TOUCHES = {
@@ -43,6 +44,7 @@ TOUCHES = {
     "forward_n_ignores_r": "",
     "returns_r_and_z_swapped": "rz",
     "z_grad_missing_and_dbz_assigned": "z",
+    "drh_through_Whr": "r",
 }
 
 
@@ -82,7 +84,7 @@ def gru_backward(dhs, cache, bug=None):
         dn = dh * (1 - z)
         dan = dn * n * (1 - n) if bug == "n_grad_as_sigmoid" else dn * (1 - n ** 2)
         rh = h if bug == "forward_n_ignores_r" else r * h
-        drh = dan @ (Whh if bug == "Whh_not_transposed" else Whh.T)
+        drh = dan @ (Whh if bug == "Whh_not_transposed" else Whr.T if bug == "drh_through_Whr" else Whh.T)
         dr = np.zeros_like(r) if bug == "forward_n_ignores_r" else drh * h
         dar = dr * r * (1 - r)
         daz = dz if bug in ("z_sigmoid_grad_missing", "z_grad_missing_and_dbz_assigned") else dz * z * (1 - z)
