@@ -12,6 +12,7 @@ transposed (4H, H) weight, say).
 """
 
 import ast
+import contextlib
 import copy
 import inspect
 import textwrap
@@ -27,6 +28,27 @@ from . import grammar
 MODULES = {"rnn": rnn, "lstm": lstm, "gru": gru}
 QUANTITIES = ("dx", "dh0", "dc0", "dweight_ih", "dweight_hh", "dbias_ih", "dbias_hh")
 
+
+
+class _Quiet:
+    depth = 0                                   # how many quiet() blocks are open
+
+
+@contextlib.contextmanager
+def quiet():
+    """numpy's floating-point errors and Python's warnings silenced while mistakes are replayed
+    (they overflow and divide by zero by design): set once around a batch of replays, each
+    replay inside it costing nothing more."""
+    if _Quiet.depth:
+        yield
+        return
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _Quiet.depth += 1
+        try:
+            yield
+        finally:
+            _Quiet.depth -= 1
 
 def _block(arr, k, axis, G):
     """The index of gate block k of the G blocks along ``axis``."""
@@ -137,6 +159,9 @@ def _neighbours(caches):
         for v in WRAPPED:                               # caches[t - 1][v]: the last step's at t = 0
             if v in cache:
                 cache[f"{v}_prev_wrap"] = caches[t - 1][v]
+        cache.update({f"prev_h{w}": caches[k]["prev_h"] for w, k in (
+            ("_prev_wrap", t - 1), ("_next_wrap", (t + 1) % T), ("_prev_clamp", max(t - 1, 0)),
+            ("_next_clamp", min(t + 1, T - 1)))})
         cache["h_prev_wrap"] = caches[t - 1]["next_h"]     # h_(t-1) as caches[t - 1]'s h (shown so)
         cache["next_h_next_clamp"] = caches[min(t + 1, T - 1)]["next_h"]
         cache["next_h_last"] = caches[T - 1]["next_h"]     # one h array updated in place: the last step's
@@ -253,8 +278,7 @@ class Textbook:
         caches, each with the neighbouring steps' inputs), or (None, None) if it fails to run."""
         forward = self.functions(edit if edit is not None and edit.touches_forward() else None)["forward"]
         try:
-            with np.errstate(all="ignore"), warnings.catch_warnings():
-                warnings.simplefilter("ignore")
+            with quiet():
                 if self.cell == "lstm":
                     h, c, caches = forward(x, state0["h"], state0["c"], params, **options)
                     return {"h": h, "c": c}, _neighbours(caches)
@@ -267,8 +291,7 @@ class Textbook:
         """Canonical gradients of the backward with ``edit`` planted, or None if it fails to run."""
         backward = self.functions(edit)["backward"]
         try:
-            with np.errstate(all="ignore"), warnings.catch_warnings():
-                warnings.simplefilter("ignore")
+            with quiet():
                 grads = backward(dh, caches, dc_n=dc_n) if self.cell == "lstm" else backward(dh, caches)
         except Exception:                                       # a mistake that does not even run here
             return None

@@ -278,6 +278,10 @@ def _call_in_words(node, names, cell):
     if fn == "_blockpick":                                  # da_h with its n block from da_x
         gate = names.gate(GATES[cell][node.args[2].value])
         a, b = (ast.unparse(x) for x in node.args[:2])
+        b = b if b.isidentifier() else f"({b})"
+        inner = re.fullmatch(rf"(.+)_with_(\w+?)_blocks?_from_{re.escape(b)}", a)
+        if inner:                                           # two blocks from the same array
+            return ast.Name(f"{inner[1]}_with_{inner[2]}_{gate}_blocks_from_{b}", ast.Load())
         return ast.Name(f"{a}_with_{gate}_block_from_{b}", ast.Load())
     return node
 

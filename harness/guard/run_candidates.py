@@ -223,7 +223,7 @@ def _cache_specs(cell):
                           "cached without a copy)", ""))
         specs.append(({key: lambda cs, c, t, key=key: cs[-1][key]}, "inplace_corruption",
                       f"every step's cached {_says(key)} is the last step's (one buffer reused, e.g. written with "
-                      "out=)", ""))
+                      "out=, or kept on an object the backward reads)", "wrong_time"))
         for other in READ[cell]:
             if other != key and key not in STATE:
                 specs.append(({key: lambda cs, c, t, key=key, other=other: c[key] * c[other]}, "inplace_corruption",

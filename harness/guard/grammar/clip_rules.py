@@ -11,6 +11,23 @@ from .gate_rules import _gates
 def clipped_lines(ctx):
     yield from _clipped_preactivations(ctx)
     yield from _clipped_cell_gradient(ctx)
+    yield from _normclipped_packed(ctx)
+
+
+def _normclipped_packed(ctx):
+    """The step's packed pre-activation gradient (the RNN's da, the LSTM's (N, 4H) da) rescaled
+    to a norm of at most c (the whole array's, or each example's) before the weights, dx and the
+    carry are formed from it."""
+    line = next(((i, st) for i, st in enumerate(ctx.stmts) if _mutable(st) and _target_name(st) == "da"), None)
+    if line is None or ctx.cell == "gru":
+        return
+    i, st = line
+    for c in CLIP_AT:
+        for rows, what in ((False, "its norm"), (True, "each example's norm")):
+            clipped = _replace(st, st.value, _expr(f"_clipnorm({_src(st.value)}, {c}, {rows})"))
+            yield _edit(ctx, i, "gradient_clipped", st, clipped,
+                        f"the step's pre-activation gradient da rescaled to keep {what} at most {c} in each step, "
+                        "before the weights, dx and the carry are formed from it", gates="")
 
 
 def _clipped_preactivations(ctx):

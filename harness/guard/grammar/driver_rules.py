@@ -109,6 +109,17 @@ def _fused_overwrites(ctx, edits):
                             f"{' and '.join(e.line for e in pair)} assigned (=) where they accumulate (+=) over the "
                             "steps (one array for the weight and its bias)", pair[0].line, "",
                             max(e.cost for e in pair) + 0.1, "", tree))
+    gated = {}
+    for (kind, gate), group in by_line.items():
+        if gate:
+            gated.setdefault(gate, []).extend(group)
+    for gate, group in gated.items():                    # one array per gate over [x, h, 1]: its weights and bias
+        if len({e.line[:2] for e in group}) > 1:
+            tree = {k: v for e in group for k, v in e.tree.items()}
+            out.append(Edit("backward", group[0].index, "carry_overwrites", group[0].before, group[0].after,
+                            f"{' and '.join(e.line for e in group)} assigned (=) where they accumulate (+=) over the "
+                            f"steps, in the {gate} gate's block only (one array for the gate's weights and bias)",
+                            group[0].line, "", max(e.cost for e in group) + 0.1, gate, tree))
     if len({e.line[:2] for e in every}) > 1:               # one kernel holding the bias too: [b; x; h]
         tree = {}
         for e in every:
@@ -339,20 +350,25 @@ GATE_WEIGHT = {"0": "W_hr", "1": "W_hz", "2": "W_hn"}      # the GRU's recurrent
 
 def _running_total_variants(step, gates, handed, so_far, when):
     choices = [("", "", "")] + [(str(k), g, f" (the {g} block)") for k, g in enumerate(gates)]
+    if len(gates) == 3:                                 # the GRU's r and z blocks together (one (H, 2H) U_rz)
+        choices.append(("01", "rz", " (the r and z blocks)"))
     for k, gate, block in choices:
         planted = {}
         for i, line in enumerate(step.stmts):
             if not (isinstance(line, ast.Assign) and isinstance(line.value, ast.BinOp)):
                 continue
             for node in [n for n in ast.walk(line.value) if isinstance(n, ast.Name)
-                         and (n.id in ("W_ih", "W_hh") or n.id == GATE_WEIGHT.get(k))]:
+                         and (n.id in ("W_ih", "W_hh") or n.id in {GATE_WEIGHT.get(d) for d in k})]:
                 w = "W_hh" if node.id in GATE_WEIGHT.values() else node.id     # W_hz: the z block of W_hh
                 if so_far and f"d{w}" not in step.defined[i]:      # the later steps' sum needs no dW here
                     continue
                 total = f"(cache['sum_d{w}'] + d{w})" if so_far else f"cache['sum_d{w}']"
-                expr = _expr(f"np.split({total}, 3)[{k}]" if node.id != w else
-                             f"_blockpick({w}, {total}, {k}, 0, {len(gates)})" if k else total)
-                planted[i] = (line, _replace(line, node, expr), node.id)
+                expr = w
+                for d in k:
+                    expr = f"_blockpick({expr}, {total}, {d}, 0, {len(gates)})"
+                if node.id != w:
+                    expr = f"np.split({total}, 3)[{next(d for d in k if GATE_WEIGHT[d] == node.id)}]"
+                planted[i] = (line, _replace(line, node, _expr(expr if k else total)), node.id)
         extra_cost = (0.1 if gate else 0) + (0 if so_far else 0.05)
         for i, (line, new, w) in planted.items():
             yield _edit(step, i, "gradient_for_weight", line, new,

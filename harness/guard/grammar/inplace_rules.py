@@ -194,3 +194,33 @@ def inplace_forward_products(ctx):
 
 def _gates_of(ctx, lines):
     return "".join(dict.fromkeys(ctx.line_gates.get(_target_name(ctx.stmts[j]), "") for j in lines))
+
+
+def inplace_derivatives_fused(ctx):
+    """The derivative of one activation computed in place over all its gates at once (``gates[:,
+    :3H] *= 1 - gates[:, :3H]`` on the packed sigmoid gates): every later read of those gates,
+    outside their own derivatives, sees the derivative."""
+    calls = {}
+    for s in ctx.stmts:
+        for c in (n for n in ast.walk(_value(s)) if _is_derivative(n, ctx.derivs)) if _mutable(s) else ():
+            if isinstance(c.args[0], ast.Name) and c.args[0].id in ctx.cached:
+                calls.setdefault(ctx.deriv_of(c), {})[c.args[0].id] = c
+    for d, by_value in calls.items():
+        if len(by_value) < 2:
+            continue                                    # one value: _inplace plants it
+        swap = {y: copy.deepcopy(c) for y, c in by_value.items()}
+        tree = {j: _renamed(s, swap, keep=ctx.derivs) for j, s in enumerate(ctx.stmts) if _mutable(s)}
+        tree = {j: s for j, s in tree.items() if ast.dump(s) != ast.dump(ctx.stmts[j])}
+        if tree:
+            first = min(tree)
+            names = ", ".join(by_value)
+            yield _edit(ctx, first, "inplace_corruption", ctx.stmts[first], tree[first],
+                        f"{names} overwritten in place by their derivatives (one `*= 1 - ...` over the packed gates) "
+                        f"before {', '.join(dict.fromkeys(_target_name(ctx.stmts[j]) for j in tree))} read them",
+                        extra=tree, cost=COST["inplace_corruption"] + 0.05, gates=_all_gates_of(ctx, tree))
+
+
+def _all_gates_of(ctx, lines):
+    """The gates of ``lines``, or "" (all) when one of them is not a single gate's."""
+    gates = [ctx.line_gates.get(_target_name(ctx.stmts[j]), "") for j in lines]
+    return "" if "" in gates else "".join(dict.fromkeys("".join(gates)))

@@ -11,10 +11,10 @@ from .gate_rules import (_gates, fused_block_swaps, fused_gate_terms, gate_term_
                          one_block_only, order_rules, pre_derivative_swaps, recomputed_without_forget_bias,
                          reset_factor_rules, weight_block_rules, weights_split_wrong)
 from .concat_rules import concat_slice_rules
-from .inplace_rules import (inplace_forward_products, inplace_gradient_rules, inplace_product_rules,
-                            recomputed_inplace_rules)
+from .inplace_rules import (inplace_derivatives_fused, inplace_forward_products, inplace_gradient_rules,
+                            inplace_product_rules, recomputed_inplace_rules)
 from .tables import AT_PRE_ACTIVATION, COST, NEGATED_Z, SAYS, Edit
-from .time_rules import whole_step_wrong_time
+from .time_rules import weight_inputs_of_another_step, whole_step_wrong_time
 from .clip_rules import clipped_lines
 from .derivative_rules import derivative_rules
 
@@ -282,4 +282,5 @@ def step_edits(cell, fn_tree, activation=None, line_gates=None):
     return (out + list(fused_gate_terms(ctx)) + list(fused_derivatives(ctx, out)) + list(fused_block_swaps(ctx, out))
             + list(clipped_lines(ctx)) + list(pre_derivative_swaps(ctx))
             + list(recomputed_without_forget_bias(ctx)) + list(whole_step_wrong_time(ctx))
-            + list(inplace_forward_products(ctx)) + list(weights_split_wrong(ctx)))
+            + list(inplace_forward_products(ctx)) + list(weights_split_wrong(ctx))
+            + list(weight_inputs_of_another_step(ctx)) + list(inplace_derivatives_fused(ctx)))

@@ -16,8 +16,9 @@ CELLS = {
         "step_carries": {},
     },
     "lstm": {
-        "wrong_point": {"i": ("a_i", "f", "o", "g"), "f": ("a_f", "i", "o", F_LOGIT), "g": ("a_g", "tanh_c", "next_c", "prev_c", "f"),
-                        "o": ("a_o", "i", "f"), "tanh_c": ("next_c", "prev_c", "next_h", "g"),
+        "wrong_point": {"i": ("a_i", "f", "o", "g", "tanh_c"), "f": ("a_f", "i", "o", F_LOGIT, "g", "tanh_c"),
+                        "g": ("a_g", "tanh_c", "next_c", "prev_c", "f", "i", "o"),
+                        "o": ("a_o", "i", "f", "g", "tanh_c"), "tanh_c": ("next_c", "prev_c", "next_h", "g"),
                         "prev_c": ("prev_h",), "prev_h": ("prev_c",)},
         "wrong_time": {"prev_h": ("next_h", "h_prev_wrap"), "prev_c": ("next_c",), "tanh_c": ("np.tanh(prev_c)", "tanh_c_prev_wrap"), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp", "x_last"),
                        "f": ("f_prev_wrap", "f_next_wrap", "f_prev_clamp", "f_next_clamp"),
@@ -89,7 +90,9 @@ MISWRITTEN = {
     "dtanh": (("1 - y", "1 - y where 1 - y**2 belongs"), ("(1 - y) ** 2", "(1 - y)**2 where 1 - y**2 belongs"),
               ("1 + y * y", "1 + y**2 where 1 - y**2 belongs"), ("1 - 2 * y", "1 - y*2 where 1 - y**2 belongs"),
               ("y * y", "y**2 where 1 - y**2 belongs"),
-              ("np.sqrt(1 - y * y)", "sech(a) = sqrt(1 - y**2) where sech(a)**2 = 1 - y**2 belongs (the square left out)")),
+              ("np.sqrt(1 - y * y)", "sech(a) = sqrt(1 - y**2) where sech(a)**2 = 1 - y**2 belongs (the square left out)"),
+              ("(1 - y * y) / 2", "(1 - y**2)/2 where 1 - y**2 belongs (tanh through the sigmoid, 2 s(1 - s) where "
+                                  "4 s(1 - s) belongs: the inner factor 2 of tanh(a) = 2 s(2a) - 1 lost)")),
     "dsigmoid": (("1 - y", "1 - y where y * (1 - y) belongs"),
                  ("y * (1 + y)", "y * (1 + y) where y * (1 - y) belongs"),
                  ("y * 1 - y", "y * 1 - y (= 0: the brackets of y * (1 - y) left out)"),

@@ -57,6 +57,31 @@ def whole_step_wrong_time(ctx):
                               also="wrong_time")
 
 
+# Where a step's cache is read at another step, as the weight gradients' inputs may be.
+NEIGHBOUR_STEPS = {"_next_clamp": "the next step's (the last step keeping its own)",
+                   "_prev_wrap": "the step before's (at t = 0 the last step's)",
+                   "_prev_clamp": "the step before's (the first step keeping its own)",
+                   "_next_wrap": "the next step's (at the end the first step's)"}
+
+
+def weight_inputs_of_another_step(ctx):
+    """The weight gradients formed with both inputs of another step's cache (one concatenated
+    ``[x, h]`` cached per step and read as ``caches[t + 1]["xh"]``): x_t and h_(t-1) read as
+    that step's in every weight-gradient line, the rest of the step right."""
+    lines = {i: s for i, s in enumerate(ctx.stmts) if _mutable(s) and _target_name(s).startswith("dW")
+             and {"x", "prev_h"} & _read_names(s)}
+    if not {"x", "prev_h"} <= set().union(*(_read_names(s) for s in lines.values())):
+        return
+    for suffix, whose in NEIGHBOUR_STEPS.items():
+        swap = {"x": ctx.ref(f"x{suffix}"), "prev_h": ctx.ref(f"prev_h{suffix}")}
+        tree = {i: _renamed(s, swap) for i, s in lines.items()}
+        first, where = min(tree), ", ".join(_target_name(s) for s in lines.values())
+        yield _edit(ctx, first, "wrong_time", lines[first], tree[first],
+                    f"the weight gradients formed with {whose} inputs x and h_(t-1) (one [x, h] read from another "
+                    f"step's cache) where the step's own x_t and h_(t-1) belong ({where})",
+                    extra=tree, cost=COST["wrong_time"] + 0.1, gates="")
+
+
 def _every_read(ctx, cause, name, alt, lines, tail, cost, also=""):
     """``name`` read as ``alt`` in every one of ``lines``."""
     tree = {i: _everywhere(s, name, ctx.ref(alt)) for i, s in lines.items()}
