@@ -28,7 +28,7 @@ import numpy as np
 from ..cells import GATES
 from .by_numbers import forward_findings
 from .grammar import COST
-from .mutants import QUANTITIES, Textbook, scaled
+from .mutants import QUANTITIES, Textbook, quiet, scaled
 from .naming import render
 
 CAUSES = {
@@ -205,8 +205,9 @@ def diagnose(probe, user, tol, names, problems=(), per_example=False, user_at=No
     edits = [e for e in edits if not e.by_numbers]
     cuts = {k: (replay_of(_cut(probe, k)), user_at(k)) for k in (1, 2)
             if user_at is not None and k < probe.sizes["T"]}
-    for cut_replay, cut_user in cuts.values():
-        edits = _screen(edits, cut_replay, cut_user, keys, tol)
+    with quiet():                                       # for every replay below (they overflow by design)
+        for cut_replay, cut_user in cuts.values():
+            edits = _screen(edits, cut_replay, cut_user, keys, tol)
     wrong = [q for q in keys if not _close(replay.correct[q], user[q], tol)]
     keys = wrong + [q for q in keys if q not in wrong]          # the telling ones first: most candidates fail there
     found = []
@@ -219,12 +220,15 @@ def diagnose(probe, user, tol, names, problems=(), per_example=False, user_at=No
         longer = [(replay_of(_cut(probe, T - 1)), user_at(T - 1))] if user_at is not None and T > 3 else []
         if longest is not None and user_at is not None:
             longer.append((replay_of(longest), user_at(longest.sizes["T"])))
-        more = run_candidates(replay, user, wrong, tol, short, list(cuts.values()) + longer, names)
-    for cand in _grammar(replay, edits) + model_candidates(replay, probe, names, forward_right) + more:
-        if cand["values"] is not None and _explains(cand["values"], wrong, user, keys, tol):
-            edit = cand.pop("edit", None)
-            found.append(dict(cand, detail=_say(edit, names, probe.cell), place=(edit.target, edit.index))
-                         if edit else cand)
+        with quiet():
+            more = run_candidates(replay, user, wrong, tol, short, list(cuts.values()) + longer, names)
+    with quiet():
+        candidates = _grammar(replay, edits) + model_candidates(replay, probe, names, forward_right) + more
+        fits = [c for c in candidates if c["values"] is not None and _explains(c["values"], wrong, user, keys, tol)]
+    for cand in fits:
+        edit = cand.pop("edit", None)
+        found.append(dict(cand, detail=_say(edit, names, probe.cell), place=(edit.target, edit.index))
+                     if edit else cand)
     if not found and by_numbers and "h" in user:
         found = _forward_found(replay, probe, user, tol, by_numbers, names, wrong, keys)
     return _best(found, keys)
@@ -273,7 +277,7 @@ def _close(expected, got, tol):
     expected, got = np.asarray(expected), np.asarray(got)
     if expected.shape != got.shape:
         return False
-    with np.errstate(invalid="ignore", over="ignore"):
+    with quiet():
         return bool(np.all(np.abs(got - expected) <= tol.atol + tol.rtol * np.abs(expected)))
 
 
