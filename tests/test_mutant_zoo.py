@@ -203,14 +203,14 @@ def test_forward_mistake_is_located_in_the_forward():
 from zoo import (blind_index, held2_index, held3_index, held4_index, held5_index, held6_index, held7_index,  # noqa: E402
                  held8_index, held9_index, held10_index, held11_index,
                  held12_index, held13_index, held14_index, held15_index,
-                 held16_index, held17_index, held18_index)
+                 held16_index, held17_index, held18_index, held19_index)
 
 HELD = {**blind_index.MODULES, **held2_index.MODULES, **held3_index.MODULES, **held4_index.MODULES,
         **held5_index.MODULES, **held6_index.MODULES, **held7_index.MODULES, **held8_index.MODULES,
         **held9_index.MODULES, **held10_index.MODULES, **held11_index.MODULES,
         **held12_index.MODULES, **held13_index.MODULES, **held14_index.MODULES,
         **held15_index.MODULES, **held16_index.MODULES,
-        **held17_index.MODULES, **held18_index.MODULES}
+        **held17_index.MODULES, **held18_index.MODULES, **held19_index.MODULES}
 HELD_CASES = [(style, bug) for style, module in HELD.items() for bug in module.BUGS]
 KNOWN_UNNAMED = {
     ("held3_cs231n_gru", "dprev_h_from_dWh"),            # the running dWh, accumulated inside the step's gate lines
@@ -237,7 +237,6 @@ KNOWN_UNNAMED = {
     ("held9_checkpoint_rnn", "recompute_with_own_h"),    # the recomputed a_t built from h_t: only its derivative
     ("held9_tensor3_lstm", "second_pass_pairs_reversed"),  # each step's da paired with the mirrored step's inputs
     # held10 (measured once, blind: 86.3% named; developed on since): what it still leaves unnamed
-    ("held10_recursive_rnn", "chain_factor_two_lost"),   # 2 s (1 - s) for 4 s (1 - s): da halved, a constant
     ("held10_recursive_rnn", "base_case_at_zero"),       # step 0 skipped, dh0 its whole dL/dh_0
     ("held10_recursive_rnn", "s_doubled_in_place"),      # s *= 2 in the cache, read by later steps
     ("held10_sepbf_lstm", "db_f_from_i_block"),          # the separate b_f's gradient from i's block
@@ -254,7 +253,6 @@ KNOWN_UNNAMED = {
     # held14 (measured once, blind: 91.2% named; developed on since): what it still leaves unnamed
     ("held14_wildml_rnn", "carry_with_dW"),                  # dW summed in the tutorial's double loop's own order
     ("held14_wildml_rnn", "s_squared_in_place"),             # s[t-1] squared in place, again on every walk back
-    ("held14_sigform_rnn", "inner_two_forgotten"),           # 2 s(1 - s) for 4 s(1 - s): da halved, a constant
     ("held14_scan_lstm", "c_updated_in_place"),              # the one carried c array updated in place by every step
     # held17 (measured once, blind: 94.4% named; developed on since): what it still leaves unnamed
     ("held17_ones_column_gru", "dx_drops_first_column"),     # dx sliced with the bias's ones column in
