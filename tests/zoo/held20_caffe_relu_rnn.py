@@ -28,6 +28,7 @@ BUGS = {
     "x_blob_index_minus_1": "wrong_time",               # W_xh.diff += pre.diff.T @ x[:, t - 1] (wraps to x_(T-1) at t=0)
     "clip_top_diff": "gradient_clipped",                # np.clip(top.diff, -0.5, 0.5) before the ReLU backward (solver clip_gradients by hand)
     "loss_weight_0_7": "unknown",                       # every top diff scaled by loss_weight = 0.7 (an arbitrary constant)
+    "relu_skipped_and_bias_mean": "unknown",            # two at once: relu_backward_skipped and bias_diff_mean
 }
 
 TOUCHES = {b: "" for b in BUGS}                         # an RNN: no gates
@@ -65,7 +66,7 @@ class RecurrentReLULayer:
         diff = top.diff
         if bug == "clip_top_diff":
             diff = np.clip(diff, -0.5, 0.5)
-        if bug == "relu_backward_skipped":
+        if bug in ("relu_backward_skipped", "relu_skipped_and_bias_mean"):
             bottom.diff = diff.copy()
         elif bug == "relu_as_tanh_backward":
             bottom.diff = diff * (1 - top.data ** 2)
@@ -82,7 +83,7 @@ class RecurrentReLULayer:
             self.W_hh.diff += bottom_h.data.T @ pre.diff
         else:
             self.W_hh.diff += pre.diff.T @ bottom_h.data
-        self.b.diff += pre.diff.mean(axis=0) if bug == "bias_diff_mean" else pre.diff.sum(axis=0)
+        self.b.diff += pre.diff.mean(axis=0) if bug in ("bias_diff_mean", "relu_skipped_and_bias_mean") else pre.diff.sum(axis=0)
         self.x[t].diff += pre.diff @ self.W_xh.data
         if bug == "hh_bottom_with_W_T":
             back = pre.diff @ self.W_hh.data.T

@@ -32,6 +32,7 @@ BUGS = {
     "dr_sigmoid_grad_twice": "derivative_twice",        # dr_pre = dr * r(1-r) * r(1-r)
     "r_block_reads_u_weights": "wrong_weight",          # dr_pre @ W_gate[:, :H].T (u's block) in dh_prev
     "du_sign_and_dW_in_over_batch": "unknown",          # two at once: du_non_origin_mode and dW_in_over_batch
+    "dr_new_h_and_W_cand_untransposed": "unknown",      # two at once: dr_with_new_h and W_cand_untransposed
 }
 
 TOUCHES = {
@@ -49,6 +50,7 @@ TOUCHES = {
     "dr_sigmoid_grad_twice": "r",
     "r_block_reads_u_weights": "",
     "du_sign_and_dW_in_over_batch": "",
+    "dr_new_h_and_W_cand_untransposed": "r",
 }
 
 
@@ -80,8 +82,8 @@ def gru_unit_backward(dh, s, params, bug):
         dc, dh_prev = dh * (1 - u), dh * u
     dc_pre = dc if bug == "dc_without_tanh_grad" else dc * (1 - c ** 2)
     W_cand = params["W_cand"]
-    drh = dc_pre @ (W_cand if bug == "W_cand_untransposed" else W_cand.T)
-    dr = drh * (s["h"] if bug == "dr_with_new_h" else h_prev)
+    drh = dc_pre @ (W_cand if bug in ("W_cand_untransposed", "dr_new_h_and_W_cand_untransposed") else W_cand.T)
+    dr = drh * (s["h"] if bug in ("dr_with_new_h", "dr_new_h_and_W_cand_untransposed") else h_prev)
     if bug != "dh_prev_misses_reset_path":
         dh_prev = dh_prev + drh * r
     dr_pre = dr * r * (1 - r)
