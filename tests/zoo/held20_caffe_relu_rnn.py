@@ -83,7 +83,8 @@ class RecurrentReLULayer:
             self.W_hh.diff += bottom_h.data.T @ pre.diff
         else:
             self.W_hh.diff += pre.diff.T @ bottom_h.data
-        self.b.diff += pre.diff.mean(axis=0) if bug in ("bias_diff_mean", "relu_skipped_and_bias_mean") else pre.diff.sum(axis=0)
+        mean_bias = bug in ("bias_diff_mean", "relu_skipped_and_bias_mean")
+        self.b.diff += pre.diff.mean(axis=0) if mean_bias else pre.diff.sum(axis=0)
         self.x[t].diff += pre.diff @ self.W_xh.data
         if bug == "hh_bottom_with_W_T":
             back = pre.diff @ self.W_hh.data.T
