@@ -28,6 +28,7 @@ BUGS = {
     "dh_prev_assigned_per_gate": "carry_overwrites",  # dh_prev = dpre @ U.T inside the gate loop (= for +=)
     "tanh_c_grad_missing": "derivative_missing",    # dc = dc_next + dh * output
     "output_sigmoid_twice": "derivative_twice",     # d["output"] = dh * tanh(c) * o * (1 - o), and the table's o * (1 - o) again
+    "carries_cut_after_3": "truncated_bptt",        # dh_next and dc_next zeroed once they have gone back 3 steps
     "time_loop_forward": "loop_direction",          # for t in range(T) in the backward
     "c_updated_in_place": "inplace_corruption",     # c *= forget; c += input * cell: the cached c of the step before changes
     "forward_cell_ignores_x": "forward_mistake",    # pre["cell"] = h @ U_cell + b_cell (x_t left out); consistent
@@ -44,6 +45,7 @@ TOUCHES = {                                         # computed: blind_index.touc
     "dh_prev_assigned_per_gate": "",
     "tanh_c_grad_missing": "ifg",
     "output_sigmoid_twice": "o",
+    "carries_cut_after_3": "",
     "time_loop_forward": "",
     "c_updated_in_place": "f",
     "forward_cell_ignores_x": "",
@@ -98,6 +100,8 @@ def lstm_backward(dhs, cache, bug=None):
     dc_next = np.zeros_like(dhs[0])
     two = bug == "dcell_reads_forget_and_dU_transposed"
     for t in (range(T) if bug == "time_loop_forward" else reversed(range(T))):
+        if bug == "carries_cut_after_3" and T - 1 - t >= 3:
+            dh_next, dc_next = np.zeros_like(dh_next), np.zeros_like(dc_next)
         s = steps[t]
         val, c, c_prev, h_prev = s["val"], s["c"], s["c_prev"], s["h_prev"]
         dh = dhs[t] + dh_next

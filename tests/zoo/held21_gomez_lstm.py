@@ -22,6 +22,7 @@ BUGS = {
     "d_out_misses_recurrent": "carry_dropped",       # d_out = Delta[t]: U^T d_gates_(t+1) never added (the h carry)
     "state_carry_missing": "carry_dropped",          # d_state = d_out * o * tanh'(state): d_state_(t+1) * f_(t+1) left out (the c carry)
     "tanh_state_grad_missing": "derivative_missing",  # d_state = d_out * o + ...
+    "tanh_written_over_state": "inplace_corruption",  # forward: np.tanh(state[t], out=state[t]) after copying the carry: the cached state holds tanh(state)
     "tanh_state_at_out": "derivative_wrong_point",   # (1 - out_t ** 2) for (1 - tanh(state_t) ** 2) (also wrong_value)
     "di_reads_i_for_a": "wrong_value",               # d_i = d_state * i * i * (1 - i): i_t read for a_t
     "da_sigmoid_form": "derivative_wrong_function",  # d_a = d_state * i * a * (1 - a)
@@ -39,6 +40,7 @@ TOUCHES = {                                          # computed: blind_index.tou
     "d_out_misses_recurrent": "",
     "state_carry_missing": "",
     "tanh_state_grad_missing": "ig",
+    "tanh_written_over_state": "",
     "tanh_state_at_out": "ig",
     "di_reads_i_for_a": "i",
     "da_sigmoid_form": "g",
@@ -67,6 +69,11 @@ def lstm_forward(x, out0, W, U, b, bug=None):
         a[t] = np.tanh(z[:H])
         i[t], f[t], o[t] = sigmoid(z[H:2 * H]), sigmoid(z[2 * H:3 * H]), sigmoid(z[3 * H:])
         state[t] = a[t] * i[t] + f[t] * prev_state
+        if bug == "tanh_written_over_state":
+            prev_state = state[t].copy()
+            out[t] = np.tanh(state[t], out=state[t]) * o[t]
+            prev_out = out[t]
+            continue
         out[t] = state[t] * o[t] if bug == "forward_out_without_tanh" else np.tanh(state[t]) * o[t]
         prev_out, prev_state = out[t], state[t]
     return out, {"x": x, "out0": out0, "W": W, "U": U, "a": a, "i": i, "f": f, "o": o, "state": state, "out": out}

@@ -26,6 +26,7 @@ BUGS = {
     "dah_tanh_twice": "derivative_twice",           # dh already holds (1 - h ** 2) and dah multiplies it again
     "dar_double_star": "derivative_miswritten",     # dar = dr * r ** (1 - r)   (one * too many)
     "Rh_slice_from_r_block": "wrong_weight",        # Rh taken as R[0][H:2H] in the backward (the r block)
+    "dar_through_Rz": "wrong_weight",               # dH_prev = daz @ Rz + dar @ Rz (copy-paste: Rz for Rr)
     "Rh_untransposed": "weight_transposed",         # dH_prev += dhr @ Rh.T
     "dRz_for_Rz": "gradient_for_weight",            # dH_prev += daz @ dRz (the running gradient for the weight)
     "dRbh_copied_from_dWbh": "wrong_value",         # dB = [dWb | dWb]: Rb's gradient taken equal to Wb's, so dRb_h = sum(dah), not sum(dah * r)
@@ -43,6 +44,7 @@ TOUCHES = {                                         # computed: blind_index.touc
     "dah_tanh_twice": "rn",
     "dar_double_star": "r",
     "Rh_slice_from_r_block": "",
+    "dar_through_Rz": "",
     "Rh_untransposed": "",
     "dRz_for_Rz": "",
     "dRbh_copied_from_dWbh": "n",
@@ -122,7 +124,7 @@ def GRU_backward(dY, cache, bug=None):
             dWb[k] += gx.sum(axis=0)
             dRb[k] += (dah if k == 2 and bug == "forward_Rbh_outside_r" else gh).sum(axis=0)
         dX[t] = daz @ Wz + dar @ Wr + dah @ Wh
-        dH_prev = daz @ (dRz if bug == "dRz_for_Rz" else Rz) + dar @ Rr
+        dH_prev = daz @ (dRz if bug == "dRz_for_Rz" else Rz) + dar @ (Rz if bug == "dar_through_Rz" else Rr)
         dH_prev = dH_prev + dhr @ (Rh.T if bug == "Rh_untransposed" else Rh)
         if bug != "dH_prev_misses_z_path":
             dH_prev = dH_prev + dH * z

@@ -25,6 +25,7 @@ BUGS = {
     "x_from_previous_step": "wrong_time",           # dW[j, d] += delta * x[t - 1, d, n] (x_(t-1) for x_t)
     "h0_term_skipped": "term_dropped",              # if t > 0: dU[j, k] += ...: s0's part of dU left out
     "dU_assigned": "carry_overwrites",              # dU[j, k] = delta * s_prev (= for +=)
+    "dU_indices_swapped": "gradient_transposed",    # dU[k, j] += delta * s_prev: the gradient of U written transposed
     "loop_from_1": "loop_skips_step",               # for t in range(T - 1, 0, -1)
     "db_mean_over_batch": "reduction_scaled",       # db[j] += delta / N
     "grads_clipped_to_1": "gradient_clipped",       # dW, dU, db clipped to [-1, 1] at the end
@@ -42,6 +43,7 @@ TOUCHES = {                                         # computed: blind_index.touc
     "x_from_previous_step": "",
     "h0_term_skipped": "",
     "dU_assigned": "",
+    "dU_indices_swapped": "",
     "loop_from_1": "",
     "db_mean_over_batch": "",
     "grads_clipped_to_1": "",
@@ -111,6 +113,8 @@ def backward(ds, cache, bug=None):
                         s_prev = s0[k, n]
                     if bug == "dU_assigned":
                         dU[j, k] = delta * s_prev
+                    elif bug == "dU_indices_swapped":
+                        dU[k, j] += delta * s_prev
                     else:
                         dU[j, k] += delta * s_prev
                 for k in range(H - 1 if bug == "carry_sum_short" else H):
