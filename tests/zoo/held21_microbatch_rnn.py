@@ -24,6 +24,7 @@ BUGS = {
     "grad_norm_clipped": "gradient_clipped",      # every weight gradient rescaled to norm <= 1 before returning
     "forward_bias_twice": "forward_mistake",      # a = x_t @ Wx + b; a += h_(t-1) @ Wh + b: b added twice; consistent
     "db_negated_and_dWx_halved": "unknown",       # two mistakes: db = -sum(da) and dWx accumulated as 0.5 * x.T @ da
+    "no_dtanh_and_dWh_with_h_t": "unknown",       # two mistakes: dtanh_skipped and dWh_with_h_t at once
 }
 
 TOUCHES = {                                       # computed: blind_index.touched_gates(module, bug)
@@ -39,6 +40,7 @@ TOUCHES = {                                       # computed: blind_index.touche
     "grad_norm_clipped": "",
     "forward_bias_twice": "",
     "db_negated_and_dWx_halved": "",
+    "no_dtanh_and_dWh_with_h_t": "",
 }
 
 
@@ -69,7 +71,7 @@ def _bptt_rows(dh, x, h0, hs, Wx, Wh, bug):
         h_t = hs[:, t]
         h_before = hs[:, t - 1] if t > 0 else h0
         dcur = dh[:, t] + dnext
-        if bug == "dtanh_skipped":
+        if bug in ("dtanh_skipped", "no_dtanh_and_dWh_with_h_t"):
             da = dcur
         elif bug == "dtanh_of_tanh":
             da = dcur * (1 - np.tanh(h_t) ** 2)
@@ -84,7 +86,7 @@ def _bptt_rows(dh, x, h0, hs, Wx, Wh, bug):
         else:
             g["dWx"] += x[:, t].T @ da
             g["db"] += (2 if bug == "forward_bias_twice" else 1) * da.sum(axis=0)
-        g["dWh"] += (h_t if bug == "dWh_with_h_t" else h_before).T @ da
+        g["dWh"] += (h_t if bug in ("dWh_with_h_t", "no_dtanh_and_dWh_with_h_t") else h_before).T @ da
         dnext = da @ (Wh if bug == "carry_Wh_untransposed" else Wh.T)
     return dx, dnext, g
 
