@@ -301,7 +301,10 @@ class Textbook:
 
 def scaled(values, edit):
     """``values`` with an output edit applied: gradients divided (whole, or some gates' blocks of
-    rows), or two gate blocks of some gradients swapped (returned in each other's places)."""
+    rows), or two gate blocks of some gradients swapped (returned in each other's places), or
+    some returned as zeros (never computed)."""
+    if "zero" in edit.tree:
+        return {**values, **{q: np.zeros_like(values[q]) for q in edit.tree["zero"] if q in values}}
     if "swap" in edit.tree:
         keys, (j, k), G = edit.tree["swap"]
         return {**values, **{q: _blocks_swapped(values[q], j, k, G) for q in keys if q in values}}

@@ -25,7 +25,7 @@ def run_candidates(replay, user, wrong, tol, short=None, cuts=(), names=None):
     clipped = _clipped(replay.correct, user, wrong, names) + (_clipped_per_example(replay, user, wrong)
                                                               if isinstance(replay, ExampleReplay) else [])
     return (out + clipped + _cache_candidates(replay, short) + _one_bias_overwritten(replay) + _without_bias(replay)
-            + _dx_reversed(replay))
+            + _dx_reversed(replay) + _one_example_kept(replay))
 
 
 def _dx_reversed(replay):
@@ -340,3 +340,27 @@ def _one_bias_overwritten(replay):
     return [{**_finding("carry_overwrites", f"d{q[1:]} assigned (=) where it accumulates (+=) over the steps: only "
                                             "one step's contribution is kept"), "values": {**replay.correct, q: first}}
             for q in ("dbias_ih", "dbias_hh")]
+
+
+def _one_example_kept(replay):
+    """A weight's or bias's gradient assigned (=) where it accumulates, inside loops over the
+    steps and the examples (scalar loops, per-example code): it holds one example's contribution
+    (the first or the last) at the last step walked, t = 0."""
+    whole = getattr(replay, "batch", replay)            # a per-example replay: its whole-batch run
+    probe, cache = whole.probe, whole.caches[0]
+    N = probe.sizes["N"]
+    if N < 2 or (probe.cell == "gru" and not cache["reset_after"]):
+        return []                                       # (reset-before: W_hn meets r h_(t-1), not h_(t-1))
+    args = (probe.dout, whole.caches) + ((_last_dc(whole),) if probe.cell == "lstm" else ())
+    step = whole.book.module.backward(*args)["steps"][0]
+    da_ih, da_hh = (step["da_x"], step["da_h"]) if probe.cell == "gru" else (step["da"], step["da"])
+    out = []
+    for n, which in ((0, "the first"), (N - 1, "the last")):
+        one = {"dweight_ih": np.outer(da_ih[n], cache["x"][n]), "dweight_hh": np.outer(da_hh[n], cache["prev_h"][n]),
+               "dbias_ih": da_ih[n], "dbias_hh": da_hh[n]}
+        out += [{**_finding("carry_overwrites", f"d{q[1:]} assigned (=) where it accumulates (+=), inside loops over "
+                                                f"the steps and the examples: only {which} example's contribution at "
+                                                "the last step walked (t = 0) is kept"),
+                 "values": {**replay.correct, q: v.astype(replay.correct[q].dtype)}}
+                for q, v in one.items() if q in replay.correct]
+    return out

@@ -9,7 +9,7 @@ import dataclasses
 from .ast_tools import _expr, _names, _rebuild_sum, _replace, _src, _sum_terms, _target_name
 from .concat_rules import _candidate_kernel_total
 from .context import _Context, _edit
-from .time_rules import carries_swapped
+from .time_rules import _renamed, carries_swapped
 from .tables import COST, Edit
 
 def driver_edits(cell, fn_tree):
@@ -353,27 +353,14 @@ def _running_total_variants(step, gates, handed, so_far, when):
     if len(gates) == 3:                                 # the GRU's r and z blocks together (one (H, 2H) U_rz)
         choices.append(("01", "rz", " (the r and z blocks)"))
     for k, gate, block in choices:
-        planted = {}
-        for i, line in enumerate(step.stmts):
-            if not (isinstance(line, ast.Assign) and isinstance(line.value, ast.BinOp)):
-                continue
-            for node in [n for n in ast.walk(line.value) if isinstance(n, ast.Name)
-                         and (n.id in ("W_ih", "W_hh") or n.id in {GATE_WEIGHT.get(d) for d in k})]:
-                w = "W_hh" if node.id in GATE_WEIGHT.values() else node.id     # W_hz: the z block of W_hh
-                if so_far and f"d{w}" not in step.defined[i]:      # the later steps' sum needs no dW here
-                    continue
-                total = f"(cache['sum_d{w}'] + d{w})" if so_far else f"cache['sum_d{w}']"
-                expr = w
-                for d in k:
-                    expr = f"_blockpick({expr}, {total}, {d}, 0, {len(gates)})"
-                if node.id != w:
-                    expr = f"np.split({total}, 3)[{next(d for d in k if GATE_WEIGHT[d] == node.id)}]"
-                planted[i] = (line, _replace(line, node, _expr(expr if k else total)), node.id)
+        planted = _running_totals(step, k, len(gates), so_far)
         extra_cost = (0.1 if gate else 0) + (0 if so_far else 0.05)
         for i, (line, new, w) in planted.items():
             yield _edit(step, i, "gradient_for_weight", line, new,
                         f"the gradient d{w} {when}{block} where the weight {w} belongs in {_target_name(line)}",
                         cost=COST["gradient_for_weight"] + extra_cost, gates=gate, more={"backward": handed})
+        if not k and len(gates) == 3:                   # the reset-before GRU: every block, W_hn's line too
+            planted = _running_totals(step, "012", 3, so_far, whole=True)
         if len(planted) > 1:                            # [W_ih | W_hh] as one kernel: both at once
             first = min(planted)
             lines = " and ".join(dict.fromkeys(_target_name(line) for line, _, _ in planted.values()))
@@ -381,6 +368,37 @@ def _running_total_variants(step, gates, handed, so_far, when):
                         f"the weights' gradient {when}{block} where the weights belong in {lines} (one kernel on "
                         "[x, h])", cost=COST["gradient_for_weight"] + 0.05 + extra_cost,
                         gates=gate, more={"backward": handed}, extra={i: new for i, (_, new, _) in planted.items()})
+
+
+def _running_totals(step, k, G, so_far, whole=False):
+    """{line: (statement, the statement with the weights (their blocks ``k``) read as their
+    gradients' running totals, the weight's name)}. ``whole``: the reset-before GRU's blocks read
+    whole from the totals, W_hn's before dW_hh is formed in the step as the total so far plus
+    the step's own da_n^T (r h_(t-1))."""
+    planted = {}
+    for i, line in enumerate(step.stmts):
+        if not (isinstance(line, ast.Assign) and isinstance(line.value, ast.BinOp)) or (
+                whole and not _target_name(line).startswith("d")):
+            continue
+        exprs = {}
+        for node in [n for n in ast.walk(line.value) if isinstance(n, ast.Name)
+                     and (n.id in ("W_ih", "W_hh") or n.id in {GATE_WEIGHT.get(d) for d in k})]:
+            w = "W_hh" if node.id in GATE_WEIGHT.values() else node.id     # W_hz: the z block of W_hh
+            if so_far and f"d{w}" not in step.defined[i]:      # the later steps' sum needs no dW here
+                if not (whole and node.id == "W_hn"):
+                    continue
+                exprs[node.id] = "(cache['sum_dW_hh'][2 * W_hn.shape[0]:] + da_n.T @ (r * prev_h))"
+                continue
+            total = f"(cache['sum_d{w}'] + d{w})" if so_far else f"cache['sum_d{w}']"
+            expr = w
+            for d in k if not whole else ():
+                expr = f"_blockpick({expr}, {total}, {d}, 0, {G})"
+            if node.id != w:
+                expr = f"np.split({total}, 3)[{next(d for d in k if GATE_WEIGHT[d] == node.id)}]"
+            exprs[node.id] = expr if k and not (whole and node.id == w) else total
+        if exprs:
+            planted[i] = (line, _renamed(line, {n: _expr(e) for n, e in exprs.items()}), next(iter(exprs)))
+    return planted
 
 
 def loop_only_variants(cell, driver_tree, step_edits):

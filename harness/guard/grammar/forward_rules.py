@@ -140,6 +140,7 @@ def forward_line_edits(cell, forward_tree):
         out.extend(_doubled_terms(ctx, i, stmt))
         out.extend(_both_blocks_swapped(ctx, i, stmt))
         out.extend(concat_split(ctx, i, stmt))
+        out.extend(_update_forms(ctx, i, stmt))
     return out + list(_every_site(ctx, out)) + list(_every_bias_term(ctx))
 
 
@@ -228,6 +229,31 @@ def _numbers(edit, says, cause=None):
     cause = cause or "forward_mistake"
     return dataclasses.replace(edit, cause=cause, says=says, cost=COST["forward_mistake"] + 0.1,
                                by_numbers=True, also=edit.cause if edit.cause != "forward_mistake" else "")
+
+
+# The GRU's update h_t = (1 - z) n + z h_(t-1) as code writes it otherwise (torch's fused cell:
+# ``(hx - newgate) * inputgate + newgate``; the interpolation h + (1 - z)(n - h)).
+UPDATE_FORMS = ("(prev_h - n) * z + n", "prev_h + (1 - z) * (n - prev_h)")
+
+
+def _update_forms(ctx, i, stmt):
+    """The GRU's update in another of its forms with one of its reads of n or h_(t-1) taken for
+    the other (``(hx - newgate) * inputgate + hx``)."""
+    if ctx.cell != "gru" or _target_name(stmt) != "next_h":
+        return
+    swap = {"n": "prev_h", "prev_h": "n"}
+    for form in UPDATE_FORMS:
+        tree = _expr(form)
+        for node in [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id in swap]:
+            new = _replace(ast.Assign([copy.deepcopy(stmt.targets[0])], tree), node, ast.Name(swap[node.id], ast.Load()))
+            words = {"n": "n_t", "prev_h": "h_(t-1)"}
+            yield _numbers(_edit(ctx, i, "forward_mistake", stmt, new, ""),
+                           f"in the forward, the update written {plain_form(form)} with {words[swap[node.id]]} where "
+                           f"{words[node.id]} belongs in one place ({plain_form(_src(new.value))})")
+
+
+def plain_form(src):
+    return src.replace("prev_h", "h_(t-1)").replace("n", "n_t").replace("n_t_t", "n_t")
 
 
 def _gate_value_rules(ctx, i, stmt):

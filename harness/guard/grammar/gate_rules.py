@@ -51,6 +51,11 @@ def gate_term_dropped(ctx, i, stmt, node, name):
         yield _edit(ctx, i, "wrong_sign", stmt, _replace(stmt, node, _expr(f"_gateneg({node.id}, {k}, {axis}, {G})")),
                     f"the {gate} gate's term subtracted in {name} (its block of {node.id} with the wrong sign in the "
                     "sum over the gates)", cost=COST["wrong_sign"] + 0.1, gates=gate)
+        if name in ("dx", "dprev_h") and node.id in ctx.table.get("packed", {}):
+            kept = _expr(f"_blockpick(0 * {node.id}, {node.id}, {k}, {axis}, {G})")
+            yield _edit(ctx, i, "carry_overwrites", stmt, _replace(stmt, node, kept),
+                        f"{name} assigned (=) where it accumulates (+=) in a loop over the gates: only the {gate} gate's "
+                        "share kept (the last gate of the loop)", cost=COST["carry_overwrites"] + 0.15, gates="")
 
 
 def _is_matmul_operand(stmt, node):
@@ -247,7 +252,8 @@ def reset_factor_rules(ctx, i, stmt):
         new = _replace(stmt, nodes[0], _expr(f"_blockpick({packed}, {other}, 2, 1, 3)"))
         if packed == "da_h":
             yield _edit(ctx, i, "term_dropped", stmt, new, f"the factor r dropped from the n block of {name} "
-                        "(da_n where da_hn = da_n * r belongs)", gates="n", cost=COST["term_dropped"] + 0.1)
+                        "(da_n where da_hn = da_n * r belongs; equally, the input side's da_n read there)", gates="n",
+                        cost=COST["term_dropped"] + 0.1, also="wrong_value")
         else:
             yield _edit(ctx, i, "wrong_value", stmt, new, f"the recurrent side's da_hn = da_n * r read in the n block "
                         f"of {name} where da_n belongs", gates="n", cost=COST["wrong_value"] + 0.1)

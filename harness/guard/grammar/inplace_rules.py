@@ -130,14 +130,17 @@ def _activated_in_place(*sigmoids, tanh):
     """The gates' cached pre-activations overwritten in place by their activations (torch's
     ``sigmoid_`` on views of the saved gates, ``np.tanh(a, out=a)``), the backward recomputing the
     gates from them: it reads s(s(a)) for each sigmoid gate, and tanh(tanh(a)) where the tanh block
-    was overwritten too."""
+    was overwritten too, or for the tanh block alone (``np.tanh(a_g, out=a_g)``)."""
     reads = {g: f"sigmoid({g})" for g in sigmoids}
     says = ("the gates' cached pre-activations overwritten in place by their activations in the forward (`sigmoid_` "
             "on views of the saved gates{}), so the backward, recomputing the gates from them, reads {} where {} belong")
     seen = ", ".join(f"s({g})" for g in sigmoids)
     return ((says.format("", seen, ", ".join(sigmoids)), reads),
             (says.format(f", `tanh_` on {tanh}'s", f"{seen} and tanh({tanh})", ", ".join((*sigmoids, tanh))),
-             {**reads, tanh: f"np.tanh({tanh})"}))
+             {**reads, tanh: f"np.tanh({tanh})"}),
+            (f"{tanh}'s cached pre-activation overwritten in place by {tanh} in the forward (`np.tanh(a, out=a)`), so "
+             f"the backward, recomputing {tanh} from it, reads tanh({tanh}) where {tanh} belongs",
+             {tanh: f"np.tanh({tanh})"}))
 
 
 # Forward values user code overwrites in place on the way to the next forward value (``prev_c *=

@@ -42,7 +42,13 @@ def output_edits(cell, sizes, has_bias):
                 out.append(Edit("output", 0, "reduction_scaled", "", "", f"the {named} gates' blocks of {group} "
                                 f"divided by {by}", group, "", COST["reduction_scaled"] + 0.15, "".join(gates[k] for k in pair),
                                 {"scale": (keys, n, (pair, len(gates)))}))
-    return out
+    out += [Edit("output", 0, "reduction_scaled", "", "", "every weight and bias gradient divided by 2 (the gradients "
+                 "of two parts, micro-batches or halves of the sequence, averaged where they add up)",
+                 "every weight and bias gradient", "", COST["reduction_scaled"] + 0.2, "",
+                 {"scale": (groups["every weight and bias gradient"], 2, None)})] if 2 not in divisors else []
+    return out + [Edit("output", 0, "term_dropped", "", "", f"{group} never computed: returned as zeros", group, "",
+                       COST["term_dropped"] + 0.1, "", {"zero": keys}) for group, keys in _weight_groups(has_bias).items()
+                  if group != "every weight and bias gradient"]
 
 
 def returned_block_swaps(cell, has_bias):

@@ -14,7 +14,7 @@ from .concat_rules import concat_slice_rules
 from .inplace_rules import (inplace_derivatives_fused, inplace_forward_products, inplace_gradient_rules,
                             inplace_product_rules, recomputed_inplace_rules)
 from .tables import AT_PRE_ACTIVATION, COST, NEGATED_Z, SAYS, Edit
-from .time_rules import weight_inputs_of_another_step, whole_step_wrong_time
+from .time_rules import partners_swapped, weight_inputs_of_another_step, whole_step_wrong_time
 from .clip_rules import clipped_lines
 from .derivative_rules import derivative_rules
 
@@ -200,7 +200,8 @@ def name_rules(ctx, i, stmt):
         for alt in ctx.table["wrong_time"].get(node.id, ()):
             yield _edit(ctx, i, "wrong_time", stmt, _replace(stmt, node, ctx.ref(alt)),
                         f"{SAYS.get(alt, alt)} where {SAYS.get(node.id, node.id)} belongs in {name}",
-                        cost=COST["wrong_time"] + (0.05 if alt.endswith(("_wrap", "_clamp")) else 0))
+                        cost=COST["wrong_time"] + (0.05 if alt.endswith(("_wrap", "_clamp")) else 0),
+                        also="wrong_value" if alt == "h_prev_wrap" else "")
         yield from gate_term_dropped(ctx, i, stmt, node, name)
         if node.id not in ctx.table["weights"]:
             continue
@@ -283,4 +284,5 @@ def step_edits(cell, fn_tree, activation=None, line_gates=None):
             + list(clipped_lines(ctx)) + list(pre_derivative_swaps(ctx))
             + list(recomputed_without_forget_bias(ctx)) + list(whole_step_wrong_time(ctx))
             + list(inplace_forward_products(ctx)) + list(weights_split_wrong(ctx))
-            + list(weight_inputs_of_another_step(ctx)) + list(inplace_derivatives_fused(ctx)))
+            + list(weight_inputs_of_another_step(ctx)) + list(inplace_derivatives_fused(ctx))
+            + list(partners_swapped(ctx)))

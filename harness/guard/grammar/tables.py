@@ -18,7 +18,7 @@ CELLS = {
     "lstm": {
         "wrong_point": {"i": ("a_i", "f", "o", "g", "tanh_c"), "f": ("a_f", "i", "o", F_LOGIT, "g", "tanh_c"),
                         "g": ("a_g", "tanh_c", "next_c", "prev_c", "f", "i", "o"),
-                        "o": ("a_o", "i", "f", "g", "tanh_c"), "tanh_c": ("next_c", "prev_c", "next_h", "g"),
+                        "o": ("a_o", "i", "f", "g", "tanh_c"), "tanh_c": ("next_c", "prev_c", "next_h", "g", "np.tanh(g)"),
                         "prev_c": ("prev_h",), "prev_h": ("prev_c",)},
         "wrong_time": {"prev_h": ("next_h", "h_prev_wrap"), "prev_c": ("next_c",), "tanh_c": ("np.tanh(prev_c)", "tanh_c_prev_wrap"), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp", "x_last"),
                        "f": ("f_prev_wrap", "f_next_wrap", "f_prev_clamp", "f_next_clamp"),
@@ -31,8 +31,8 @@ CELLS = {
         "packed_out": {"dW_ih": 0, "dW_hh": 0, "db": 0, "da": 1},
     },
     "gru": {
-        "wrong_point": {"r": ("a_r", "z"), "z": ("a_z", "r", "1 - z"), "n": ("a_n", "prev_h", "next_h", "z", "r"),
-                        "prev_h": ("n", "r"), "a_hn": ("prev_h", "a_xn")},
+        "wrong_point": {"r": ("a_r", "z"), "z": ("a_z", "r", "1 - z"), "n": ("a_n", "prev_h", "next_h", "z", "r", "cache['a_hn']"),
+                        "prev_h": ("n", "r"), "a_hn": ("prev_h", "a_xn", "n")},
         "wrong_time": {"prev_h": ("next_h", "h_prev_wrap"), "z": ("z_prev_wrap", "z_next_wrap", "z_prev_clamp", "z_next_clamp"),
                        "r": ("r_prev_wrap",), "n": ("n_prev_wrap",), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp", "x_last")},
         "weights": ("W_ih", "W_hh", "W_hr", "W_hz", "W_hn"),
@@ -66,8 +66,10 @@ SAYS["h_prev_wrap"] = ("h_(t-1) read as caches[t - 1]'s h (right for t >= 1, but
                        "not h0)")
 SAYS["next_h_last"] = "the last step's h_(T-1)"
 SAYS["next_h_next_clamp"] = "h_(t+1), the step after's h (the last step keeping its own)"
+SAYS["np.tanh(g)"] = "tanh(g_t) (the candidate g_t read where the cell state c_t belongs)"
 SAYS[F_LOGIT] = "f's pre-activation a_f (without the forget_bias the sigmoid adds)"
 SAYS["a_hn"] = "a_hn = h_(t-1) W_hn^T + b_hn (what r multiplies)"
+SAYS["cache['a_hn']"] = SAYS["a_hn"]                   # (read before the reset-after step recomputes it)
 SAYS["a_xn"] = "a_xn = x_t W_in^T + b_in (the input part of n's pre-activation)"
 # A GRU layout may store z's weights negated (its update gate is u = 1 - z, Cho et al.'s convention).
 NEGATED_Z = "one of them stored negated (a layout whose update gate is u = 1 - z keeps z's weights negated)"
@@ -89,17 +91,18 @@ DERIVATIVES = {"dtanh": "tanh", "dsigmoid": "sigmoid", "drelu": "relu", "didenti
 MISWRITTEN = {
     "dtanh": (("1 - y", "1 - y where 1 - y**2 belongs"), ("(1 - y) ** 2", "(1 - y)**2 where 1 - y**2 belongs"),
               ("1 + y * y", "1 + y**2 where 1 - y**2 belongs"), ("1 - 2 * y", "1 - y*2 where 1 - y**2 belongs"),
-              ("y * y", "y**2 where 1 - y**2 belongs"),
-              ("np.sqrt(1 - y * y)", "sech(a) = sqrt(1 - y**2) where sech(a)**2 = 1 - y**2 belongs (the square left out)"),
-              ("(1 - y * y) / 2", "(1 - y**2)/2 where 1 - y**2 belongs (tanh through the sigmoid, 2 s(1 - s) where "
-                                  "4 s(1 - s) belongs: the inner factor 2 of tanh(a) = 2 s(2a) - 1 lost)")),
+              ("y * y", "y**2 where 1 - y**2 belongs"), ("1 - y ** y", "1 - y**y where 1 - y*y belongs (** where * belongs)"),
+              ("np.sqrt(1 - y * y)", "sech(a) = sqrt(1 - y**2) where sech(a)**2 = 1 - y**2 belongs (the square left out)")),
     "dsigmoid": (("1 - y", "1 - y where y * (1 - y) belongs"),
                  ("y * (1 + y)", "y * (1 + y) where y * (1 - y) belongs"),
                  ("y * 1 - y", "y * 1 - y (= 0: the brackets of y * (1 - y) left out)"),
                  ("y - y ** 3", "y - y**3 where y - y**2 belongs"),
                  ("y * (1 - y) ** 2", "y * (1 - y)**2 where y * (1 - y) belongs"),
                  ("y - y * 2", "y - y*2 where y - y**2 belongs"),
-                 ("y ** 2 * (1 - y)", "y**2 * (1 - y) where y * (1 - y) belongs")),
+                 ("y ** 2 * (1 - y)", "y**2 * (1 - y) where y * (1 - y) belongs"),
+                 ("(1 - y) * (1 - y)", "(1 - y)**2 where y * (1 - y) belongs"),
+                 ("y * y", "y**2 where y * (1 - y) belongs"),
+                 ("y ** (1 - y)", "y**(1 - y) where y * (1 - y) belongs (** where * belongs)")),
     "drelu": (("(y <= 0)", "(y <= 0), the mask inverted, where (y > 0) belongs"),
               ("(y >= 0)", "(y >= 0), which is 1 everywhere for a relu's output, where (y > 0) belongs")),
 }

@@ -8,7 +8,7 @@ import ast
 import copy
 import re
 
-from .ast_tools import _expr, _is_derivative, _src, _target_name
+from .ast_tools import _expr, _is_derivative, _product_factors, _products, _replace, _src, _target_name
 from .context import _Context, _edit, _mutable, _value
 from .tables import COST, SAYS, plain
 
@@ -189,3 +189,44 @@ def stored_one_slot_early(cell, step_tree, driver_tree):
                 "t = 0) in the array the input weight's gradient and dx are formed from after the loop: x_(t-1) "
                 "paired with da_t (x_(T-1) with da_0), dx_t written at t - 1", gates="",
                 more={"backward": {j: ast.fix_missing_locations(early)}})
+
+
+def partners_swapped(ctx):
+    """The two partners of a product swapped in its backward (a ``Mul`` op returning ``(dy * a,
+    dy * b)``): d_a = G b and d_b = G a written d_a = G a and d_b = G b (``di = dc * i`` and
+    ``dg = dc * g``), each line reading its own value where the other's belongs."""
+    lines = {}
+    for i, s in enumerate(ctx.stmts):
+        if _mutable(s):
+            lines.setdefault(_target_name(s), []).append((i, s))
+    for i, s in enumerate(ctx.stmts):
+        a = _target_name(s)[1:] if _mutable(s) and _target_name(s).startswith("d") else ""
+        for product in _products(_value(s)) if a else ():
+            names = [f for f in _product_factors(product) if isinstance(f, ast.Name)]
+            grads = [f.id for f in names if f.id.startswith("d")]
+            for b in [f for f in names if not f.id.startswith("d") and f.id != a]:
+                other = _partner(lines.get("d" + b.id, ()), grads, a, i)
+                if other is None:
+                    continue
+                j, stmt_b, node_a = other
+                if j < i:
+                    continue                            # the pair is planted once, from its first line
+                tree = {i: _replace(s, b, ctx.ref(a)), j: _replace(stmt_b, node_a, ctx.ref(b.id))}
+                sa, sb = SAYS.get(a, a), SAYS.get(b.id, b.id)
+                yield _edit(ctx, i, "wrong_value", s, tree[i],
+                            f"the partners of the product {sa} * {sb} swapped in its backward: d{a} reads {sa} where "
+                            f"{sb} belongs and d{b.id} reads {sb} where {sa} belongs (a product's backward returning "
+                            "(dy * a, dy * b))", extra=tree, cost=COST["wrong_value"] + 0.1,
+                            gates="".join(dict.fromkeys(ctx.line_gates.get(n, "") for n in ("d" + a, "d" + b.id))))
+
+
+def _partner(lines, grads, a, i):
+    """(index, statement, the node ``a``) of the line among ``lines`` (those computing d_b) that
+    multiplies one of the same gradients ``grads`` by ``a``; None if none does."""
+    for j, stmt in lines:
+        for product in _products(_value(stmt)) if j != i else ():
+            factors = [f for f in _product_factors(product) if isinstance(f, ast.Name)]
+            node = next((f for f in factors if f.id == a), None)
+            if node is not None and any(f.id in grads for f in factors):
+                return j, stmt, node
+    return None
