@@ -203,14 +203,16 @@ def test_forward_mistake_is_located_in_the_forward():
 from zoo import (blind_index, held2_index, held3_index, held4_index, held5_index, held6_index, held7_index,  # noqa: E402
                  held8_index, held9_index, held10_index, held11_index,
                  held12_index, held13_index, held14_index, held15_index,
-                 held16_index, held17_index, held18_index, held19_index)
+                 held16_index, held17_index, held18_index, held19_index,
+                 held20_index, held21_index)
 
 HELD = {**blind_index.MODULES, **held2_index.MODULES, **held3_index.MODULES, **held4_index.MODULES,
         **held5_index.MODULES, **held6_index.MODULES, **held7_index.MODULES, **held8_index.MODULES,
         **held9_index.MODULES, **held10_index.MODULES, **held11_index.MODULES,
         **held12_index.MODULES, **held13_index.MODULES, **held14_index.MODULES,
         **held15_index.MODULES, **held16_index.MODULES,
-        **held17_index.MODULES, **held18_index.MODULES, **held19_index.MODULES}
+        **held17_index.MODULES, **held18_index.MODULES, **held19_index.MODULES,
+        **held20_index.MODULES, **held21_index.MODULES}
 HELD_CASES = [(style, bug) for style, module in HELD.items() for bug in module.BUGS]
 KNOWN_UNNAMED = {
     ("held3_cs231n_gru", "dprev_h_from_dWh"),            # the running dWh, accumulated inside the step's gate lines
@@ -227,7 +229,6 @@ KNOWN_UNNAMED = {
     ("held7_zh_tutorial_rnn", "d_tanh_paren"),
     ("held7_zh_tutorial_rnn", "db_assigned"),
     ("held7_zh_tutorial_rnn", "inner_loop_forward"),
-    ("held7_per_example_rnn", "dU_assigned"),
     ("held7_gate_dicts_gru", "da_z_tanh_grad"),
     ("held7_gate_dicts_gru", "gates_zipped_zrn"),
     # held8 (measured once, blind: 90.1% named; developed on since): what it still leaves unnamed
@@ -240,6 +241,7 @@ KNOWN_UNNAMED = {
     ("held10_recursive_rnn", "base_case_at_zero"),       # step 0 skipped, dh0 its whole dL/dh_0
     ("held10_recursive_rnn", "s_doubled_in_place"),      # s *= 2 in the cache, read by later steps
     ("held10_sepbf_lstm", "db_f_from_i_block"),          # the separate b_f's gradient from i's block
+    ("held10_recursive_rnn", "chain_factor_two_lost"),   # 2 s (1 - s) for 4 s (1 - s): da halved, a constant
     ("held10_unitloop_gru", "dz_unit_off_by_one"),       # unit j reads unit j - 1's value in a loop over H
     ("held10_matlab_gru", "dz_with_older_h"),            # h_(t-2) in dz
     # held11 (measured once, blind: 89.1% named; developed on since): what it still leaves unnamed
@@ -253,6 +255,7 @@ KNOWN_UNNAMED = {
     # held14 (measured once, blind: 91.2% named; developed on since): what it still leaves unnamed
     ("held14_wildml_rnn", "carry_with_dW"),                  # dW summed in the tutorial's double loop's own order
     ("held14_wildml_rnn", "s_squared_in_place"),             # s[t-1] squared in place, again on every walk back
+    ("held14_sigform_rnn", "inner_two_forgotten"),           # 2 s(1 - s) for 4 s(1 - s): da halved, a constant
     ("held14_scan_lstm", "c_updated_in_place"),              # the one carried c array updated in place by every step
     # held17 (measured once, blind: 94.4% named; developed on since): what it still leaves unnamed
     ("held17_ones_column_gru", "dx_drops_first_column"),     # dx sliced with the bias's ones column in

@@ -24,7 +24,9 @@ BUGS = {
     "first_half_skips_step_0": "loop_skips_step",         # for t in reversed(range(1, len(xs))) in the helper, first half only
     "dhnext_from_dWhh": "gradient_for_weight",            # np.dot(dWhh.T, dhraw)
     "clip_each_half_at_0_05": "gradient_clipped",         # np.clip(dparam, -0.05, 0.05, out=dparam) on each half's gradients
-    "halves_averaged": "unknown",                         # (g1 + g2) / 2 for the weights: a wrong constant
+    "halves_averaged": "reduction_scaled",                # (g1 + g2) / 2 for the weights: averaged over the two halves
+                                                          # where they add up (labelled "unknown", a wrong constant, when
+                                                          # written; held21 labels the same mistake reduction_scaled)
 }
 
 TOUCHES = {                                               # computed: blind_index.touched_gates(module, bug)
