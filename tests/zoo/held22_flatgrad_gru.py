@@ -32,7 +32,21 @@ BUGS = {
     "da_r_no_prime_and_Un_untransposed": "unknown",       # da_r = dr and drh = da_n @ Un (two mistakes)
 }
 
-TOUCHES = {}
+TOUCHES = {                                           # computed: blind_index.touched_gates(module, bug)
+    "Un_untransposed": "r",
+    "dUz_transposed": "z",
+    "Ur_in_z_path": "",
+    "dh_prev_without_z_path": "",
+    "dr_times_h_t": "r",
+    "dz_sign_flipped": "z",
+    "da_r_sigmoid_prime_twice": "r",
+    "da_n_at_preactivation": "rn",
+    "bias_grads_mean": "",
+    "truncated_after_2": "",
+    "forward_n_without_r": "",
+    "h_updated_in_place": "",
+    "da_r_no_prime_and_Un_untransposed": "r",
+}
 
 
 def sigmoid(a):

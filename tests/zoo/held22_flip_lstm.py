@@ -39,7 +39,21 @@ BUGS = {
     "forward_candidate_ungated": "forward_mistake",       # c' = f * c + g (no i); backward consistent (di = 0)
 }
 
-TOUCHES = {}
+TOUCHES = {                                           # computed: blind_index.touched_gates(module, bug)
+    "forget_bias_dropped": "",
+    "forget_bias_on_o": "",
+    "df_with_c_t": "f",
+    "dh_carry_o_rows_of_i": "",
+    "dc_gate_deriv_miswritten": "g",
+    "dtanh_c_twice": "ifg",
+    "db_assigned": "",
+    "flip_skips_last_step": "",
+    "dstate_clipped": "",
+    "dWh_blocks_transposed": "",
+    "dc0_without_f_and_do_sign": "o",
+    "df_reads_h_prev": "f",
+    "forward_candidate_ungated": "",
+}
 
 
 def sigmoid(z):

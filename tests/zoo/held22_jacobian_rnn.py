@@ -14,7 +14,7 @@ import numpy as np
 
 BUGS = {
     "J_from_Whh_T": "weight_transposed",                  # J = D_t @ Whh.T: the carry is Whh @ D_t delta
-    "J_at_h_prev": "wrong_time",                          # J = diag(1 - h_(t-1)^2) @ Whh (dpre right); also a wrong point
+    "J_at_h_prev": "wrong_time",                          # J = diag(1 - h_(t-1)^2) @ Whh; a wrong point too
     "D_as_sigmoid_prime": "derivative_wrong_function",    # D_t = diag(h (1 - h)): sigmoid' for tanh'
     "params_averaged_over_T": "reduction_scaled",         # dparam /= T for dWxh, dWhh, dbh
     "params_clipped": "gradient_clipped",                 # np.clip(dparam, -1, 1, out=dparam)
@@ -28,7 +28,21 @@ BUGS = {
     "J_from_Whh_T_and_dbh_raw": "unknown",                # J = D_t @ Whh.T and dbh += delta (two mistakes)
 }
 
-TOUCHES = {}
+TOUCHES = {                                           # computed: blind_index.touched_gates(module, bug)
+    "J_from_Whh_T": "",
+    "J_at_h_prev": "",
+    "D_as_sigmoid_prime": "",
+    "params_averaged_over_T": "",
+    "params_clipped": "",
+    "delta_without_carry": "",
+    "dWhh_assigned": "",
+    "steps_walked_forward": "",
+    "J_from_dWhh": "",
+    "forward_h0_every_step": "",
+    "dpre_D_twice": "",
+    "tanh_written_over_preactivation": "",
+    "J_from_Whh_T_and_dbh_raw": "",
+}
 
 
 def forward(x, h0, Wxh, Whh, bh, bug=None):

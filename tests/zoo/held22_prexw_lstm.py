@@ -29,7 +29,21 @@ BUGS = {
     "dc_times_0p5": "unknown",                            # dc from h scaled by an arbitrary 0.5
 }
 
-TOUCHES = {}                                              # filled below (computed: blind_index.touched_gates)
+TOUCHES = {                                           # computed: blind_index.touched_gates(module, bug)
+    "dWh_from_h_t": "",
+    "do_times_c": "o",
+    "dg_sigmoid_prime": "g",
+    "df_no_sigmoid_prime": "",
+    "da_blocks_ifgo": "go",
+    "dc_carry_without_f": "",
+    "forward_bias_twice": "",
+    "loop_forward_in_time": "",
+    "truncated_after_3": "",
+    "tanh_c_squared_in_place": "o",
+    "di_sigmoid_sign": "i",
+    "dWx_over_T_and_do_no_prime": "o",
+    "dc_times_0p5": "ig",
+}
 
 
 def sigmoid(z):

@@ -18,7 +18,7 @@ BUGS = {
     "forget_bias_on_every_gate": "forget_bias",           # z = xh @ kernel + bias + 1.0 in the forward; consistent
     "dxh_from_dkernel": "gradient_for_weight",            # dxh = dkernel @ dz (the running gradient for the kernel)
     "dj_without_si": "term_dropped",                      # dj = dc * (1 - tj ** 2): the factor s(i) left out
-    "dc_tanh_prime_at_h": "derivative_wrong_point",       # dc += dh * so * (1 - h ** 2): tanh' at h for tanh(c)
+    "dc_tanh_prime_at_h": "derivative_wrong_point",       # dc += dh * so * (1 - h ** 2): tanh' at h (a wrong value too)
     "kernel_grad_averaged_over_batch": "reduction_scaled",  # dkernel /= N after the example loop
     "dh_carry_reset_each_step": "carry_dropped",          # dh_next = zeros at the top of every step (h carry only)
     "dc_carry_never_passed": "carry_dropped",             # dc_next stays zero (c carry only)
@@ -29,7 +29,21 @@ BUGS = {
     "dc_times_0p9": "unknown",                            # dc = 0.9 * (...): an arbitrary constant
 }
 
-TOUCHES = {}
+TOUCHES = {                                           # computed: blind_index.touched_gates(module, bug)
+    "backward_recomputes_f_without_bias": "f",
+    "forget_bias_on_every_gate": "",
+    "dxh_from_dkernel": "",
+    "dj_without_si": "g",
+    "dc_tanh_prime_at_h": "ifg",
+    "kernel_grad_averaged_over_batch": "",
+    "dh_carry_reset_each_step": "",
+    "dc_carry_never_passed": "",
+    "do_sigmoid_prime_sign": "o",
+    "steps_stop_before_0": "",
+    "kernel_norm_clipped": "",
+    "forward_h_without_tanh": "",
+    "dc_times_0p9": "ifg",
+}
 
 
 def sigmoid(v):

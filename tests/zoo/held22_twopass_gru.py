@@ -32,7 +32,21 @@ BUGS = {
     "sigmoid_prime_quarter": "unknown",                   # da_r = dr * 0.25, da_z = dz * 0.25 (s' at 0 for r and z)
 }
 
-TOUCHES = {}
+TOUCHES = {                                           # computed: blind_index.touched_gates(module, bug)
+    "dW_hh_with_hs_next": "",
+    "dgh_n_without_r": "n",
+    "carry_n_block_transposed": "",
+    "dr_reads_gi_n": "r",
+    "da_z_tanh_prime": "z",
+    "dn_without_tanh_prime": "rn",
+    "db_hh_mean_over_time": "",
+    "first_pass_forward_in_time": "",
+    "blocks_written_z_r_n": "rz",
+    "biases_unpacked_swapped": "",
+    "gh_n_scaled_in_place": "r",
+    "dgh_n_without_r_and_dz_sign": "zn",
+    "sigmoid_prime_quarter": "rz",
+}
 
 
 def sigmoid(a):

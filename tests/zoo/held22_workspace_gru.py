@@ -33,7 +33,21 @@ BUGS = {
     "carry_halved": "unknown",                            # dh_next = 0.5 * (...): an arbitrary constant
 }
 
-TOUCHES = {}
+TOUCHES = {                                           # computed: blind_index.touched_gates(module, bug)
+    "U_h_untransposed": "r",
+    "dU_h_from_h_prev": "n",
+    "r_slot_of_previous_step": "",
+    "z_path_through_U_r": "",
+    "carry_stored_in_unread_name": "",
+    "dU_gates_assigned": "",
+    "loop_starts_at_T_minus_2": "",
+    "bptt_truncated_3": "",
+    "global_norm_clip": "",
+    "da_blocks_r_z": "rz",
+    "carry_reads_z_for_r": "",
+    "dtanh_without_parentheses": "rn",
+    "carry_halved": "",
+}
 
 
 def sigmoid(a):
@@ -94,7 +108,7 @@ def gru_backward(dh, cache, bug=None):
         if bug == "carry_halved":
             new = 0.5 * new
         if bug == "carry_stored_in_unread_name":
-            dh_prev = new                                 # noqa: F841 (the typo being modelled)
+            dh_prev = new                                 # the typo: the loop adds dh_next
         else:
             dh_next = new
     if bug == "carry_stored_in_unread_name":
