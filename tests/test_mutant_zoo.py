@@ -204,7 +204,7 @@ from zoo import (blind_index, held2_index, held3_index, held4_index, held5_index
                  held8_index, held9_index, held10_index, held11_index,
                  held12_index, held13_index, held14_index, held15_index,
                  held16_index, held17_index, held18_index, held19_index,
-                 held20_index, held21_index)
+                 held20_index, held21_index, held22_index, held23_index)
 
 HELD = {**blind_index.MODULES, **held2_index.MODULES, **held3_index.MODULES, **held4_index.MODULES,
         **held5_index.MODULES, **held6_index.MODULES, **held7_index.MODULES, **held8_index.MODULES,
@@ -212,7 +212,7 @@ HELD = {**blind_index.MODULES, **held2_index.MODULES, **held3_index.MODULES, **h
         **held12_index.MODULES, **held13_index.MODULES, **held14_index.MODULES,
         **held15_index.MODULES, **held16_index.MODULES,
         **held17_index.MODULES, **held18_index.MODULES, **held19_index.MODULES,
-        **held20_index.MODULES, **held21_index.MODULES}
+        **held20_index.MODULES, **held21_index.MODULES, **held22_index.MODULES, **held23_index.MODULES}
 HELD_CASES = [(style, bug) for style, module in HELD.items() for bug in module.BUGS]
 KNOWN_UNNAMED = {
     ("held3_cs231n_gru", "dprev_h_from_dWh"),            # the running dWh, accumulated inside the step's gate lines
@@ -230,7 +230,6 @@ KNOWN_UNNAMED = {
     ("held7_zh_tutorial_rnn", "db_assigned"),
     ("held7_zh_tutorial_rnn", "inner_loop_forward"),
     ("held7_gate_dicts_gru", "da_z_tanh_grad"),
-    ("held7_gate_dicts_gru", "gates_zipped_zrn"),
     # held8 (measured once, blind: 90.1% named; developed on since): what it still leaves unnamed
     ("held8_flat_theta_gru", "sech_of_input_part_only"),  # tanh' at x W_n + b_n, the recurrent part left out
     ("held8_flat_theta_gru", "a_h_built_in_xz"),         # the cached x W + b's n block turned into a_n in place
@@ -264,6 +263,11 @@ KNOWN_UNNAMED = {
     ("held18_blog_gru", "dx_slice_off_by_one"),              # dx sliced one column early from d[h, x] of 3 kernels
     ("held18_blog_gru", "dconcat_from_dW_z"),                # z's gradient on [h, x] where its kernel belongs
     ("held18_blog_gru", "dconcat_z_through_W_r"),            # z's gradient through r's kernel on [h, x]
+    # held22 (measured once, blind: 90.6% named; developed on since): what it still leaves unnamed
+    ("held22_rowwise_tf_lstm", "dxh_from_dkernel"),          # the running kernel gradient, summed over examples too
+    ("held22_workspace_gru", "da_blocks_r_z"),               # r and z packed swapped where the layout negates z
+    # held23 (measured once, blind: 94.7% named; developed on since): what it still leaves unnamed
+    ("held23_zerokara_gru", "dz_sigmoid_precedence"),        # z*1 - z in the u = 1 - z convention's own terms
 }
 # Held-out mutants whose numbers are exactly another single mistake's: named as that one.
 SAME_NUMBERS = {

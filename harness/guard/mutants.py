@@ -103,11 +103,12 @@ def _blockswap(W, k, j, G, sign=1):
     return out
 
 
-def _blocks_swapped(W, j, k, G):
-    """``W`` with its gate blocks j and k (of G along axis 0) in each other's places."""
+def _blocks_swapped(W, j, k, G, sign=1):
+    """``W`` with its gate blocks j and k (of G along axis 0) in each other's places (both
+    negated with ``sign=-1``: a swap made in a layout that stores one of them negated)."""
     out = np.array(W, copy=True)
-    out[_block(out, j, 0, G)], out[_block(out, k, 0, G)] = np.asarray(W)[_block(out, k, 0, G)], \
-        np.asarray(W)[_block(out, j, 0, G)]
+    out[_block(out, j, 0, G)], out[_block(out, k, 0, G)] = sign * np.asarray(W)[_block(out, k, 0, G)], \
+        sign * np.asarray(W)[_block(out, j, 0, G)]
     return out
 
 
@@ -306,8 +307,8 @@ def scaled(values, edit):
     if "zero" in edit.tree:
         return {**values, **{q: np.zeros_like(values[q]) for q in edit.tree["zero"] if q in values}}
     if "swap" in edit.tree:
-        keys, (j, k), G = edit.tree["swap"]
-        return {**values, **{q: _blocks_swapped(values[q], j, k, G) for q in keys if q in values}}
+        keys, (j, k), G, *sign = edit.tree["swap"]
+        return {**values, **{q: _blocks_swapped(values[q], j, k, G, *sign) for q in keys if q in values}}
     keys, n, block = edit.tree["scale"]
     out = dict(values)
     for k in keys:

@@ -247,8 +247,8 @@ def render(line, names, cell):
 
         def visit_IfExp(self, node):                # a mistake of one GRU reset convention: its own branch
             self.generic_visit(node)
-            if "reset_after" in ast.unparse(node.test):
-                return node.orelse if isinstance(node.body, ast.Name) else node.body
+            if "reset_after" in ast.unparse(node.test):      # (mistaken if [not] reset_after else right)
+                return node.body
             return node
     text = ast.unparse(User().visit(tree))
     return names.state(text)

@@ -30,13 +30,18 @@ def run_candidates(replay, user, wrong, tol, short=None, cuts=(), names=None):
 
 def _dx_reversed(replay):
     """dx returned with its steps in reverse order (a list filled from t = T-1 down, stacked
-    without reversing it)."""
+    without reversing it), or one step late (written before the step's own da exists)."""
     correct = replay.correct
     if "dx" not in correct or correct["dx"].shape[1] < 2:
         return []
+    later = np.zeros_like(correct["dx"])
+    later[:, :-1] = correct["dx"][:, 1:]
     return [{**_finding("wrong_time", "dx returned with its steps in reverse order (dx_(T-1-t) where dx_t belongs: "
                                       "a list filled from the last step down, stacked without reversing it)"),
-             "values": {**correct, "dx": correct["dx"][:, ::-1].copy()}}]
+             "values": {**correct, "dx": correct["dx"][:, ::-1].copy()}},
+            {**_finding("wrong_time", "dx_t formed from the step after's pre-activation gradient (dx written before "
+                                      "the step's own da is computed: da_(t+1) W_ih, zero at the last step)"),
+             "values": {**correct, "dx": later}}]
 
 
 def _truncations(T, right, longest=None):
@@ -84,6 +89,10 @@ def _truncations(T, right, longest=None):
                                        f"last {k} steps and the earlier ones are backpropagated as two separate "
                                        "chunks"),
                     lambda r, k=k: _chunked(r, [0] + ([_T(r) - k] if _T(r) > k else []), _T(r) != k)))
+        out.append((("truncated_bptt", f"the carry into step T-{k + 1} is cut, once (`if t == T - {k + 1}: dh_next = "
+                                       f"0`): the last {k} steps and the earlier ones are backpropagated as two "
+                                       "separate chunks"),
+                    lambda r, k=k: _chunked(r, [0] + ([_T(r) - k] if _T(r) > k else []), True)))
                                                             # T == k: the reset falls on dh0
     return out
 
@@ -235,6 +244,10 @@ def _cache_specs(cell):
                       "every step's cached h (before and after its update) is the final state (one array updated "
                       "in place, cached without a copy" + (", h0 apart)" if keep_h0 else ")"), ""))
     specs += _state_slots(cell)
+    for k, whose in ((lambda t, T: t - 1, "the step before's (caches[t - 1]: the last step's at t = 0)"),
+                     (lambda t, T: min(t + 1, T - 1), "the next step's (the last step keeping its own)")):
+        specs.append(({key: lambda cs, c, t, key=key, k=k: cs[k(t, len(cs))][key] for key in ("x",) + READ[cell]},
+                      "wrong_time", f"the whole step's cache read at another step: every cached value is {whose}", ""))
     for key in (k for k in READ[cell] if k not in STATE and k != "tanh_c"):  # a gate's array reused as the output
         for new in ("next_h", "next_c") if cell == "lstm" else ("next_h",):    # buffer (`h_new = z; h_new *= h; ...`)
             specs.append(({key: lambda cs, c, t, new=new: c[new]}, "inplace_corruption",

@@ -163,3 +163,27 @@ def outside_derivative_edits(cell, step_tree, driver_tree, step_edits=()):
             yield dataclasses.replace(e, after=_src(new), says=f"{e.says}, on {part} only ({what} right)",
                                       cost=e.cost + 0.1, tree={i: ast.fix_missing_locations(new)}, more=handed,
                                       family=f"{e.family}, on one part" if e.family else "")
+    yield from _one_path_only(step, i, wrong)
+
+
+# Where the RNN's da goes: code that forms each path from its own da (Jacobians: ``dpre = D_t @
+# delta`` for the weights, ``J.T @ delta`` for the carry, ``Jx.T @ delta`` for dx).
+PATHS = ((("dprev_h",), "the carry dprev_h"), (("dW_ih", "dW_hh", "db"), "the weight and bias gradients"),
+         (("dx",), "dx"))
+
+
+def _one_path_only(step, i, wrong):
+    """Each derivative mistake of da made in one of its paths only (the carry, the weights and
+    bias, or dx), the others formed from the right da."""
+    for names, what in PATHS:
+        lines = {k: s for k, s in enumerate(step.stmts) if k > i and _target_name(s) in names}
+        if not lines:
+            continue
+        for e in wrong:
+            tree = {k: _renamed(s, {"da": e.tree[i].value}) for k, s in lines.items()}
+            first = min(tree)
+            yield dataclasses.replace(e, index=first, before=_src(lines[first]), after=_src(tree[first]),
+                                      line=_target_name(lines[first]), says=f"{e.says}, in {what} only (each path "
+                                      "formed from its own da, the others right)", cost=e.cost + 0.15, tree=tree,
+                                      family=f"{e.family}, in one path" if e.family else "")
+

@@ -79,6 +79,13 @@ def _overwrite_rules(ctx, i, stmt):
                                                                                             pick)),
                     f"{name} assigned (=) where it accumulates (+=), in the {gate} gate's block only",
                     cost=COST["carry_overwrites"] + 0.1, gates=gate)
+    if len(gates) == 3:                                 # the GRU's r and z blocks in one array (U[:, :2H])
+        value = _src(stmt.value)
+        pick = _expr(f"_blockpick(_blockpick({name} + {value}, {value}, 0, 0, 3), {value}, 1, 0, 3)")
+        yield _edit(ctx, i, "carry_overwrites", stmt, ast.fix_missing_locations(ast.Assign([copy.deepcopy(stmt.target)],
+                                                                                            pick)),
+                    f"{name} assigned (=) where it accumulates (+=), in the r and z gates' blocks only (one array for "
+                    "both)", cost=COST["carry_overwrites"] + 0.15, gates="rz")
 
 
 def _fused_overwrites(ctx, edits):
@@ -147,8 +154,9 @@ def _every_carry_dropped(ctx, edits):
     first = next(iter(dropped.values()))
     return [Edit("backward", first.index, "carry_dropped", first.before, first.after,
                  f"no gradient carried back in time at all: the {carries} carries from step t+1 are both never "
-                 "added (each step backpropagated alone)", first.line, "".join(sorted(dropped)),
-                 COST["carry_dropped"], "", tree)]
+                 "added (each step backpropagated alone; equally, the loop run forward in time with each carry "
+                 "written into a step already handled)", first.line, "".join(sorted(dropped)),
+                 COST["carry_dropped"], "", tree, also="loop_direction")]
 
 
 def _loop_rules(ctx, i, stmt):
@@ -200,7 +208,7 @@ def _upstream_rules(ctx, i, stmt):
         if carry:                       # or the upstream written over the carry (`buf[t + 1] = dh[t]`)
             yield _edit(ctx, i, "carry_dropped", stmt, _replace(stmt, stmt.value, rest),
                         f"the {carry} carry from step t+1 never added to the upstream gradient dh_t", carry=carry,
-                        also="carry_overwrites")
+                        also="carry_overwrites" + (",loop_direction" if len(ctx.table["carries"]) == 1 else ""))
         else:
             upstream = (term, rest)
             yield from _upstream_shifted(ctx, i, stmt, term)

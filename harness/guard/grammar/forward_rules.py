@@ -141,7 +141,7 @@ def forward_line_edits(cell, forward_tree):
         out.extend(_both_blocks_swapped(ctx, i, stmt))
         out.extend(concat_split(ctx, i, stmt))
         out.extend(_update_forms(ctx, i, stmt))
-    return out + list(_every_site(ctx, out)) + list(_every_bias_term(ctx))
+    return out + list(_every_site(ctx, out)) + list(_every_bias_term(ctx)) + list(_forget_bias_on_every_gate(ctx))
 
 
 def _both_blocks_swapped(ctx, i, stmt):
@@ -245,7 +245,8 @@ def _update_forms(ctx, i, stmt):
     for form in UPDATE_FORMS:
         tree = _expr(form)
         for node in [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id in swap]:
-            new = _replace(ast.Assign([copy.deepcopy(stmt.targets[0])], tree), node, ast.Name(swap[node.id], ast.Load()))
+            line = ast.Assign([copy.deepcopy(stmt.targets[0])], tree)
+            new = _replace(line, node, ast.Name(swap[node.id], ast.Load()))
             words = {"n": "n_t", "prev_h": "h_(t-1)"}
             yield _numbers(_edit(ctx, i, "forward_mistake", stmt, new, ""),
                            f"in the forward, the update written {plain_form(form)} with {words[swap[node.id]]} where "
@@ -254,6 +255,22 @@ def _update_forms(ctx, i, stmt):
 
 def plain_form(src):
     return src.replace("prev_h", "h_(t-1)").replace("n", "n_t").replace("n_t_t", "n_t")
+
+
+def _forget_bias_on_every_gate(ctx):
+    """TF's forget_bias added to the whole (N, 4H) pre-activation (``z = xh @ kernel + bias +
+    1.0``), every gate's, where it belongs to f's alone."""
+    lines = [(i, s) for i, s in enumerate(ctx.stmts) if _mutable(s)]
+    a_lines = [(i, s) for i, s in lines if _target_name(s) == "a"]     # the first: the products, bias or not
+    f_lines = [(i, s) for i, s in lines if _target_name(s) == "f"]
+    if ctx.cell != "lstm" or not a_lines or not f_lines:
+        return
+    (first, a), (j, f) = a_lines[0], f_lines[0]
+    every = _replace(a, a.value, _expr(f"{_src(a.value)} + forget_bias"))
+    own = _replace(f, f.value, _expr(_src(f.value).replace(" + forget_bias", "")))
+    edit = _edit(ctx, first, "forget_bias", a, every, "", extra={j: own})
+    yield _numbers(edit, "in the forward, forget_bias added to every gate's pre-activation (i, f, g and o) where it "
+                         "belongs to f's alone", "forget_bias")
 
 
 def _gate_value_rules(ctx, i, stmt):

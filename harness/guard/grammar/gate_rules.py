@@ -259,6 +259,23 @@ def reset_factor_rules(ctx, i, stmt):
                         f"of {name} where da_n belongs", gates="n", cost=COST["wrong_value"] + 0.1)
 
 
+def reset_dropped_in_weights(ctx):
+    """The GRU's reset factor left out of the n block of every recurrent weight and bias gradient
+    (``dW_hn += da_n.T @ h``, ``db_hn += da_n.sum(0)``), the carry right."""
+    lines = {i: s for i, s in enumerate(ctx.stmts) if ctx.cell == "gru" and _mutable(s)
+             and _target_name(s) in ("dW_hh", "db_hh") and "da_h" in {n.id for n in ast.walk(s.value)
+                                                                        if isinstance(n, ast.Name)}}
+    if len(lines) < 2:
+        return
+    from .time_rules import _renamed
+    tree = {i: _renamed(s, {"da_h": _expr("_blockpick(da_h, da_x, 2, 1, 3)")}) for i, s in lines.items()}
+    first = min(tree)
+    yield _edit(ctx, first, "term_dropped", lines[first], tree[first],
+                "the factor r dropped from the n block of every recurrent weight and bias gradient (dW_hh and db_hh "
+                "take da_n where da_hn = da_n * r belongs; equally, the input side's da_n read there; the carry right)",
+                extra=tree, gates="n", cost=COST["term_dropped"] + 0.15, also="wrong_value")
+
+
 def recomputed_without_forget_bias(ctx):
     """The LSTM's f recomputed without the forget_bias the forward added (TF's BasicLSTMCell keeps
     it out of the stored bias, so a port that recomputes ``f = s(a_f)`` loses it), in one of its two

@@ -52,6 +52,26 @@ def inplace_product_rules(ctx, i, stmt):
                             f"the product where {f.id} belongs", extra=extra)
 
 
+def inplace_line_rules(ctx, i, stmt):
+    """A line's value built in the array of a cached value it reads (``dz = h_prev; dz -= n; dz
+    *= dh`` for dz = dh (h_(t-1) - n)): the later gradient lines reading that value see the line's
+    (the forward values the textbook recomputes from it, user code keeps cached)."""
+    name = _target_name(stmt)
+    if not name.startswith("d") or not isinstance(_value(stmt), ast.BinOp):
+        return
+    for v in sorted({n.id for n in ast.walk(_value(stmt)) if isinstance(n, ast.Name)} & ctx.cached):
+        if v.startswith(("d", "W_")) or v == name:
+            continue
+        later = [j for j in range(i + 1, len(ctx.stmts)) if _target_name(ctx.stmts[j]).startswith("d")]
+        extra = _reads_replaced(ctx, v, ast.Name(name, ast.Load()), later)     # (forward values: cached right)
+        if extra:
+            where = ", ".join(sorted({_target_name(ctx.stmts[j]) for j in extra}))
+            yield _edit(ctx, i, "inplace_corruption", stmt, stmt,
+                        f"{name} computed in place in {v}'s array ({name} = {v}; {name} -= ...; {name} *= ...), so "
+                        f"{where} read {name} where {v} belongs", extra=extra, cost=COST["inplace_corruption"] + 0.1,
+                        gates="")
+
+
 def inplace_gradient_rules(ctx, i, stmt):
     """A product computed in place into the gradient it starts from (``df = dc; df *= prev_c``
     aliases dc, ``dn = dnext_h; dn *= 1 - z`` aliases dnext_h): the later lines reading that
@@ -159,6 +179,8 @@ INPLACE_FORWARD = {
              "belongs", {"z": "1 - z"}),
             ("n overwritten in place by n - h_(t-1) in the forward (`n -= h_prev` on the way to n - h_(t-1)): the "
              "backward reads n - h_(t-1) where n belongs", {"n": "n - prev_h"}),
+            ("a_hn turned into a_n in place in the forward (`a_n = a_hn; a_n *= r; a_n += a_xn`): the backward reads "
+             "a_n where a_hn belongs", {"a_hn": "cache['a_n']"}, True),
             ("r multiplied in place by a_hn in the forward (`r *= a_hn` on the way to r * a_hn): the backward reads "
              "r * a_hn where r belongs", {"r": "r * cache['a_hn']"}, True),
             ("r multiplied in place by h_(t-1) in the forward (`r *= h_prev` on the way to r * h_(t-1)): the backward "

@@ -6,7 +6,7 @@ textbook's gradients transformed (``harness.guard.mutants.scaled``), no line rep
 import itertools
 
 from .gate_rules import _gates
-from .tables import COST, Edit
+from .tables import COST, NEGATED_Z, Edit
 
 
 def output_edits(cell, sizes, has_bias):
@@ -61,6 +61,11 @@ def returned_block_swaps(cell, has_bias):
             yield Edit("output", 0, "gate_order", "", "", f"the {gates[j]} and {gates[k]} blocks of {group} swapped as "
                        "it is returned (each block in the other's place; the other gradients right)", group, "",
                        COST["gate_order"] + 0.1, gates[j] + gates[k], {"swap": (keys, (j, k), len(gates))})
+            if "z" in (gates[j], gates[k]):             # a layout storing z's weights negated (u = 1 - z)
+                yield Edit("output", 0, "gate_order", "", "", f"the {gates[j]} and {gates[k]} blocks of {group} "
+                           f"swapped as it is returned, {NEGATED_Z} (each block in the other's place, with its sign)",
+                           group, "", COST["gate_order"] + 0.2, gates[j] + gates[k],
+                           {"swap": (keys, (j, k), len(gates), -1)})
 
 
 def _weight_groups(has_bias):

@@ -9,10 +9,10 @@ from .ast_tools import (_expr, _is_derivative, _names, _product_factors, _produc
 from .context import _Context, _edit, _mutable, _value
 from .gate_rules import (_gates, fused_block_swaps, fused_gate_terms, gate_term_dropped,
                          one_block_only, order_rules, pre_derivative_swaps, recomputed_without_forget_bias,
-                         reset_factor_rules, weight_block_rules, weights_split_wrong)
+                         reset_dropped_in_weights, reset_factor_rules, weight_block_rules, weights_split_wrong)
 from .concat_rules import concat_slice_rules
 from .inplace_rules import (inplace_derivatives_fused, inplace_forward_products, inplace_gradient_rules,
-                            inplace_product_rules, recomputed_inplace_rules)
+                            inplace_line_rules, inplace_product_rules, recomputed_inplace_rules)
 from .tables import AT_PRE_ACTIVATION, COST, NEGATED_Z, SAYS, Edit
 from .time_rules import partners_swapped, weight_inputs_of_another_step, whole_step_wrong_time
 from .clip_rules import clipped_lines
@@ -240,8 +240,9 @@ def early_derivative_rules(ctx, i, stmt):
                 cost=COST["derivative_twice"] + 0.1)
 
 
-STEP_RULES = (derivative_rules, early_derivative_rules, sum_rules, name_rules, order_rules, inplace_product_rules, inplace_gradient_rules,
-              consumer_rules, concat_slice_rules, recomputed_inplace_rules, reset_factor_rules)
+STEP_RULES = (derivative_rules, early_derivative_rules, sum_rules, name_rules, order_rules, inplace_product_rules,
+              inplace_gradient_rules, inplace_line_rules, consumer_rules, concat_slice_rules, recomputed_inplace_rules,
+              reset_factor_rules)
 
 
 def fused_derivatives(ctx, edits):
@@ -285,4 +286,4 @@ def step_edits(cell, fn_tree, activation=None, line_gates=None):
             + list(recomputed_without_forget_bias(ctx)) + list(whole_step_wrong_time(ctx))
             + list(inplace_forward_products(ctx)) + list(weights_split_wrong(ctx))
             + list(weight_inputs_of_another_step(ctx)) + list(inplace_derivatives_fused(ctx))
-            + list(partners_swapped(ctx)))
+            + list(partners_swapped(ctx)) + list(reset_dropped_in_weights(ctx)))

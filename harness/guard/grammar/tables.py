@@ -32,7 +32,8 @@ CELLS = {
     },
     "gru": {
         "wrong_point": {"r": ("a_r", "z"), "z": ("a_z", "r", "1 - z"), "n": ("a_n", "prev_h", "next_h", "z", "r", "cache['a_hn']"),
-                        "prev_h": ("n", "r"), "a_hn": ("prev_h", "a_xn", "n")},
+                        "prev_h": ("n", "r"), "a_hn": ("prev_h", "a_xn", "n"),
+                        "da_r": ("da_z", "-da_z"), "da_z": ("da_r", "-da_r")},  # one gate's gradient in the other's block
         "wrong_time": {"prev_h": ("next_h", "h_prev_wrap"), "z": ("z_prev_wrap", "z_next_wrap", "z_prev_clamp", "z_next_clamp"),
                        "r": ("r_prev_wrap",), "n": ("n_prev_wrap",), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp", "x_last")},
         "weights": ("W_ih", "W_hh", "W_hr", "W_hz", "W_hn"),
@@ -73,6 +74,8 @@ SAYS["cache['a_hn']"] = SAYS["a_hn"]                   # (read before the reset-
 SAYS["a_xn"] = "a_xn = x_t W_in^T + b_in (the input part of n's pre-activation)"
 # A GRU layout may store z's weights negated (its update gate is u = 1 - z, Cho et al.'s convention).
 NEGATED_Z = "one of them stored negated (a layout whose update gate is u = 1 - z keeps z's weights negated)"
+for _g in "rz":
+    SAYS[f"-da_{_g}"] = f"-da_{_g} ({_g}'s gradient, {NEGATED_Z.replace('one of them', 'z')})"
 for _g in "ifgorzn":
     SAYS.setdefault(f"a_{_g}", f"the pre-activation of {_g}")
     SAYS.setdefault(_g, f"{_g}_t")

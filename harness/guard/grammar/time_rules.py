@@ -40,9 +40,12 @@ def whole_step_wrong_time(ctx):
         if not reads or (len(reads) < 2 and name not in OTHER_BLOCK.get(ctx.cell, {})):
             continue                                    # one line: name_rules plants it there
         forward = {i for i, s in reads.items() if not _target_name(s).startswith("d")}    # a_hn recomputed
+        weights = {i for i, s in reads.items() if _target_name(s).startswith("dW")}   # from a cached r h_(t-1)
         for alt in alts:
             variants = [((), "", 0.1)] + ([(forward, " (the forward values it recomputes, cached right)", 0.15)]
-                                          if forward and len(forward) < len(reads) else [])
+                                          if forward and len(forward) < len(reads) else []) + (
+                [(weights, " (the weight gradients, formed from cached products of it, right)", 0.15)]
+                if weights and len(weights) < len(reads) else [])
             for kept, tail, extra_cost in variants:
                 yield _every_read(ctx, cause, name, alt, {i: s for i, s in reads.items() if i not in kept}, tail,
                                   COST[cause] + extra_cost)
