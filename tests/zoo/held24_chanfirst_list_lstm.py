@@ -20,6 +20,7 @@ BUGS = {
     "dh_prev_U_c_for_o": "wrong_weight",               # the o term of dh_prev through U_c
     "dh_prev_misses_f_term": "term_dropped",           # dh_prev = sum over i, c, o only
     "dx_misses_o_term": "term_dropped",                # dx = sum over i, f, c only
+    "dx_i_term_through_W_f": "wrong_weight",           # dx's i term as da_i @ W_f (the list read one slot over)
     "dh_next_name_typo": "carry_dropped",              # dh_prev stored in dhprev, dh_next never updated
     "f_sigmoid_prime_twice": "derivative_twice",       # da_f = df * s'(f) * s'(f)
     "tanh_c_prime_sign": "wrong_sign",                 # dc = ... * (tanh_c ** 2 - 1)
@@ -38,6 +39,7 @@ TOUCHES = {                                            # computed: blind_index.t
     "dh_prev_U_c_for_o": "",
     "dh_prev_misses_f_term": "",
     "dx_misses_o_term": "",
+    "dx_i_term_through_W_f": "",
     "dh_next_name_typo": "",
     "f_sigmoid_prime_twice": "f",
     "tanh_c_prime_sign": "ifg",
@@ -124,7 +126,8 @@ def lstm_backward(dh, cache, bug=None):
             else:
                 grads[f"dU_{g}"] += da[g].T @ h_prev
             grads[f"db_{g}"] += da[g].mean(axis=0) if (bug == "db_f_mean" and g == "f") else da[g].sum(axis=0)
-        dx[:, :, t] = sum(da[g] @ W[g] for g in ("ifc" if bug == "dx_misses_o_term" else GATES))
+        dx[:, :, t] = sum(da[g] @ W["f" if (bug == "dx_i_term_through_W_f" and g == "i") else g]
+                          for g in ("ifc" if bug == "dx_misses_o_term" else GATES))
         dhprev = np.zeros_like(dh_next)
         for g in ("ico" if bug == "dh_prev_misses_f_term" else GATES):
             if bug == "dh_prev_U_c_for_o" and g == "o":
