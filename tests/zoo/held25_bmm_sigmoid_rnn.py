@@ -15,15 +15,16 @@ BUGS = {
     "sigmoid_grad_as_tanh": "derivative_wrong_function",  # da = dh_t * (1 - h ** 2)
     "sigmoid_grad_twice": "derivative_twice",       # da[t] has s(1 - s), then da *= hs * (1 - hs) again after the loop
     "sigmoid_grad_miswritten": "derivative_miswritten",  # h * (1 - h ** 2) for h * (1 - h)
-    "carry_from_kernel_top": "wrong_weight",        # carry = da @ kernel[:H].T (the first H rows, mostly x's) for kernel[D:]
+    "carry_from_kernel_top": "wrong_weight",        # carry = da @ kernel[:H].T (first H rows, mostly x's) for kernel[D:]
     "xh_rebuilt_with_h_t": "wrong_time",            # after the loop xh rebuilt as [x_t, h_t] from hs for dkernel
     "dkernel_mean_over_T": "reduction_scaled",      # matmul(xh^T, da).mean(0) (np.mean for np.sum)
     "loop_skips_last": "loop_skips_step",           # for t in range(T - 2, -1, -1): step T-1's da stays 0
     "truncated_after_3": "truncated_bptt",          # no carry once 3 steps have been walked back
     "carry_overwrites_upstream": "carry_overwrites",  # g[t - 1] = carry: the upstream dh[t-1] replaced
-    "xh_buffer_aliased": "inplace_corruption",      # the forward appends the one reused xh buffer: every cached xh is the last
+    "xh_buffer_aliased": "inplace_corruption",      # forward appends one reused xh buffer: every cached xh is the last
     "fwd_concat_h_first": "forward_mistake",        # xh = [h, x] with the kernel as is; backward slices consistently
     "sigmoid_grad_const": "unknown",                # da = dh_t * 0.2 (hard-sigmoid slope for s(1 - s))
+    "skip_last_and_mean": "unknown",                # two at once: loop_skips_last and dkernel_mean_over_T
 }
 
 TOUCHES = {                                       # computed: blind_index.touched_gates(module, bug)
@@ -39,6 +40,7 @@ TOUCHES = {                                       # computed: blind_index.touche
     "xh_buffer_aliased": "",
     "fwd_concat_h_first": "",
     "sigmoid_grad_const": "",
+    "skip_last_and_mean": "",
 }
 
 
@@ -77,7 +79,7 @@ def backward(dh, cache, bug=None):
     da = np.zeros_like(g)
     W_rec = kernel[:H] if bug == "carry_from_kernel_top" else (kernel[:H] if bug == "fwd_concat_h_first"
                                                                else kernel[D:])
-    last = T - 2 if bug == "loop_skips_last" else T - 1
+    last = T - 2 if bug in ("loop_skips_last", "skip_last_and_mean") else T - 1
     for walked, t in enumerate(range(last, -1, -1)):
         s = hs[t]
         if bug == "sigmoid_grad_as_tanh":
@@ -100,7 +102,7 @@ def backward(dh, cache, bug=None):
     if bug == "xh_rebuilt_with_h_t":
         xh = np.concatenate([x.transpose(1, 0, 2), hs], axis=2)
     per_step = np.matmul(xh.transpose(0, 2, 1), da)   # (T, D+H, H)
-    dkernel = per_step.mean(0) if bug == "dkernel_mean_over_T" else per_step.sum(0)
+    dkernel = per_step.mean(0) if bug in ("dkernel_mean_over_T", "skip_last_and_mean") else per_step.sum(0)
     dbias = da.sum(axis=(0, 1))
     W_in = kernel[H:] if bug == "fwd_concat_h_first" else kernel[:D]
     dx = np.matmul(da, W_in.T).transpose(1, 0, 2)

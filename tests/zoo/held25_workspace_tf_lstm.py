@@ -12,10 +12,10 @@ import numpy as np
 FORGET_BIAS = 1.0
 
 BUGS = {
-    "forget_bias_on_j": "forget_bias",              # + 1.0 added to the j slice instead of f (backward reads stored gates)
+    "forget_bias_on_j": "forget_bias",              # + 1.0 added to the j slice, not f (backward reads stored gates)
     "o_slot_aliased_by_h": "inplace_corruption",    # h = ws[t, :, o]; h *= tanh_c: the cached o becomes h
     "dj_with_f": "wrong_value",                     # dj = dc * f (f read for i)
-    "dc_tanh_prime_at_c": "derivative_wrong_point",  # dc = dc_next + dh_t * o * (1 - c ** 2): tanh' at c, not tanh(c) (also wrong_value)
+    "dc_tanh_prime_at_c": "derivative_wrong_point",  # dc uses 1 - c ** 2: tanh' at c, not tanh(c) (also wrong_value)
     "da_j_no_tanh_grad": "derivative_missing",      # dA_j = dj
     "da_f_miswritten": "derivative_miswritten",     # dA_f = df * f * (1 - f ** 2)
     "carry_j_block_from_f": "wrong_weight",         # per-block carry: da_j @ K_f.T for da_j @ K_j.T (kernel[D:] split)
