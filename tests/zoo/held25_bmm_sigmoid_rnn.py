@@ -15,7 +15,7 @@ BUGS = {
     "sigmoid_grad_as_tanh": "derivative_wrong_function",  # da = dh_t * (1 - h ** 2)
     "sigmoid_grad_twice": "derivative_twice",       # da[t] has s(1 - s), then da *= hs * (1 - hs) again after the loop
     "sigmoid_grad_miswritten": "derivative_miswritten",  # h * (1 - h ** 2) for h * (1 - h)
-    "carry_from_kernel_top": "wrong_weight",        # carry = da @ kernel[:H].T (first H rows, mostly x's) for kernel[D:]
+    "carry_from_kernel_top": "wrong_weight",        # carry = da @ kernel[:H].T (first H rows) for kernel[D:]
     "xh_rebuilt_with_h_t": "wrong_time",            # after the loop xh rebuilt as [x_t, h_t] from hs for dkernel
     "dkernel_mean_over_T": "reduction_scaled",      # matmul(xh^T, da).mean(0) (np.mean for np.sum)
     "loop_skips_last": "loop_skips_step",           # for t in range(T - 2, -1, -1): step T-1's da stays 0

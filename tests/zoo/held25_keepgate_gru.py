@@ -131,7 +131,6 @@ def gru_backward(dh, cache, bug=None):
 
 
 def to_user(cell, p):
-    H = p["weight_hh"].shape[1]
     (Wr, Wz, Wn), (Ur, Uz, Un) = np.split(p["weight_ih"], 3), np.split(p["weight_hh"], 3)
     (bir, biz, bin_), (bhr, bhz, bhn) = np.split(p["bias_ih"], 3), np.split(p["bias_hh"], 3)
     return {"Wz": Wz.T.copy(), "Wr": Wr.T.copy(), "Wn": Wn.T.copy(), "Uz": Uz.T.copy(), "Ur": Ur.T.copy(),
