@@ -30,6 +30,7 @@ from .by_numbers import forward_findings
 from .grammar import COST
 from .mutants import QUANTITIES, Textbook, quiet, scaled
 from .naming import render
+from .recompute import recomputed_values, recomputes
 
 CAUSES = {
     "weight_transposed": "a weight used transposed",
@@ -88,6 +89,8 @@ class Replay:
         states, caches = self.states, self.caches
         if edit.target == "output":                         # the correct gradients, scaled: no run needed
             return scaled(self.correct, edit)
+        if edit.recompute:                                  # the mistaken forward's gates, the states right
+            return recomputed_values(self, edit)
         if edit.touches_forward():                          # the mistaken forward, then its backward
             probe = self.probe
             states, caches = self.book.forward(probe.x, {s: v[0] for s, v in probe.state0.items()},
@@ -202,7 +205,7 @@ def diagnose(probe, user, tol, names, problems=(), per_example=False, user_at=No
     edits = [e for e in replay.book.edits(probe.sizes, probe.bias, probe.options.get("activation"))
              if e.touches_forward() != forward_right]
     by_numbers = [e for e in edits if e.by_numbers]
-    edits = [e for e in edits if not e.by_numbers]
+    edits = [e for e in edits if not e.by_numbers] + (recomputes(replay.book, probe) if forward_right else [])
     cuts = {k: (replay_of(_cut(probe, k)), user_at(k)) for k in (1, 2)
             if user_at is not None and k < probe.sizes["T"]}
     with quiet():                                       # for every replay below (they overflow by design)
@@ -310,10 +313,12 @@ def _best(found, keys):
         head, _, said_already = b["description"].partition(" (equally: ")
         equal = said_already[:-1].split("; or ") if said_already else []
         for f in sorted(found, key=lambda f: f["cost"]):
-            said = CAUSES.get(f["cause"])
-            if f["cause"] != b["cause"] and said and said != head and said not in equal and len(equal) < 3 \
-                    and _same(f["values"], b["values"], keys):
-                equal.append(said)
+            if not _same(f["values"], b["values"], keys):
+                continue
+            f_head, _, f_equal = f["description"].partition(" (equally: ")     # and what it reads as equally
+            for said in [f_head] + (f_equal[:-1].split("; or ") if f_equal else []):
+                if said and said != head and said not in equal and len(equal) < 3:
+                    equal.append(said)
         if equal:
             b["description"] = f"{head} (equally: {'; or '.join(equal)})"
     for b in best:

@@ -139,6 +139,7 @@ class Edit:
     also: str = ""              # other causes that describe the same edit equally well, comma-separated
     family: str = ""            # the same mistake in other lines has the same family (e.g. "dsigmoid written y")
     by_numbers: bool = False    # a forward mistake matched on h, its gradients checked by finite differences
+    recompute: bool = False     # a forward mistake made only where the backward recomputes the gates
 
     def parts(self):
         """{function name: {statement index: mutated statement}} for every function it changes."""
