@@ -6,7 +6,7 @@ import importlib.util
 import inspect
 
 from harness.guard.check import check_backward
-from zoo import held15_nodes_gru, held16_tfforget_lstm
+from zoo import held15_nodes_gru, held16_tfforget_lstm, keras_gru
 
 
 def _planted(module, line, new):
@@ -39,3 +39,11 @@ def test_the_last_steps_h_read_in_every_line_is_shown_as_the_last_steps_h():
     causes = _causes(held15_nodes_gru, "h_updated_in_place")
     assert causes and "caches[T - 1]['next_h']" in causes[0], causes
     assert "caches[T - 1]['prev_h']" not in " ".join(causes), causes
+
+
+def test_a_gradient_averaged_inside_the_step_is_named_a_reduction_where_it_is_made():
+    """z's pre-activation gradient divided by N inside the step (it reaches the carry and dx, so
+    no returned gradient averaged reproduces it): named averaged, in the step's line."""
+    module = _planted(keras_gru, "        dpre_z = dz * z * (1 - z)\n", "        dpre_z = dz * z * (1 - z) / dz.shape[0]\n")
+    causes = _causes(module)
+    assert len(causes) == 1 and "averaged instead of summed" in causes[0] and "inside the step" in causes[0], causes

@@ -166,6 +166,8 @@ def _neighbours(caches):
         cache["h_prev_wrap"] = caches[t - 1]["next_h"]     # h_(t-1) as caches[t - 1]'s h (shown so)
         cache["next_h_next_clamp"] = caches[min(t + 1, T - 1)]["next_h"]
         cache["next_h_last"] = caches[T - 1]["next_h"]     # one h array updated in place: the last step's
+        if "r" in cache:                                # the GRU's r h_(t-1) in one out= buffer: the last step's
+            cache["rh_last"] = caches[T - 1]["r"] * caches[T - 1]["prev_h"]
     return caches
 
 

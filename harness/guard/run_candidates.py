@@ -5,10 +5,13 @@ it, or the carries cut at the edges of chunks of k steps), gradients clipped ins
 backward (harness.guard.clip_candidates), a cache aliased or reused, a bias left out, dx in
 reverse time order. Every value still comes from the one textbook BPTT (reference_impls)."""
 
+import itertools
+
 import numpy as np
 
 from .clip_candidates import _clipped, _clipped_per_example
 from .diagnose import ExampleReplay, _combine, _finding
+from .recompute import recomputed_from_output
 
 
 def run_candidates(replay, user, wrong, tol, short=None, cuts=(), names=None):
@@ -25,7 +28,7 @@ def run_candidates(replay, user, wrong, tol, short=None, cuts=(), names=None):
     clipped = _clipped(replay.correct, user, wrong, names) + (_clipped_per_example(replay, user, wrong)
                                                               if isinstance(replay, ExampleReplay) else [])
     return (out + clipped + _cache_candidates(replay, short) + _one_bias_overwritten(replay) + _without_bias(replay)
-            + _dx_reversed(replay) + _one_example_kept(replay))
+            + _dx_reversed(replay) + _one_example_kept(replay) + recomputed_from_output(replay))
 
 
 def _dx_reversed(replay):
@@ -227,6 +230,9 @@ def _cache_specs(cell):
             specs.append(({key: lambda cs, c, t, new=new: c[new]}, "wrong_time",
                           f"the cache holds {_says(new)} where {_says(key)} belongs (saved after the update, or the "
                           "array updated in place after it was cached)", "inplace_corruption"))
+            specs.append(({key: lambda cs, c, t, key=key, new=new: c[key] if t == 0 else c[new]}, "inplace_corruption",
+                          f"the state array updated in place after it was cached: every step but the first reads "
+                          f"{_says(new)} where {_says(key)} belongs (the initial state, kept apart, right)", "wrong_time"))
             specs.append(({key: lambda cs, c, t, new=new: cs[-1][new]}, "inplace_corruption",
                           f"every step's cached {_says(key)} is the final state (one array updated in place and "
                           "cached without a copy)", ""))
@@ -243,6 +249,9 @@ def _cache_specs(cell):
                        "next_h": lambda cs, c, t: cs[-1]["next_h"]}, "inplace_corruption",    # h is the last
                       "every step's cached h (before and after its update) is the final state (one array updated "
                       "in place, cached without a copy" + (", h0 apart)" if keep_h0 else ")"), ""))
+    specs.append(({"prev_h": lambda cs, c, t: c["prev_h"] if t == 0 else cs[-1]["next_h"]}, "inplace_corruption",
+                  "every step's cached h_(t-1) is the final state, h0 apart (one output buffer updated in place and "
+                  "cached as the next step's input; the step's own output, and what the derivative reads, right)", ""))
     specs += _state_slots(cell)
     for k, whose in ((lambda t, T: t - 1, "the step before's (caches[t - 1]: the last step's at t = 0)"),
                      (lambda t, T: min(t + 1, T - 1), "the next step's (the last step keeping its own)")):
@@ -287,13 +296,13 @@ def _state_slots(cell):
     specs = []
     reads = {"c": ("tanh_c", np.tanh)} if cell == "lstm" else {"h": ("next_h", None)} if cell == "rnn" else {}
     for s, (after, fn) in reads.items():
-        for before in ("own", "next", "last"):
-            for now in ("next", "last"):
-                changes = {f"prev_{s}": lambda cs, c, t, b=before, s=s: _slot(cs, t, b)[f"next_{s}"],
-                           after: lambda cs, c, t, n=now, s=s, fn=fn: (fn or (lambda v: v))(_slot(cs, t, n)[f"next_{s}"])}
-                specs.append((changes, "inplace_corruption",
-                              f"the {s} state updated in place in the forward (cached without a copy): the backward "
-                              f"reads {_both(before, now, s)}", ""))
+        for before, now, apart in itertools.product(("own", "next", "last"), ("next", "last"), (False, True)):
+            changes = {f"prev_{s}": lambda cs, c, t, b=before, s=s, a=apart: c[f"prev_{s}"] if a and t == 0 else
+                       _slot(cs, t, b)[f"next_{s}"],
+                       after: lambda cs, c, t, n=now, s=s, fn=fn: (fn or (lambda v: v))(_slot(cs, t, n)[f"next_{s}"])}
+            specs.append((changes, "inplace_corruption",
+                          f"the {s} state updated in place in the forward (cached without a copy): the backward "
+                          f"reads {_both(before, now, s)}" + (f" ({s}0, kept apart, right)" if apart else ""), ""))
     return specs
 
 

@@ -169,7 +169,7 @@ def outside_derivative_edits(cell, step_tree, driver_tree, step_edits=()):
 # Where the RNN's da goes: code that forms each path from its own da (Jacobians: ``dpre = D_t @
 # delta`` for the weights, ``J.T @ delta`` for the carry, ``Jx.T @ delta`` for dx).
 PATHS = ((("dprev_h",), "the carry dprev_h"), (("dW_ih", "dW_hh", "db"), "the weight and bias gradients"),
-         (("dx",), "dx"))
+         (("dx",), "dx"), (("dW_ih", "dW_hh", "db", "dx"), "the weight, bias and input gradients (not the carry)"))
 
 
 def _one_path_only(step, i, wrong):

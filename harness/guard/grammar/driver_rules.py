@@ -223,6 +223,10 @@ def _upstream_rules(ctx, i, stmt):
             clipped = _replace(stmt, stmt.value, _expr(f"np.clip({_src(stmt.value)}, -{c}, {c}){when}"))
             yield _edit(ctx, i, "gradient_clipped", stmt, clipped,
                         f"{where} incoming gradient dh_t (upstream plus carry) clipped to [-{c}, {c}]")
+        for rows, what in ((False, "its norm"), (True, "each example's norm")):
+            rescaled = _replace(stmt, stmt.value, _expr(f"_clipnorm({_src(stmt.value)}, {c}, {rows})"))
+            yield _edit(ctx, i, "gradient_clipped", stmt, rescaled,
+                        f"each step's incoming gradient dh_t (upstream plus carry) rescaled to keep {what} at most {c}")
         for k, (term, _) in enumerate(terms):
             if any(n in _names(term) for n in ctx.table["carries"]):
                 new = _rebuild_sum([(_expr(f"np.clip({_src(t)}, -{c}, {c})") if j == k else t, s)

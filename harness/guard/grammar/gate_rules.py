@@ -276,6 +276,18 @@ def reset_dropped_in_weights(ctx):
                 extra=tree, gates="n", cost=COST["term_dropped"] + 0.15, also="wrong_value")
 
 
+def product_buffer_reused(ctx):
+    """The reset-before GRU's r h_(t-1) written with ``out=`` into one buffer and cached by
+    reference: every step's weight gradient reads the last step's product."""
+    products = {i: s for i, s in enumerate(ctx.stmts) if ctx.cell == "gru" and _mutable(s)
+                and "(r * prev_h)" in _src(s.value) and _target_name(s).startswith("dW")}
+    for i, s in products.items():
+        new = _replace(s, s.value, _expr(_src(s.value).replace("(r * prev_h)", "cache['rh_last']")))
+        yield _edit(ctx, i, "inplace_corruption", s, new,
+                    f"r h_(t-1) written out= into one buffer and cached by reference: {_target_name(s)} reads the last "
+                    "step's product at every step", gates="n", cost=COST["inplace_corruption"] + 0.05)
+
+
 def recomputed_without_forget_bias(ctx):
     """The LSTM's f recomputed without the forget_bias the forward added (TF's BasicLSTMCell keeps
     it out of the stored bias, so a port that recomputes ``f = s(a_f)`` loses it), in one of its two

@@ -1,10 +1,14 @@
 """Mistakes made to the gradients a backward returns, after its loop: averaged over N, T or
 N*T instead of summed (whole, or some gates' blocks), or two gate blocks of a weight or bias
-gradient swapped as it is returned. Each is an ``Edit`` on the output (target "output"): the
+gradient swapped as it is returned; and one local gradient averaged over N inside the step
+(``averaged_in_step``, a line rule). Each is an ``Edit`` on the output (target "output"): the
 textbook's gradients transformed (``harness.guard.mutants.scaled``), no line replayed."""
 
+import ast
 import itertools
 
+from .ast_tools import _expr, _replace, _src, _target_name
+from .context import _edit
 from .gate_rules import _gates
 from .tables import COST, NEGATED_Z, Edit
 
@@ -49,6 +53,17 @@ def output_edits(cell, sizes, has_bias):
     return out + [Edit("output", 0, "term_dropped", "", "", f"{group} never computed: returned as zeros", group, "",
                        COST["term_dropped"] + 0.1, "", {"zero": keys}) for group, keys in _weight_groups(has_bias).items()
                   if group != "every weight and bias gradient"]
+
+
+def averaged_in_step(ctx, i, stmt):
+    """A local gradient of the step divided by the batch size N inside the step (``dpre_z = dz *
+    z * (1 - z) / N``): unlike a returned gradient averaged, it reaches the carry and dx too."""
+    name = _target_name(stmt)
+    if not name.startswith("d") or name.startswith(("dW", "db")) or not isinstance(stmt, ast.Assign):
+        return
+    new = _replace(stmt, stmt.value, _expr(f"({_src(stmt.value)}) / x.shape[0]"))
+    yield _edit(ctx, i, "reduction_scaled", stmt, new, f"{name} divided by the batch size N inside the step (averaged "
+                "over the examples where it is summed; the carry and dx see it too)", cost=COST["reduction_scaled"] + 0.2)
 
 
 def returned_block_swaps(cell, has_bias):

@@ -9,8 +9,10 @@ from .ast_tools import (_expr, _is_derivative, _names, _product_factors, _produc
 from .context import _Context, _edit, _mutable, _value
 from .gate_rules import (_gates, fused_block_swaps, fused_gate_terms, gate_term_dropped,
                          one_block_only, order_rules, pre_derivative_swaps, recomputed_without_forget_bias,
-                         reset_dropped_in_weights, reset_factor_rules, weight_block_rules, weights_split_wrong)
+                         product_buffer_reused, reset_dropped_in_weights, reset_factor_rules, weight_block_rules,
+                         weights_split_wrong)
 from .concat_rules import concat_slice_rules
+from .output_rules import averaged_in_step
 from .inplace_rules import (inplace_derivatives_fused, inplace_forward_products, inplace_gradient_rules,
                             inplace_line_rules, inplace_product_rules, recomputed_inplace_rules)
 from .tables import AT_PRE_ACTIVATION, COST, NEGATED_Z, SAYS, Edit
@@ -242,7 +244,7 @@ def early_derivative_rules(ctx, i, stmt):
 
 STEP_RULES = (derivative_rules, early_derivative_rules, sum_rules, name_rules, order_rules, inplace_product_rules,
               inplace_gradient_rules, inplace_line_rules, consumer_rules, concat_slice_rules, recomputed_inplace_rules,
-              reset_factor_rules)
+              reset_factor_rules, averaged_in_step)
 
 
 def fused_derivatives(ctx, edits):
@@ -286,4 +288,4 @@ def step_edits(cell, fn_tree, activation=None, line_gates=None):
             + list(recomputed_without_forget_bias(ctx)) + list(whole_step_wrong_time(ctx))
             + list(inplace_forward_products(ctx)) + list(weights_split_wrong(ctx))
             + list(weight_inputs_of_another_step(ctx)) + list(inplace_derivatives_fused(ctx))
-            + list(partners_swapped(ctx)) + list(reset_dropped_in_weights(ctx)))
+            + list(partners_swapped(ctx)) + list(reset_dropped_in_weights(ctx)) + list(product_buffer_reused(ctx)))
