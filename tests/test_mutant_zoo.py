@@ -204,7 +204,7 @@ from zoo import (blind_index, held2_index, held3_index, held4_index, held5_index
                  held8_index, held9_index, held10_index, held11_index,
                  held12_index, held13_index, held14_index, held15_index,
                  held16_index, held17_index, held18_index, held19_index,
-                 held20_index, held21_index, held22_index, held23_index)
+                 held20_index, held21_index, held22_index, held23_index, held24_index, held25_index)
 
 HELD = {**blind_index.MODULES, **held2_index.MODULES, **held3_index.MODULES, **held4_index.MODULES,
         **held5_index.MODULES, **held6_index.MODULES, **held7_index.MODULES, **held8_index.MODULES,
@@ -212,7 +212,8 @@ HELD = {**blind_index.MODULES, **held2_index.MODULES, **held3_index.MODULES, **h
         **held12_index.MODULES, **held13_index.MODULES, **held14_index.MODULES,
         **held15_index.MODULES, **held16_index.MODULES,
         **held17_index.MODULES, **held18_index.MODULES, **held19_index.MODULES,
-        **held20_index.MODULES, **held21_index.MODULES, **held22_index.MODULES, **held23_index.MODULES}
+        **held20_index.MODULES, **held21_index.MODULES, **held22_index.MODULES, **held23_index.MODULES,
+        **held24_index.MODULES, **held25_index.MODULES}
 HELD_CASES = [(style, bug) for style, module in HELD.items() for bug in module.BUGS]
 KNOWN_UNNAMED = {
     ("held3_cs231n_gru", "dprev_h_from_dWh"),            # the running dWh, accumulated inside the step's gate lines
@@ -234,7 +235,6 @@ KNOWN_UNNAMED = {
     ("held8_flat_theta_gru", "sech_of_input_part_only"),  # tanh' at x W_n + b_n, the recurrent part left out
     ("held8_flat_theta_gru", "a_h_built_in_xz"),         # the cached x W + b's n block turned into a_n in place
     # held9 (measured once, blind: 90.2% named; developed on since): what it still leaves unnamed
-    ("held9_checkpoint_rnn", "recompute_with_own_h"),    # the recomputed a_t built from h_t: only its derivative
     ("held9_tensor3_lstm", "second_pass_pairs_reversed"),  # each step's da paired with the mirrored step's inputs
     # held10 (measured once, blind: 86.3% named; developed on since): what it still leaves unnamed
     ("held10_recursive_rnn", "base_case_at_zero"),       # step 0 skipped, dh0 its whole dL/dh_0
@@ -268,6 +268,14 @@ KNOWN_UNNAMED = {
     ("held22_workspace_gru", "da_blocks_r_z"),               # r and z packed swapped where the layout negates z
     # held23 (measured once, blind: 94.7% named; developed on since): what it still leaves unnamed
     ("held23_zerokara_gru", "dz_sigmoid_precedence"),        # z*1 - z in the u = 1 - z convention's own terms
+    # held24 (measured once, blind: 95.6% named; developed on since): what it still leaves unnamed
+    ("held24_stack4_lstm", "dgates_aliases_gates"),          # the gates overwritten by their gradients while read
+    ("held24_tanhsig_lstm", "sig_prime_half_not_quarter"),   # sigmoid' doubled: 0.5 (1 - th^2) for 0.25 (1 - th^2)
+    ("held24_chanfirst_list_lstm", "df_cache_index_off"),    # c_(t-2) for c_(t-1), wrapping to c_T at t = 0
+    ("held24_homework_class_gru", "dW_hz_from_R_times_H"),   # z's block of dW_hh formed with r h_(t-1)
+    # held25 (measured once, blind: 92.9% named; developed on since): what it still leaves unnamed
+    ("held25_flatbuf_relu_rnn", "relu_mask_prev_step"),      # the mask of h_(t-2), wrapping at t = 0
+    ("held25_bmm_sigmoid_rnn", "sigmoid_grad_twice"),        # s' twice after the loop: weights, dx and dh0, not the carry
 }
 # Held-out mutants whose numbers are exactly another single mistake's: named as that one.
 SAME_NUMBERS = {
