@@ -29,7 +29,6 @@ MODULES = {"rnn": rnn, "lstm": lstm, "gru": gru}
 QUANTITIES = ("dx", "dh0", "dc0", "dweight_ih", "dweight_hh", "dbias_ih", "dbias_hh")
 
 
-
 class _Quiet:
     depth = 0                                   # how many quiet() blocks are open
 
@@ -49,6 +48,7 @@ def quiet():
             yield
         finally:
             _Quiet.depth -= 1
+
 
 def _block(arr, k, axis, G):
     """The index of gate block k of the G blocks along ``axis``."""

@@ -65,7 +65,7 @@ _CACHE = {}
 def recomputes(book, probe):
     """Every forward mistake of the grammar made only where a checkpointing backward recomputes
     the step's gates (the forward itself right): named by the mistake's own cause."""
-    key = (probe.cell, tuple(sorted(probe.sizes.items())), probe.bias, probe.options.get("activation"))
+    key = (probe.cell, probe.bias, probe.options.get("activation"))     # (forward edits: not size-dependent)
     if key not in _CACHE:
         edits = book.edits(probe.sizes, probe.bias, probe.options.get("activation"))
         _CACHE[key] = [dataclasses.replace(
@@ -73,15 +73,20 @@ def recomputes(book, probe):
             cause=_recompute_cause(e),
             says="in the backward's recompute of the step's gates (checkpointing; the forward itself right), "
                  + e.says.removeprefix("in the forward, "))
-            for e in edits if e.target == "step_forward" and (e.by_numbers or e.touches_forward())]
+            for e in edits if e.target == "step_forward" and (e.by_numbers or e.touches_forward())
+            and _recompute_cause(e)]
     return _CACHE[key]
 
 
 def _recompute_cause(edit):
     """A forward edit's own cause where only the backward's recompute makes it (matched by the
-    numbers, a forward edit is a forward mistake first)."""
+    numbers, a forward edit is a forward mistake first); "" for one with no cause of its own
+    (a recompute is never "the forward computes something else": the forward is right)."""
     if edit.cause != "forward_mistake":
         return edit.cause
     if edit.also:
         return edit.also.split(",")[0]
-    return "forget_bias" if "forget_bias" in edit.says else "forward_mistake"
+    if "forget_bias" in edit.says:
+        return "forget_bias"
+    return "term_dropped" if any(w in edit.says for w in ("left out", "dropped")) else ""   # "": not planted
+

@@ -2,13 +2,17 @@
 than from one edited line: backpropagation through time truncated (each step's upstream
 gradient carried back through at most k earlier steps, as ``bptt_truncate`` tutorials write
 it, or the carries cut at the edges of chunks of k steps), gradients clipped inside the user's
-backward (harness.guard.clip_candidates), a cache aliased or reused, a bias left out, dx in
-reverse time order. Every value still comes from the one textbook BPTT (reference_impls)."""
+backward (harness.guard.clip_candidates), a cache aliased or reused (or read at another
+step), a bias left out, dx in reverse time order or one slot early, one example's contribution
+kept by an assignment inside loops over steps and examples, and a checkpointing backward's
+recompute (harness.guard.recompute). Every value still comes from the one textbook BPTT
+(reference_impls)."""
 
 import itertools
 
 import numpy as np
 
+from .assign_candidates import one_bias_overwritten, one_example_kept
 from .clip_candidates import _clipped, _clipped_per_example
 from .diagnose import ExampleReplay, _combine, _finding
 from .recompute import recomputed_from_output
@@ -27,13 +31,13 @@ def run_candidates(replay, user, wrong, tol, short=None, cuts=(), names=None):
             out.append({**_finding(cause, what), "values": _each(replay, fn)})
     clipped = _clipped(replay.correct, user, wrong, names) + (_clipped_per_example(replay, user, wrong)
                                                               if isinstance(replay, ExampleReplay) else [])
-    return (out + clipped + _cache_candidates(replay, short) + _one_bias_overwritten(replay) + _without_bias(replay)
-            + _dx_reversed(replay) + _one_example_kept(replay) + recomputed_from_output(replay))
+    return (out + clipped + _cache_candidates(replay, short) + one_bias_overwritten(replay) + _without_bias(replay)
+            + _dx_misplaced(replay) + one_example_kept(replay) + recomputed_from_output(replay))
 
 
-def _dx_reversed(replay):
+def _dx_misplaced(replay):
     """dx returned with its steps in reverse order (a list filled from t = T-1 down, stacked
-    without reversing it), or one step late (written before the step's own da exists)."""
+    without reversing it), or each step's in the slot before its own (the last zero)."""
     correct = replay.correct
     if "dx" not in correct or correct["dx"].shape[1] < 2:
         return []
@@ -42,8 +46,8 @@ def _dx_reversed(replay):
     return [{**_finding("wrong_time", "dx returned with its steps in reverse order (dx_(T-1-t) where dx_t belongs: "
                                       "a list filled from the last step down, stacked without reversing it)"),
              "values": {**correct, "dx": correct["dx"][:, ::-1].copy()}},
-            {**_finding("wrong_time", "dx_t formed from the step after's pre-activation gradient (dx written before "
-                                      "the step's own da is computed: da_(t+1) W_ih, zero at the last step)"),
+            {**_finding("wrong_time", "dx_t holds the step after's dx_(t+1), the last step's is zero (dx written one "
+                                      "step late, or into the slot before its own)"),
              "values": {**correct, "dx": later}}]
 
 
@@ -92,6 +96,8 @@ def _truncations(T, right, longest=None):
                                        f"last {k} steps and the earlier ones are backpropagated as two separate "
                                        "chunks"),
                     lambda r, k=k: _chunked(r, [0] + ([_T(r) - k] if _T(r) > k else []), _T(r) != k)))
+        if k != 2 and k < T - 1:
+            continue                                    # (otherwise the counter's reading: the same numbers)
         out.append((("truncated_bptt", f"the carry into step T-{k + 1} is cut, once (`if t == T - {k + 1}: dh_next = "
                                        f"0`): the last {k} steps and the earlier ones are backpropagated as two "
                                        "separate chunks"),
@@ -244,19 +250,7 @@ def _cache_specs(cell):
                 specs.append(({key: lambda cs, c, t, key=key, other=other: c[key] * c[other]}, "inplace_corruption",
                               f"the cached {_says(key)} multiplied in place by {_says(other)} in the forward "
                               f"(`{key} *= {other}`)", ""))
-    for keep_h0 in (False, True):                           # h kept in one array updated in place: every cached
-        specs.append(({"prev_h": lambda cs, c, t, keep=keep_h0: c["prev_h"] if keep and t == 0 else cs[-1]["next_h"],
-                       "next_h": lambda cs, c, t: cs[-1]["next_h"]}, "inplace_corruption",    # h is the last
-                      "every step's cached h (before and after its update) is the final state (one array updated "
-                      "in place, cached without a copy" + (", h0 apart)" if keep_h0 else ")"), ""))
-    specs.append(({"prev_h": lambda cs, c, t: c["prev_h"] if t == 0 else cs[-1]["next_h"]}, "inplace_corruption",
-                  "every step's cached h_(t-1) is the final state, h0 apart (one output buffer updated in place and "
-                  "cached as the next step's input; the step's own output, and what the derivative reads, right)", ""))
-    specs += _state_slots(cell)
-    for k, whose in ((lambda t, T: t - 1, "the step before's (caches[t - 1]: the last step's at t = 0)"),
-                     (lambda t, T: min(t + 1, T - 1), "the next step's (the last step keeping its own)")):
-        specs.append(({key: lambda cs, c, t, key=key, k=k: cs[k(t, len(cs))][key] for key in ("x",) + READ[cell]},
-                      "wrong_time", f"the whole step's cache read at another step: every cached value is {whose}", ""))
+    specs += _whole_state_specs(cell)
     for key in (k for k in READ[cell] if k not in STATE and k != "tanh_c"):  # a gate's array reused as the output
         for new in ("next_h", "next_c") if cell == "lstm" else ("next_h",):    # buffer (`h_new = z; h_new *= h; ...`)
             specs.append(({key: lambda cs, c, t, new=new: c[new]}, "inplace_corruption",
@@ -277,6 +271,27 @@ def _cache_specs(cell):
         specs.append(({"tanh_c": lambda cs, c, t: np.tanh(c["prev_c"])}, "wrong_time",
                       "tanh(c_t) recomputed from c_(t-1) in the backward (tanh(c_(t-1)) where tanh(c_t) belongs, in "
                       "every line)", ""))
+    return specs
+
+
+def _whole_state_specs(cell):
+    """Cache candidates of a whole state or step: h kept in one array updated in place, the
+    state updated in place with its slots read later, the whole step's cache read at another
+    step."""
+    specs = []
+    for keep_h0 in (False, True):                           # h kept in one array updated in place: every cached
+        specs.append(({"prev_h": lambda cs, c, t, keep=keep_h0: c["prev_h"] if keep and t == 0 else cs[-1]["next_h"],
+                       "next_h": lambda cs, c, t: cs[-1]["next_h"]}, "inplace_corruption",    # h is the last
+                      "every step's cached h (before and after its update) is the final state (one array updated "
+                      "in place, cached without a copy" + (", h0 apart)" if keep_h0 else ")"), ""))
+    specs.append(({"prev_h": lambda cs, c, t: c["prev_h"] if t == 0 else cs[-1]["next_h"]}, "inplace_corruption",
+                  "every step's cached h_(t-1) is the final state, h0 apart (one output buffer updated in place and "
+                  "cached as the next step's input; the step's own output, and what the derivative reads, right)", ""))
+    specs += _state_slots(cell)
+    for k, whose in ((lambda t, T: t - 1, "the step before's (caches[t - 1]: the last step's at t = 0)"),
+                     (lambda t, T: min(t + 1, T - 1), "the next step's (the last step keeping its own)")):
+        specs.append(({key: lambda cs, c, t, key=key, k=k: cs[k(t, len(cs))][key] for key in ("x",) + READ[cell]},
+                      "wrong_time", f"the whole step's cache read at another step: every cached value is {whose}", ""))
     return specs
 
 
@@ -348,41 +363,3 @@ def _without_bias(replay):
     values = _rerun_cached(replay, {"next_h": lambda cs, c, t: act(c["a"] - b)})
     return [{**_finding("derivative_wrong_point", "the activation's derivative recomputed from the pre-activation "
                         "without its bias (x_t W_ih^T + h_(t-1) W_hh^T, b left out)"), "values": values}]
-
-
-def _one_bias_overwritten(replay):
-    """One of the two biases' gradients assigned (=) where it accumulates, when the textbook
-    keeps one ``db`` for both (the RNN, the LSTM): it holds the last step handled (t = 0)."""
-    caches = getattr(replay, "caches", None)
-    if caches is None or "dbias_ih" not in replay.correct or replay.probe.cell == "gru":
-        return []
-    probe = replay.probe
-    args = (probe.dout, caches) + ((_last_dc(replay),) if probe.cell == "lstm" else ())
-    first = replay.book.module.backward(*args)["steps"][0]["db"]
-    return [{**_finding("carry_overwrites", f"d{q[1:]} assigned (=) where it accumulates (+=) over the steps: only "
-                                            "one step's contribution is kept"), "values": {**replay.correct, q: first}}
-            for q in ("dbias_ih", "dbias_hh")]
-
-
-def _one_example_kept(replay):
-    """A weight's or bias's gradient assigned (=) where it accumulates, inside loops over the
-    steps and the examples (scalar loops, per-example code): it holds one example's contribution
-    (the first or the last) at the last step walked, t = 0."""
-    whole = getattr(replay, "batch", replay)            # a per-example replay: its whole-batch run
-    probe, cache = whole.probe, whole.caches[0]
-    N = probe.sizes["N"]
-    if N < 2 or (probe.cell == "gru" and not cache["reset_after"]):
-        return []                                       # (reset-before: W_hn meets r h_(t-1), not h_(t-1))
-    args = (probe.dout, whole.caches) + ((_last_dc(whole),) if probe.cell == "lstm" else ())
-    step = whole.book.module.backward(*args)["steps"][0]
-    da_ih, da_hh = (step["da_x"], step["da_h"]) if probe.cell == "gru" else (step["da"], step["da"])
-    out = []
-    for n, which in ((0, "the first"), (N - 1, "the last")):
-        one = {"dweight_ih": np.outer(da_ih[n], cache["x"][n]), "dweight_hh": np.outer(da_hh[n], cache["prev_h"][n]),
-               "dbias_ih": da_ih[n], "dbias_hh": da_hh[n]}
-        out += [{**_finding("carry_overwrites", f"d{q[1:]} assigned (=) where it accumulates (+=), inside loops over "
-                                                f"the steps and the examples: only {which} example's contribution at "
-                                                "the last step walked (t = 0) is kept"),
-                 "values": {**replay.correct, q: v.astype(replay.correct[q].dtype)}}
-                for q, v in one.items() if q in replay.correct]
-    return out

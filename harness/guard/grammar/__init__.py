@@ -49,7 +49,8 @@ simple it is (the diagnosis names the simplest mistake that reproduces the user'
 
 from .ast_tools import statements
 from .derivative_rules import outside_derivative_edits
-from .driver_rules import driver_edits, loop_only_variants, running_total_edits
+from .driver_rules import driver_edits, loop_only_variants
+from .total_rules import running_total_edits
 from .output_rules import output_edits, returned_block_swaps
 from .forward_rules import bias_outside_activation, forward_driver_edits, forward_edits, forward_line_edits
 from .step_rules import step_edits

@@ -247,6 +247,9 @@ def _update_forms(ctx, i, stmt):
         for node in [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id in swap]:
             line = ast.Assign([copy.deepcopy(stmt.targets[0])], tree)
             new = _replace(line, node, ast.Name(swap[node.id], ast.Load()))
+            if any(isinstance(d, ast.BinOp) and isinstance(d.op, ast.Sub) and _src(d.left) == _src(d.right)
+                   for d in ast.walk(new.value)):
+                continue                                # v - v: the update gone, not a form of it
             words = {"n": "n_t", "prev_h": "h_(t-1)"}
             yield _numbers(_edit(ctx, i, "forward_mistake", stmt, new, ""),
                            f"in the forward, the update written {plain_form(form)} with {words[swap[node.id]]} where "

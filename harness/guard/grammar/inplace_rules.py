@@ -57,8 +57,9 @@ def inplace_line_rules(ctx, i, stmt):
     *= dh`` for dz = dh (h_(t-1) - n)): the later gradient lines reading that value see the line's
     (the forward values the textbook recomputes from it, user code keeps cached)."""
     name = _target_name(stmt)
-    if not name.startswith("d") or not isinstance(_value(stmt), ast.BinOp):
-        return
+    if not name.startswith("d") or name.startswith(("dW", "db")) or not isinstance(_value(stmt), ast.BinOp) \
+            or name in _names(_value(stmt)):
+        return                                          # (a weight's sum, or a line adding to itself)
     for v in sorted({n.id for n in ast.walk(_value(stmt)) if isinstance(n, ast.Name)} & ctx.cached):
         if v.startswith(("d", "W_")) or v == name:
             continue
@@ -67,8 +68,9 @@ def inplace_line_rules(ctx, i, stmt):
         if extra:
             where = ", ".join(sorted({_target_name(ctx.stmts[j]) for j in extra}))
             yield _edit(ctx, i, "inplace_corruption", stmt, stmt,
-                        f"{name} computed in place in {v}'s array ({name} = {v}; {name} -= ...; {name} *= ...), so "
-                        f"{where} read {name} where {v} belongs", extra=extra, cost=COST["inplace_corruption"] + 0.1,
+                        f"{name} computed in place in the cached {v}'s array (`{name} = {v}` and in-place operations "
+                        f"on it), so {where} read {name} where {v} belongs", extra=extra,
+                        cost=COST["inplace_corruption"] + 0.1,
                         gates="")
 
 
@@ -228,7 +230,7 @@ def inplace_derivatives_fused(ctx):
     calls = {}
     for s in ctx.stmts:
         for c in (n for n in ast.walk(_value(s)) if _is_derivative(n, ctx.derivs)) if _mutable(s) else ():
-            if isinstance(c.args[0], ast.Name) and c.args[0].id in ctx.cached:
+            if isinstance(c.args[0], ast.Name) and c.args[0].id in ctx.cached and c.args[0].id in set("ifgorzn"):
                 calls.setdefault(ctx.deriv_of(c), {})[c.args[0].id] = c
     for d, by_value in calls.items():
         if len(by_value) < 2:

@@ -57,13 +57,14 @@ def output_edits(cell, sizes, has_bias):
 
 def averaged_in_step(ctx, i, stmt):
     """A local gradient of the step divided by the batch size N inside the step (``dpre_z = dz *
-    z * (1 - z) / N``): unlike a returned gradient averaged, it reaches the carry and dx too."""
+    z * (1 - z) / N``): unlike a returned gradient averaged, what is formed from it later (the
+    carry, dx) is divided too. (At the default probe N = 3, a hand-written /3 reads so too.)"""
     name = _target_name(stmt)
     if not name.startswith("d") or name.startswith(("dW", "db")) or not isinstance(stmt, ast.Assign):
         return
     new = _replace(stmt, stmt.value, _expr(f"({_src(stmt.value)}) / x.shape[0]"))
-    yield _edit(ctx, i, "reduction_scaled", stmt, new, f"{name} divided by the batch size N inside the step (averaged "
-                "over the examples where it is summed; the carry and dx see it too)", cost=COST["reduction_scaled"] + 0.2)
+    yield _edit(ctx, i, "reduction_scaled", stmt, new, f"{name} divided by the batch size N inside the step (every "
+                "line after it, in this step and the earlier ones, reads it divided)", cost=COST["reduction_scaled"] + 0.2)
 
 
 def returned_block_swaps(cell, has_bias):

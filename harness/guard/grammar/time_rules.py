@@ -215,7 +215,7 @@ def partners_swapped(ctx):
                 if j < i:
                     continue                            # the pair is planted once, from its first line
                 tree = {i: _replace(s, b, ctx.ref(a)), j: _replace(stmt_b, node_a, ctx.ref(b.id))}
-                sa, sb = SAYS.get(a, a), SAYS.get(b.id, b.id)
+                sa, sb = (SAYS[v] if v in SAYS and "(" not in SAYS[v] else v for v in (a, b.id))
                 yield _edit(ctx, i, "wrong_value", s, tree[i],
                             f"the partners of the product {sa} * {sb} swapped in its backward: d{a} reads {sa} where "
                             f"{sb} belongs and d{b.id} reads {sb} where {sa} belongs (a product's backward returning "
