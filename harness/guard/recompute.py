@@ -60,6 +60,9 @@ def recomputed_values(replay, edit):
 
 
 _CACHE = {}
+# Forward lines after the gates: a recompute of the gates does not run them (their edits would
+# replay the textbook's own numbers).
+AFTER_GATES = ("next_c", "tanh_c", "next_h", "cache")
 
 
 def recomputes(book, probe):
@@ -74,7 +77,7 @@ def recomputes(book, probe):
             says="in the backward's recompute of the step's gates (checkpointing; the forward itself right), "
                  + e.says.removeprefix("in the forward, "))
             for e in edits if e.target == "step_forward" and (e.by_numbers or e.touches_forward())
-            and _recompute_cause(e)]
+            and e.line not in AFTER_GATES and _recompute_cause(e)]
     return _CACHE[key]
 
 
