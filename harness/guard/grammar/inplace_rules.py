@@ -8,7 +8,7 @@ import copy
 from .ast_tools import _expr, _is_derivative, _names, _product_factors, _replace, _src, _target_name
 from .context import _edit, _mutable, _value
 from .tables import COST, plain
-from .time_rules import _renamed
+from .time_rules import _all_gates_of, _renamed
 
 
 def _inplace(ctx, i, stmt, call, yname):
@@ -245,9 +245,3 @@ def inplace_derivatives_fused(ctx):
                         f"{names} overwritten in place by their derivatives (one `*= 1 - ...` over the packed gates) "
                         f"before {', '.join(dict.fromkeys(_target_name(ctx.stmts[j]) for j in tree))} read them",
                         extra=tree, cost=COST["inplace_corruption"] + 0.05, gates=_all_gates_of(ctx, tree))
-
-
-def _all_gates_of(ctx, lines):
-    """The gates of ``lines``, or "" (all) when one of them is not a single gate's."""
-    gates = [ctx.line_gates.get(_target_name(ctx.stmts[j]), "") for j in lines]
-    return "" if "" in gates else "".join(dict.fromkeys("".join(gates)))

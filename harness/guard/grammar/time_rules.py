@@ -89,11 +89,17 @@ def _every_read(ctx, cause, name, alt, lines, tail, cost, also=""):
     """``name`` read as ``alt`` in every one of ``lines``."""
     tree = {i: _everywhere(s, name, ctx.ref(alt)) for i, s in lines.items()}
     first = min(tree)
-    gates = [ctx.line_gates.get(_target_name(s), "") for s in lines.values()]
     names = ", ".join(dict.fromkeys(_target_name(s) for s in lines.values()))
     return _edit(ctx, first, cause, lines[first], tree[first],
                  f"{_says(alt)} where {SAYS.get(name, name)} belongs, in every line that reads it ({names}){tail}",
-                 extra=tree, cost=cost, also=also, gates="" if "" in gates else "".join(dict.fromkeys("".join(gates))))
+                 extra=tree, cost=cost, also=also, gates=_all_gates_of(ctx, lines))
+
+
+def _all_gates_of(ctx, lines):
+    """The gates of the statements at ``lines``, or "" (all) when one of them is not a single
+    gate's."""
+    gates = [ctx.line_gates.get(_target_name(ctx.stmts[j]), "") for j in lines]
+    return "" if "" in gates else "".join(dict.fromkeys("".join(gates)))
 
 
 def _but_its_derivative(ctx, name, alt, reads):
