@@ -31,6 +31,7 @@ from .grammar import COST
 from .mutants import QUANTITIES, Textbook, quiet, scaled
 from .naming import render
 from .recompute import recomputed_values, recomputes
+from .screen import fitting, within
 
 CAUSES = {
     "weight_transposed": "a weight used transposed",
@@ -259,19 +260,13 @@ def _cut(probe, k):
 
 def _screen(edits, replay, user, keys, tol):
     """The edits whose values on a shorter probe match the user's there (all of them when the
-    user's code could not run on it)."""
+    user's code could not run on it). Output edits are scaled by the full probe's N and T: not
+    comparable here, always kept."""
     if user is None:
         return edits
     keys = [q for q in keys if q in user]
-    kept = []
-    for e in edits:
-        if e.target == "output":                            # scaled by the full probe's N and T: not comparable
-            kept.append(e)
-            continue
-        values = replay.values(e)
-        if values is not None and all(_close(values[q], user[q], tol) for q in keys if q in values):
-            kept.append(e)
-    return kept
+    fit = {id(e) for e in fitting(replay, [e for e in edits if e.target != "output"], user, keys, tol, _close)}
+    return [e for e in edits if e.target == "output" or id(e) in fit]
 
 
 def _close(expected, got, tol):
@@ -281,7 +276,7 @@ def _close(expected, got, tol):
     if expected.shape != got.shape:
         return False
     with quiet():
-        return bool(np.all(np.abs(got - expected) <= tol.atol + tol.rtol * np.abs(expected)))
+        return bool(np.all(within(expected, got, tol)))
 
 
 def _explains(values, wrong, user, keys, tol):

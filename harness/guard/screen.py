@@ -1,0 +1,119 @@
+"""Screening the grammar's candidates on a short probe, a few array operations per user.
+
+A candidate's values on the 1- and 2-step probes depend on the probe and the candidate only,
+never on the user's code: they are computed once per probe and candidate list, stacked per
+quantity (one (E, ...) array), and every user is then screened against the stack at once, with
+the very comparison ``diagnose._close`` makes one candidate at a time. A check run again, or the
+next check of a test suite on the same probe (the default one), replays nothing. Stacks over
+``BUDGET`` bytes (large probes) are not kept: those candidates are compared one at a time.
+"""
+
+import collections
+import hashlib
+
+import numpy as np
+
+BUDGET = 64 << 20               # bytes of stacked values one table may hold
+KEEP = 8                        # tables kept (a probe and a candidate list each), least recently used dropped
+_TABLES = collections.OrderedDict()
+
+
+def within(expected, got, tol):
+    """The comparison's rule, element-wise: |got - expected| <= atol + rtol |expected| (NaN and
+    Inf never within). ``diagnose._close`` is this everywhere; the screen applies it to a stack."""
+    return np.abs(got - expected) <= tol.atol + tol.rtol * np.abs(expected)
+
+
+def fitting(replay, edits, user, keys, tol, close):
+    """The edits (in their order) whose values on ``replay``'s probe match ``user`` in every key
+    they produce: ``close(expected, got, tol)`` (``diagnose._close``) on each, as one vectorized
+    pass of ``within`` when the stacked values fit ``BUDGET``."""
+    if not edits:
+        return []
+    table = _table(replay, edits)
+    if table is None:
+        return [e for e in edits if _fits(replay.values(e), user, keys, tol, close)]
+    ok = table.fits(user, keys, tol)
+    for i, values in table.odd.items():
+        ok[i] = _fits(values, user, keys, tol, close)
+    return [e for e, keep in zip(edits, ok.tolist()) if keep]
+
+
+def _fits(values, user, keys, tol, close):
+    return values is not None and all(close(values[q], user[q], tol) for q in keys if q in values)
+
+
+class Table:
+    """Every edit's values on one probe, stacked per quantity; ``odd``: the edits whose value of
+    some quantity has another shape or dtype than the textbook's, or that the textbook lacks
+    (``fitting`` compares them one at a time, whatever the stack says)."""
+
+    def __init__(self, replay, edits):
+        self.edits = tuple(edits)                       # held: their ids key the cache
+        values = [replay.values(e) for e in edits]
+        E, correct = len(edits), replay.correct
+        self.ran = np.array([v is not None for v in values], dtype=bool)
+        self.odd = {}
+        self.stacks, self.has = {}, {}
+        for q, ref in correct.items():
+            ref = np.asarray(ref)
+            stack, has = np.full((E, *ref.shape), np.nan, dtype=ref.dtype), np.zeros(E, dtype=bool)
+            for i, v in enumerate(values):
+                if v is None or q not in v or i in self.odd:
+                    continue
+                a = v[q]
+                if not isinstance(a, np.ndarray) or a.shape != ref.shape or a.dtype != ref.dtype:
+                    self.odd[i] = v
+                    continue
+                stack[i], has[i] = a, True
+            self.stacks[q], self.has[q] = stack, has
+        for i, v in enumerate(values):
+            if v is not None and i not in self.odd and any(q not in correct for q in v):
+                self.odd[i] = v
+
+    def fits(self, user, keys, tol):
+        """(E,) bools: the (non-odd) edits matching ``user`` wherever they produce a value."""
+        ok = self.ran.copy()
+        for q in keys:
+            if q not in self.stacks:
+                continue
+            has = self.has[q]
+            rows = np.flatnonzero(ok & has)
+            if not rows.size:
+                continue
+            got, expected = np.asarray(user[q]), self.stacks[q][rows]
+            if got.shape != expected.shape[1:]:
+                ok[rows] = False
+                continue
+            ok[rows] = within(expected, got, tol).reshape(len(rows), -1).all(axis=1)
+        return ok
+
+
+def _table(replay, edits):
+    """The cached table of ``edits`` on ``replay``'s probe, built if missing; None past BUDGET."""
+    per_edit = sum(np.asarray(v).nbytes for v in replay.correct.values())
+    if per_edit * len(edits) > BUDGET:
+        return None
+    key = (fingerprint(replay), tuple(map(id, edits)))
+    table = _TABLES.get(key)
+    if table is None:
+        table = _TABLES[key] = Table(replay, edits)
+        while len(_TABLES) > KEEP:
+            _TABLES.popitem(last=False)
+    _TABLES.move_to_end(key)
+    return table
+
+
+def fingerprint(replay):
+    """A digest of everything a replay's values depend on: its kind and its probe."""
+    p = replay.probe
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(repr((type(replay).__name__, p.cell, p.layers, p.bias, sorted(p.options.items()), p.dtype,
+                        p.structure, p.hidden, None if p.lengths is None else np.asarray(p.lengths).tolist())
+                       ).encode())
+    arrays = [p.x, p.dout] + [d[k] for d in (p.state0, p.params, p.dstate_n) for k in sorted(d)]
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        digest.update(f"{a.shape}{a.dtype.str}".encode())
+        digest.update(a.tobytes())
+    return digest.hexdigest()

@@ -1,0 +1,118 @@
+"""The grammar's candidates are screened on short probes against a stack of their values, kept
+per probe: the stacked comparison must keep exactly the candidates the one-at-a-time
+comparison (diagnose._close on each) keeps, and a second screen on the same probe must replay
+nothing."""
+
+import numpy as np
+import pytest
+
+from harness.guard import screen
+from harness.guard.diagnose import ExampleReplay, Replay, _close, _cut
+from harness.guard.mutants import quiet
+from harness.probe import make_probe
+from harness.compare import Tolerance
+
+
+CASES = [("rnn", {}), ("rnn", {"activation": "relu", "bias": False}), ("lstm", {}), ("lstm", {"forget_bias": 1.0}),
+         ("gru", {"reset_after": True}), ("gru", {"reset_after": False}), ("rnn", {"per_example": True}),
+         ("lstm", {"dtype": "float32"})]
+TOL = Tolerance(1e-7, 1e-5)
+
+
+def _setup(cell, opts, steps=1):
+    opts = dict(opts)
+    per_example = opts.pop("per_example", False)
+    probe = _cut(make_probe(cell, batch=3, steps=4, **opts), steps)
+    replay = (ExampleReplay if per_example else Replay).of(probe)
+    edits = [e for e in replay.book.edits(probe.sizes, probe.bias, probe.options.get("activation"))
+             if e.target != "output" and not e.touches_forward()]
+    return replay, edits
+
+
+def _one_at_a_time(replay, edits, user, keys):
+    return [e for e in edits if (v := replay.values(e)) is not None
+            and all(_close(v[q], user[q], TOL) for q in keys if q in v)]
+
+
+def _users(replay, edits):
+    """The textbook's own values, one edit's values, and one edit's values in float32."""
+    some = next(replay.values(e) for e in edits[len(edits) // 2:] if replay.values(e) is not None)
+    return {"correct": dict(replay.correct), "an edit's": dict(some),
+            "an edit's in float32": {q: np.asarray(v, dtype=np.float32) for q, v in some.items()}}
+
+
+@pytest.mark.parametrize("cell,opts", CASES, ids=[f"{c}-{o}" for c, o in CASES])
+@pytest.mark.parametrize("steps", [1, 2])
+def test_the_stacked_screen_keeps_exactly_what_the_one_at_a_time_screen_keeps(cell, opts, steps):
+    replay, edits = _setup(cell, opts, steps)
+    with quiet():
+        for what, user in _users(replay, edits).items():
+            keys = list(user)
+            expected = _one_at_a_time(replay, edits, user, keys)
+            got = screen.fitting(replay, edits, user, keys, TOL, _close)
+            assert [e.says for e in got] == [e.says for e in expected], what
+            assert got, what                # each of these users is some candidate's numbers
+
+
+def test_a_second_screen_on_the_same_probe_replays_nothing():
+    replay, edits = _setup("lstm", {})
+    calls = []
+
+    class Counting:
+        def __init__(self, inner):
+            self.probe, self.correct, self.inner = inner.probe, inner.correct, inner
+
+        def values(self, e):
+            calls.append(e)
+            return self.inner.values(e)
+    counting = Counting(replay)
+    with quiet():
+        user = dict(replay.correct)
+        first = screen.fitting(counting, edits, user, list(user), TOL, _close)
+        assert len(calls) == len(edits)
+        calls.clear()
+        again = Counting(Replay.of(replay.probe))       # a new replay of an equal probe: the same table
+        second = screen.fitting(again, edits, user, list(user), TOL, _close)
+    assert calls == [] and second == first
+
+
+def test_another_probe_is_another_table():
+    replay, edits = _setup("rnn", {})
+    other = Replay.of(_cut(make_probe("rnn", batch=3, steps=4, seed=1), 1))
+    assert screen.fingerprint(replay) != screen.fingerprint(other)
+    assert screen.fingerprint(replay) == screen.fingerprint(Replay.of(replay.probe))
+
+
+def test_a_value_of_another_shape_or_a_missing_value_is_compared_one_at_a_time():
+    replay, edits = _setup("rnn", {})
+    base = replay.correct
+
+    class Odd:
+        probe, correct = replay.probe, base
+
+        def values(self, e):
+            k = edits.index(e)
+            if k == 0:
+                return {**base, "dx": base["dx"][:, :, :-1]}          # another shape: never close
+            if k == 1:
+                return {q: v for q, v in base.items() if q != "dh0"}   # no dh0: not compared there
+            if k == 2:
+                return None                                            # could not run
+            if k == 3:
+                return {q: v.astype(np.float32) for q, v in base.items()}   # another dtype: one at a time
+            return {**base, "dh0": base["dh0"] + 1.0}
+    user = dict(base)
+    with quiet():
+        got = screen.fitting(Odd(), edits[:5], user, list(user), TOL, _close)
+    assert got == [edits[1], edits[3]]
+
+
+def test_past_the_budget_nothing_is_stacked(monkeypatch):
+    replay, edits = _setup("gru", {"reset_after": True})
+    monkeypatch.setattr(screen, "BUDGET", 0)
+    monkeypatch.setattr(screen, "_TABLES", screen.collections.OrderedDict())
+    user = dict(replay.correct)
+    with quiet():
+        got = screen.fitting(replay, edits, user, list(user), TOL, _close)
+        assert got == _one_at_a_time(replay, edits, user, list(user))
+    assert not screen._TABLES
