@@ -17,7 +17,7 @@ BUGS = {
     "sigmoid_grad_as_tanh": "derivative_wrong_function",  # 1 - h ** 2
     "sigmoid_grad_twice": "derivative_twice",             # dpre = (dh + carry) * s'(h), then * s'(h) again
     "input_grad_from_dkernel": "gradient_for_weight",     # Linear.backward returns dout @ self.dkernel.T
-    "shared_inp_buffer": "inplace_corruption",            # one inp buffer refilled every step; the tape holds it T times
+    "shared_inp_buffer": "inplace_corruption",            # one inp buffer refilled each step, kept T times on the tape
     "carry_into_other_name": "carry_dropped",             # d_carry = dinp[:, D:] while the loop reads dcarry
     "skips_last_step": "loop_skips_step",                 # for t in reversed(range(T - 1))
     "dkernel_batch_mean": "reduction_scaled",             # lin.dkernel / N (and dbias / N) "average over the batch"

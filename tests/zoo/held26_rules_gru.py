@@ -26,7 +26,7 @@ BUGS = {
     "ah_n_without_bias": "term_dropped",                  # dr = dan * (h @ W_hn.T): ah_n recomputed without b_hn
     "dax_r_before_z": "gate_order",                       # dax, dah assembled as [dar, daz, ...]
     "linear_rule_on_new_h": "wrong_time",                 # VJP["linear"](rec["h_new"], W_h, dah)
-    "sigmoid_rule_on_r_for_z": "derivative_wrong_point",  # daz = VJP["sigmoid"](rec["r"], dz)
+    "sigmoid_rule_on_r_for_z": "derivative_wrong_point",  # daz = VJP["sigmoid"](rec["r"], dz) (also wrong_value)
     "r_rule_not_applied": "derivative_missing",           # dar = dr
     "z_rule_applied_twice": "derivative_twice",           # daz = VJP["sigmoid"](z, VJP["sigmoid"](z, dz))
     "tape_walked_forward": "loop_direction",              # for rec in tape (t = 0 .. T-1) in the backward

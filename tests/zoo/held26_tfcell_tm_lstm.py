@@ -33,9 +33,9 @@ BUGS = {
     "dkernel_over_T": "reduction_scaled",                 # dkernel / T after the loop
     "truncated_two_steps": "truncated_bptt",              # both carries zeroed after two steps walked back
     "dc_prev_times_si": "wrong_value",                    # dc_prev = dc * si (i read for f)
-    "new_c_in_place": "inplace_corruption",               # new_c = c; new_c *= sf; new_c += ...: the cached c is changed
+    "new_c_in_place": "inplace_corruption",               # new_c = c; new_c *= sf; new_c += ...: cached c changed
     "di_no_sigmoid_grad": "derivative_missing",           # d_i = dc * sj
-    "no_forget_bias_and_raw_do": "unknown",               # sf = sigmoid(f) in the backward and d_o = dh * tc: two mistakes
+    "no_forget_bias_and_raw_do": "unknown",               # backward sf = sigmoid(f) and d_o = dh * tc: two mistakes
 }
 
 TOUCHES = {                                               # computed: blind_index.touched_gates(module, bug)

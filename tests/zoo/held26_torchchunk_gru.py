@@ -22,7 +22,7 @@ BUGS = {
     "d_inputgate_sign": "wrong_sign",                     # d_inputgate = d_hy * (newgate - hx)
     "d_hx_without_direct_path": "term_dropped",           # d_hx = d_gh @ weight_hh (d_hy * inputgate left out)
     "d_inputgate_with_hy": "wrong_time",                  # d_hy * (hy - newgate): h_t for h_(t-1)
-    "newgate_grad_at_hy": "derivative_wrong_point",       # d_i_n = d_newgate * (1 - hy ** 2)
+    "newgate_grad_at_hy": "derivative_wrong_point",       # d_i_n = d_newgate * (1 - hy ** 2) (also wrong_value)
     "inputgate_grad_parens": "derivative_miswritten",     # inputgate * 1 - inputgate
     "carry_n_chunk_of_z": "wrong_weight",                 # d_h_n @ w_hz in d_hx (the z chunk for n)
     "carry_r_chunk_transposed": "weight_transposed",      # d_h_r @ w_hr.T in d_hx
@@ -32,8 +32,8 @@ BUGS = {
     "d_h_n_times_inputgate": "wrong_value",               # d_h_n = d_i_n * inputgate (z read for r)
     "carry_norm_rescaled": "gradient_clipped",            # d_hx rescaled to norm 0.5 when larger
     "forward_cho_update": "forward_mistake",              # hy = (1 - inputgate) * hx + inputgate * newgate; consistent
-    "one_minus_n_sq_in_place": "inplace_corruption",      # tmp = newgate; tmp *= -newgate; tmp += 1: the cached n is changed
-    "sign_and_direct_path": "unknown",                    # d_inputgate sign and the direct path both wrong: two mistakes
+    "one_minus_n_sq_in_place": "inplace_corruption",      # tmp = newgate; tmp *= -newgate; tmp += 1: cached n changed
+    "sign_and_direct_path": "unknown",                    # d_inputgate sign and direct path wrong: two mistakes
 }
 
 TOUCHES = {                                               # computed: blind_index.touched_gates(module, bug)
@@ -136,7 +136,8 @@ def make(bug=None):
     def backward(dh, cache):
         saved, weight_ih, weight_hh = cache
         N, T, H = dh.shape
-        grads = [np.zeros_like(weight_ih), np.zeros_like(weight_hh), np.zeros(3 * H, dh.dtype), np.zeros(3 * H, dh.dtype)]
+        grads = [np.zeros_like(weight_ih), np.zeros_like(weight_hh),
+                 np.zeros(3 * H, dh.dtype), np.zeros(3 * H, dh.dtype)]
         dx = np.zeros((N, T, weight_ih.shape[1]), dtype=dh.dtype)
         d_hx = np.zeros((N, H), dtype=dh.dtype)
         for t in reversed(range(T)):

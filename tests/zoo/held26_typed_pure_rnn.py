@@ -18,10 +18,10 @@ Array = np.ndarray
 BUGS = {
     "g_pre_sign": "wrong_sign",                           # g_pre = g_h * (res.h ** 2 - 1)
     "tanh_grad_at_preactivation": "derivative_wrong_point",  # 1 - res.pre ** 2: tanh' written on the pre-activation
-    "g_Wh_outer_flipped": "gradient_transposed",          # Wh's gradient as res.h_prev.T @ g_pre ... .T: (g_pre.T @ h_prev)
+    "g_Wh_outer_flipped": "gradient_transposed",          # (res.h_prev.T @ g_pre).T: Wh's gradient transposed
     "state_grad_Wh_untransposed": "weight_transposed",    # g_h_prev = g_pre @ params.Wh (no .T)
     "scan_stops_before_t0": "loop_skips_step",            # for t in range(T - 1, 0, -1)
-    "carry_name_typo": "carry_dropped",                   # g_h_prev unpacked as g_hprev; the carry g_carry never updated
+    "carry_name_typo": "carry_dropped",                   # g_hprev = g_h_prev: the carry g_carry never updated
     "carry_replaces_upstream": "carry_overwrites",        # g_h = g_carry for t < T - 1 (dh[:, t] thrown away)
     "db_mean_over_batch": "reduction_scaled",             # b's gradient g_pre.mean(0) for .sum(0)
     "forward_bias_twice": "forward_mistake",              # pre = x @ Wx + b + h @ Wh + b; backward: 2 * g_pre.sum(0)

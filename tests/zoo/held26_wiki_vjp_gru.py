@@ -29,10 +29,10 @@ BUGS = {
     "U_h_untransposed": "weight_transposed",              # d_rh = d_ah @ U_h (no .T)
     "carry_U_r_for_U_z": "wrong_weight",                  # d_h += d_az @ U_r.T + d_ar @ U_r.T
     "dU_r_outer_reversed": "gradient_transposed",         # dU_r = d_ar.T @ h
-    "forward_reset_after": "forward_mistake",             # h~ = tanh(x @ W_h + r * (h @ U_h) + b_h); backward consistent
+    "forward_reset_after": "forward_mistake",             # h~ = tanh(x @ W_h + r * (h @ U_h) + b_h); consistent
     "scan_skips_last_step": "loop_skips_step",            # for t in range(T - 2, -1, -1)
-    "grads_dict_update": "carry_overwrites",              # grads.update(step_grads): each step's gradients replace the sum
-    "d_ah_doubled": "unknown",                            # d_ah * 2 ("tanh = 2 sigmoid(2a) - 1, so a factor 2"): a constant
+    "grads_dict_update": "carry_overwrites",              # grads.update(step_grads): each step replaces the sum
+    "d_ah_doubled": "unknown",                            # d_ah * 2 ("tanh = 2 s(2a) - 1: a factor 2"): a constant
     "d_z_sign_and_raw_ar": "unknown",                     # d_z sign and d_ar = d_r together: two mistakes
 }
 
