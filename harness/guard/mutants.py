@@ -156,7 +156,8 @@ def _neighbours(caches):
         for g in ("f", "z"):                            # the gate the carry goes through (LSTM's f, GRU's z)
             if g in cache:
                 cache.update({f"{g}_prev_wrap": caches[t - 1][g], f"{g}_next_wrap": caches[(t + 1) % T][g],
-                              f"{g}_prev_clamp": caches[max(t - 1, 0)][g], f"{g}_next_clamp": caches[min(t + 1, T - 1)][g]})
+                              f"{g}_prev_clamp": caches[max(t - 1, 0)][g], f"{g}_next_clamp": caches[min(t + 1, T - 1)][g],
+                              f"{g}_prev_one": caches[t - 1][g] if t else np.ones_like(cache[g])})
         for v in WRAPPED:                               # caches[t - 1][v]: the last step's at t = 0
             if v in cache:
                 cache[f"{v}_prev_wrap"] = caches[t - 1][v]
@@ -311,7 +312,8 @@ def scaled(values, edit):
     if "swap" in edit.tree:
         keys, (j, k), G, *sign = edit.tree["swap"]
         return {**values, **{q: _blocks_swapped(values[q], j, k, G, *sign) for q in keys if q in values}}
-    keys, n, block = edit.tree["scale"]
+    keys, n, block, *kept = edit.tree["scale"]
+    kept = kept[0] if kept else {}                      # {gradient: (block, G)} left as it is
     out = dict(values)
     for k in keys:
         if k in out:
@@ -322,5 +324,9 @@ def scaled(values, edit):
                 size = v.shape[0] // block[1]
                 for b in np.atleast_1d(block[0]):
                     v[b * size:(b + 1) * size] /= n
+            if k in kept:
+                b, G = kept[k]
+                size = v.shape[0] // G
+                v[b * size:(b + 1) * size] = out[k][b * size:(b + 1) * size]
             out[k] = v
     return out

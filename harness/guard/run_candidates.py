@@ -3,10 +3,10 @@ than from one edited line: backpropagation through time truncated (each step's u
 gradient carried back through at most k earlier steps, as ``bptt_truncate`` tutorials write
 it, or the carries cut at the edges of chunks of k steps), gradients clipped inside the user's
 backward (harness.guard.clip_candidates), a cache aliased or reused (or read at another
-step), a bias left out, dx in reverse time order or one slot early, one example's contribution
-kept by an assignment inside loops over steps and examples, and a checkpointing backward's
-recompute (harness.guard.recompute). Every value still comes from the one textbook BPTT
-(reference_impls)."""
+step), a bias left out, dx in reverse time order or one slot off, every gradient zero, one
+example's contribution kept by an assignment inside loops over steps and examples, and a
+checkpointing backward's recompute (harness.guard.recompute). Every value still comes from
+the one textbook BPTT (reference_impls)."""
 
 import itertools
 
@@ -32,23 +32,41 @@ def run_candidates(replay, user, wrong, tol, short=None, cuts=(), names=None):
     clipped = _clipped(replay.correct, user, wrong, names) + (_clipped_per_example(replay, user, wrong)
                                                               if isinstance(replay, ExampleReplay) else [])
     return (out + clipped + _cache_candidates(replay, short) + one_bias_overwritten(replay) + _without_bias(replay)
-            + _dx_misplaced(replay) + one_example_kept(replay) + recomputed_from_output(replay))
+            + _dx_misplaced(replay) + one_example_kept(replay) + recomputed_from_output(replay)
+            + _nothing_enters(replay.correct, user))
 
 
 def _dx_misplaced(replay):
     """dx returned with its steps in reverse order (a list filled from t = T-1 down, stacked
-    without reversing it), or each step's in the slot before its own (the last zero)."""
+    without reversing it), or each step's in the slot before its own (the last zero, or step
+    0's there: ``dx[:, t - 1]`` wraps round)."""
     correct = replay.correct
     if "dx" not in correct or correct["dx"].shape[1] < 2:
         return []
     later = np.zeros_like(correct["dx"])
     later[:, :-1] = correct["dx"][:, 1:]
+    wrapped = np.roll(correct["dx"], -1, axis=1)
     return [{**_finding("wrong_time", "dx returned with its steps in reverse order (dx_(T-1-t) where dx_t belongs: "
                                       "a list filled from the last step down, stacked without reversing it)"),
              "values": {**correct, "dx": correct["dx"][:, ::-1].copy()}},
             {**_finding("wrong_time", "dx_t holds the step after's dx_(t+1), the last step's is zero (dx written one "
                                       "step late, or into the slot before its own)"),
-             "values": {**correct, "dx": later}}]
+             "values": {**correct, "dx": later}},
+            {**_finding("wrong_time", "each step's dx_t written into the slot before its own (dx[:, t - 1] = ...: "
+                                      "step 0's lands in the last slot, Python's index -1)"),
+             "values": {**correct, "dx": wrapped}}]
+
+
+def _nothing_enters(correct, user):
+    """Every gradient the user returns exactly zero (the textbook's are not): nothing of the
+    upstream gradient enters the backward."""
+    grads = [q for q in correct if q != "h" and q in user]
+    if not grads or any(np.any(user[q] != 0) for q in grads) or all(not np.any(correct[q]) for q in grads):
+        return []
+    return [{**_finding("term_dropped", "every gradient you return is exactly zero: nothing of the upstream gradient "
+                                        "dh enters your backward (left out, or multiplied by 0 where it enters: a "
+                                        "mask read inverted, 1 - m for m)", also="wrong_value", cost=1.15),
+             "values": {**correct, **{q: np.zeros_like(correct[q]) for q in grads}}}]
 
 
 def _truncations(T, right, longest=None):

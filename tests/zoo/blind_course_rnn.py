@@ -34,7 +34,8 @@ BUGS = {
     "dWaa_over_T": "reduction_scaled",                   # dWaa / T_x at the end
     "sigmoid_cell": "forward_mistake",                   # sigmoid cell, backward consistent with it
     "cache_unpacked_swapped": "unknown",                 # (a_prev, a_next, ...) = cache: two wrong reads
-    "dx_shifted": "unknown",                             # dx[:, :, t - 1] = dxt (every step shifted, t=0 wraps)
+    "dx_shifted": "wrong_time",                          # dx[:, :, t - 1] = dxt (every step shifted, t=0 wraps); one
+                                                         # mistake: relabelled from "unknown" (held26 labels it so)
 }
 TOUCHES = {b: "" for b in BUGS}     # an RNN has no gates
 

@@ -31,7 +31,8 @@ BUGS = {
     "clip_like_dinosaurus": "gradient_clipped",        # [own] the course's clip(gradients, maxValue=1) inside the backward
     "forward_it_uses_Wf": "forward_mistake",           # [own] it = sigmoid(Wf concat + bi) (copy-paste); the backward matches it
     "dc_prev_no_a_path_and_no_dcct_grad": "unknown",   # two mistakes at once (the course's two most common)
-    "dx_stored_one_step_back": "unknown",              # [own] dx[:, :, t - 1] = gradients["dxt"] (t = 0's lands at T_x - 1)
+    "dx_stored_one_step_back": "wrong_time",           # [own] dx[:, :, t - 1] = gradients["dxt"] (t = 0's lands at T_x - 1);
+                                                       # one mistake: relabelled from "unknown" (held26 labels it so)
 }
 
 TOUCHES = {                                         # computed: blind_index.touched_gates(module, bug)

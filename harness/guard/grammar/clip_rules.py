@@ -1,6 +1,7 @@
 """Gradients clipped inside one step of the backward: every pre-activation gradient (Graves
-2013 clips the LSTM's da_* to a range), the GRU's input-side da_x alone, or the LSTM's
-cell-state gradient dc (element by element, to a norm, or to a norm per example), each step."""
+2013 clips the LSTM's da_* to a range) or one gate's, the GRU's input-side da_x alone, or the
+LSTM's cell-state gradient dc (element by element, to a norm, or to a norm per example), each
+step."""
 
 from .ast_tools import _expr, _src, _target_name, _replace
 from .context import _edit, _mutable
@@ -32,7 +33,8 @@ def _normclipped_packed(ctx):
 
 def _clipped_preactivations(ctx):
     """Every pre-activation gradient clipped element by element inside the step (Graves 2013
-    clips the LSTM's da_* to a range): the lines computing da (the RNN) or da_<gate>, together."""
+    clips the LSTM's da_* to a range): the lines computing da (the RNN) or da_<gate>, together,
+    or (gated cells) one gate's alone."""
     lines = {i: st for i, st in enumerate(ctx.stmts) if _mutable(st)
              and (_target_name(st) == "da" if ctx.cell == "rnn" else
                   _target_name(st) in {f"da_{g}" for g in _gates(ctx.cell)})}
@@ -47,6 +49,11 @@ def _clipped_preactivations(ctx):
             yield _edit(ctx, first, "gradient_clipped", group[first], tree[first],
                         f"{what} ({', '.join(_target_name(st) for st in group.values())}) clipped element by element "
                         f"to [-{c}, {c}] in each step", extra=tree, gates="")
+            for i, st in group.items() if len(group) > 1 and group is lines else ():     # one gate's alone
+                gate = _target_name(st).removeprefix("da_")
+                yield _edit(ctx, i, "gradient_clipped", st, tree[i], f"the {gate} gate's pre-activation gradient "
+                            f"{_target_name(st)} alone clipped element by element to [-{c}, {c}] in each step",
+                            gates=gate)
 
 
 def _clipped_cell_gradient(ctx):

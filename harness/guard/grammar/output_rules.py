@@ -16,7 +16,8 @@ from .tables import COST, NEGATED_Z, Edit
 def output_edits(cell, sizes, has_bias):
     """Gradients scaled after the loop: averaged over N, T or N*T instead of summed, whole or
     (gated cells) in one gate's block (a per-gate array: ``dWr / m``, ``db_z.mean(0)``) or two
-    (two gates stacked in one array: ``dbg.mean(1)`` over [z; r])."""
+    (two gates stacked in one array: ``dbg.mean(1)`` over [z; r]), or every bias but the GRU's
+    b_hn; a weight or bias gradient negated as a whole; a gradient never computed (zeros)."""
     N, T = sizes["N"], sizes["T"]
     groups = _weight_groups(has_bias)
     blocks = dict(groups)                               # one gate's blocks: a per-gate kernel and bias averaged
@@ -46,6 +47,14 @@ def output_edits(cell, sizes, has_bias):
                 out.append(Edit("output", 0, "reduction_scaled", "", "", f"the {named} gates' blocks of {group} "
                                 f"divided by {by}", group, "", COST["reduction_scaled"] + 0.15, "".join(gates[k] for k in pair),
                                 {"scale": (keys, n, (pair, len(gates)))}))
+        if cell == "gru" and has_bias:                 # b_hn in a line of its own, summed; the others averaged
+            out.append(Edit("output", 0, "reduction_scaled", "", "", f"every bias gradient divided by {by} but the "
+                            "recurrent candidate bias b_hn's (summed in a line of its own)", "dbias", "",
+                            COST["reduction_scaled"] + 0.15, "",
+                            {"scale": (("dbias_ih", "dbias_hh"), n, None, {"dbias_hh": (gates.index("n"), len(gates))})}))
+    out += [Edit("output", 0, "wrong_sign", "", "", f"{group} returned with the wrong sign (every step's contribution "
+                 "subtracted, `-=` as in the update step)", group, "", COST["wrong_sign"] + 0.1, "",
+                 {"scale": (keys, -1, None)}) for group, keys in _weight_groups(has_bias).items()]
     out += [Edit("output", 0, "reduction_scaled", "", "", "every weight and bias gradient divided by 2 (the gradients "
                  "of two parts, micro-batches or halves of the sequence, averaged where they add up)",
                  "every weight and bias gradient", "", COST["reduction_scaled"] + 0.2, "",

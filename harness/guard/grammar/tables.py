@@ -21,7 +21,7 @@ CELLS = {
                         "o": ("a_o", "i", "f", "g", "tanh_c"), "tanh_c": ("next_c", "prev_c", "next_h", "g", "np.tanh(g)"),
                         "prev_c": ("prev_h",), "prev_h": ("prev_c",)},
         "wrong_time": {"prev_h": ("next_h", "h_prev_wrap"), "prev_c": ("next_c",), "tanh_c": ("np.tanh(prev_c)", "tanh_c_prev_wrap"), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp", "x_last"),
-                       "f": ("f_prev_wrap", "f_next_wrap", "f_prev_clamp", "f_next_clamp"),
+                       "f": ("f_prev_wrap", "f_next_wrap", "f_prev_clamp", "f_next_clamp", "f_prev_one"),
                        **{v: (f"{v}_prev_wrap",) for v in ("i", "g", "o")}},
         "weights": ("W_ih", "W_hh"),
         "confused_weights": (("W_ih", "W_hh"),),
@@ -34,7 +34,7 @@ CELLS = {
         "wrong_point": {"r": ("a_r", "z"), "z": ("a_z", "r", "1 - z"), "n": ("a_n", "prev_h", "next_h", "z", "r", "cache['a_hn']"),
                         "prev_h": ("n", "r"), "a_hn": ("prev_h", "a_xn", "n"),
                         "da_r": ("da_z", "-da_z"), "da_z": ("da_r", "-da_r")},  # one gate's gradient in the other's block
-        "wrong_time": {"prev_h": ("next_h", "h_prev_wrap"), "z": ("z_prev_wrap", "z_next_wrap", "z_prev_clamp", "z_next_clamp"),
+        "wrong_time": {"prev_h": ("next_h", "h_prev_wrap"), "z": ("z_prev_wrap", "z_next_wrap", "z_prev_clamp", "z_next_clamp", "z_prev_one"),
                        "r": ("r_prev_wrap",), "n": ("n_prev_wrap",), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp", "x_last")},
         "weights": ("W_ih", "W_hh", "W_hr", "W_hz", "W_hn"),
         "confused_weights": (("W_ih", "W_hh"), ("W_hr", "W_hz", "W_hn")),
@@ -59,7 +59,9 @@ SAYS = {"prev_h": "h_(t-1)", "next_h": "h_t", "prev_c": "c_(t-1)", "next_c": "c_
         **{f"{g}_{w}": f"{g}_(t{s}1) ({how})" for g in "fz" for w, s, how in (
             ("prev_wrap", "-", "wrapping round to the last step at t = 0"),
             ("next_wrap", "+", "wrapping round to the first step at the end"),
-            ("prev_clamp", "-", "the first step keeping its own"), ("next_clamp", "+", "the last step keeping its own"))}}
+            ("prev_clamp", "-", "the first step keeping its own"), ("next_clamp", "+", "the last step keeping its own"),
+            ("prev_one", "-", "the receiving step's own: the multiplication moved to the step the carry goes into, so "
+                              "step 0's carry into the initial state gets none"))}}
 for _v, _says in (("next_h", "h_t"), ("tanh_c", "tanh(c_t)"), *((g, f"{g}_t") for g in "igorn")):
     SAYS[f"{_v}_prev_wrap"] = (f"the step before's {_says.replace('_t', '')}, read from caches[t - 1] (at t = 0 the "
                                f"last step's {_says.replace('_t', '_(T-1)')}{', not h0' if _v == 'next_h' else ''})")
