@@ -484,3 +484,19 @@ def test_a_regular_truncation_is_named(name, steps):
                                     cell="rnn", layout="cs231n", against=("reference",), steps=steps)
     causes = [f for f in report.findings if f.startswith("likely cause:")]
     assert causes and all("backpropagation through time truncated" in f for f in causes), causes
+
+
+def test_localization_does_not_run_the_whole_probe_again():
+    """The check's own run on the whole probe is the localization's longest length: the user's
+    backward sees the whole upstream gradient (every step's) once."""
+    from zoo import cs231n_rnn
+    fwd, bwd, opts = cs231n_rnn.make("carry_T")
+    whole = []
+
+    def backward(dout, cache):
+        if dout.shape[1] == 12 and np.all(np.any(dout != 0, axis=(0, 2))):
+            whole.append(dout)
+        return bwd(dout, cache)
+    report = harness.check_backward(fwd, backward, against=("reference",), steps=12, **opts)
+    assert not report.ok and any(f.startswith("earliest wrong step") for f in report.findings)
+    assert len(whole) == 1

@@ -116,3 +116,37 @@ def test_past_the_budget_nothing_is_stacked(monkeypatch):
         got = screen.fitting(replay, edits, user, list(user), TOL, _close)
         assert got == _one_at_a_time(replay, edits, user, list(user))
     assert not screen._TABLES
+
+
+def _same_arrays(a, b):
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same_arrays(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_same_arrays(x, y) for x, y in zip(a, b))
+    if isinstance(a, np.ndarray):
+        return a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True)
+    return True                                         # functions, flags: not values a candidate could change
+
+
+def _replay_parts(r):
+    return ([r.states, r.caches, r.correct] if isinstance(r, Replay)
+            else [r.correct, *(_replay_parts(x) for x in r.replays), _replay_parts(r.batch)])
+
+
+@pytest.mark.parametrize("module", ["cs231n_lstm", "blind_custom_gru", "held3_cs231n_gru", "blind_course_rnn"])
+def test_diagnosing_every_mutant_leaves_the_kept_replays_as_they_were(module):
+    """Kept replays are shared by every later check on an equal probe: no candidate (in-place
+    mistakes among them) may change what they hold."""
+    import importlib
+    from harness.guard.check import check_backward
+    zoo = importlib.import_module(f"zoo.{module}")
+    screen._REPLAYS.clear()
+    for bug in zoo.BUGS:
+        fwd, bwd, opts = zoo.make(bug)
+        check_backward(fwd, bwd, against=("reference",), **opts)
+    kept = list(screen._REPLAYS.values())
+    assert kept
+    for replay in kept:
+        fresh = type(replay)._of(replay.probe) if isinstance(replay, Replay) else ExampleReplay(
+            replay.probe, [Replay._of(r.probe) for r in replay.replays], Replay._of(replay.batch.probe))
+        assert _same_arrays(_replay_parts(replay), _replay_parts(fresh))

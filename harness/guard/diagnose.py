@@ -31,7 +31,7 @@ from .grammar import COST
 from .mutants import QUANTITIES, Textbook, quiet, scaled
 from .naming import render
 from .recompute import recomputed_values, recomputes
-from .screen import fitting, within
+from .screen import fitting, remembered, within
 
 CAUSES = {
     "weight_transposed": "a weight used transposed",
@@ -79,6 +79,11 @@ class Replay:
 
     @classmethod
     def of(cls, probe):
+        """The textbook on ``probe`` (kept for an equal probe: candidates never change it)."""
+        return remembered("Replay", probe, lambda: cls._of(probe))
+
+    @classmethod
+    def _of(cls, probe):
         book = textbook(probe.cell)
         state0 = {s: v[0] for s, v in probe.state0.items()}
         states, caches = book.forward(probe.x, state0, probe.layer_params(0), probe.options)
@@ -116,7 +121,8 @@ class ExampleReplay:
 
     @classmethod
     def of(cls, probe):
-        return cls(probe, [Replay.of(_example(probe, n)) for n in range(probe.sizes["N"])], Replay.of(probe))
+        return remembered("ExampleReplay", probe, lambda: cls(
+            probe, [Replay.of(_example(probe, n)) for n in range(probe.sizes["N"])], Replay.of(probe)))
 
     def values(self, edit):
         if _per_example_alike(edit):

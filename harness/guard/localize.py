@@ -67,7 +67,7 @@ def localize(code, probe, tol, user, names):
                      f"(step(s) {_ranges(forward_bad)}): the forward itself computes something else; fix it first "
                      "(the gradients of a different forward differ too)")
     lengths, stopped = {}, []
-    run = _length_runner(code, probe, tol, gates, rows, lengths, stopped)
+    run = _length_runner(code, probe, tol, gates, rows, lengths, stopped, user)
     run(T)
     shortest = _bisect(run, T) if lengths.get(T) else 0
     if shortest:
@@ -131,14 +131,18 @@ def _live_gates(user, ref, quantities, gates):
     return live
 
 
-def _length_runner(code, probe, tol, gates, rows, lengths, stopped):
-    """run(k) -> whether the user's code is wrong on the first k steps (None if it cannot run)."""
+def _length_runner(code, probe, tol, gates, rows, lengths, stopped, whole=None):
+    """run(k) -> whether the user's code is wrong on the first k steps (None if it cannot run);
+    ``whole``: the user's values on the whole probe, already run (not run again)."""
+    T = probe.sizes["T"]
+
     def run(k):
         if k in lengths:
             return lengths[k]
         p = dataclasses.replace(probe, x=probe.x[:, :k], dout=probe.dout[:, :k])
         try:
-            user = run_user(code, p, p.dout, f"localization with the sequence cut to T={k}")
+            user = whole if k == T and whole is not None else run_user(code, p, p.dout,
+                                                                         f"localization with the sequence cut to T={k}")
         except UserCodeError as exc:
             stopped.append(f"the length probes could not run T={k}: {exc}")
             lengths[k] = None

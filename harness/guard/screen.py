@@ -1,4 +1,5 @@
-"""Screening the grammar's candidates on a short probe, a few array operations per user.
+"""Screening the grammar's candidates on a short probe, a few array operations per user; the
+textbook's replays of a probe kept for the next check on an equal probe.
 
 A candidate's values on the 1- and 2-step probes depend on the probe and the candidate only,
 never on the user's code: they are computed once per probe and candidate list, stacked per
@@ -16,6 +17,9 @@ import numpy as np
 BUDGET = 64 << 20               # bytes of stacked values one table may hold
 KEEP = 8                        # tables kept (a probe and a candidate list each), least recently used dropped
 _TABLES = collections.OrderedDict()
+REPLAY_ELEMENTS = 1 << 16       # N T H of the probes whose textbook replays are kept (about 30 arrays of that size)
+REPLAYS_KEPT = 16
+_REPLAYS = collections.OrderedDict()
 
 
 def within(expected, got, tol):
@@ -106,9 +110,28 @@ def _table(replay, edits):
 
 def fingerprint(replay):
     """A digest of everything a replay's values depend on: its kind and its probe."""
-    p = replay.probe
+    return probe_digest(replay.probe, type(replay).__name__)
+
+
+def remembered(kind, probe, build):
+    """``build()``, kept per (kind, probe) for the next call on an equal probe (the textbook's run on
+    a probe never depends on the user's code): ``REPLAYS_KEPT`` of them, those of probes up to
+    ``REPLAY_ELEMENTS`` state elements (N T H) only."""
+    if probe.x.shape[0] * probe.x.shape[1] * probe.sizes["H"] > REPLAY_ELEMENTS:
+        return build()
+    key = probe_digest(probe, kind)
+    if key not in _REPLAYS:
+        _REPLAYS[key] = build()
+        while len(_REPLAYS) > REPLAYS_KEPT:
+            _REPLAYS.popitem(last=False)
+    _REPLAYS.move_to_end(key)
+    return _REPLAYS[key]
+
+
+def probe_digest(p, kind=""):
+    """A digest of a probe (and a kind of replay): every array and setting it holds."""
     digest = hashlib.blake2b(digest_size=16)
-    digest.update(repr((type(replay).__name__, p.cell, p.layers, p.bias, sorted(p.options.items()), p.dtype,
+    digest.update(repr((kind, p.cell, p.layers, p.bias, sorted(p.options.items()), p.dtype,
                         p.structure, p.hidden, None if p.lengths is None else np.asarray(p.lengths).tolist())
                        ).encode())
     arrays = [p.x, p.dout] + [d[k] for d in (p.state0, p.params, p.dstate_n) for k in sorted(d)]
