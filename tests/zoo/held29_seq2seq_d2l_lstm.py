@@ -31,6 +31,7 @@ BUGS = {
     "H_is_O_times_C": "forward_mistake",                  # H = O * C (no tanh); backward consistent
     "truncate_after_two": "truncated_bptt",               # dH, dC carries zeroed after two steps back
     "dC_prev_halved": "unknown",                          # dC_prev = 0.5 * dC * F: an arbitrary constant
+    "dF_new_C_no_sigmoid_grad": "unknown",                # two at once: dF = dC * C (C_t for C_prev) and dF_pre = dF
 }
 
 TOUCHES = {                                               # computed: blind_index.touched_gates(module, bug)
@@ -47,6 +48,7 @@ TOUCHES = {                                               # computed: blind_inde
     "H_is_O_times_C": "",
     "truncate_after_two": "",
     "dC_prev_halved": "",
+    "dF_new_C_no_sigmoid_grad": "f",
 }
 
 NAMES = ("W_xi", "W_hi", "b_i", "W_xf", "W_hf", "b_f", "W_xo", "W_ho", "b_o", "W_xc", "W_hc", "b_c")
@@ -100,11 +102,11 @@ def lstm_backward(doutputs, cache, bug=None):
         else:
             dC = dC_next + dH * O * (1 - k["tanh_C"] ** 2)
             dO = dH * k["tanh_C"]
-        dF = dC * k["C_prev"]
+        dF = dC * (k["C"] if bug == "dF_new_C_no_sigmoid_grad" else k["C_prev"])
         dI = dC * (k["C_prev"] if bug == "dI_with_C_prev" else C_tilda)
         dC_tilda = dC * I
         dI_pre = dI if bug == "I_no_sigmoid_grad" else dI * I * (1 - I)
-        dF_pre = dF * F * (1 - F)
+        dF_pre = dF if bug == "dF_new_C_no_sigmoid_grad" else dF * F * (1 - F)
         if bug == "O_sigmoid_grad_twice":
             dO = dO * O * (1 - O)
         dO_pre = dO * O * (1 - O)
