@@ -28,6 +28,7 @@ BUGS = {
     "forward_coupled_gates": "forward_mistake",          # c = f * c_prev + (1 - f) * g (i unused); backward consistent
     "forward_forget_bias_plus_one": "forget_bias",       # z[0] + 1.0 (Keras' unit_forget_bias read as a call-time bias)
     "df_twice_and_db_mean": "unknown",                   # two mistakes: f * (1 - f) applied twice and db from the batch mean
+    "carry_per_gate_copy_paste": "wrong_weight",         # dh summed gate by gate, the o term through W[2, D:] (g's block)
 }
 
 TOUCHES = {                                              # computed: blind_index.touched_gates(module, bug)
@@ -47,6 +48,7 @@ TOUCHES = {                                              # computed: blind_index
     "forward_coupled_gates": "",
     "forward_forget_bias_plus_one": "",
     "df_twice_and_db_mean": "",
+    "carry_per_gate_copy_paste": "",
 }
 
 ORDER = "figo"                                           # W[0] forget, W[1] input, W[2] candidate, W[3] output
@@ -129,6 +131,8 @@ def lstm_backward(dhs, cache, bug=None):
         dxs[t] = np.einsum("gnh,gkh->nk", dz, W[:, :D])
         if bug == "carry_einsum_untransposed":
             dh = np.einsum("gnh,ghk->nk", dz, W[:, D:])
+        elif bug == "carry_per_gate_copy_paste":
+            dh = dz[0] @ W[0, D:].T + dz[1] @ W[1, D:].T + dz[2] @ W[2, D:].T + dz[3] @ W[2, D:].T
         else:
             dh = np.einsum("gnh,gkh->nk", dz, W[:, D:])
         dc = dc * f

@@ -23,6 +23,7 @@ BUGS = {
     "clip_dh_per_step": "gradient_clipped",              # dh_t = np.clip(dh[:, t], -0.05, 0.05)
     "forward_c_without_i": "forward_mistake",            # c = c * f + j (i unused); backward di = 0, dj = dc
     "dj_unsquared_and_dc_next_without_f": "unknown",     # two mistakes: (1 - j) and dc_next = dc
+    "dj_doubled": "unknown",                             # dj = 2 * dc * i * (1 - j**2): an arbitrary factor 2
 }
 
 TOUCHES = {                                              # computed: blind_index.touched_gates(module, bug)
@@ -40,6 +41,7 @@ TOUCHES = {                                              # computed: blind_index
     "clip_dh_per_step": "",
     "forward_c_without_i": "",
     "dj_unsquared_and_dc_next_without_f": "g",
+    "dj_doubled": "g",
 }
 
 FORGET_BIAS = 1.0
@@ -90,6 +92,8 @@ def backward(dh, cache, bug=None):
             dj = dc * (1 - s["j"] ** 2)
         else:
             dj = dc * s["i"] * (1 - s["j"] ** 2)
+        if bug == "dj_doubled":
+            dj = 2 * dj
         df = dc * (s["c_new"] if bug == "df_with_new_c" else s["c"]) * s["f"] * (1 - s["f"])
         do = dh_t * s["tc"] * s["o"] * (1 - s["o"])
         dgates = np.c_[di, df, dj, do] if bug == "np_c_keras_order" else np.c_[di, dj, df, do]

@@ -25,6 +25,7 @@ BUGS = {
     "loop_counts_up": "loop_direction",                  # range(T): the carry flows from t to t + 1
     "forward_leaky_relu": "forward_mistake",             # h = max(a, 0.1 a) (a leaky ReLU); backward mask 1 / 0.1
     "carry_halved": "unknown",                           # dz = (dh[:, t] + 0.5 * dh_next) * mask: an arbitrary constant
+    "stops_at_one_and_dbias_mean": "unknown",            # two mistakes: range(T - 1, 0, -1) and dbias += dz.mean(axis=0)
 }
 
 TOUCHES = {b: "" for b in BUGS}                          # an RNN: computed as "" by blind_index.touched_gates
@@ -46,7 +47,7 @@ def backward(dh, cache, bug=None):
     dkernel, dbias = np.zeros_like(kernel), np.zeros_like(kernel[0])
     dx = np.zeros_like(x)
     dh_next = np.zeros_like(hs[0])
-    order = range(T) if bug == "loop_counts_up" else range(T - 1, 0 if bug == "range_stops_at_one" else -1, -1)
+    order = range(T) if bug == "loop_counts_up" else range(T - 1, 0 if bug in ("range_stops_at_one", "stops_at_one_and_dbias_mean") else -1, -1)
     for t in order:
         g = dh[:, t] + (0.5 * dh_next if bug == "carry_halved" else dh_next)
         if bug == "mask_one_step_early":
@@ -67,7 +68,7 @@ def backward(dh, cache, bug=None):
             dkernel[D:] += dz.T @ hs[t]
         else:
             dkernel += xh.T @ dz
-        dbias += dz.mean(axis=0) if bug == "dbias_mean" else dz.sum(axis=0)
+        dbias += dz.mean(axis=0) if bug in ("dbias_mean", "stops_at_one_and_dbias_mean") else dz.sum(axis=0)
         dxh = dz @ (dkernel.T if bug == "carry_from_dkernel" else kernel.T)
         dx[:, t], dh_next = dxh[:, :D], dxh[:, D:]
         if bug == "carry_kernel_untransposed":

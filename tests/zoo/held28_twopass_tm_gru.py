@@ -28,6 +28,7 @@ BUGS = {
     "carry_norm_clipped": "gradient_clipped",            # carry *= min(1, 0.1 / ||carry||) each step
     "forward_reset_after_product": "forward_mistake",    # hh = tanh(xw_h + r * (h @ Uh)) (reset after); backward consistent
     "dhh_unsquared_and_no_direct_path": "unknown",       # two mistakes: (1 - hh) for (1 - hh**2) and carry without g * z
+    "Uh_untransposed_and_dU_h_without_r": "unknown",     # two mistakes: drh = dhh @ Uh and dU's h block from h_prev
 }
 
 TOUCHES = {                                              # computed: blind_index.touched_gates(module, bug)
@@ -46,6 +47,7 @@ TOUCHES = {                                              # computed: blind_index
     "carry_norm_clipped": "",
     "forward_reset_after_product": "",
     "dhh_unsquared_and_no_direct_path": "rn",
+    "Uh_untransposed_and_dU_h_without_r": "rn",
 }
 
 ORDER = "zrn"                                            # the user's z, r, h blocks, h being the candidate n
@@ -97,7 +99,7 @@ def gru_backward(dh, cache, bug=None):
             dr = dhh * (h_prev @ Uh) * r * (1 - r)
             carry_h = (dhh * r) @ Uh.T
         else:
-            drh = dhh @ (Uh if bug == "drh_Uh_untransposed" else Uh.T)
+            drh = dhh @ (Uh if bug in ("drh_Uh_untransposed", "Uh_untransposed_and_dU_h_without_r") else Uh.T)
             dr = drh * (hh if bug == "dr_with_hh" else h_prev) * r * (1 - r)
             carry_h = drh if bug == "carry_drh_without_r" else drh * r
         dA[t] = np.concatenate([dr, dz, dhh] if bug == "dA_r_before_z" else [dz, dr, dhh], axis=1)
@@ -108,7 +110,8 @@ def gru_backward(dh, cache, bug=None):
             carry = carry * min(1.0, 0.1 / np.linalg.norm(carry))
     Hprev = np.array([rc[0] for rc in rec])
     R = np.array([rc[2] for rc in rec])
-    hh_in = Hprev if bug in ("dU_h_block_without_r", "forward_reset_after_product") else R * Hprev
+    hh_in = Hprev if bug in ("dU_h_block_without_r", "forward_reset_after_product",
+                             "Uh_untransposed_and_dU_h_without_r") else R * Hprev
     dA_h = dA[..., 2 * H:] * R if bug == "forward_reset_after_product" else dA[..., 2 * H:]
     dW = np.einsum("tnd,tnk->dk", x, dA)
     dU = np.concatenate([np.einsum("tni,tnk->ik", Hprev, dA[..., :2 * H]),
