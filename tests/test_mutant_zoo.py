@@ -205,7 +205,7 @@ from zoo import (blind_index, held2_index, held3_index, held4_index, held5_index
                  held12_index, held13_index, held14_index, held15_index,
                  held16_index, held17_index, held18_index, held19_index,
                  held20_index, held21_index, held22_index, held23_index, held24_index, held25_index,
-                 held26_index, held27_index)
+                 held26_index, held27_index, held28_index, held29_index)
 
 HELD = {**blind_index.MODULES, **held2_index.MODULES, **held3_index.MODULES, **held4_index.MODULES,
         **held5_index.MODULES, **held6_index.MODULES, **held7_index.MODULES, **held8_index.MODULES,
@@ -214,7 +214,8 @@ HELD = {**blind_index.MODULES, **held2_index.MODULES, **held3_index.MODULES, **h
         **held15_index.MODULES, **held16_index.MODULES,
         **held17_index.MODULES, **held18_index.MODULES, **held19_index.MODULES,
         **held20_index.MODULES, **held21_index.MODULES, **held22_index.MODULES, **held23_index.MODULES,
-        **held24_index.MODULES, **held25_index.MODULES, **held26_index.MODULES, **held27_index.MODULES}
+        **held24_index.MODULES, **held25_index.MODULES, **held26_index.MODULES, **held27_index.MODULES,
+        **held28_index.MODULES, **held29_index.MODULES}
 HELD_CASES = [(style, bug) for style, module in HELD.items() for bug in module.BUGS]
 KNOWN_UNNAMED = {
     ("held3_cs231n_gru", "dprev_h_from_dWh"),            # the running dWh, accumulated inside the step's gate lines
@@ -225,7 +226,6 @@ KNOWN_UNNAMED = {
     ("held5_karpathy_halves_rnn", "dhnext_from_dWhh"),            # in how the halves are joined (no textbook line)
     ("held5_karpathy_halves_rnn", "clip_each_half_at_0_05"),
     ("held5_torch_class_gru", "saved_after_update"),         # h_t saved for h_(t-1), a_hn saved right
-    ("held5_tf1_cs231n_gru", "backward_blocks_u_r"),         # the same for the reset-before GRU
     ("held5_karpathy_halves_rnn", "halves_not_chained"),     # one cut, where T // 2 falls: the same
     # held7 (measured once, blind: 85.9% named; developed on since): what it still leaves unnamed
     ("held7_zh_tutorial_rnn", "d_tanh_paren"),
@@ -266,7 +266,6 @@ KNOWN_UNNAMED = {
     ("held18_blog_gru", "dconcat_z_through_W_r"),            # z's gradient through r's kernel on [h, x]
     # held22 (measured once, blind: 90.6% named; developed on since): what it still leaves unnamed
     ("held22_rowwise_tf_lstm", "dxh_from_dkernel"),          # the running kernel gradient, summed over examples too
-    ("held22_workspace_gru", "da_blocks_r_z"),               # r and z packed swapped where the layout negates z
     # held23 (measured once, blind: 94.7% named; developed on since): what it still leaves unnamed
     ("held23_zerokara_gru", "dz_sigmoid_precedence"),        # z*1 - z in the u = 1 - z convention's own terms
     # held24 (measured once, blind: 95.6% named; developed on since): what it still leaves unnamed

@@ -159,8 +159,9 @@ def _neighbours(caches):
                               f"{g}_prev_clamp": caches[max(t - 1, 0)][g], f"{g}_next_clamp": caches[min(t + 1, T - 1)][g],
                               f"{g}_prev_one": caches[t - 1][g] if t else np.ones_like(cache[g])})
         for v in WRAPPED:                               # caches[t - 1][v]: the last step's at t = 0
-            if v in cache:
+            if v in cache:                              # (or zero there: `... if t > 0 else np.zeros_like(v)`)
                 cache[f"{v}_prev_wrap"] = caches[t - 1][v]
+                cache[f"{v}_prev_zero"] = caches[t - 1][v] if t else np.zeros_like(cache[v])
         cache.update({f"prev_h{w}": caches[k]["prev_h"] for w, k in (
             ("_prev_wrap", t - 1), ("_next_wrap", (t + 1) % T), ("_prev_clamp", max(t - 1, 0)),
             ("_next_clamp", min(t + 1, T - 1)))})

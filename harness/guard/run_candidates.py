@@ -224,6 +224,11 @@ def _last_dc(replay):
 
 # The forward's values the textbook's step_backward reads, per cell, and what the cache can be
 # made to hold instead by code that aliases or reuses arrays.
+# The RNN's cached h turned in place into (part of) its derivative: (form, words).
+IN_PLACE_DERIVATIVE = {
+    "tanh": [(lambda h: h ** 2, "h**2 on the way to its derivative (`g = h[t]; g **= 2` for 1 - h**2)"),
+             (lambda h: 1 - h ** 2, "its derivative 1 - h**2 (`g = h[t]; g **= 2; g *= -1; g += 1`)")],
+    "sigmoid": [(lambda h: h * (1 - h), "its derivative h (1 - h) (`s = hs[t]; s *= 1 - s`)")]}
 READ = {"rnn": ("prev_h", "next_h"), "lstm": ("prev_h", "prev_c", "i", "f", "g", "o", "tanh_c"),
         "gru": ("prev_h", "r", "z", "n")}
 STATE = {"prev_h": "next_h", "prev_c": "next_c"}
@@ -237,7 +242,7 @@ def _cache_candidates(replay, short=None):
     a 2-step cut, the user's values there, tol): a candidate that does not fit there is not run
     on the whole probe (each run is a full backward)."""
     out = []
-    for changes, cause, what, also in _cache_specs(replay.probe.cell):
+    for changes, cause, what, also in _cache_specs(replay.probe.cell, replay.probe.options.get("activation", "tanh")):
         if short is not None and not _fits(short, changes):
             continue
         values = _rerun_cached(replay, changes)
@@ -245,7 +250,7 @@ def _cache_candidates(replay, short=None):
     return out
 
 
-def _cache_specs(cell):
+def _cache_specs(cell, activation="tanh"):
     """(changes {cache key: fn(caches, cache, t)}, cause, words, also) of every cache candidate."""
     specs = []
     for key in READ[cell]:
@@ -278,10 +283,11 @@ def _cache_specs(cell):
                   "every step's cached [h_(t-1), x_t] is the last step's (one concatenation buffer filled in place "
                   "each step and cached without a copy)", ""))
     for skip0, whose in ((True, "h0 apart"), (False, "h0 too")) if cell == "rnn" else ():
-        specs.append(({"prev_h": lambda cs, c, t, skip0=skip0: c["prev_h"] if skip0 and t == 0 else c["prev_h"] ** 2},
-                      "inplace_corruption", "the cached h squared in place on the way to its derivative (`g = h[t]; "
-                      f"g **= 2` for 1 - h**2), so what reads h_(t-1) after that step ran sees h_(t-1)**2 ({whose})",
-                      ""))
+        for form, how in IN_PLACE_DERIVATIVE.get(activation, ()):
+            specs.append(({"prev_h": lambda cs, c, t, skip0=skip0, form=form: c["prev_h"] if skip0 and t == 0
+                           else form(c["prev_h"])}, "inplace_corruption",
+                          f"the cached h turned in place into {how}, so what reads h_(t-1) after that step ran sees "
+                          f"that instead ({whose})", ""))
     if cell == "lstm":                                      # h and c in one state array updated in place
         specs.append(({"prev_h": lambda cs, c, t: cs[-1]["next_h"], "prev_c": lambda cs, c, t: cs[-1]["next_c"]},
                       "inplace_corruption", "every step's cached h_(t-1) and c_(t-1) are the final state (one state "

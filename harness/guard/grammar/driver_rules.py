@@ -173,11 +173,17 @@ def _loop_rules(ctx, i, stmt):
         yield _loop(ctx, i, stmt, f"reversed(range(max(0, T - {k}), T))", "loop_skips_step",
                     f"the backward loop covers only the last {k} steps (truncated by its range): "
                     f"for t in reversed(range(max(0, T - {k}), T))", cost=1.05)
-    zeroed = _grads_with(ctx, {k: "np.zeros_like({})" for k in ("dh0", "dc0")})
-    if zeroed:                          # step 0 never visited, so nothing reaches the initial states either
+    states = ("dh0", "dc0") if ctx.cell == "lstm" else ("dh0",)
+    for zero in [states] + ([("dh0",), ("dc0",)] if len(states) > 1 else []):
+        zeroed = _grads_with(ctx, {k: "np.zeros_like({})" for k in zero})
+        if not zeroed:                  # step 0 never visited, so nothing reaches the initial states either (or
+            break                       # one of them: h's carry added into a slot never read, c's returned as it is)
+        which = ("the initial states' gradients are never formed (zero)" if len(zero) == len(states) else
+                 f"{zero[0]} is never formed (zero; the carry into step 0 written where nothing reads it), "
+                 f"{'dc0' if zero[0] == 'dh0' else 'dh0'} the carry that reaches step 0")
         edit = _loop(ctx, i, stmt, "reversed(range(1, T))", "loop_skips_step", "the backward loop skips the first step "
-                     "(t = 0) and the initial states' gradients are never formed (zero): for t in reversed(range(1, T))",
-                     cost=1.05)
+                     f"(t = 0) and {which}: for t in reversed(range(1, T))",
+                     cost=1.05 if len(zero) == len(states) else 1.1)
         yield dataclasses.replace(edit, tree={**edit.tree, **zeroed})
     yield _loop(ctx, i, stmt, "reversed(range(1 if T > 1 else 0, T))", "loop_skips_step",
                 "the backward loop stops before the first step (t = 0) when there is more than one (the last "

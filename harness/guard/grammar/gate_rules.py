@@ -104,20 +104,37 @@ def order_rules(ctx, i, stmt):
         moved = "".join(g for k, g in zip(perm, gates) if gates[k] != g)
         swapped = {j: _replace(ctx.stmts[j], lst, ast.List([copy.deepcopy(lst.elts[k]) for k in perm], ast.Load()))
                    for j, lst in lists.items()}
+        swapped.update({j: _replace(ctx.stmts[j], lst, ast.List([copy.deepcopy(lst.elts[k]) for k in perm[:len(lst.elts)]],
+                                                                 ast.Load()))
+                        for j, lst in _leading_lists(ctx, lists).items() if set(perm[:len(lst.elts)]) == set(range(len(lst.elts)))})
         # {written} and {expected} are filled in the user's gate order and letters by the diagnosis
         for tree in [{i: swapped[i]}] + ([swapped] if together else []):
             lines = " and ".join(_target_name(ctx.stmts[j]) for j in tree)
             yield Edit(ctx.target, i, "gate_order", _src(stmt), _src(swapped[i]),
                        f"the gate gradients written into {lines} in the order {{written}} instead of {{expected}}",
                        _target_name(stmt), "", COST["gate_order"] + (0.05 if len(tree) > 1 else 0), moved, tree, perm)
-            right = _carry_per_gate(ctx, {j: lists[j] for j in tree})
+            right = _carry_per_gate(ctx, {j: lists[j] for j in tree if j in lists})
             if right:                   # the carry formed gate by gate (right), the packed array only for dW, dx
-                packed = {_target_name(ctx.stmts[j]) for j in tree}
+                packed = {_target_name(ctx.stmts[j]) for j in tree if j in lists}
                 dx = any(_target_name(o) == "dx" and packed & _names(_value(o)) for o in ctx.stmts if _mutable(o))
                 yield Edit(ctx.target, i, "gate_order", _src(stmt), _src(swapped[i]),
                            f"the gate gradients written into {lines} in the order {{written}} instead of {{expected}}, "
                            f"for the weights{' and dx' if dx else ''} (the carry dh_(t-1) formed gate by gate, right)",
                            _target_name(stmt), "", COST["gate_order"] + 0.1, moved, {**tree, **right}, perm)
+
+
+def _leading_lists(ctx, lists):
+    """{statement index: a np.concatenate([...]) list of the first k < G gate gradients of the
+    lists in ``lists``} (the reset-before GRU's ``[da_r, da_z]`` for W_hh's r and z blocks)."""
+    heads = {tuple(_src(e) for e in lst.elts) for lst in lists.values()}
+    out = {}
+    for i, stmt in enumerate(ctx.stmts):
+        for node in ast.walk(_value(stmt)) if _mutable(stmt) and i not in lists else ():
+            if (isinstance(node, ast.Call) and _src(node.func) == "np.concatenate" and node.args
+                    and isinstance(node.args[0], ast.List) and 1 < len(node.args[0].elts) < len(_gates(ctx.cell))
+                    and any(h[:len(node.args[0].elts)] == tuple(_src(e) for e in node.args[0].elts) for h in heads)):
+                out[i] = node.args[0]
+    return out
 
 
 def _carry_per_gate(ctx, lists):

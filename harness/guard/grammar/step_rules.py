@@ -203,7 +203,8 @@ def name_rules(ctx, i, stmt):
             yield _edit(ctx, i, "wrong_time", stmt, _replace(stmt, node, ctx.ref(alt)),
                         f"{SAYS.get(alt, alt)} where {SAYS.get(node.id, node.id)} belongs in {name}",
                         cost=COST["wrong_time"] + (0.05 if alt.endswith(("_wrap", "_clamp")) else 0),
-                        also="wrong_value" if alt == "h_prev_wrap" else "")
+                        also=",".join(["wrong_value"] * (alt == "h_prev_wrap")
+                                      + ["derivative_wrong_point"] * (id(node) in in_derivative)))
         yield from gate_term_dropped(ctx, i, stmt, node, name)
         if node.id not in ctx.table["weights"]:
             continue

@@ -20,7 +20,7 @@ CELLS = {
                         "g": ("a_g", "tanh_c", "next_c", "prev_c", "f", "i", "o"),
                         "o": ("a_o", "i", "f", "g", "tanh_c"), "tanh_c": ("next_c", "prev_c", "next_h", "g", "np.tanh(g)"),
                         "prev_c": ("prev_h",), "prev_h": ("prev_c",)},
-        "wrong_time": {"prev_h": ("next_h", "h_prev_wrap"), "prev_c": ("next_c",), "tanh_c": ("np.tanh(prev_c)", "tanh_c_prev_wrap"), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp", "x_last"),
+        "wrong_time": {"prev_h": ("next_h", "h_prev_wrap"), "prev_c": ("next_c",), "tanh_c": ("np.tanh(prev_c)", "tanh_c_prev_wrap", "tanh_c_prev_zero"), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp", "x_last"),
                        "f": ("f_prev_wrap", "f_next_wrap", "f_prev_clamp", "f_next_clamp", "f_prev_one"),
                        **{v: (f"{v}_prev_wrap",) for v in ("i", "g", "o")}},
         "weights": ("W_ih", "W_hh"),
@@ -35,7 +35,7 @@ CELLS = {
                         "prev_h": ("n", "r"), "a_hn": ("prev_h", "a_xn", "n"),
                         "da_r": ("da_z", "-da_z"), "da_z": ("da_r", "-da_r")},  # one gate's gradient in the other's block
         "wrong_time": {"prev_h": ("next_h", "h_prev_wrap"), "z": ("z_prev_wrap", "z_next_wrap", "z_prev_clamp", "z_next_clamp", "z_prev_one"),
-                       "r": ("r_prev_wrap",), "n": ("n_prev_wrap",), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp", "x_last")},
+                       "r": ("r_prev_wrap",), "n": ("n_prev_wrap", "n_prev_zero"), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp", "x_last")},
         "weights": ("W_ih", "W_hh", "W_hr", "W_hz", "W_hn"),
         "confused_weights": (("W_ih", "W_hh"), ("W_hr", "W_hz", "W_hn")),
         "carries": {"dnext_h": "h"},
@@ -65,6 +65,8 @@ SAYS = {"prev_h": "h_(t-1)", "next_h": "h_t", "prev_c": "c_(t-1)", "next_c": "c_
 for _v, _says in (("next_h", "h_t"), ("tanh_c", "tanh(c_t)"), *((g, f"{g}_t") for g in "igorn")):
     SAYS[f"{_v}_prev_wrap"] = (f"the step before's {_says.replace('_t', '')}, read from caches[t - 1] (at t = 0 the "
                                f"last step's {_says.replace('_t', '_(T-1)')}{', not h0' if _v == 'next_h' else ''})")
+    SAYS[f"{_v}_prev_zero"] = (f"the step before's {_says.replace('_t', '')}, read from caches[t - 1] (zero at t = 0, "
+                               "where there is none)")
 SAYS["h_prev_wrap"] = ("h_(t-1) read as caches[t - 1]'s h (right for t >= 1, but at t = 0 the last step's h_(T-1), "
                        "not h0)")
 SAYS["next_h_last"] = "the last step's h_(T-1)"

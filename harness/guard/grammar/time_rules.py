@@ -14,6 +14,9 @@ from .tables import COST, SAYS, plain
 
 
 GATE_VALUES = set("ifgorzn")
+# Neighbour-step readings of a value named otherwise: h_(t-1) as caches[t - 1]'s h (``hs[t - 1]``),
+# which wraps round to the last step's at t = 0.
+WHOLE_STEP = {"prev_h": ("h_prev_wrap",)}
 # A state read as the last step's: one array updated in place by every step (in every read, the
 # forward values too: run_candidates' cache candidates; here with the forward values cached right).
 LAST_STATE = {"prev_h": "next_h_last"}                  # (the LSTM's step recomputes no forward value)
@@ -30,7 +33,7 @@ def whole_step_wrong_time(ctx):
     """For each value with a neighbour-step alternative in the cell's table (``f_prev_wrap``...),
     or a gate with another gate to be confused with (``f = A[:, :H]``, the i block), every read of
     it in the step's lines replaced at once, when there is more than one."""
-    choices = [("wrong_time", name, [a for a in alts if a.startswith(f"{name}_")])
+    choices = [("wrong_time", name, [a for a in alts if a.startswith(f"{name}_") or a in WHOLE_STEP.get(name, ())])
                for name, alts in ctx.table["wrong_time"].items()]
     choices += [("wrong_value", name, [a for a in alts if a in GATE_VALUES])
                 for name, alts in ctx.table["wrong_point"].items() if name in GATE_VALUES]
