@@ -243,7 +243,6 @@ KNOWN_UNNAMED = {
     ("held10_sepbf_lstm", "db_f_from_i_block"),          # the separate b_f's gradient from i's block
     ("held10_recursive_rnn", "chain_factor_two_lost"),   # 2 s (1 - s) for 4 s (1 - s): da halved, a constant
     ("held10_unitloop_gru", "dz_unit_off_by_one"),       # unit j reads unit j - 1's value in a loop over H
-    ("held10_matlab_gru", "dz_with_older_h"),            # h_(t-2) in dz
     # held11 (measured once, blind: 89.1% named; developed on since): what it still leaves unnamed
     ("held11_interp_gru", "identity_path_dropped"),      # the "h +" of h + (1 - z)(n - h) left out of dh_(t-1)
     # held12 (measured once, blind: 91.1% named; developed on since): what it still leaves unnamed
@@ -271,10 +270,8 @@ KNOWN_UNNAMED = {
     # held24 (measured once, blind: 95.6% named; developed on since): what it still leaves unnamed
     ("held24_stack4_lstm", "dgates_aliases_gates"),          # the gates overwritten by their gradients while read
     ("held24_tanhsig_lstm", "sig_prime_half_not_quarter"),   # sigmoid' doubled: 0.5 (1 - th^2) for 0.25 (1 - th^2)
-    ("held24_chanfirst_list_lstm", "df_cache_index_off"),    # c_(t-2) for c_(t-1), wrapping to c_T at t = 0
     ("held24_homework_class_gru", "dW_hz_from_R_times_H"),   # z's block of dW_hh formed with r h_(t-1)
     # held25 (measured once, blind: 92.9% named; developed on since): what it still leaves unnamed
-    ("held25_flatbuf_relu_rnn", "relu_mask_prev_step"),      # the mask of h_(t-2), wrapping at t = 0
     ("held25_bmm_sigmoid_rnn", "sigmoid_grad_twice"),        # s' twice after the loop: weights, dx and dh0, not the carry
     # held27 (measured once, blind: 96.6% named; developed on since): what it still leaves unnamed
     ("held27_italiano_tm_gru", "memoria_del_passo_prima"),   # x, gates and a_hn of caches[t - 1], h_(t-1) right

@@ -166,6 +166,9 @@ def _neighbours(caches):
             ("_prev_wrap", t - 1), ("_next_wrap", (t + 1) % T), ("_prev_clamp", max(t - 1, 0)),
             ("_next_clamp", min(t + 1, T - 1)))})
         cache["h_prev_wrap"] = caches[t - 1]["next_h"]     # h_(t-1) as caches[t - 1]'s h (shown so)
+        for s, new in (("prev_h", "next_h"), ("prev_c", "next_c")):   # a states list with the initial state first
+            if s in cache:                              # read at t - 1: the state before the step before; at
+                cache[f"{s}_prev_list"] = caches[t - 1][s] if t else caches[T - 1][new]   # t = 0 the final one
         cache["next_h_next_clamp"] = caches[min(t + 1, T - 1)]["next_h"]
         cache["next_h_last"] = caches[T - 1]["next_h"]     # one h array updated in place: the last step's
         if "r" in cache:                                # the GRU's r h_(t-1) in one out= buffer: the last step's

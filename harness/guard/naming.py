@@ -211,7 +211,7 @@ def _sym(v, H, D):
 
 # How a value of the step before or after is read (harness.guard.mutants._neighbours).
 NEIGHBOUR_INDEX = {"_prev_wrap": "t - 1", "_next_wrap": "(t + 1) % T", "_prev_clamp": "max(t - 1, 0)",
-                   "_prev_one": "t - 1", "_prev_zero": "t - 1", "_next_clamp": "min(t + 1, T - 1)", "_last": "T - 1"}
+                   "_prev_one": "t - 1", "_prev_zero": "t - 1", "_prev_list": "t - 1", "_next_clamp": "min(t + 1, T - 1)", "_last": "T - 1"}
 
 
 def render(line, names, cell):

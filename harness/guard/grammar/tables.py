@@ -8,8 +8,8 @@ F_LOGIT = "cache['a_f'] - cache['forget_bias']"          # f's pre-activation as
 CELLS = {
     "rnn": {
         "wrong_point": {"next_h": ("a", "prev_h", "dnext_h", "next_h_next_clamp"), "da": ("dnext_h",)},
-        "wrong_time": {"prev_h": ("next_h", "h_prev_wrap"), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp", "x_last"),
-                       "next_h": ("next_h_prev_wrap",)},
+        "wrong_time": {"prev_h": ("next_h", "h_prev_wrap", "prev_h_prev_list"), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp", "x_last"),
+                       "next_h": ("next_h_prev_wrap", "prev_h_prev_list")},
         "weights": ("W_ih", "W_hh"),
         "confused_weights": (("W_ih", "W_hh"),),
         "carries": {"dnext_h": "h"},
@@ -20,7 +20,7 @@ CELLS = {
                         "g": ("a_g", "tanh_c", "next_c", "prev_c", "f", "i", "o"),
                         "o": ("a_o", "i", "f", "g", "tanh_c"), "tanh_c": ("next_c", "prev_c", "next_h", "g", "np.tanh(g)"),
                         "prev_c": ("prev_h",), "prev_h": ("prev_c",)},
-        "wrong_time": {"prev_h": ("next_h", "h_prev_wrap"), "prev_c": ("next_c",), "tanh_c": ("np.tanh(prev_c)", "tanh_c_prev_wrap", "tanh_c_prev_zero"), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp", "x_last"),
+        "wrong_time": {"prev_h": ("next_h", "h_prev_wrap", "prev_h_prev_list"), "prev_c": ("next_c", "prev_c_prev_list"), "tanh_c": ("np.tanh(prev_c)", "tanh_c_prev_wrap", "tanh_c_prev_zero"), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp", "x_last"),
                        "f": ("f_prev_wrap", "f_next_wrap", "f_prev_clamp", "f_next_clamp", "f_prev_one"),
                        **{v: (f"{v}_prev_wrap",) for v in ("i", "g", "o")}},
         "weights": ("W_ih", "W_hh"),
@@ -34,7 +34,7 @@ CELLS = {
         "wrong_point": {"r": ("a_r", "z"), "z": ("a_z", "r", "1 - z"), "n": ("a_n", "prev_h", "next_h", "z", "r", "cache['a_hn']"),
                         "prev_h": ("n", "r"), "a_hn": ("prev_h", "a_xn", "n"),
                         "da_r": ("da_z", "-da_z"), "da_z": ("da_r", "-da_r")},  # one gate's gradient in the other's block
-        "wrong_time": {"prev_h": ("next_h", "h_prev_wrap"), "z": ("z_prev_wrap", "z_next_wrap", "z_prev_clamp", "z_next_clamp", "z_prev_one"),
+        "wrong_time": {"prev_h": ("next_h", "h_prev_wrap", "prev_h_prev_list"), "z": ("z_prev_wrap", "z_next_wrap", "z_prev_clamp", "z_next_clamp", "z_prev_one"),
                        "r": ("r_prev_wrap",), "n": ("n_prev_wrap", "n_prev_zero"), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp", "x_last")},
         "weights": ("W_ih", "W_hh", "W_hr", "W_hz", "W_hn"),
         "confused_weights": (("W_ih", "W_hh"), ("W_hr", "W_hz", "W_hn")),
@@ -70,6 +70,9 @@ for _v, _says in (("next_h", "h_t"), ("tanh_c", "tanh(c_t)"), *((g, f"{g}_t") fo
 SAYS["h_prev_wrap"] = ("h_(t-1) read as caches[t - 1]'s h (right for t >= 1, but at t = 0 the last step's h_(T-1), "
                        "not h0)")
 SAYS["next_h_last"] = "the last step's h_(T-1)"
+for _s in "hc":
+    SAYS[f"prev_{_s}_prev_list"] = (f"{_s}_(t-2), read from a list of states with {_s}0 first at index t - 1 (at t = 0 "
+                                    "index -1: the final state)")
 SAYS["next_h_next_clamp"] = "h_(t+1), the step after's h (the last step keeping its own)"
 SAYS["np.tanh(g)"] = "tanh(g_t) (the candidate g_t read where the cell state c_t belongs)"
 SAYS[F_LOGIT] = "f's pre-activation a_f (without the forget_bias the sigmoid adds)"
