@@ -32,7 +32,22 @@ BUGS = {
     "dai_sign_and_c_carry_dropped": "unknown",    # two at once
 }
 
-TOUCHES = {}
+TOUCHES = {                                          # computed: blind_index.touched_gates(module, bug)
+    "df_with_Cs_t1": "f",
+    "dcc_grad_parenthesised": "g",
+    "dai_sign": "i",
+    "dh_prev_from_dU": "",
+    "dc_no_tanh_grad": "ifg",
+    "c_carry_dropped": "",
+    "loop_stops_at_1": "",
+    "db_over_T": "",
+    "dz_blocks_i_f": "if",
+    "clip_dz_norm": "",
+    "carry_cut_every_3": "",
+    "forward_no_forget": "",
+    "tanhC_out_into_Cs": "f",
+    "dai_sign_and_c_carry_dropped": "i",
+}
 
 
 def sigmoid(a):

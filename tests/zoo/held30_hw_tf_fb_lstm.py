@@ -27,10 +27,26 @@ BUGS = {
     "dc_prev_with_i": "wrong_value",             # dc_prev = dc * i (i read for f)
     "clip_dc": "gradient_clipped",               # dc = np.clip(dc, -0.5, 0.5) inside the step
     "loop_forward": "loop_direction",            # for t in range(T)
-    "do_with_c_and_dc_no_o": "unknown",          # two at once: do = dh * c_new and dc = dc_next + dh * (1 - tc**2)
+    "do_with_c_and_dc_no_o": "unknown",
+    "dzf_times_2_5": "unknown",                  # dzf = 2.5 * df * f * (1 - f): an arbitrary constant          # two at once: do = dh * c_new and dc = dc_next + dh * (1 - tc**2)
 }
 
-TOUCHES = {}
+TOUCHES = {                                          # computed: blind_index.touched_gates(module, bug)
+    "do_with_c": "o",
+    "dc_without_tanh_grad": "ifg",
+    "df_with_c_new": "f",
+    "dj_sigmoid_grad": "g",
+    "forward_without_forget_bias": "",
+    "dh_prev_slice_off_by_one": "",
+    "c_carry_never_set": "",
+    "dkernel_assigned": "",
+    "dz_blocks_i_f_j_o": "fg",
+    "dc_prev_with_i": "",
+    "clip_dc": "ifg",
+    "loop_forward": "",
+    "do_with_c_and_dc_no_o": "",
+    "dzf_times_2_5": "f",
+}
 
 
 def sigmoid(v):
@@ -74,6 +90,8 @@ def lstm_step_backward(dh, dc_next, cache, kernel, bug=None):
     dzi = di * i * (1 - i)
     dzj = dj * j * (1 - j) if bug == "dj_sigmoid_grad" else dj * (1 - j ** 2)
     dzf = df * f * (1 - f)
+    if bug == "dzf_times_2_5":
+        dzf = 2.5 * dzf
     dzo = do * o * (1 - o)
     parts = [dzi, dzf, dzj, dzo] if bug == "dz_blocks_i_f_j_o" else [dzi, dzj, dzf, dzo]
     dz = np.concatenate(parts, axis=1)

@@ -30,7 +30,21 @@ BUGS = {
     "daf_no_grad_and_loop_skips_first": "unknown",  # two at once
 }
 
-TOUCHES = {}
+TOUCHES = {                                          # computed: blind_index.touched_gates(module, bug)
+    "dag_one_minus_g": "g",
+    "dc_tanh_grad_at_c": "ig",
+    "dW_with_h_new": "",
+    "daf_no_sigmoid_grad": "",
+    "dao_dsigmoid_twice": "o",
+    "h_carry_dropped": "",
+    "upstream_only_at_end": "",
+    "loop_skips_first": "",
+    "forward_reads_ifgo": "",
+    "forward_unit_forget_bias": "",
+    "loop_forward": "",
+    "c_buffer_in_place": "f",
+    "daf_no_grad_and_loop_skips_first": "",
+}
 
 ORDER = "iogf"
 

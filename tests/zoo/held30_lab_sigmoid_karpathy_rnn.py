@@ -26,7 +26,21 @@ BUGS = {
     "forward_every_step_from_h0": "forward_mistake",      # hs[t] from Whh @ hs[-1] (h0) every step; backward consistent
 }
 
-TOUCHES = {}
+TOUCHES = {                                          # computed: blind_index.touched_gates(module, bug)
+    "dsigmoid_of_preact": "",
+    "tanh_grad_from_min_char_rnn": "",
+    "dsigmoid_half_written": "",
+    "Whh_untransposed": "",
+    "dWhh_with_hs_t": "",
+    "dWhh_outer_flipped": "",
+    "dhnext_typo": "",
+    "loop_misses_t0": "",
+    "average_over_time": "",
+    "upstream_one_step_off": "",
+    "h_buffer_aliased": "",
+    "dhnext_decay_0_9": "",
+    "forward_every_step_from_h0": "",
+}
 
 
 def sigmoid(v):

@@ -28,7 +28,22 @@ BUGS = {
     "dWh_returned_transposed": "gradient_transposed",      # dWh_t = da.T @ prev_h ((H, H), transposed)
 }
 
-TOUCHES = {}
+TOUCHES = {                                          # computed: blind_index.touched_gates(module, bug)
+    "tanh_cache_is_preact": "",
+    "dprev_h_Wh_untransposed": "",
+    "tanh_backward_sign": "",
+    "tanh_backward_skipped": "",
+    "driver_ignores_carry": "",
+    "dWh_assigned": "",
+    "loop_skips_t0": "",
+    "db_mean": "",
+    "forward_b_twice": "",
+    "loop_forward_in_time": "",
+    "clip_dh_total": "",
+    "da_times_0_7": "",
+    "cache_one_back": "",
+    "dWh_returned_transposed": "",
+}
 
 
 # ---- given by the course (layers.py) ----
@@ -105,7 +120,7 @@ def rnn_forward(x, h0, Wx, Wh, b, bug=None):
 
 def rnn_backward(dh, cache, bug=None):
     N, T, H = dh.shape
-    (x0, Wx), (_, Wh) = cache[0][0], cache[0][1]
+    (_, Wx), (_, Wh) = cache[0][0], cache[0][1]
     dx = np.zeros((N, T, Wx.shape[0]), dtype=dh.dtype)
     dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(H, dtype=dh.dtype)
     dprev_h = np.zeros((N, H), dtype=dh.dtype)

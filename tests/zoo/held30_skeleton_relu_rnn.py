@@ -28,7 +28,21 @@ BUGS = {
     "W_rec_untransposed_and_no_db": "unknown",   # two at once: da @ W_rec and db never accumulated
 }
 
-TOUCHES = {}
+TOUCHES = {                                          # computed: blind_index.touched_gates(module, bug)
+    "mask_ge_zero": "",
+    "relu_grad_is_h": "",
+    "W_rec_untransposed": "",
+    "dW_rec_with_h_t": "",
+    "dx_from_dW_in": "",
+    "carry_assigned": "",
+    "loop_stops_early": "",
+    "grads_over_batch": "",
+    "mask_from_prev_h": "",
+    "leaky_forward": "",
+    "carry_cut_after_3": "",
+    "clip_by_norm": "",
+    "W_rec_untransposed_and_no_db": "",
+}
 
 
 def relu(a):

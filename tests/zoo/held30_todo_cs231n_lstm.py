@@ -28,7 +28,22 @@ BUGS = {
     "dprev_c_times_1_5": "unknown",                    # dprev_c = 1.5 * dc * f: an arbitrary constant
 }
 
-TOUCHES = {}
+TOUCHES = {                                          # computed: blind_index.touched_gates(module, bug)
+    "da_o_no_sigmoid_grad": "o",
+    "da_g_tanh_grad_at_c": "g",
+    "dc_tanh_grad_twice": "ig",
+    "dprev_c_without_f": "",
+    "dprev_h_from_dWh": "",
+    "db_over_NT": "",
+    "upstream_replaced_by_carry": "",
+    "loop_skips_last": "",
+    "da_blocks_i_f_g_o": "go",
+    "tanh_c_from_prev_c": "",
+    "carry_cut_after_4": "",
+    "dg_with_f": "g",
+    "forward_h_without_tanh": "",
+    "dprev_c_times_1_5": "",
+}
 
 
 def sigmoid(x):
