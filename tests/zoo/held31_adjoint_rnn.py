@@ -34,7 +34,23 @@ BUGS = {
     "A_plain_and_gc_mean": "unknown",                    # two mistakes: Lam[t-1] += A @ mu and gc += mu.mean
 }
 
-TOUCHES = {}
+TOUCHES = {                    # computed: blind_index.touched_gates(module, bug)
+    "costate_A_not_transposed": "",
+    "costate_from_gA": "",
+    "gA_written_transposed": "",
+    "jacobian_at_prev_state": "",
+    "gA_uses_current_state": "",
+    "costate_slot_overwritten": "",
+    "costate_into_current_slot": "",
+    "loop_stops_at_one": "",
+    "hamiltonian_sign": "",
+    "tanh_derivative_missing": "",
+    "sech_squared_miswritten": "",
+    "forward_offset_twice": "",
+    "costate_norm_clipped": "",
+    "costate_cut_after_2": "",
+    "A_plain_and_gc_mean": "",
+}
 
 
 def simulate(u, s0, A, B, c, bug=None):

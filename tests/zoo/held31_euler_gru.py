@@ -18,7 +18,8 @@ import harness
 from harness.guard.layouts import reorder
 
 BUGS = {
-    "euler_identity_dropped": "term_dropped",            # lam = -lam (1 - z) + Uh^T ah: the identity of h + f(h) left out
+    "euler_identity_dropped": "term_dropped",            # lam = -lam (1 - z) + Uh^T ah: the identity of h + f(h) left
+                                                         # out
     "g_z_sign_flipped": "wrong_sign",                    # g_z = lam * (n - h) for -lam * (n - h)
     "Un_not_transposed": "weight_transposed",            # Uh[2H:] @ a_hn in the carry (only the n block)
     "carry_from_dUh": "gradient_for_weight",             # grads[1][:2H].T @ ah_zr in the carry (dUh, next to Uh)
@@ -30,11 +31,27 @@ BUGS = {
     "dbh_mean": "reduction_scaled",                      # dbh += ah.mean(axis=1) (np.mean for np.sum)
     "ax_rows_r_z": "gate_order",                         # ax = vstack([a_r, a_z, a_n]) (the rows of Wx are z, r, n)
     "forward_z_convention": "forward_mistake",           # f = z (n - h) (the other convention); backward follows it
-    "grads_clipped_elementwise": "gradient_clipped",     # invention: np.clip(g, -1, 1, out=g) on the four gradients at the end
+    "grads_clipped_elementwise": "gradient_clipped",     # invention: np.clip(g, -1, 1, out=g) on the four gradients at
+                                                         # the end
     "a_z_missing_and_dbh_mean": "unknown",               # two mistakes: a_z_derivative_missing and dbh_mean
 }
 
-TOUCHES = {}
+TOUCHES = {                    # computed: blind_index.touched_gates(module, bug)
+    "euler_identity_dropped": "",
+    "g_z_sign_flipped": "z",
+    "Un_not_transposed": "",
+    "carry_from_dUh": "",
+    "prev_state_from_hs_t": "",
+    "a_z_derivative_missing": "z",
+    "a_n_derivative_twice": "rn",
+    "dtanh_star_typo": "rn",
+    "adjoint_walks_forward": "",
+    "dbh_mean": "",
+    "ax_rows_r_z": "rz",
+    "forward_z_convention": "",
+    "grads_clipped_elementwise": "zn",
+    "a_z_missing_and_dbh_mean": "",
+}
 
 
 def sigmoid(v):
@@ -113,7 +130,8 @@ def gru_adjoint(dhs, cache, bug=None):
 
 def to_user(cell, p):
     return {"Wx": reorder(p["weight_ih"], "rzn", "zrn", 0), "Uh": reorder(p["weight_hh"], "rzn", "zrn", 0),
-            "bx": reorder(p["bias_ih"], "rzn", "zrn", 0)[:, None], "bh": reorder(p["bias_hh"], "rzn", "zrn", 0)[:, None]}
+            "bx": reorder(p["bias_ih"], "rzn", "zrn", 0)[:, None],
+            "bh": reorder(p["bias_hh"], "rzn", "zrn", 0)[:, None]}
 
 
 def to_canonical(cell, grads, p):

@@ -22,23 +22,43 @@ ACT = {"sig": (_sigmoid, lambda y: y * (1 - y)), "tanh": (np.tanh, lambda y: 1 -
 TABLE = (("i", 0, "sig"), ("j", 1, "tanh"), ("f", 2, "sig"), ("o", 3, "sig"))
 
 BUGS = {
-    "forward_f_row_tanh": "forward_mistake",             # the table's f row says "tanh": f = tanh(a_f); backward follows
-    "dh_slice_one_column_off": "wrong_weight",           # dh_next = dxh[:, D-1:D-1+H]: kernel rows of x_(D-1) and h_0..h_(H-2)
+    "forward_f_row_tanh": "forward_mistake",             # the table's f row says "tanh": f = tanh(a_f); backward
+                                                         # follows
+    "dh_slice_one_column_off": "wrong_weight",           # dh_next = dxh[:, D-1:D-1+H]: kernel rows of x_(D-1) and
+                                                         # h_0..h_(H-2)
     "tanh_c_from_previous_cell": "wrong_time",           # tc = tanh(C[:, t]) for tanh(C[:, t+1]) in the backward
     "dct_without_tanh_derivative": "derivative_missing",  # dct = dc_next + dht * o
-    "h_built_in_o": "inplace_corruption",                # o *= tanh(C[:, t+1]); h = o: the cached o (a view of Y) becomes h
+    "h_built_in_o": "inplace_corruption",                # o *= tanh(C[:, t+1]); h = o: the cached o (a view of Y)
+                                                         # becomes h
     "dbias_mean_over_batch": "reduction_scaled",         # dbias = DA.sum(axis=1).mean(axis=0)
     "dc_next_without_f": "term_dropped",                 # dc_next = dct (the factor f left out)
     "loop_skips_last": "loop_skips_step",                # for t in range(T - 2, -1, -1)
-    "local_order_ifjo": "gate_order",                    # local gradients listed (di, df, dj, do) against the table's i, j, f, o
+    "local_order_ifjo": "gate_order",                    # local gradients listed (di, df, dj, do) against the table's
+                                                         # i, j, f, o
     "sigmoid_prime_as_tanh_prime": "derivative_wrong_function",  # the table's "sig" derivative written 1 - y*y
     "carries_cut_every_2": "truncated_bptt",             # invention: dh_next and dc_next zeroed every 2 steps back
     "dj_derivative_twice": "derivative_twice",           # dj = dct * i * (1 - j*j), then the table's derivative again
     "dh_carry_dropped": "carry_dropped",                 # dht = dh[:, t] (dh_next never added)
-    "dc_without_f_and_tanh_derivative": "unknown",       # two mistakes: dc_next_without_f and dct_without_tanh_derivative
+    "dc_without_f_and_tanh_derivative": "unknown",       # two mistakes: dc_next_without_f and
+                                                         # dct_without_tanh_derivative
 }
 
-TOUCHES = {}
+TOUCHES = {                           # computed: blind_index.touched_gates(module, bug)
+    "forward_f_row_tanh": "",
+    "dh_slice_one_column_off": "",
+    "tanh_c_from_previous_cell": "",
+    "dct_without_tanh_derivative": "ifg",
+    "h_built_in_o": "",
+    "dbias_mean_over_batch": "",
+    "dc_next_without_f": "",
+    "loop_skips_last": "",
+    "local_order_ifjo": "fg",
+    "sigmoid_prime_as_tanh_prime": "ifo",
+    "carries_cut_every_2": "",
+    "dj_derivative_twice": "g",
+    "dh_carry_dropped": "",
+    "dc_without_f_and_tanh_derivative": "ifg",
+}
 
 
 def _table(bug):

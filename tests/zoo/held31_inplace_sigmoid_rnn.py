@@ -12,7 +12,8 @@ Thirty-first held-out zoo: written without reading the diagnosis.
 import numpy as np
 
 BUGS = {
-    "drive_cached_without_copy": "inplace_corruption",   # drives.append(pre) then the in-place sigmoid: cached drive = h
+    "drive_cached_without_copy": "inplace_corruption",   # drives.append(pre) then the in-place sigmoid: cached drive =
+                                                         # h
     "dsig_as_tanh": "derivative_wrong_function",         # g *= 1 - s * s
     "dsig_at_drive": "derivative_wrong_point",           # g *= a * (1 - a) with a the cached drive
     "dsig_applied_twice": "derivative_twice",            # g *= s * (1 - s) a second time before the weight products
@@ -28,7 +29,22 @@ BUGS = {
     "db_mean_and_carry_dropped": "unknown",              # two mistakes: db_mean and carry_not_added
 }
 
-TOUCHES = {}
+TOUCHES = {                    # computed: blind_index.touched_gates(module, bug)
+    "drive_cached_without_copy": "",
+    "dsig_as_tanh": "",
+    "dsig_at_drive": "",
+    "dsig_applied_twice": "",
+    "carry_Wh_not_transposed": "",
+    "carry_from_dWh": "",
+    "dWh_with_h_t": "",
+    "db_mean": "",
+    "carry_not_added": "",
+    "carry_replaces_dh": "",
+    "loop_forward_in_time": "",
+    "grads_norm_clipped": "",
+    "dsig_halved": "",
+    "db_mean_and_carry_dropped": "",
+}
 
 
 def _sigmoid_(buf):

@@ -35,7 +35,23 @@ BUGS = {
     "dtc_typo_and_c_via_h_dropped": "unknown",           # two mistakes: dtc_star_typo and c_carry_via_h_dropped
 }
 
-TOUCHES = {}
+TOUCHES = {                       # computed: blind_index.touched_gates(module, bug)
+    "output_path_dropped": "o",
+    "dtanh_at_c": "ifg",
+    "z_derivative_twice": "g",
+    "o_derivative_as_tanh": "o",
+    "dtc_star_typo": "ifg",
+    "c_carry_via_h_dropped": "",
+    "jacobian_columns_ifzo": "go",
+    "h_carry_from_dW": "",
+    "c_carry_dropped": "",
+    "dW_over_N": "",
+    "c_updated_in_place": "f",
+    "z_column_with_o": "g",
+    "forget_bias_plus_one": "",
+    "lam_h_clipped": "",
+    "dtc_typo_and_c_via_h_dropped": "ifg",
+}
 
 
 def sigmoid(v):

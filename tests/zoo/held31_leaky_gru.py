@@ -17,11 +17,14 @@ import harness
 from harness.guard.layouts import reorder
 
 BUGS = {
-    "forward_reset_after": "forward_mistake",            # drive = tanh(x W_d + gate * (state R_d) + b_d); backward follows
+    "forward_reset_after": "forward_mistake",            # drive = tanh(x W_d + gate * (state R_d) + b_d); backward
+                                                         # follows
     "gated_path_dropped": "term_dropped",                # the carry's dgs * gate term left out
     "leak_sign_flipped": "wrong_sign",                   # dl = p * (drive - prev) * l (1 - l)
-    "state0_updated_in_place": "inplace_corruption",     # state = state0 (no copy), then state *= leak ...: the cached state0 ends as h_T
-    "gate_derivative_at_leak": "derivative_wrong_point",  # dg = dgs * prev * l (1 - l) (leak's sigmoid', also wrong_value)
+    "state0_updated_in_place": "inplace_corruption",     # state = state0 (no copy), then state *= leak ...: the cached
+                                                         # state0 ends as h_T
+    "gate_derivative_at_leak": "derivative_wrong_point",  # dg = dgs * prev * l (1 - l) (leak's sigmoid', also
+                                                          # wrong_value)
     "drive_derivative_as_sigmoid": "derivative_wrong_function",  # dd = p (1 - l) d (1 - d)
     "leak_block_for_gate_in_carry": "wrong_weight",      # dg @ R[:, :H].T in the carry (R_l for R_g)
     "R_drive_not_transposed": "weight_transposed",       # dgs = dd @ R[:, 2H:]
@@ -33,7 +36,22 @@ BUGS = {
     "leak_sign_and_dW_over_N": "unknown",                # two mistakes: leak_sign_flipped and dW_over_N
 }
 
-TOUCHES = {}
+TOUCHES = {                       # computed: blind_index.touched_gates(module, bug)
+    "forward_reset_after": "",
+    "gated_path_dropped": "",
+    "leak_sign_flipped": "z",
+    "state0_updated_in_place": "",
+    "gate_derivative_at_leak": "r",
+    "drive_derivative_as_sigmoid": "rn",
+    "leak_block_for_gate_in_carry": "",
+    "R_drive_not_transposed": "r",
+    "dl_with_new_state": "z",
+    "loop_skips_first": "",
+    "dW_over_N": "",
+    "adjoint_window_2": "",
+    "blocks_gate_leak_drive": "rz",
+    "leak_sign_and_dW_over_N": "",
+}
 
 
 def sigmoid(v):

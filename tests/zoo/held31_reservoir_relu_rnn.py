@@ -26,12 +26,28 @@ BUGS = {
     "descent_direction_for_dW_in": "wrong_sign",         # invention: dW_in = -Delta U^T (the update direction returned)
     "error_cut_every_two": "truncated_bptt",             # invention: e zeroed every second step back
     "forward_fed_h0": "forward_mistake",                 # every step driven by X[:, 0]; backward consistent
-    "leaky_esn_factor": "unknown",                       # e = 0.9 * W_res^T Delta[:, t]: a leak rate copied from a leaky ESN
+    "leaky_esn_factor": "unknown",                       # e = 0.9 * W_res^T Delta[:, t]: a leak rate copied from a
+                                                         # leaky ESN
     "mask_from_input_drive": "derivative_wrong_point",   # invention: relu' read at W_in u_t + b (the input part of the
                                                          # drive) instead of the whole drive (also wrong_value)
 }
 
-TOUCHES = {}
+TOUCHES = {                      # computed: blind_index.touched_gates(module, bug)
+    "relu_mask_missing": "",
+    "relu_mask_as_tanh_prime": "",
+    "W_res_not_transposed": "",
+    "dW_res_transposed": "",
+    "dW_res_states_one_late": "",
+    "error_reset_each_step": "",
+    "error_injected_last_only": "",
+    "loop_stops_before_zero": "",
+    "db_mean_over_time": "",
+    "descent_direction_for_dW_in": "",
+    "error_cut_every_two": "",
+    "forward_fed_h0": "",
+    "leaky_esn_factor": "",
+    "mask_from_input_drive": "",
+}
 
 
 def run_reservoir(inputs, h0, W_in, W_res, b, bug=None):

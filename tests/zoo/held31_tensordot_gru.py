@@ -16,24 +16,44 @@ import numpy as np
 import harness
 
 BUGS = {
-    "carry_tensordot_axes_transposed": "weight_transposed",  # tensordot(dP_zr, Kh_zr, axes=([1, 2], [1, 0])): Kh^T's blocks
+    "carry_tensordot_axes_transposed": "weight_transposed",  # tensordot(dP_zr, Kh_zr, axes=([1, 2], [1, 0])): Kh^T's
+                                                             # blocks
     "drh_through_r_block": "wrong_weight",               # drh = dP_h @ Kh[:, 1].T (r's block for h~'s)
     "z_sign_convention": "wrong_sign",                   # dP_z = g * (h~ - h_prev) * z (1 - z)
-    "candidate_derivative_at_h": "derivative_wrong_point",  # dP_h = g (1 - z)(1 - h_t**2): h_t for h~ (also wrong_value)
+    "candidate_derivative_at_h": "derivative_wrong_point",  # dP_h = g (1 - z)(1 - h_t**2): h_t for h~ (also
+                                                            # wrong_value)
     "direct_path_dropped": "term_dropped",               # carry without g * z
     "dB_mean": "reduction_scaled",                       # dB = dP.mean(axis=(0, 1))
-    "one_minus_z_in_place": "inplace_corruption",        # h = h * z; z -= 1; z *= -1 (z is a view): the cached z is 1 - z
+    "one_minus_z_in_place": "inplace_corruption",        # h = h * z; z -= 1; z *= -1 (z is a view): the cached z is 1 -
+                                                         # z
     "loop_stops_at_one": "loop_skips_step",              # for t in range(T - 1, 0, -1)
     "dP_blocks_r_z": "gate_order",                       # dr written into dP[:, t, 0] and dz into dP[:, t, 1]
     "rh_carry_with_z": "wrong_value",                    # carry gets drh * z for drh * r
-    "forward_candidate_bias_twice": "forward_mistake",   # h~ = tanh(P[:, t, 2] + B[2] + ...): B's h~ row twice; backward follows
+    "forward_candidate_bias_twice": "forward_mistake",   # h~ = tanh(P[:, t, 2] + B[2] + ...): B's h~ row twice;
+                                                         # backward follows
     "r_derivative_missing": "derivative_missing",        # dP_r = drh * h_prev
     "dKh_candidate_transposed": "gradient_transposed",   # dKh[:, 2] = tensordot(dP_h, RH, ...) (H_out, H_in)
     "z_sign_and_dB_mean": "unknown",                     # two mistakes: z_sign_convention and dB_mean
     "dB_doubled": "unknown",                             # dB = 2 * dP.sum(...) (counted once for b_ih, once for b_hh)
 }
 
-TOUCHES = {}
+TOUCHES = {                          # computed: blind_index.touched_gates(module, bug)
+    "carry_tensordot_axes_transposed": "",
+    "drh_through_r_block": "r",
+    "z_sign_convention": "z",
+    "candidate_derivative_at_h": "rn",
+    "direct_path_dropped": "",
+    "dB_mean": "",
+    "one_minus_z_in_place": "rn",
+    "loop_stops_at_one": "",
+    "dP_blocks_r_z": "rz",
+    "rh_carry_with_z": "",
+    "forward_candidate_bias_twice": "",
+    "r_derivative_missing": "r",
+    "dKh_candidate_transposed": "n",
+    "z_sign_and_dB_mean": "",
+    "dB_doubled": "",
+}
 
 
 def sigmoid(v):

@@ -26,7 +26,8 @@ BUGS = {
     "df_with_c_t": "wrong_time",                         # df = dc * c[t] for c[t-1]
     "dc_carry_with_i": "wrong_value",                    # dc_carry = dc * i (i_t read for f_t)
     "do_with_c": "wrong_value",                          # do = dh_t * c[t] for dh_t * tanh(c[t])
-    "dc_aliases_dh": "inplace_corruption",               # dc = dh_t; dc *= o ...: do is then computed from the corrupted dh_t
+    "dc_aliases_dh": "inplace_corruption",               # dc = dh_t; dc *= o ...: do is then computed from the
+                                                         # corrupted dh_t
     "dc_carry_not_added": "carry_dropped",               # dc += dc_carry left out
     "loop_forward": "loop_direction",                    # for t in range(T)
     "dUi_assigned": "carry_overwrites",                  # grads["Ui"] = dai.T @ h_prev (= for +=)
@@ -36,7 +37,23 @@ BUGS = {
     "df_c_t_and_dx_misses_c": "unknown",                 # two mistakes: df_with_c_t and dx_misses_c_gate
 }
 
-TOUCHES = {}
+TOUCHES = {                 # computed: blind_index.touched_gates(module, bug)
+    "forget_bias_missing": "",
+    "Uf_transposed_in_carry": "",
+    "Ui_for_o_in_carry": "",
+    "dx_misses_c_gate": "",
+    "df_with_c_t": "f",
+    "dc_carry_with_i": "",
+    "do_with_c": "o",
+    "dc_aliases_dh": "o",
+    "dc_carry_not_added": "",
+    "loop_forward": "",
+    "dUi_assigned": "",
+    "biases_over_T": "",
+    "dac_at_preactivation": "g",
+    "dc_clipped": "ifg",
+    "df_c_t_and_dx_misses_c": "f",
+}
 
 
 def sigmoid(v):
