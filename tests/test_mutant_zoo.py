@@ -205,7 +205,7 @@ from zoo import (blind_index, held2_index, held3_index, held4_index, held5_index
                  held12_index, held13_index, held14_index, held15_index,
                  held16_index, held17_index, held18_index, held19_index,
                  held20_index, held21_index, held22_index, held23_index, held24_index, held25_index,
-                 held26_index, held27_index, held28_index, held29_index)
+                 held26_index, held27_index, held28_index, held29_index, held30_index, held31_index)
 
 HELD = {**blind_index.MODULES, **held2_index.MODULES, **held3_index.MODULES, **held4_index.MODULES,
         **held5_index.MODULES, **held6_index.MODULES, **held7_index.MODULES, **held8_index.MODULES,
@@ -215,7 +215,7 @@ HELD = {**blind_index.MODULES, **held2_index.MODULES, **held3_index.MODULES, **h
         **held17_index.MODULES, **held18_index.MODULES, **held19_index.MODULES,
         **held20_index.MODULES, **held21_index.MODULES, **held22_index.MODULES, **held23_index.MODULES,
         **held24_index.MODULES, **held25_index.MODULES, **held26_index.MODULES, **held27_index.MODULES,
-        **held28_index.MODULES, **held29_index.MODULES}
+        **held28_index.MODULES, **held29_index.MODULES, **held30_index.MODULES, **held31_index.MODULES}
 HELD_CASES = [(style, bug) for style, module in HELD.items() for bug in module.BUGS]
 KNOWN_UNNAMED = {
     ("held3_cs231n_gru", "dprev_h_from_dWh"),            # the running dWh, accumulated inside the step's gate lines
@@ -225,7 +225,6 @@ KNOWN_UNNAMED = {
     ("held5_karpathy_halves_rnn", "halves_sum_assigned"),         # the sequence run in two halves: these live
     ("held5_karpathy_halves_rnn", "dhnext_from_dWhh"),            # in how the halves are joined (no textbook line)
     ("held5_karpathy_halves_rnn", "clip_each_half_at_0_05"),
-    ("held5_torch_class_gru", "saved_after_update"),         # h_t saved for h_(t-1), a_hn saved right
     ("held5_karpathy_halves_rnn", "halves_not_chained"),     # one cut, where T // 2 falls: the same
     # held7 (measured once, blind: 85.9% named; developed on since): what it still leaves unnamed
     ("held7_zh_tutorial_rnn", "d_tanh_paren"),
@@ -238,15 +237,11 @@ KNOWN_UNNAMED = {
     # held9 (measured once, blind: 90.2% named; developed on since): what it still leaves unnamed
     ("held9_tensor3_lstm", "second_pass_pairs_reversed"),  # each step's da paired with the mirrored step's inputs
     # held10 (measured once, blind: 86.3% named; developed on since): what it still leaves unnamed
-    ("held10_recursive_rnn", "base_case_at_zero"),       # step 0 skipped, dh0 its whole dL/dh_0
     ("held10_recursive_rnn", "s_doubled_in_place"),      # s *= 2 in the cache, read by later steps
     ("held10_sepbf_lstm", "db_f_from_i_block"),          # the separate b_f's gradient from i's block
     ("held10_recursive_rnn", "chain_factor_two_lost"),   # 2 s (1 - s) for 4 s (1 - s): da halved, a constant
     ("held10_unitloop_gru", "dz_unit_off_by_one"),       # unit j reads unit j - 1's value in a loop over H
-    # held11 (measured once, blind: 89.1% named; developed on since): what it still leaves unnamed
-    ("held11_interp_gru", "identity_path_dropped"),      # the "h +" of h + (1 - z)(n - h) left out of dh_(t-1)
     # held12 (measured once, blind: 91.1% named; developed on since): what it still leaves unnamed
-    ("held12_gateclass_lstm", "gates_zipped_g_o_swapped"),  # the g and o gate objects paired with each other's da
     ("held12_biascol_tm_lstm", "dh_prev_slice_off_by_one"),  # dh_(t-1) from W's h columns shifted by one
     # held13 (measured once, blind: 92.3% named; developed on since): what it still leaves unnamed
     ("held13_augkernel_relu_rnn", "dh_slice_off_by_one"),   # dh_(t-1) sliced with the bias row in
@@ -275,6 +270,10 @@ KNOWN_UNNAMED = {
     ("held25_bmm_sigmoid_rnn", "sigmoid_grad_twice"),        # s' twice after the loop: weights, dx and dh0, not the carry
     # held27 (measured once, blind: 96.6% named; developed on since): what it still leaves unnamed
     ("held27_italiano_tm_gru", "memoria_del_passo_prima"),   # x, gates and a_hn of caches[t - 1], h_(t-1) right
+    # held31 (measured once, blind: 93.1% named; developed on since): what it still leaves unnamed
+    ("held31_jacobian_lstm", "h_carry_from_dW"),             # the running weight gradient, one example at a time
+    ("held31_triples_lstm", "dc_aliases_dh"),                # dc = dh_t aliased, then scaled in place before do reads it
+    ("held31_tensordot_gru", "carry_tensordot_axes_transposed"),  # z and r blocks of a (H, 3, H) kernel transposed
 }
 # Held-out mutants whose numbers are exactly another single mistake's: named as that one.
 SAME_NUMBERS = {

@@ -83,9 +83,11 @@ def test_another_probe_is_another_table():
     assert screen.fingerprint(replay) == screen.fingerprint(Replay.of(replay.probe))
 
 
-def test_a_value_of_another_shape_or_a_missing_value_is_compared_one_at_a_time():
+def test_a_value_of_another_shape_or_dtype_or_a_missing_value_is_compared_one_at_a_time(monkeypatch):
+    monkeypatch.setattr(screen, "MIN_EDITS", 0)
+    monkeypatch.setattr(screen, "TABLES", screen._Kept(1 << 30))
     replay, edits = _setup("rnn", {})
-    base = replay.correct
+    base = {q: np.asarray(v, dtype=np.float32) for q, v in replay.correct.items()}
 
     class Odd:
         probe, correct = replay.probe, base
@@ -99,23 +101,42 @@ def test_a_value_of_another_shape_or_a_missing_value_is_compared_one_at_a_time()
             if k == 2:
                 return None                                            # could not run
             if k == 3:
-                return {q: v.astype(np.float32) for q, v in base.items()}   # another dtype: one at a time
+                return {q: v.astype(np.float64) for q, v in base.items()}   # another dtype: one at a time
+            if k == 4:          # float64, off by less than float32 resolves: a float32 stack would hide it
+                return {**base, "dh0": base["dh0"].astype(np.float64) + 1e-9}
             return {**base, "dh0": base["dh0"] + 1.0}
     user = dict(base)
+    exact = Tolerance(1e-12, 0.0)
     with quiet():
-        got = screen.fitting(Odd(), edits[:5], user, list(user), TOL, _close)
+        got = screen.fitting(Odd(), edits[:6], user, list(user), exact, _close)
     assert got == [edits[1], edits[3]]
 
 
 def test_past_the_budget_nothing_is_stacked(monkeypatch):
     replay, edits = _setup("gru", {"reset_after": True})
     monkeypatch.setattr(screen, "BUDGET", 0)
-    monkeypatch.setattr(screen, "_TABLES", screen.collections.OrderedDict())
+    monkeypatch.setattr(screen, "TABLES", screen._Kept(1 << 30))
     user = dict(replay.correct)
     with quiet():
         got = screen.fitting(replay, edits, user, list(user), TOL, _close)
         assert got == _one_at_a_time(replay, edits, user, list(user))
-    assert not screen._TABLES
+    assert not screen.TABLES.items
+
+
+def test_what_is_kept_stays_within_its_bytes():
+    kept = screen._Kept(100)
+    for k in range(5):
+        assert kept.get(k, lambda: np.zeros(5), screen.nbytes).nbytes == 40
+    assert list(kept.items) == [3, 4] and kept.bytes == 80          # the least recently used dropped
+    kept.get(3, lambda: 1 / 0, screen.nbytes)                        # kept: not built again
+    kept.get("big", lambda: np.zeros(20), screen.nbytes)             # larger than the budget: not kept
+    assert list(kept.items) == [4, 3]
+
+
+def test_an_infinite_candidate_value_matches_nothing():
+    """|got - inf| <= atol + rtol * inf would hold for any finite got: never within."""
+    assert not screen.within(np.array([np.inf, -np.inf]), np.array([1.0, 5.0]), TOL).any()
+    assert not _close(np.array([np.inf]), np.array([np.inf]), TOL)
 
 
 def _same_arrays(a, b):
@@ -140,11 +161,11 @@ def test_diagnosing_every_mutant_leaves_the_kept_replays_as_they_were(module):
     import importlib
     from harness.guard.check import check_backward
     zoo = importlib.import_module(f"zoo.{module}")
-    screen._REPLAYS.clear()
+    screen.REPLAYS.clear()
     for bug in zoo.BUGS:
         fwd, bwd, opts = zoo.make(bug)
         check_backward(fwd, bwd, against=("reference",), **opts)
-    kept = list(screen._REPLAYS.values())
+    kept = [value for value, _ in screen.REPLAYS.items.values()]
     assert kept
     for replay in kept:
         fresh = type(replay)._of(replay.probe) if isinstance(replay, Replay) else ExampleReplay(

@@ -80,7 +80,7 @@ class Replay:
     @classmethod
     def of(cls, probe):
         """The textbook on ``probe`` (kept for an equal probe: candidates never change it)."""
-        return remembered("Replay", probe, lambda: cls._of(probe))
+        return remembered(cls.__name__, probe, lambda: cls._of(probe))
 
     @classmethod
     def _of(cls, probe):
@@ -121,8 +121,8 @@ class ExampleReplay:
 
     @classmethod
     def of(cls, probe):
-        return remembered("ExampleReplay", probe, lambda: cls(
-            probe, [Replay.of(_example(probe, n)) for n in range(probe.sizes["N"])], Replay.of(probe)))
+        return remembered(cls.__name__, probe, lambda: cls(      # (its parts not kept apart: one entry)
+            probe, [Replay._of(_example(probe, n)) for n in range(probe.sizes["N"])], Replay._of(probe)))
 
     def values(self, edit):
         if _per_example_alike(edit):

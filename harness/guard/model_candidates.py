@@ -181,7 +181,7 @@ def _gate_orders(replay, probe, names, forward_right):
 def _rerun(probe, params=None, options=None):
     """Correct textbook values of the probe with other weights or options."""
     p = dataclasses.replace(probe, params=params or probe.params, options={**probe.options, **(options or {})})
-    return dict(Replay.of(p).correct)
+    return dict(Replay._of(p).correct)                  # (not kept: a probe of other weights, once)
 
 
 def _blocks(arr, perm):

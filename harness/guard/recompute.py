@@ -71,10 +71,12 @@ def recomputes(book, probe):
     key = (probe.cell, probe.bias, probe.options.get("activation"))     # (forward edits: not size-dependent)
     if key not in _CACHE:
         edits = book.edits(probe.sizes, probe.bias, probe.options.get("activation"))
-        _CACHE[key] = [dataclasses.replace(
-            e, recompute=True, by_numbers=False, cost=e.cost + 0.2, more={},
-            cause=_recompute_cause(e),
-            says="in the backward's recompute of the step's gates (checkpointing; the forward itself right), "
+        _CACHE[key] = [dataclasses.replace(     # the RNN recomputes h_t for its derivative only: there the
+            e, recompute=True, by_numbers=False, cost=e.cost + 0.2, more={},     # mistake is that derivative's point
+            cause=_recompute_cause(e), also=",".join(filter(None, (e.also, "derivative_wrong_point" * (probe.cell == "rnn")))),
+            says=("in the pre-activation the backward takes the derivative at (recomputed there, or a cached "
+                  "partial sum such as the input drive; the forward itself right), " if probe.cell == "rnn" else
+                  "in the backward's recompute of the step's gates (checkpointing; the forward itself right), ")
                  + e.says.removeprefix("in the forward, "))
             for e in edits if e.target == "step_forward" and (e.by_numbers or e.touches_forward())
             and e.line not in AFTER_GATES and _recompute_cause(e)]

@@ -15,6 +15,7 @@ import numpy as np
 from .assign_candidates import one_bias_overwritten, one_example_kept
 from .clip_candidates import _clipped, _clipped_per_example
 from .diagnose import ExampleReplay, _combine, _finding
+from .grammar import COST
 from .recompute import recomputed_from_output
 
 
@@ -64,8 +65,9 @@ def _nothing_enters(correct, user):
     if not grads or any(np.any(user[q] != 0) for q in grads) or all(not np.any(correct[q]) for q in grads):
         return []
     return [{**_finding("term_dropped", "every gradient you return is exactly zero: nothing of the upstream gradient "
-                                        "dh enters your backward (left out, or multiplied by 0 where it enters: a "
-                                        "mask read inverted, 1 - m for m)", also="wrong_value", cost=1.15),
+                                        "dh enters your backward (left out, multiplied by 0 where it enters: a mask "
+                                        "read inverted, 1 - m for m; or a loop that runs no step, range(T - 1, -1))",
+                        also="wrong_value", cost=1.15),
              "values": {**correct, **{q: np.zeros_like(correct[q]) for q in grads}}}]
 
 
@@ -242,16 +244,17 @@ def _cache_candidates(replay, short=None):
     a 2-step cut, the user's values there, tol): a candidate that does not fit there is not run
     on the whole probe (each run is a full backward)."""
     out = []
-    for changes, cause, what, also in _cache_specs(replay.probe.cell, replay.probe.options.get("activation", "tanh")):
+    for changes, cause, what, also, *cost in _cache_specs(replay.probe.cell, replay.probe.options.get("activation",
+                                                                                                    "tanh")):
         if short is not None and not _fits(short, changes):
             continue
         values = _rerun_cached(replay, changes)
-        out.append({**_finding(cause, what, also=also), "values": values})
+        out.append({**_finding(cause, what, also=also, cost=cost[0] if cost else None), "values": values})
     return out
 
 
 def _cache_specs(cell, activation="tanh"):
-    """(changes {cache key: fn(caches, cache, t)}, cause, words, also) of every cache candidate."""
+    """(changes {cache key: fn(caches, cache, t)}, cause, words, also[, cost]) of every cache candidate."""
     specs = []
     for key in READ[cell]:
         if key in STATE:
@@ -292,6 +295,11 @@ def _cache_specs(cell, activation="tanh"):
         specs.append(({"prev_h": lambda cs, c, t: cs[-1]["next_h"], "prev_c": lambda cs, c, t: cs[-1]["next_c"]},
                       "inplace_corruption", "every step's cached h_(t-1) and c_(t-1) are the final state (one state "
                       "array updated in place, cached without a copy)", ""))
+        for skip0, whose in ((False, "c0 too"), (True, "c0 apart")):
+            specs.append(({"prev_c": lambda cs, c, t, skip0=skip0: c["prev_c"] if skip0 and t == 0
+                           else np.tanh(c["prev_c"])}, "inplace_corruption",
+                          f"the cached states c turned into tanh(c) in place (`np.tanh(C, out=C)`), so what reads "
+                          f"c_(t-1) (df) sees tanh(c_(t-1)) ({whose})", "wrong_value", COST["wrong_value"] + 0.05))
         specs.append(({"tanh_c": lambda cs, c, t: np.tanh(c["prev_c"])}, "wrong_time",
                       "tanh(c_t) recomputed from c_(t-1) in the backward (tanh(c_(t-1)) where tanh(c_t) belongs, in "
                       "every line)", ""))

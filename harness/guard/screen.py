@@ -6,26 +6,77 @@ never on the user's code: they are computed once per probe and candidate list, s
 quantity (one (E, ...) array), and every user is then screened against the stack at once, with
 the very comparison ``diagnose._close`` makes one candidate at a time. A check run again, or the
 next check of a test suite on the same probe (the default one), replays nothing. Stacks over
-``BUDGET`` bytes (large probes) are not kept: those candidates are compared one at a time.
+``BUDGET`` bytes (large probes) are not built: those candidates are compared one at a time.
+What is kept stays within TABLES' and REPLAYS' byte budgets; ``clear()`` drops it.
 """
 
 import collections
 import hashlib
+import threading
 
 import numpy as np
 
-BUDGET = 64 << 20               # bytes of stacked values one table may hold
-KEEP = 8                        # tables kept (a probe and a candidate list each), least recently used dropped
-_TABLES = collections.OrderedDict()
-REPLAY_ELEMENTS = 1 << 16       # N T H of the probes whose textbook replays are kept (about 30 arrays of that size)
-REPLAYS_KEPT = 16
-_REPLAYS = collections.OrderedDict()
+BUDGET = 64 << 20               # bytes of stacked values one table may hold (past it: one at a time)
+MIN_EDITS = 64                  # shorter lists (a user's survivors of the first screen) are not stacked nor kept
+
+
+class _Kept:
+    """Values kept by key, least recently used dropped first, at most ``budget`` bytes in all
+    (a value larger than that is returned, not kept)."""
+
+    def __init__(self, budget):
+        self.budget, self.items, self.bytes, self.lock = budget, collections.OrderedDict(), 0, threading.Lock()
+
+    def get(self, key, build, size):
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key][0]
+        value = build()
+        n = size(value)
+        with self.lock:
+            if n <= self.budget and key not in self.items:
+                self.items[key] = (value, n)
+                self.bytes += n
+                while self.bytes > self.budget:
+                    self.bytes -= self.items.popitem(last=False)[1][1]
+        return value
+
+    def clear(self):
+        with self.lock:
+            self.items.clear()
+            self.bytes = 0
+
+
+TABLES = _Kept(128 << 20)       # stacked candidate values, per (probe, candidate list)
+REPLAYS = _Kept(64 << 20)       # the textbook's replays, per (kind, probe)
+
+
+def clear():
+    """Drop every kept table and replay (their memory back; later checks replay again)."""
+    TABLES.clear()
+    REPLAYS.clear()
+
+
+def nbytes(obj):
+    """The bytes of every array reachable from ``obj`` through dicts, lists, tuples and the
+    attributes of dataclass-like objects (an array reached twice counted twice)."""
+    if isinstance(obj, np.ndarray):
+        return obj.nbytes
+    if isinstance(obj, dict):
+        return sum(nbytes(v) for v in obj.values())
+    if isinstance(obj, (list, tuple)):
+        return sum(nbytes(v) for v in obj)
+    if hasattr(obj, "__dataclass_fields__") or type(obj).__name__.endswith("Replay"):
+        return sum(nbytes(v) for k, v in vars(obj).items() if k not in ("probe", "book"))
+    return 0
 
 
 def within(expected, got, tol):
     """The comparison's rule, element-wise: |got - expected| <= atol + rtol |expected| (NaN and
     Inf never within). ``diagnose._close`` is this everywhere; the screen applies it to a stack."""
-    return np.abs(got - expected) <= tol.atol + tol.rtol * np.abs(expected)
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.isfinite(expected) & (np.abs(got - expected) <= tol.atol + tol.rtol * np.abs(expected))
 
 
 def fitting(replay, edits, user, keys, tol, close):
@@ -75,6 +126,9 @@ class Table:
             if v is not None and i not in self.odd and any(q not in correct for q in v):
                 self.odd[i] = v
 
+    def nbytes(self):
+        return sum(a.nbytes for a in self.stacks.values()) + nbytes(list(self.odd.values()))
+
     def fits(self, user, keys, tol):
         """(E,) bools: the (non-odd) edits matching ``user`` wherever they produce a value."""
         ok = self.ran.copy()
@@ -94,18 +148,12 @@ class Table:
 
 
 def _table(replay, edits):
-    """The cached table of ``edits`` on ``replay``'s probe, built if missing; None past BUDGET."""
+    """The kept table of ``edits`` on ``replay``'s probe, built if missing; None for a short list
+    or past BUDGET (then compared one at a time)."""
     per_edit = sum(np.asarray(v).nbytes for v in replay.correct.values())
-    if per_edit * len(edits) > BUDGET:
+    if len(edits) < MIN_EDITS or per_edit * len(edits) > BUDGET:
         return None
-    key = (fingerprint(replay), tuple(map(id, edits)))
-    table = _TABLES.get(key)
-    if table is None:
-        table = _TABLES[key] = Table(replay, edits)
-        while len(_TABLES) > KEEP:
-            _TABLES.popitem(last=False)
-    _TABLES.move_to_end(key)
-    return table
+    return TABLES.get((fingerprint(replay), tuple(map(id, edits))), lambda: Table(replay, edits), Table.nbytes)
 
 
 def fingerprint(replay):
@@ -114,18 +162,9 @@ def fingerprint(replay):
 
 
 def remembered(kind, probe, build):
-    """``build()``, kept per (kind, probe) for the next call on an equal probe (the textbook's run on
-    a probe never depends on the user's code): ``REPLAYS_KEPT`` of them, those of probes up to
-    ``REPLAY_ELEMENTS`` state elements (N T H) only."""
-    if probe.x.shape[0] * probe.x.shape[1] * probe.sizes["H"] > REPLAY_ELEMENTS:
-        return build()
-    key = probe_digest(probe, kind)
-    if key not in _REPLAYS:
-        _REPLAYS[key] = build()
-        while len(_REPLAYS) > REPLAYS_KEPT:
-            _REPLAYS.popitem(last=False)
-    _REPLAYS.move_to_end(key)
-    return _REPLAYS[key]
+    """``build()``, kept per (kind, probe) for the next call on an equal probe (the textbook's run
+    on a probe never depends on the user's code), within REPLAYS' bytes."""
+    return REPLAYS.get(probe_digest(probe, kind), build, nbytes)
 
 
 def probe_digest(p, kind=""):

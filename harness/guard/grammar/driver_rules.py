@@ -185,6 +185,12 @@ def _loop_rules(ctx, i, stmt):
                      f"(t = 0) and {which}: for t in reversed(range(1, T))",
                      cost=1.05 if len(zero) == len(states) else 1.1)
         yield dataclasses.replace(edit, tree={**edit.tree, **zeroed})
+    arriving = _grads_with(ctx, {"dh0": "{} + dh[:, 0]"})     # h_0, the first output, taken for h0
+    if arriving:
+        edit = _loop(ctx, i, stmt, "reversed(range(1, T))", "loop_skips_step", "the backward loop stops before the "
+                     "first step (t = 0) and returns the gradient arriving at h_0 (its upstream plus the carry from "
+                     "step 1) as dh0: the first output h_0 taken for the initial state", cost=1.1)
+        yield dataclasses.replace(edit, tree={**edit.tree, **arriving})
     yield _loop(ctx, i, stmt, "reversed(range(1 if T > 1 else 0, T))", "loop_skips_step",
                 "the backward loop stops before the first step (t = 0) when there is more than one (the last "
                 "step is handled before the loop)", cost=1.05)
@@ -252,7 +258,8 @@ def _upstream_rules(ctx, i, stmt):
 def _upstream_shifted(ctx, i, stmt, term):
     """The upstream gradient read one step late (dh_(t+1) at step t, nothing at the last), as a
     (T+1)-slot gradient buffer filled one slot early does (``buf[:T] += dh`` where ``buf[1:]``
-    belongs: dh_0 then lands in the slot dh0 is read from), or read one step early."""
+    belongs: dh_0 then lands in the slot dh0 is read from), or read one step early (nothing at the
+    first step, or the last step's there: ``dh[t - 1]``)."""
     spilled = _grads_with(ctx, {"dh0": "{} + " + _src(term).replace("t]", "0]")})
     src = _src(term)
     late = _replace(stmt, term, _expr(f"({src.replace('t]', 't + 1]')} if t + 1 < T else 0 * {src})"))
@@ -261,6 +268,9 @@ def _upstream_shifted(ctx, i, stmt, term):
                 "(the last step none)", cost=COST["wrong_time"] + 0.05)
     yield _edit(ctx, i, "wrong_time", stmt, early, "the upstream gradient read one step early: step t gets dh_(t-1) "
                 "(the first step none)", cost=COST["wrong_time"] + 0.05)
+    wrapped = _replace(stmt, term, _expr(src.replace("t]", "t - 1]")))
+    yield _edit(ctx, i, "wrong_time", stmt, wrapped, "the upstream gradient read one step early, dh[t - 1]: step t gets "
+                "dh_(t-1) (the first step the last one's, Python's index -1)", cost=COST["wrong_time"] + 0.05)
     if spilled:
         yield _edit(ctx, i, "wrong_time", stmt, late, "the upstream gradient put into a (T+1)-slot gradient buffer one "
                     "slot early: step t gets dh_(t+1) (the last step none) and dh_0 lands in the initial state's slot "

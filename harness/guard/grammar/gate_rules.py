@@ -91,6 +91,7 @@ def order_rules(ctx, i, stmt):
         return
     gates = _gates(ctx.cell)
     together = i == min(lists) and len(lists) > 1
+    leading = _leading_lists(ctx, lists)
     if i == min(lists):                                 # one gate's gradient left out of every list (a loop
         for k, gate in enumerate(gates):                # over the gates that misses one: range(3))
             tree = {j: _replace(ctx.stmts[j], lst.elts[k], _expr(f"0 * {_src(lst.elts[k])}")) for j, lst in lists.items()}
@@ -104,9 +105,10 @@ def order_rules(ctx, i, stmt):
         moved = "".join(g for k, g in zip(perm, gates) if gates[k] != g)
         swapped = {j: _replace(ctx.stmts[j], lst, ast.List([copy.deepcopy(lst.elts[k]) for k in perm], ast.Load()))
                    for j, lst in lists.items()}
-        swapped.update({j: _replace(ctx.stmts[j], lst, ast.List([copy.deepcopy(lst.elts[k]) for k in perm[:len(lst.elts)]],
-                                                                 ast.Load()))
-                        for j, lst in _leading_lists(ctx, lists).items() if set(perm[:len(lst.elts)]) == set(range(len(lst.elts)))})
+        for j, lst in leading.items():                  # [da_r, da_z] of the reset-before W_hh, where perm keeps it
+            head = perm[:len(lst.elts)]
+            if set(head) == set(range(len(head))):
+                swapped[j] = _replace(ctx.stmts[j], lst, ast.List([copy.deepcopy(lst.elts[k]) for k in head], ast.Load()))
         # {written} and {expected} are filled in the user's gate order and letters by the diagnosis
         for tree in [{i: swapped[i]}] + ([swapped] if together else []):
             lines = " and ".join(_target_name(ctx.stmts[j]) for j in tree)
@@ -230,7 +232,8 @@ def fused_block_swaps(ctx, edits):
 def pre_derivative_swaps(ctx):
     """Two gates' gradients swapped before their shared derivative (``dvalue = [dz, dr]`` then
     ``dvalue * sigmoid'([r, z])``: code packing the upstream gradients of the sigmoid gates in
-    another order than the gates it multiplies them with): ``da_r = dz * s'(r)``, ``da_z = dr * s'(z)``."""
+    another order than the gates it multiplies them with): ``da_r = dz * s'(r)``, ``da_z = dr * s'(z)``;
+    with two functions, each block's own (the LSTM's ``da_f = dg * s'(f)``, ``da_g = df * tanh'(g)``)."""
     lines = {}
     for i, stmt in enumerate(ctx.stmts):
         name, value = _target_name(stmt), _value(stmt)
@@ -239,15 +242,18 @@ def pre_derivative_swaps(ctx):
                 and _src(value.left) == f"d{gate}" and isinstance(value.right, ast.Call):
             lines[gate] = (i, stmt, _src(value.right.func))
     for (g1, (i1, s1, f1)), (g2, (i2, s2, f2)) in [(a, b) for a in lines.items() for b in lines.items() if a[0] < b[0]]:
-        if f1 != f2:
-            continue
         tree = {i1: _replace(s1, s1.value.left, ast.Name(f"d{g2}", ast.Load())),
                 i2: _replace(s2, s2.value.left, ast.Name(f"d{g1}", ast.Load()))}
         first = min(i1, i2)
         yield _edit(ctx, first, "gate_order", ctx.stmts[first], tree[first],
                     f"the gradients d{g1} and d{g2} swapped before the shared derivative (d{g1} multiplied by "
-                    f"{f1}({g2}) and d{g2} by {f1}({g1}): the packed gate gradients in another order than the gates)",
-                    extra=tree, gates=g1 + g2, cost=COST["gate_order"] + 0.05)
+                    f"{f1}({g2}) and d{g2} by {f1}({g1}): the packed gate gradients in another order than the gates)"
+                    if f1 == f2 else
+                    f"the local gradients d{g1} and d{g2} swapped before each block's own derivative (d{g1} multiplied "
+                    f"by {f2}({g2}) and d{g2} by {f1}({g1}): the local gradients listed in another order than the "
+                    "gates they are paired with)", extra=tree, gates=g1 + g2, cost=COST["gate_order"] + 0.05)
+        if f1 != f2:
+            continue
         after = {i1: _replace(s1, s1.value, copy.deepcopy(s2.value)), i2: _replace(s2, s2.value, copy.deepcopy(s1.value))}
         yield _edit(ctx, first, "gate_order", ctx.stmts[first], after[first],
                     f"the pre-activation gradients da_{g1} and da_{g2} swapped (each computed right, stored in the "
@@ -360,3 +366,17 @@ def weights_split_wrong(ctx):
                             "places for the products that carry the gradient back (dx, dh_(t-1)); the weight "
                             "gradients right", extra=tree, gates=gates[j] + gates[k],
                             cost=COST["gate_order"] + (0.15 if len(which) == 2 else 0.1))
+
+
+def identity_dropped(ctx):
+    """The GRU written as an increment, h_t = h_(t-1) + (1 - z_t)(n_t - h_(t-1)) (the interpolation
+    form, or an explicit Euler step h + f(h)), with the increment's own derivative carried back
+    and the identity path left out: dh_(t-1) gets dh_t (z_t - 1) where dh_t z_t belongs."""
+    line = next(((i, s) for i, s in enumerate(ctx.stmts) if ctx.cell == "gru" and _mutable(s)
+                 and _target_name(s) == "dprev_h" and _src(_value(s)) == "dnext_h * z"), None)
+    if line:
+        i, s = line
+        yield _edit(ctx, i, "term_dropped", s, _replace(s, _value(s), _expr("dnext_h * (z - 1)")),
+                    "the identity path of h_t = h_(t-1) + (1 - z_t)(n_t - h_(t-1)) left out of the carry (an "
+                    "increment's derivative carried back without the 1 of h_(t-1) itself): dh_(t-1) gets dh_t (z_t - 1) "
+                    "where dh_t z_t belongs", cost=COST["term_dropped"] + 0.1, gates="")

@@ -7,7 +7,7 @@ import copy
 from .ast_tools import (_expr, _is_derivative, _names, _product_factors, _products, _rebuild_product, _rebuild_sum,
                         _replace, _src, _sum_terms, _target_name)
 from .context import _Context, _edit, _mutable, _value
-from .gate_rules import (_gates, fused_block_swaps, fused_gate_terms, gate_term_dropped,
+from .gate_rules import (_gates, fused_block_swaps, fused_gate_terms, gate_term_dropped, identity_dropped,
                          one_block_only, order_rules, pre_derivative_swaps, recomputed_without_forget_bias,
                          product_buffer_reused, reset_dropped_in_weights, reset_factor_rules, weight_block_rules,
                          weights_split_wrong)
@@ -200,6 +200,8 @@ def name_rules(ctx, i, stmt):
                             if local else ""),
                         also="derivative_wrong_point" if local and gate and alt not in ("prev_h", "next_h") else "")
         for alt in ctx.table["wrong_time"].get(node.id, ()):
+            if alt.endswith("_prev_one") and name not in ("dprev_c", "dprev_h"):
+                continue                                # (the multiplication moved: the carry's own line only)
             yield _edit(ctx, i, "wrong_time", stmt, _replace(stmt, node, ctx.ref(alt)),
                         f"{SAYS.get(alt, alt)} where {SAYS.get(node.id, node.id)} belongs in {name}",
                         cost=COST["wrong_time"] + (0.05 if alt.endswith(("_wrap", "_clamp")) else 0),
@@ -289,4 +291,5 @@ def step_edits(cell, fn_tree, activation=None, line_gates=None):
             + list(recomputed_without_forget_bias(ctx)) + list(whole_step_wrong_time(ctx))
             + list(inplace_forward_products(ctx)) + list(weights_split_wrong(ctx))
             + list(weight_inputs_of_another_step(ctx)) + list(inplace_derivatives_fused(ctx))
-            + list(partners_swapped(ctx)) + list(reset_dropped_in_weights(ctx)) + list(product_buffer_reused(ctx)))
+            + list(partners_swapped(ctx)) + list(reset_dropped_in_weights(ctx)) + list(product_buffer_reused(ctx))
+            + list(identity_dropped(ctx)))

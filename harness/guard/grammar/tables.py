@@ -19,7 +19,7 @@ CELLS = {
         "wrong_point": {"i": ("a_i", "f", "o", "g", "tanh_c"), "f": ("a_f", "i", "o", F_LOGIT, "g", "tanh_c"),
                         "g": ("a_g", "tanh_c", "next_c", "prev_c", "f", "i", "o"),
                         "o": ("a_o", "i", "f", "g", "tanh_c"), "tanh_c": ("next_c", "prev_c", "next_h", "g", "np.tanh(g)"),
-                        "prev_c": ("prev_h",), "prev_h": ("prev_c",)},
+                        "prev_c": ("prev_h", "np.tanh(prev_c)"), "prev_h": ("prev_c",)},
         "wrong_time": {"prev_h": ("next_h", "h_prev_wrap", "prev_h_prev_list"), "prev_c": ("next_c", "prev_c_prev_list"), "tanh_c": ("np.tanh(prev_c)", "tanh_c_prev_wrap", "tanh_c_prev_zero"), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp", "x_last"),
                        "f": ("f_prev_wrap", "f_next_wrap", "f_prev_clamp", "f_next_clamp", "f_prev_one"),
                        **{v: (f"{v}_prev_wrap",) for v in ("i", "g", "o")}},

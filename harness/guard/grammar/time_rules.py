@@ -14,9 +14,9 @@ from .tables import COST, SAYS, plain
 
 
 GATE_VALUES = set("ifgorzn")
-# Neighbour-step readings of a value named otherwise: h_(t-1) as caches[t - 1]'s h (``hs[t - 1]``),
-# which wraps round to the last step's at t = 0.
-WHOLE_STEP = {"prev_h": ("h_prev_wrap",)}
+# Other-step readings of a value named otherwise: h_(t-1) as caches[t - 1]'s h (``hs[t - 1]``),
+# which wraps round to the last step's at t = 0, or as the step's own output h_t (``hs[t]``).
+WHOLE_STEP = {"prev_h": ("h_prev_wrap", "next_h")}
 # A state read as the last step's: one array updated in place by every step (in every read, the
 # forward values too: run_candidates' cache candidates; here with the forward values cached right).
 LAST_STATE = {"prev_h": "next_h_last"}                  # (the LSTM's step recomputes no forward value)
@@ -33,7 +33,8 @@ def whole_step_wrong_time(ctx):
     """For each value with a neighbour-step alternative in the cell's table (``f_prev_wrap``...),
     or a gate with another gate to be confused with (``f = A[:, :H]``, the i block), every read of
     it in the step's lines replaced at once, when there is more than one."""
-    choices = [("wrong_time", name, [a for a in alts if a.startswith(f"{name}_") or a in WHOLE_STEP.get(name, ())])
+    choices = [("wrong_time", name, [a for a in alts if (a.startswith(f"{name}_") or a in WHOLE_STEP.get(name, ()))
+                                     and not a.endswith("_prev_one")])      # (a carry's own line only)
                for name, alts in ctx.table["wrong_time"].items()]
     choices += [("wrong_value", name, [a for a in alts if a in GATE_VALUES])
                 for name, alts in ctx.table["wrong_point"].items() if name in GATE_VALUES]
@@ -49,9 +50,12 @@ def whole_step_wrong_time(ctx):
                                           if forward and len(forward) < len(reads) else []) + (
                 [(weights, " (the weight gradients, formed from cached products of it, right)", 0.15)]
                 if weights and len(weights) < len(reads) else [])
-            for kept, tail, extra_cost in variants:
-                yield _every_read(ctx, cause, name, alt, {i: s for i, s in reads.items() if i not in kept}, tail,
-                                  COST[cause] + extra_cost)
+            for kept, tail, extra_cost in variants:     # h0 aliased by the forward's in-place updates reads so too
+                inplace = alt == "h_prev_wrap" and not kept and " (equally, h0 itself updated in place by the " \
+                    "forward, `h = h0` without a copy: at t = 0 every read sees the final state)"
+                yield _every_read(ctx, cause, name, alt, {i: s for i, s in reads.items() if i not in kept},
+                                  tail + (inplace or ""), COST[cause] + extra_cost,
+                                  also="inplace_corruption" if inplace else "")
             if cause == "wrong_value":
                 yield from _but_its_derivative(ctx, name, alt, reads)
         if name in LAST_STATE and forward and len(forward) < len(reads):
