@@ -34,7 +34,7 @@ BUGS = {
     "mask_flipped_and_dx_over_N": "unknown",            # relu_mask_flipped and dx_over_N together
 }
 
-TOUCHES = {
+TOUCHES = {                                               # computed: blind_index.touched_gates(module, bug)
     "carry_reset_per_chunk": "",
     "relu_grad_from_prev_state": "",
     "carry_W_hh_T": "",

@@ -29,7 +29,7 @@ BUGS = {
     "carry_damped": "unknown",                          # carry = 0.9 * dA[rows] @ Wh.T: an arbitrary constant
 }
 
-TOUCHES = {
+TOUCHES = {                                               # computed: blind_index.touched_gates(module, bug)
     "dA_tanh_grad_at_A": "",
     "carry_Wh_untransposed": "",
     "carry_never_added": "",

@@ -29,7 +29,7 @@ BUGS = {
     "Whh_no_T_and_S_next": "unknown",                   # carry_Whh_no_T and dWhh_with_S_next together
 }
 
-TOUCHES = {
+TOUCHES = {                                               # computed: blind_index.touched_gates(module, bug)
     "dsig_log_sign": "",
     "dsig_at_state": "",
     "dsig_as_tanh": "",
