@@ -31,7 +31,20 @@ BUGS = {
     "df_no_sig_and_dbias_over_N": "unknown",            # df_no_sigmoid_grad and dbias_over_N together
 }
 
-TOUCHES = {
+TOUCHES = {                                               # computed: blind_index.touched_gates(module, bug)
+    "forget_bias_on_second_block": "",
+    "dj_tanh_grad_unsquared": "g",
+    "h_written_over_own_slot": "",
+    "dz_clipped": "",
+    "df_no_sigmoid_grad": "f",
+    "dH_assigned_back": "",
+    "dbias_over_N": "",
+    "dj_reads_f": "g",
+    "loop_runs_forward": "",
+    "do_sigmoid_grad_twice": "o",
+    "tanh_c_from_prev_c": "",
+    "forward_sigmoid_on_all_blocks": "",
+    "df_no_sig_and_dbias_over_N": "",
 }
 
 
