@@ -26,6 +26,7 @@ BUGS = {
     "squares_Hs_in_place": "inplace_corruption",        # Hs[rows] **= 2 to form 1 - h ** 2: the cached states
                                                         # that dWh reads are squared
     "tanh_grad_missing": "derivative_missing",          # dA[rows] = dH[rows] + carry
+    "dWh_operands_swapped": "gradient_transposed",      # dWh = dA.T @ Hprev: (H_out, H_in) for cs231n's (H_in, H_out)
     "carry_damped": "unknown",                          # carry = 0.9 * dA[rows] @ Wh.T: an arbitrary constant
 }
 
@@ -42,6 +43,7 @@ TOUCHES = {                                               # computed: blind_inde
     "tanh_grad_applied_early": "",
     "squares_Hs_in_place": "",
     "tanh_grad_missing": "",
+    "dWh_operands_swapped": "",
     "carry_damped": "",
 }
 
@@ -103,7 +105,7 @@ def rnn_backward(dh, cache, bug=None):
         Hprev[1:] = Hs[:-1]
         Hprev[0::T] = h0
     dWx = X.T @ dA
-    dWh = Hprev.T @ dA
+    dWh = dA.T @ Hprev if bug == "dWh_operands_swapped" else Hprev.T @ dA
     db = dA.mean(axis=0) if bug == "db_mean" else dA.sum(axis=0)
     if bug == "forward_bias_twice":
         db = 2 * db
