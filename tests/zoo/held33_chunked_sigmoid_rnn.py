@@ -20,7 +20,7 @@ K = 2
 
 BUGS = {
     "carry_reset_per_chunk": "truncated_bptt",            # carry = zeros at the start of each chunk: cut every K steps
-    "dh_index_without_start": "wrong_time",               # g = dh[k] + carry: the chunk offset forgotten (dh of step k)
+    "dh_index_without_start": "wrong_time",               # g = dh[k] + carry: chunk offset forgotten, dh of step k (also a wrong_value)
     "tanh_grad_copied": "derivative_wrong_function",      # dz = g * (1 - hs[k+1] ** 2): tanh' for the sigmoid
     "sigmoid_of_output": "derivative_wrong_point",        # s = sigmoid(hs[k+1]); g * s * (1 - s): at the output
     "carry_with_W_rec": "weight_transposed",              # carry = dz @ W_rec
@@ -31,7 +31,7 @@ BUGS = {
     "carry_norm_clipped": "gradient_clipped",             # the carry rescaled to norm 0.1 between chunks
     "bias_added_twice": "forward_mistake",                # forward adds bias twice; dbias += 2 * dz.sum(0) consistent
     "dz_without_sigmoid_grad": "derivative_missing",      # dz = g
-    "sigmoid_grad_at_chunk_end": "wrong_value",           # hs[-1] (the chunk's last state) read for hs[k + 1]
+    "sigmoid_grad_at_chunk_end": "wrong_value",           # hs[-1] (chunk's last state) for hs[k + 1]: h_(t+1) at k = 0 (also wrong_time)
     "W_rec_plain_and_dbias_mean": "unknown",              # two at once: carry = dz @ W_rec and dbias mean
 }
 
