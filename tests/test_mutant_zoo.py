@@ -205,7 +205,8 @@ from zoo import (blind_index, held2_index, held3_index, held4_index, held5_index
                  held12_index, held13_index, held14_index, held15_index,
                  held16_index, held17_index, held18_index, held19_index,
                  held20_index, held21_index, held22_index, held23_index, held24_index, held25_index,
-                 held26_index, held27_index, held28_index, held29_index, held30_index, held31_index)
+                 held26_index, held27_index, held28_index, held29_index, held30_index, held31_index,
+                 held32_index, held33_index)
 
 HELD = {**blind_index.MODULES, **held2_index.MODULES, **held3_index.MODULES, **held4_index.MODULES,
         **held5_index.MODULES, **held6_index.MODULES, **held7_index.MODULES, **held8_index.MODULES,
@@ -215,12 +216,12 @@ HELD = {**blind_index.MODULES, **held2_index.MODULES, **held3_index.MODULES, **h
         **held17_index.MODULES, **held18_index.MODULES, **held19_index.MODULES,
         **held20_index.MODULES, **held21_index.MODULES, **held22_index.MODULES, **held23_index.MODULES,
         **held24_index.MODULES, **held25_index.MODULES, **held26_index.MODULES, **held27_index.MODULES,
-        **held28_index.MODULES, **held29_index.MODULES, **held30_index.MODULES, **held31_index.MODULES}
+        **held28_index.MODULES, **held29_index.MODULES, **held30_index.MODULES, **held31_index.MODULES,
+        **held32_index.MODULES, **held33_index.MODULES}
 HELD_CASES = [(style, bug) for style, module in HELD.items() for bug in module.BUGS]
 KNOWN_UNNAMED = {
     ("held3_cs231n_gru", "dprev_h_from_dWh"),            # the running dWh, accumulated inside the step's gate lines
     ("held3_binary_adder", "synapse_h_update_in_carry"),  # the running update, summed over the whole batch loop
-    ("held4_course_gru", "concat2_aliases_concat"),      # [h; x] scaled by r in place: only some reads see it
     ("held4_course_gru", "dconcat_Wr_for_Wu"),           # Wr for Wu where Wu holds z's weights negated (u = 1 - z)
     ("held5_karpathy_halves_rnn", "halves_sum_assigned"),         # the sequence run in two halves: these live
     ("held5_karpathy_halves_rnn", "dhnext_from_dWhh"),            # in how the halves are joined (no textbook line)
@@ -265,7 +266,6 @@ KNOWN_UNNAMED = {
     # held24 (measured once, blind: 95.6% named; developed on since): what it still leaves unnamed
     ("held24_stack4_lstm", "dgates_aliases_gates"),          # the gates overwritten by their gradients while read
     ("held24_tanhsig_lstm", "sig_prime_half_not_quarter"),   # sigmoid' doubled: 0.5 (1 - th^2) for 0.25 (1 - th^2)
-    ("held24_homework_class_gru", "dW_hz_from_R_times_H"),   # z's block of dW_hh formed with r h_(t-1)
     # held25 (measured once, blind: 92.9% named; developed on since): what it still leaves unnamed
     ("held25_bmm_sigmoid_rnn", "sigmoid_grad_twice"),        # s' twice after the loop: weights, dx and dh0, not the carry
     # held27 (measured once, blind: 96.6% named; developed on since): what it still leaves unnamed
@@ -274,6 +274,27 @@ KNOWN_UNNAMED = {
     ("held31_jacobian_lstm", "h_carry_from_dW"),             # the running weight gradient, one example at a time
     ("held31_triples_lstm", "dc_aliases_dh"),                # dc = dh_t aliased, then scaled in place before do reads it
     ("held31_tensordot_gru", "carry_tensordot_axes_transposed"),  # z and r blocks of a (H, 3, H) kernel transposed
+    # held32 and held33 (measured once, blind: 91.2% and 89.8% named; developed on since): what they still leave unnamed
+    ("held32_flatrows_rnn", "hprev_shift_after_h0"),         # t = 0's rows read the previous example's last h (dWh only)
+    ("held32_chunked_relu_rnn", "chunk_start_break"),        # a chunk loop that breaks before step 0
+    ("held32_chunked_relu_rnn", "dx_from_dW_ih"),            # dx from the running dW_ih, chunk by chunk
+    ("held32_logspace_sigmoid_rnn", "dsig_log_sign"),        # sigmoid' taken in log space with a sign lost
+    ("held32_designbuf_tf_lstm", "loop_runs_forward"),       # the loop forward over a design buffer
+    ("held32_slab_gru", "backward_splits_r_u"),              # r and u unpacked swapped, u = 1 - z stored
+    ("held32_augbuf_gru", "carry_slice_off_by_one"),         # the carry's kernel rows one off
+    ("held32_augbuf_gru", "psi_is_a_view_of_phi"),           # [x, r h, 1] written into a view of [x, h, 1]
+    ("held32_augbuf_gru", "dan_twice"),                      # tanh' applied twice in one path of a design tensor
+    ("held33_exloop_rnn", "h_of_previous_example"),          # another example's state, one example at a time
+    ("held33_chunked_sigmoid_rnn", "dh_index_without_start"),  # the chunk's offset forgotten in an index
+    ("held33_chunked_sigmoid_rnn", "last_chunk_skipped"),
+    ("held33_chunked_sigmoid_rnn", "carry_norm_clipped"),    # the carry rescaled between chunks only
+    ("held33_chunked_sigmoid_rnn", "sigmoid_grad_at_chunk_end"),
+    ("held33_microbatch_lstm", "dh_next_from_dU"),           # the running dU, micro-batch by micro-batch
+    ("held33_windows_lstm", "dc_reset_per_window"),          # c's carry lost at window borders only
+    ("held33_windows_lstm", "window_steps_forward"),         # steps walked forward inside each window
+    ("held33_unroll2_gru", "leftover_step_skipped"),         # the odd last step of a two-step unroll skipped
+    ("held33_unroll2_gru", "drh_from_dUh"),                  # the running dUh inside an unrolled pair
+    ("held33_exmem_gru", "dx_through_dWxn"),                 # the running dWxn, example by example
 }
 # Held-out mutants whose numbers are exactly another single mistake's: named as that one.
 SAME_NUMBERS = {

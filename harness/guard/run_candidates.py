@@ -29,7 +29,8 @@ def run_candidates(replay, user, wrong, tol, short=None, cuts=(), names=None):
     longest = max([_T(r) for r, u in cuts if u is not None] + [_T(replay)])     # probes the code ran on
     for (cause, what), fn in _truncations(_T(replay), right, longest):
         if all(_truncation_fits(fn, r, u, tol) for r, u in cuts):
-            out.append({**_finding(cause, what), "values": _each(replay, fn)})
+            out.append({**_finding(cause, what, also="carry_dropped" if "drops the carry" in what else ""),
+                        "values": _each(replay, fn)})
     clipped = _clipped(replay.correct, user, wrong, names) + (_clipped_per_example(replay, user, wrong)
                                                               if isinstance(replay, ExampleReplay) else [])
     return (out + clipped + _cache_candidates(replay, short) + one_bias_overwritten(replay) + _without_bias(replay)
@@ -98,7 +99,9 @@ def _truncations(T, right, longest=None):
             for own in (True, False) + (("edge",) if from_end is True else ()):
                 tail = {True: "", False: ", and dh0 is 0", "edge": ", dh0 too when step 0 begins a chunk"}[own]
                 out.append((("truncated_bptt", f"the carries are cut every {k} steps ({where}): the sequence is "
-                                               f"backpropagated in separate chunks of {k} steps{tail}"),
+                                               f"backpropagated in separate chunks of {k} steps{tail}; equally, "
+                                               f"code unrolled {k} steps at a time that drops the carry between its "
+                                               "parts"),
                             lambda r, k=k, e=from_end, own=own: _chunked(r, _chunk_starts(_T(r), k, e),
                                                                          _T(r) % k != 0 if own == "edge" else own)))
     for k in range(2, min(T, longest - 2) + 1):         # a stop at k = T shows on the longest probe only

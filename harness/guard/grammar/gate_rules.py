@@ -380,3 +380,32 @@ def identity_dropped(ctx):
                     "the identity path of h_t = h_(t-1) + (1 - z_t)(n_t - h_(t-1)) left out of the carry (an "
                     "increment's derivative carried back without the 1 of h_(t-1) itself): dh_(t-1) gets dh_t (z_t - 1) "
                     "where dh_t z_t belongs", cost=COST["term_dropped"] + 0.1, gates="")
+
+
+def unpacked_in_another_order(ctx):
+    """The backward reading the cached gates in another order than the forward stored them and
+    writing the gate gradients back in that same order (``i, f, g, o = np.split(G[t], 4)`` over a
+    forward's i, f, o, g): two gates' values read for each other, and their gradient blocks
+    swapped in every packed list."""
+    gates, lists = _gates(ctx.cell), _gate_lists(ctx)
+    reads = next(((i, s) for i, s in enumerate(ctx.stmts) if isinstance(s, ast.Assign) and len(gates) > 1
+                  and set(gates) <= {n.value for n in ast.walk(s.value) if isinstance(n, ast.Constant)}), None)
+    if reads is None or not lists:
+        return
+    i, stmt = reads
+    for j, k in combinations(range(len(gates)), 2):
+        a, b = gates[j], gates[k]
+        new = copy.deepcopy(stmt)
+        for n in ast.walk(new):
+            if isinstance(n, ast.Constant) and n.value in (a, b):
+                n.value = b if n.value == a else a
+        perm = list(range(len(gates)))
+        perm[j], perm[k] = k, j
+        tree = {i: new}
+        for m, lst in {**lists, **_leading_lists(ctx, lists)}.items():
+            if all(p < len(lst.elts) for p in (j, k)):
+                tree[m] = _replace(ctx.stmts[m], lst, ast.List([copy.deepcopy(lst.elts[p]) for p in
+                                                                 perm[:len(lst.elts)]], ast.Load()))
+        yield _edit(ctx, i, "gate_order", stmt, new, f"the cached gates read in another order than the forward "
+                    f"stored them ({a} read where {b} is and {b} where {a} is), and the gradient blocks written back "
+                    "in that same order", extra=tree, gates=a + b, cost=COST["gate_order"] + 0.1)

@@ -8,6 +8,7 @@ from .ast_tools import (_expr, _is_derivative, _names, _product_factors, _produc
                         _replace, _src, _sum_terms, _target_name)
 from .context import _Context, _edit, _mutable, _value
 from .gate_rules import (_gates, fused_block_swaps, fused_gate_terms, gate_term_dropped, identity_dropped,
+                         unpacked_in_another_order,
                          one_block_only, order_rules, pre_derivative_swaps, recomputed_without_forget_bias,
                          product_buffer_reused, reset_dropped_in_weights, reset_factor_rules, weight_block_rules,
                          weights_split_wrong)
@@ -198,7 +199,8 @@ def name_rules(ctx, i, stmt):
                         f"{SAYS.get(alt, alt)} where {SAYS.get(node.id, node.id)} belongs in {name}" + (
                             f" (the local derivative of {name[1:] or name}'s product taken at the wrong value)"
                             if local else ""),
-                        also="derivative_wrong_point" if local and gate and alt not in ("prev_h", "next_h") else "")
+                        also=",".join(["derivative_wrong_point"] * (local and gate and alt not in ("prev_h", "next_h"))
+                                      + ["inplace_corruption"] * (alt == "r * prev_h")))   # ([h; x] *= r in place)
         for alt in ctx.table["wrong_time"].get(node.id, ()):
             if alt.endswith("_prev_one") and name not in ("dprev_c", "dprev_h"):
                 continue                                # (the multiplication moved: the carry's own line only)
@@ -292,4 +294,4 @@ def step_edits(cell, fn_tree, activation=None, line_gates=None):
             + list(inplace_forward_products(ctx)) + list(weights_split_wrong(ctx))
             + list(weight_inputs_of_another_step(ctx)) + list(inplace_derivatives_fused(ctx))
             + list(partners_swapped(ctx)) + list(reset_dropped_in_weights(ctx)) + list(product_buffer_reused(ctx))
-            + list(identity_dropped(ctx)))
+            + list(identity_dropped(ctx)) + list(unpacked_in_another_order(ctx)))

@@ -32,7 +32,7 @@ CELLS = {
     },
     "gru": {
         "wrong_point": {"r": ("a_r", "z"), "z": ("a_z", "r", "1 - z"), "n": ("a_n", "prev_h", "next_h", "z", "r", "cache['a_hn']"),
-                        "prev_h": ("n", "r"), "a_hn": ("prev_h", "a_xn", "n"),
+                        "prev_h": ("n", "r", "r * prev_h"), "a_hn": ("prev_h", "a_xn", "n"),
                         "da_r": ("da_z", "-da_z"), "da_z": ("da_r", "-da_r")},  # one gate's gradient in the other's block
         "wrong_time": {"prev_h": ("next_h", "h_prev_wrap", "prev_h_prev_list"), "z": ("z_prev_wrap", "z_next_wrap", "z_prev_clamp", "z_next_clamp", "z_prev_one"),
                        "r": ("r_prev_wrap",), "n": ("n_prev_wrap", "n_prev_zero"), "x": ("x_prev", "x_next", "x_prev_wrap", "x_next_wrap", "x_prev_clamp", "x_next_clamp", "x_last")},
@@ -76,6 +76,7 @@ for _s in "hc":
 SAYS["next_h_next_clamp"] = "h_(t+1), the step after's h (the last step keeping its own)"
 SAYS["np.tanh(g)"] = "tanh(g_t) (the candidate g_t read where the cell state c_t belongs)"
 SAYS[F_LOGIT] = "f's pre-activation a_f (without the forget_bias the sigmoid adds)"
+SAYS["r * prev_h"] = "r_t h_(t-1) (what W_hn multiplies in the reset-before GRU)"
 SAYS["a_hn"] = "a_hn = h_(t-1) W_hn^T + b_hn (what r multiplies)"
 SAYS["cache['a_hn']"] = SAYS["a_hn"]                   # (read before the reset-after step recomputes it)
 SAYS["a_xn"] = "a_xn = x_t W_in^T + b_in (the input part of n's pre-activation)"
