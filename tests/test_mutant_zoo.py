@@ -280,7 +280,7 @@ KNOWN_UNNAMED = {
     ("held32_chunked_relu_rnn", "dx_from_dW_ih"),            # dx from the running dW_ih, chunk by chunk
     ("held32_logspace_sigmoid_rnn", "dsig_log_sign"),        # sigmoid' taken in log space with a sign lost
     ("held32_designbuf_tf_lstm", "loop_runs_forward"),       # the loop forward over a design buffer
-    ("held32_slab_gru", "backward_splits_r_u"),              # r and u unpacked swapped, u = 1 - z stored
+    ("held32_slab_gru", "backward_splits_r_u"),              # r and z read for each other, blocks in the forward's order
     ("held32_augbuf_gru", "carry_slice_off_by_one"),         # the carry's kernel rows one off
     ("held32_augbuf_gru", "psi_is_a_view_of_phi"),           # [x, r h, 1] written into a view of [x, h, 1]
     ("held32_augbuf_gru", "dan_twice"),                      # tanh' applied twice in one path of a design tensor

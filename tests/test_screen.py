@@ -171,3 +171,16 @@ def test_diagnosing_every_mutant_leaves_the_kept_replays_as_they_were(module):
         fresh = type(replay)._of(replay.probe) if isinstance(replay, Replay) else ExampleReplay(
             replay.probe, [Replay._of(r.probe) for r in replay.replays], Replay._of(replay.batch.probe))
         assert _same_arrays(_replay_parts(replay), _replay_parts(fresh))
+
+
+def test_a_replay_is_counted_once_per_array():
+    """Every step's cache holds the same weight arrays: kept bytes count each array once."""
+    replay = Replay.of(make_probe("lstm", batch=3, steps=6, hidden_size=8, input_size=8))
+    weights = replay.caches[0]["W_hh"].nbytes
+    assert screen.nbytes([replay.caches[0]["W_hh"]] * 6) == weights
+    distinct = {}
+    for c in replay.caches:
+        for v in c.values():
+            if isinstance(v, np.ndarray):
+                distinct[id(v if v.base is None else v.base)] = (v if v.base is None else v.base).nbytes
+    assert screen.nbytes(replay.caches) == sum(distinct.values())

@@ -71,16 +71,23 @@ def recomputes(book, probe):
     key = (probe.cell, probe.bias, probe.options.get("activation"))     # (forward edits: not size-dependent)
     if key not in _CACHE:
         edits = book.edits(probe.sizes, probe.bias, probe.options.get("activation"))
-        _CACHE[key] = [dataclasses.replace(     # the RNN recomputes h_t for its derivative only: there the
-            e, recompute=True, by_numbers=False, cost=e.cost + 0.2, more={},     # mistake is that derivative's point
-            cause=_recompute_cause(e), also=",".join(filter(None, (e.also, "derivative_wrong_point" * (probe.cell == "rnn")))),
-            says=("in the pre-activation the backward takes the derivative at (recomputed there, or a cached "
-                  "partial sum such as the input drive; the forward itself right), " if probe.cell == "rnn" else
-                  "in the backward's recompute of the step's gates (checkpointing; the forward itself right), ")
-                 + e.says.removeprefix("in the forward, "))
+        rnn = probe.cell == "rnn"                        # the RNN recomputes a_t only for its derivative:
+        _CACHE[key] = [dataclasses.replace(              # there the mistake is that derivative's point too
+            e, recompute=True, by_numbers=False, cost=e.cost + 0.2, more={}, cause=_recompute_cause(e),
+            also=",".join(filter(None, (e.also, "derivative_wrong_point" if rnn else ""))),
+            says=_recompute_words(rnn, _recompute_cause(e)) + e.says.removeprefix("in the forward, "))
             for e in edits if e.target == "step_forward" and (e.by_numbers or e.touches_forward())
             and e.line not in AFTER_GATES and _recompute_cause(e)]
     return _CACHE[key]
+
+
+def _recompute_words(rnn, cause):
+    if rnn and cause == "term_dropped":
+        return ("in the pre-activation the backward takes the derivative at (recomputed there, or a cached partial "
+                "sum such as the input drive; the forward itself right), ")
+    if rnn:
+        return "in the pre-activation the backward recomputes for the derivative (the forward itself right), "
+    return "in the backward's recompute of the step's gates (checkpointing; the forward itself right), "
 
 
 def _recompute_cause(edit):

@@ -27,10 +27,9 @@ def run_candidates(replay, user, wrong, tol, short=None, cuts=(), names=None):
     out = []
     right = _trailing_right(replay, user, tol)
     longest = max([_T(r) for r, u in cuts if u is not None] + [_T(replay)])     # probes the code ran on
-    for (cause, what), fn in _truncations(_T(replay), right, longest):
+    for (cause, what, *also), fn in _truncations(_T(replay), right, longest):
         if all(_truncation_fits(fn, r, u, tol) for r, u in cuts):
-            out.append({**_finding(cause, what, also="carry_dropped" if "drops the carry" in what else ""),
-                        "values": _each(replay, fn)})
+            out.append({**_finding(cause, what, also=",".join(also)), "values": _each(replay, fn)})
     clipped = _clipped(replay.correct, user, wrong, names) + (_clipped_per_example(replay, user, wrong)
                                                               if isinstance(replay, ExampleReplay) else [])
     return (out + clipped + _cache_candidates(replay, short) + one_bias_overwritten(replay) + _without_bias(replay)
@@ -73,7 +72,7 @@ def _nothing_enters(correct, user):
 
 
 def _truncations(T, right, longest=None):
-    """[((cause, words), fn(replay) -> values)] of the truncations that can fit on T steps: each
+    """[((cause, words[, also]), fn(replay) -> values)] of the truncations that can fit on T steps: each
     ``dh_t`` carried back k steps (k <= T-2); the carries cut every k steps, from either end or
     after the steps t % k == k - 1; the carries stopping after the loop's first k steps (k <= T:
     at k = T only the longest probe tells it from dh0 dropped). A cut pattern must repeat (two cuts
@@ -98,10 +97,11 @@ def _truncations(T, right, longest=None):
             # dh0: kept, 0, or ("edge", from the end) cut only when step 0 begins a chunk
             for own in (True, False) + (("edge",) if from_end is True else ()):
                 tail = {True: "", False: ", and dh0 is 0", "edge": ", dh0 too when step 0 begins a chunk"}[own]
+                unrolled = (f"; equally, code unrolled {k} steps at a time that drops the carry between its parts"
+                            if own is True else "")
                 out.append((("truncated_bptt", f"the carries are cut every {k} steps ({where}): the sequence is "
-                                               f"backpropagated in separate chunks of {k} steps{tail}; equally, "
-                                               f"code unrolled {k} steps at a time that drops the carry between its "
-                                               "parts"),
+                                               f"backpropagated in separate chunks of {k} steps{tail}{unrolled}",
+                             *(("carry_dropped",) if unrolled else ())),
                             lambda r, k=k, e=from_end, own=own: _chunked(r, _chunk_starts(_T(r), k, e),
                                                                          _T(r) % k != 0 if own == "edge" else own)))
     for k in range(2, min(T, longest - 2) + 1):         # a stop at k = T shows on the longest probe only

@@ -5,7 +5,9 @@ A candidate's values on the 1- and 2-step probes depend on the probe and the can
 never on the user's code: they are computed once per probe and candidate list, stacked per
 quantity (one (E, ...) array), and every user is then screened against the stack at once, with
 the very comparison ``diagnose._close`` makes one candidate at a time. A check run again, or the
-next check of a test suite on the same probe (the default one), replays nothing. Stacks over
+next check of a test suite on the same probe (the default one), replays none of the first
+screen's candidates (the few that survive it, under MIN_EDITS, are replayed on 2 steps one at a
+time). Stacks over
 ``BUDGET`` bytes (large probes) are not built: those candidates are compared one at a time.
 What is kept stays within TABLES' and REPLAYS' byte budgets; ``clear()`` drops it.
 """
@@ -28,6 +30,8 @@ class _Kept:
         self.budget, self.items, self.bytes, self.lock = budget, collections.OrderedDict(), 0, threading.Lock()
 
     def get(self, key, build, size):
+        """The value kept for ``key``, or ``build()`` kept (two threads missing at once both build,
+        and the first kept stays)."""
         with self.lock:
             if key in self.items:
                 self.items.move_to_end(key)
@@ -58,17 +62,23 @@ def clear():
     REPLAYS.clear()
 
 
-def nbytes(obj):
+def nbytes(obj, seen=None):
     """The bytes of every array reachable from ``obj`` through dicts, lists, tuples and the
-    attributes of dataclass-like objects (an array reached twice counted twice)."""
+    attributes of replay objects, each array (or the array it views) counted once: every step's
+    cache holds the same weights."""
+    seen = set() if seen is None else seen
     if isinstance(obj, np.ndarray):
-        return obj.nbytes
+        owner = obj if obj.base is None else obj.base
+        if id(owner) in seen:
+            return 0
+        seen.add(id(owner))
+        return owner.nbytes if isinstance(owner, np.ndarray) else obj.nbytes
     if isinstance(obj, dict):
-        return sum(nbytes(v) for v in obj.values())
+        return sum(nbytes(v, seen) for v in obj.values())
     if isinstance(obj, (list, tuple)):
-        return sum(nbytes(v) for v in obj)
+        return sum(nbytes(v, seen) for v in obj)
     if hasattr(obj, "__dataclass_fields__") or type(obj).__name__.endswith("Replay"):
-        return sum(nbytes(v) for k, v in vars(obj).items() if k not in ("probe", "book"))
+        return sum(nbytes(v, seen) for k, v in vars(obj).items() if k not in ("probe", "book"))
     return 0
 
 

@@ -368,20 +368,6 @@ def weights_split_wrong(ctx):
                             cost=COST["gate_order"] + (0.15 if len(which) == 2 else 0.1))
 
 
-def identity_dropped(ctx):
-    """The GRU written as an increment, h_t = h_(t-1) + (1 - z_t)(n_t - h_(t-1)) (the interpolation
-    form, or an explicit Euler step h + f(h)), with the increment's own derivative carried back
-    and the identity path left out: dh_(t-1) gets dh_t (z_t - 1) where dh_t z_t belongs."""
-    line = next(((i, s) for i, s in enumerate(ctx.stmts) if ctx.cell == "gru" and _mutable(s)
-                 and _target_name(s) == "dprev_h" and _src(_value(s)) == "dnext_h * z"), None)
-    if line:
-        i, s = line
-        yield _edit(ctx, i, "term_dropped", s, _replace(s, _value(s), _expr("dnext_h * (z - 1)")),
-                    "the identity path of h_t = h_(t-1) + (1 - z_t)(n_t - h_(t-1)) left out of the carry (an "
-                    "increment's derivative carried back without the 1 of h_(t-1) itself): dh_(t-1) gets dh_t (z_t - 1) "
-                    "where dh_t z_t belongs", cost=COST["term_dropped"] + 0.1, gates="")
-
-
 def unpacked_in_another_order(ctx):
     """The backward reading the cached gates in another order than the forward stored them and
     writing the gate gradients back in that same order (``i, f, g, o = np.split(G[t], 4)`` over a

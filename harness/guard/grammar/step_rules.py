@@ -7,8 +7,7 @@ import copy
 from .ast_tools import (_expr, _is_derivative, _names, _product_factors, _products, _rebuild_product, _rebuild_sum,
                         _replace, _src, _sum_terms, _target_name)
 from .context import _Context, _edit, _mutable, _value
-from .gate_rules import (_gates, fused_block_swaps, fused_gate_terms, gate_term_dropped, identity_dropped,
-                         unpacked_in_another_order,
+from .gate_rules import (_gates, fused_block_swaps, fused_gate_terms, gate_term_dropped, unpacked_in_another_order,
                          one_block_only, order_rules, pre_derivative_swaps, recomputed_without_forget_bias,
                          product_buffer_reused, reset_dropped_in_weights, reset_factor_rules, weight_block_rules,
                          weights_split_wrong)
@@ -200,7 +199,8 @@ def name_rules(ctx, i, stmt):
                             f" (the local derivative of {name[1:] or name}'s product taken at the wrong value)"
                             if local else ""),
                         also=",".join(["derivative_wrong_point"] * (local and gate and alt not in ("prev_h", "next_h"))
-                                      + ["inplace_corruption"] * (alt == "r * prev_h")))   # ([h; x] *= r in place)
+                                      + ["inplace_corruption"] * (alt == "r * prev_h" and (name == "dr" or "r * prev_h"
+                                                                                         in _src(value)))))
         for alt in ctx.table["wrong_time"].get(node.id, ()):
             if alt.endswith("_prev_one") and name not in ("dprev_c", "dprev_h"):
                 continue                                # (the multiplication moved: the carry's own line only)
@@ -274,6 +274,20 @@ def fused_derivatives(ctx, edits):
         yield Edit(ctx.target, first.index, cause, first.before, first.after,
                    f"{kind} in every gate that uses it ({', '.join(gates)})", first.line, "",
                    first.cost + 0.1, gates, tree, also=first.also)
+
+
+def identity_dropped(ctx):
+    """The GRU written as an increment, h_t = h_(t-1) + (1 - z_t)(n_t - h_(t-1)) (the interpolation
+    form, or an explicit Euler step h + f(h)), with the increment's own derivative carried back
+    and the identity path left out: dh_(t-1) gets dh_t (z_t - 1) where dh_t z_t belongs."""
+    line = next(((i, s) for i, s in enumerate(ctx.stmts) if ctx.cell == "gru" and _mutable(s)
+                 and _target_name(s) == "dprev_h" and _src(_value(s)) == "dnext_h * z"), None)
+    if line:
+        i, s = line
+        yield _edit(ctx, i, "term_dropped", s, _replace(s, _value(s), _expr("dnext_h * (z - 1)")),
+                    "the identity path of h_t = h_(t-1) + (1 - z_t)(n_t - h_(t-1)) left out of the carry (an "
+                    "increment's derivative carried back without the 1 of h_(t-1) itself): dh_(t-1) gets "
+                    "dh_t (z_t - 1) where dh_t z_t belongs", cost=COST["term_dropped"] + 0.1, gates="")
 
 
 def step_edits(cell, fn_tree, activation=None, line_gates=None):
