@@ -6,7 +6,7 @@ import importlib.util
 import inspect
 
 from harness.guard.check import check_backward
-from zoo import held15_nodes_gru, held16_tfforget_lstm, keras_gru
+from zoo import cs231n_lstm, held15_nodes_gru, held16_tfforget_lstm, keras_gru
 
 
 def _planted(module, line, new):
@@ -49,3 +49,20 @@ def test_a_gradient_averaged_inside_the_step_is_named_a_reduction_where_it_is_ma
     module = _planted(keras_gru, "        dpre_z = dz * z * (1 - z)\n", "        dpre_z = dz * z * (1 - z) / dz.shape[0]\n")
     causes = _causes(module)
     assert len(causes) == 1 and "averaged instead of summed" in causes[0] and "inside the step" in causes[0], causes
+
+
+def test_two_gates_unpacked_for_each_other_are_a_gate_order():
+    """The Keras GRU's backward unpacking its cache as (x, h, r, z, ...) over a forward that stored
+    z, r: every read of z sees r's values and the other way round, the gradient blocks written in
+    the forward's order. One mistake: named a gate order, r and z."""
+    line = "        xt, h_prev, z, r, hh, rec = steps[t]\n"
+    causes = _causes(_planted(keras_gru, line, line.replace("z, r,", "r, z,")))
+    assert causes[0].startswith("likely cause: gate blocks in the wrong order"), causes
+    assert "r read where z is" in causes[0], causes
+
+
+def test_dx_written_one_slot_early_is_named_in_an_lstm():
+    """dx[:, t - 1] = ... in the first zoo's cs231n LSTM (the rule came from an RNN): step 0's
+    dx lands in the last slot, Python's index -1."""
+    causes = _causes(_planted(cs231n_lstm, "dx[:, t], dprev_h,", "dx[:, t - 1], dprev_h,"))
+    assert "written into the slot before its own" in causes[0], causes

@@ -64,3 +64,9 @@ def _mutable(stmt):
         return False
     value = _src(stmt.value)
     return "cache[" not in value and not value.startswith(("np.zeros", "np.split", "[None]"))
+
+
+def _step_call(drive):
+    """(index, statement) of the driver's ``step = step_backward(...)`` line, or None."""
+    return next(((j, s) for j, s in enumerate(drive.stmts) if isinstance(s, ast.Assign)
+                 and _src(s.value).startswith("step_backward(")), None)

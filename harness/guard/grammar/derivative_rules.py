@@ -8,7 +8,7 @@ import copy
 import dataclasses
 
 from .ast_tools import _expr, _is_derivative, _product_factors, _products, _rebuild_product, _replace, _src, _target_name
-from .context import _Context, _edit, _value
+from .context import _Context, _edit, _value, _step_call
 from .inplace_rules import _inplace
 from .tables import AT_PRE_ACTIVATION, COST, DERIVATIVES, MISWRITTEN, SAYS, plain
 from .time_rules import _renamed
@@ -138,8 +138,7 @@ def outside_derivative_edits(cell, step_tree, driver_tree, step_edits=()):
         return
     step = _Context(cell, "step_backward", step_tree)
     drive = _Context(cell, "backward", driver_tree)
-    call = next(((j, s) for j, s in enumerate(drive.stmts) if isinstance(s, ast.Assign)
-                 and _src(s.value).startswith("step_backward(")), None)
+    call = _step_call(drive)
     line = next(((i, s) for i, s in enumerate(step.stmts) if _target_name(s) == "da"), None)
     if call is None or line is None:
         return

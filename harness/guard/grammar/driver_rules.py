@@ -7,7 +7,7 @@ import copy
 import dataclasses
 
 from .ast_tools import _expr, _names, _rebuild_sum, _replace, _src, _sum_terms, _target_name
-from .context import _Context, _edit
+from .context import _Context, _edit, _step_call
 from .time_rules import carries_swapped
 from .tables import COST, Edit
 
@@ -357,8 +357,7 @@ def loop_only_variants(cell, driver_tree, step_edits):
     the top of the next iteration and takes dh0 after the loop; ``if t > 0: ... else: ... c0``):
     step 0 runs the textbook's own step."""
     drive = _Context(cell, "backward", driver_tree)
-    call = next(((j, s) for j, s in enumerate(drive.stmts) if isinstance(s, ast.Assign)
-                 and _src(s.value).startswith("step_backward(")), None)
+    call = _step_call(drive)
     if call is None:
         return
     j, stmt = call

@@ -372,7 +372,7 @@ def unpacked_in_another_order(ctx):
     """The backward reading the cached gates in another order than the forward stored them and
     writing the gate gradients back in that same order (``i, f, g, o = np.split(G[t], 4)`` over a
     forward's i, f, o, g): two gates' values read for each other, and their gradient blocks
-    swapped in every packed list."""
+    swapped in every packed list; or the blocks written back in the forward's order."""
     gates, lists = _gates(ctx.cell), _gate_lists(ctx)
     reads = next(((i, s) for i, s in enumerate(ctx.stmts) if isinstance(s, ast.Assign) and len(gates) > 1
                   and set(gates) <= {n.value for n in ast.walk(s.value) if isinstance(n, ast.Constant)}), None)
@@ -395,3 +395,6 @@ def unpacked_in_another_order(ctx):
         yield _edit(ctx, i, "gate_order", stmt, new, f"the cached gates read in another order than the forward "
                     f"stored them ({a} read where {b} is and {b} where {a} is), and the gradient blocks written back "
                     "in that same order", extra=tree, gates=a + b, cost=COST["gate_order"] + 0.1)
+        yield _edit(ctx, i, "gate_order", stmt, new, f"the cached gates read in another order than the forward "
+                    f"stored them ({a} read where {b} is and {b} where {a} is), the gradient blocks written back in the "
+                    "forward's order", gates=a + b, cost=COST["gate_order"] + 0.15, also="wrong_value")

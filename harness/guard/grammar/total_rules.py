@@ -7,7 +7,7 @@ import ast
 
 from .ast_tools import _expr, _replace, _src, _target_name
 from .concat_rules import _candidate_kernel_total
-from .context import _Context, _edit
+from .context import _Context, _edit, _step_call
 from .tables import COST
 from .time_rules import _renamed
 
@@ -19,8 +19,7 @@ def running_total_edits(cell, step_tree, driver_tree):
     from .gate_rules import _gates
     step = _Context(cell, "step_backward", step_tree)
     drive = _Context(cell, "backward", driver_tree)
-    call = next(((j, s) for j, s in enumerate(drive.stmts) if isinstance(s, ast.Assign)
-                 and _src(s.value).startswith("step_backward(")), None)
+    call = _step_call(drive)
     if call is None:
         return
     j, stmt = call
