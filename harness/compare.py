@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errstats import PEEPHOLE_GATES, compare_arrays, gate_axis, sequence_rows, steps_passed  # noqa: F401
+from .errstats import PEEPHOLE_GATES, compare_arrays, compare_blocks, gate_axis, sequence_rows, steps_passed  # noqa: F401
 from .trace import FORWARD, NO_BATCH, QUANTITIES, sequences, singles
 
 # Default tolerances by dtype: (atol, rtol). See README "Tolerances" for the reasoning.
@@ -134,8 +134,12 @@ def _compare_key(rows, missing, key, ref_value, other, tol, gates, theirs=None, 
 
 def _add_blocks(rows, key, a, b, other, tol, gates, label):
     quantity, layer, step = key
-    for gate, pa, pb in _blocks(quantity, gates, a, b):
-        row = compare_arrays(pa, pb, tol)
+    a, b = np.asarray(a), np.asarray(b)
+    if _splits(quantity, gates, a, b):
+        found = zip(gates, compare_blocks(a, b, tol, len(gates), gate_axis(quantity)))
+    else:
+        found = ((gate, compare_arrays(pa, pb, tol)) for gate, pa, pb in _blocks(quantity, gates, a, b))
+    for gate, row in found:
         row.update(backend=other.backend, layer=layer, direction=label(quantity), step=step,
                    quantity=quantity, gate=gate)
         rows.append(row)
@@ -206,15 +210,23 @@ def _padded_row(other, ref_values, key, valid, value, lengths, tol, label):
     return row
 
 
+def _splits(quantity, gates, a, b):
+    """Whether a quantity's arrays split into len(gates) gate blocks (gated weight gradients
+    along their rows, gate values along their last axis)."""
+    axis = gate_axis(quantity)
+    return (quantity not in PEEPHOLE_GATES and len(gates) > 1 and axis is not None and a.shape == b.shape
+            and a.ndim > 0 and a.shape[axis] % len(gates) == 0)
+
+
 def _blocks(quantity, gates, a, b):
     """Split gated weight gradients (rows) and gate values (last axis) into gate blocks."""
     a, b = np.asarray(a), np.asarray(b)
     if quantity in PEEPHOLE_GATES:
         return [(PEEPHOLE_GATES[quantity], a, b)]
     G = len(gates)
-    axis = gate_axis(quantity)
-    if G == 1 or axis is None or a.shape != b.shape or a.shape[axis] % G:
+    if not _splits(quantity, gates, a, b):
         return [("", a, b)]
+    axis = gate_axis(quantity)
     return [(g, pa, pb) for g, pa, pb in zip(gates, np.split(a, G, axis=axis), np.split(b, G, axis=axis))]
 
 

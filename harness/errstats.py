@@ -35,6 +35,19 @@ def compare_arrays(ref, value, tol):
     return _row(row, stats, 0, 0, ref.shape)
 
 
+def compare_blocks(ref, value, tol, G, axis):
+    """compare_arrays on each of the G equal gate blocks along ``axis`` (0 or -1) of two
+    arrays of one shape, in one pass: the rows, in block order."""
+    ref, value = np.asarray(ref), np.asarray(value)
+    block = list(ref.shape)
+    block[axis] //= G
+    if ref.shape != value.shape or ref.size == 0:
+        return [compare_arrays(r, v, tol) for r, v in zip(np.split(ref, G, axis), np.split(value, G, axis))]
+    stats = _stats(_gate_major(ref[None], G, axis), _gate_major(value[None], G, axis), tol)
+    return [_row(dict(atol=tol.atol, rtol=tol.rtol, shape=str(tuple(block)), note=""), stats, 0, j, tuple(block))
+            for j in range(G)]
+
+
 def steps_passed(ref, value, tol, time_axis=1):
     """Whether each step of two sequences passes (compare_arrays's verdict for every slice
     along ``time_axis``), in one vectorized pass: a list of bools."""

@@ -118,3 +118,24 @@ def test_default_tolerances_depend_on_dtype():
     assert Tolerance.for_dtype("float64") == Tolerance(1e-9, 1e-7)
     assert Tolerance.for_dtype("float32") == Tolerance(1e-4, 1e-3)
     assert Tolerance.for_dtype("float32", atol=1.0).atol == 1.0
+
+
+@pytest.mark.parametrize("quantity,shape", [("dweight_ih", (12, 5)), ("dbias_hh", (12,)), ("gates", (3, 2, 12))])
+@pytest.mark.parametrize("odd", ["none", "close", "nan", "inf", "float32", "zeros"])
+def test_gate_blocks_in_one_pass_are_each_blocks_own_comparison(quantity, shape, odd):
+    rng = np.random.default_rng(7)
+    ref = rng.standard_normal(shape)
+    ref.flat[3] *= 1e-9                                 # a tiny reference value: the relative error's floor
+    other = ref + {"close": 1e-9, "none": 1e-4}.get(odd, 0.0) * rng.standard_normal(shape)
+    if odd in ("nan", "inf"):
+        other.flat[7] = np.nan if odd == "nan" else np.inf
+        ref.flat[1] = -np.inf
+    other = other.astype(np.float32) if odd == "float32" else np.zeros(shape) if odd == "zeros" else other
+    tol = Tolerance(1e-7, 1e-6)
+    gates = compare_traces(_trace("ref", {(quantity, 0, None): ref}), _trace("you", {(quantity, 0, None): other}),
+                           tol, gates=("i", "f", "g", "o"))
+    axis = 0 if quantity != "gates" else -1
+    for gate, r, o in zip("ifgo", np.split(ref, 4, axis), np.split(other, 4, axis)):
+        row = next(g for g in gates if g["gate"] == gate)
+        one = compare_arrays(r, o, tol)
+        assert {k: row[k] for k in one} == pytest.approx(one, nan_ok=True) and row["worst_index"] == one["worst_index"]
