@@ -8,7 +8,7 @@ from .diagnose import _finding
 
 
 def _last_dc(replay):
-    from .run_candidates import _last_dc as last_dc     # (run_candidates imports this module)
+    from .cache_candidates import _last_dc as last_dc   # (run_candidates imports this module)
     return last_dc(replay)
 
 

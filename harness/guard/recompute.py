@@ -18,7 +18,7 @@ def recomputed_from_output(replay):
     h_(t-1) belongs: the gates are the step's run on (x_t, h_t); the states it reads right, or
     h_(t-1) read as h_t too."""
     from .diagnose import _finding                      # (diagnose imports this module)
-    from .run_candidates import _rerun_cached
+    from .cache_candidates import _rerun_cached
     probe, module = replay.probe, replay.book.module
     params, seen = probe.layer_params(0), {}
 
