@@ -68,8 +68,8 @@ def step_forward(x, prev_h, W_ih, W_hh, b_ih=None, b_hh=None, reset_after=True):
     next_h = (1 - z) * n + z * prev_h
     cache = {"x": x, "prev_h": prev_h, "r": r, "z": z, "n": n, "a_r": a_r, "a_z": a_z, "a_n": a_n, "a_hn": a_hn,
              "a_xn": a_xn, "next_h": next_h,
-             "W_ih": W_ih, "W_hh": W_hh, "W_hr": W_hr, "W_hz": W_hz, "W_hn": W_hn, "b_hn": b_hn,
-             "reset_after": reset_after, "has_bias": has_bias}
+             "W_ih": W_ih, "W_hh": W_hh, "W_hr": W_hr, "W_hz": W_hz, "W_hn": W_hn, "b_ih": b_ih, "b_hh": b_hh,
+             "b_hn": b_hn, "reset_after": reset_after, "has_bias": has_bias}
     return next_h, cache
 
 

@@ -55,7 +55,8 @@ def step_forward(x, prev_h, prev_c, W_ih, W_hh, b_ih=None, b_hh=None, forget_bia
     cache = {"x": x, "prev_h": prev_h, "prev_c": prev_c, "i": i, "f": f, "g": g, "o": o,
              "a_i": a_i, "a_f": a_f + forget_bias, "a_g": a_g, "a_o": a_o,
              "next_c": next_c, "tanh_c": tanh_c, "next_h": next_h, "W_ih": W_ih, "W_hh": W_hh,
-             "has_bias": b_ih is not None, "forget_bias": forget_bias}
+             "b_ih": b_ih, "b_hh": b_hh, "has_bias": b_ih is not None,
+             "forget_bias": forget_bias}
     return next_h, next_c, cache
 
 

@@ -37,7 +37,7 @@ def step_forward(x, prev_h, W_ih, W_hh, b_ih=None, b_hh=None, activation="tanh")
     act, dact = ACTIVATIONS[activation]
     next_h = act(a)
     cache = {"x": x, "prev_h": prev_h, "a": a, "next_h": next_h, "W_ih": W_ih, "W_hh": W_hh,
-             "has_bias": b_ih is not None, "dact": dact}
+             "b_ih": b_ih, "b_hh": b_hh, "has_bias": b_ih is not None, "dact": dact}
     return next_h, cache
 
 

@@ -95,6 +95,15 @@ def _blockpick(a, b, k, axis, G):
     return out
 
 
+def _ones_column(part, d, bias, at):
+    """``part`` = d K (N, w) read one column off in the gradient of an input concatenated with
+    a ones column (the bias folded into the kernel): the ones column's gradient d b in ``at``
+    "front" (the part's last column out) or "back" (its first out). (No bias: b is None, and
+    this fails to run, as it should: there is no such column.)"""
+    col = d @ np.asarray(bias)[:, None]
+    return np.concatenate([col, part[:, :-1]], axis=1) if at == "front" else np.concatenate([part[:, 1:], col], axis=1)
+
+
 def _blockswap(W, k, j, G, sign=1):
     """``W`` (G*H, K) with gate block k replaced by block j (gate j's weights used for gate k),
     negated with ``sign=-1`` (a layout storing one of the two gates' weights negated)."""
@@ -195,7 +204,7 @@ def _gclip(arrays, c):
     return tuple(a * scale for a in arrays)
 
 
-HELPERS = {"np": np, "_gclip": _gclip, "_blockT": _blockT, "_gatezero": _gatezero, "_gateneg": _gateneg, "_blockpick": _blockpick, "_blockswap": _blockswap, "_blocks_swapped": _blocks_swapped,
+HELPERS = {"np": np, "_gclip": _gclip, "_blockT": _blockT, "_gatezero": _gatezero, "_gateneg": _gateneg, "_blockpick": _blockpick, "_ones_column": _ones_column, "_blockswap": _blockswap, "_blocks_swapped": _blocks_swapped,
            "_dx_total": _dx_total, "_clipnorm": _clipnorm, "_gscale": _gscale,
            "dtanh": _act.dtanh, "dsigmoid": _act.dsigmoid, "drelu": _act.drelu, "didentity": _act.didentity,
            "sigmoid": _act.sigmoid, "hardtanh": hardtanh, "dhardtanh": dhardtanh, "hard_sigmoid": hard_sigmoid,

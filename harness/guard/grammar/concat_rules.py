@@ -1,6 +1,7 @@
 """Mistakes of code that keeps one weight over the concatenated [h, x] (or [x, h]): the forward
 reading the kernel's columns in the other order, the backward slicing dx or dh_(t-1) from the
-wrong end of the concatenated gradient d[h, x] = da W; the reset-before GRU's candidate kernel
+wrong end of the concatenated gradient d[h, x] = da W, or one column off (toward the other
+input or a ones column that holds the bias); the reset-before GRU's candidate kernel
 over [x, r h] replaced by its gradient."""
 
 import ast
@@ -67,6 +68,46 @@ def _off_by_one(ctx, i, stmt, name, order, first, second, width):
                 f"{name} sliced one column off in the gradient of the concatenated {what} (toward the other input): "
                 f"the other input's nearest column in, {mine}'s {'last' if shift < 0 else 'first'} column out",
                 cost=COST["wrong_value"] + 0.1, also="wrong_weight")
+
+
+# The bias a ones column folded into an input's kernel holds: the kernel over x alone ([x, 1]) or
+# over h alone, or one kernel over both with one bias; the GRU's blocks of W_hh (W_hn: drh =
+# da_n W_hn over [x, r h, 1], reset before) hold their blocks of it.
+_BOTH = "(cache['b_ih'] + cache['b_hh'])"
+_BLOCK = {"W_hr": "[:W_hr.shape[0]]", "W_hz": "[W_hz.shape[0]:2 * W_hz.shape[0]]", "W_hn": "[2 * W_hn.shape[0]:]",
+          "W_hrz": "[:2 * W_hr.shape[0]]"}
+ONES_BIAS = {"W_ih": ("cache['b_ih']", _BOTH), "W_hh": ("cache['b_hh']", _BOTH),
+             **{k: (f"cache['b_hh']{b}", f"{_BOTH}{b}") for k, b in _BLOCK.items()}}
+ONES_INPUT = {"W_ih": "x", "W_hn": "r h"}
+# A sum of products that is one product over a concatenated kernel: (its source, d, kernel's name).
+ONES_SUMS = {"da_r @ W_hr + da_z @ W_hz": ("np.concatenate([da_r, da_z], axis=1)", "W_hrz")}
+
+
+def ones_column_rules(ctx, i, stmt):
+    """Code that folds the bias into the kernel as a ones column ([x, h, 1], [1, x], ...) slices
+    dx or dh_(t-1) out of d[x, h, 1] = da K: the slice one column off toward the ones column reads
+    that column's gradient (da b) as one of the input's and drops the input's column at the other
+    end (``dh = dxh1[:, D + 1:]`` where ``dxh1[:, D:D + H]`` belongs)."""
+    value = _value(stmt)
+    if value is None or not _mutable(stmt) or _target_name(stmt) not in ("dx", "dprev_h", "drh"):
+        return
+    src = _src(value)
+    products = [(_src(n), n.left.id, n.right.id, n) for n in ast.walk(value) if isinstance(n, ast.BinOp)
+                and isinstance(n.op, ast.MatMult) and isinstance(n.left, ast.Name)
+                and isinstance(n.right, ast.Name) and n.right.id in ONES_BIAS]
+    products += [(part, d, kernel, None) for part, (d, kernel) in ONES_SUMS.items() if src.endswith(" + " + part)]
+    for part, d, kernel, node in products:
+        for bias in ONES_BIAS[kernel]:
+            for at in ("front", "back"):
+                shifted = f"_ones_column({part}, {d}, {bias}, '{at}')"
+                new = (_replace(stmt, node, _expr(shifted)) if node is not None else
+                       _replace(stmt, value, _expr(src[:-len(part)] + shifted)))
+                mine = ONES_INPUT.get(kernel, "h")
+                yield _edit(ctx, i, "wrong_value", stmt, new,
+                            f"{_target_name(stmt)} sliced one column off in the gradient of an input with the bias "
+                            f"folded in as a ones column: that column's gradient read as {mine}'s "
+                            f"{'first' if at == 'front' else 'last'}, {mine}'s {'last' if at == 'front' else 'first'} "
+                            "column dropped", cost=COST["wrong_value"] + 0.15, also="wrong_weight")
 
 
 def _candidate_kernel_total(step, handed, so_far, when):
