@@ -3,9 +3,10 @@ than from one edited line: backpropagation through time truncated (each step's u
 gradient carried back through at most k earlier steps, as ``bptt_truncate`` tutorials write
 it, or the carries cut at the edges of chunks of k steps), gradients clipped inside the user's
 backward (harness.guard.clip_candidates), a cache aliased or reused (or read at another
-step: harness.guard.cache_candidates), a bias left out, dx in reverse time order or one slot off, every gradient zero, one
-example's contribution kept by an assignment inside loops over steps and examples, and a
-checkpointing backward's recompute (harness.guard.recompute). Every value still comes from
+step: harness.guard.cache_candidates), weight gradients formed from the wrong inputs and
+initial states' gradients returned wrongly (harness.guard.input_candidates), a bias left out,
+dx in reverse time order or one slot off, every gradient zero, one example's contribution kept
+by an assignment inside loops over steps and examples, and a checkpointing backward's recompute (harness.guard.recompute). Every value still comes from
 the one textbook BPTT (reference_impls)."""
 
 import numpy as np
@@ -14,6 +15,7 @@ from .assign_candidates import one_bias_overwritten, one_example_kept
 from .cache_candidates import _cache_candidates, _last_dc, _without_bias
 from .clip_candidates import _clipped, _clipped_per_example
 from .diagnose import ExampleReplay, _combine, _finding
+from .input_candidates import input_candidates
 from .recompute import recomputed_from_output
 
 
@@ -32,7 +34,7 @@ def run_candidates(replay, user, wrong, tol, short=None, cuts=(), names=None):
                                                               if isinstance(replay, ExampleReplay) else [])
     return (out + clipped + _cache_candidates(replay, short) + one_bias_overwritten(replay) + _without_bias(replay)
             + _dx_misplaced(replay) + one_example_kept(replay) + recomputed_from_output(replay)
-            + _nothing_enters(replay.correct, user))
+            + input_candidates(replay) + _nothing_enters(replay.correct, user))
 
 
 def _dx_misplaced(replay):

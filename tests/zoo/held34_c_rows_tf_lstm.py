@@ -29,7 +29,8 @@ BUGS = {
     "dc_next_row_not_written": "carry_dropped",         # the dc_next[n] = dc * f line left out
     "dkernel_over_NT": "reduction_scaled",              # dkernel[..] *= 1.0f / (N * T)
     "clip_dc": "gradient_clipped",                      # dc = fminf(fmaxf(dc, -CLIP), CLIP)
-    "memcpy_dh_from_offset_0": "unknown",               # memcpy(dh_next + n*H, dxh, H): dxh + D lost
+    "memcpy_dh_from_offset_0": "wrong_value",           # memcpy(dh_next + n*H, dxh, H): dxh + D lost; relabelled from
+                                                        # "unknown": d[x, h] read from the wrong end, as other zoos label it
     "dsig_of_tape_z": "derivative_wrong_point",         # di = dc * j * DSIG(ztape[OFF_I + k]): at z
     "dbias_assigned": "carry_overwrites",               # dbias[k] = dz[k]
     "out_params_dh0_dc0_swapped": "wrong_value",        # lstm_bwd(.., dx, dc0, dh0, ..) called with dh0, dc0

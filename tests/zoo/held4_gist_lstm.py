@@ -23,7 +23,8 @@ BUGS = {
     "dWLSTM_assigned": "carry_overwrites",                # dWLSTM = np.dot(Hin[t].T, dIFOG[t]) (= for +=)
     "dC_carry_line_missing": "carry_dropped",             # dC[t-1] += F * dC[t] left out
     "sigmoid_grad_on_all_four": "derivative_wrong_function",  # y = IFOGf[t] (all four blocks): G gets sigmoid'
-    "dX_slice_off_by_one": "unknown",                     # dX[t] = dHin[t, :, 0:input_size] (the bias column in, the last x out)
+    "dX_slice_off_by_one": "wrong_value",                 # dX[t] = dHin[t, :, 0:input_size] (the bias column in, the last x out);
+                                                          # relabelled from "unknown": other zoos label this slice wrong_value
     "dWLSTM_over_batch": "reduction_scaled",              # dWLSTM /= b
     "backward_loop_forward_in_time": "loop_direction",    # for t in range(n)
     "dHout_carry_clipped": "gradient_clipped",            # the carried dHout[t-1] clipped to [-1, 1]

@@ -276,7 +276,7 @@ def reset_factor_rules(ctx, i, stmt):
         if packed == "da_h":
             yield _edit(ctx, i, "term_dropped", stmt, new, f"the factor r dropped from the n block of {name} "
                         "(da_n where da_hn = da_n * r belongs; equally, the input side's da_n read there)", gates="n",
-                        cost=COST["term_dropped"] + 0.1, also="wrong_value")
+                        cost=COST["term_dropped"] + 0.1, also="wrong_value,derivative_missing")
         else:
             yield _edit(ctx, i, "wrong_value", stmt, new, f"the recurrent side's da_hn = da_n * r read in the n block "
                         f"of {name} where da_n belongs", gates="n", cost=COST["wrong_value"] + 0.1)
@@ -296,7 +296,7 @@ def reset_dropped_in_weights(ctx):
     yield _edit(ctx, first, "term_dropped", lines[first], tree[first],
                 "the factor r dropped from the n block of every recurrent weight and bias gradient (dW_hh and db_hh "
                 "take da_n where da_hn = da_n * r belongs; equally, the input side's da_n read there; the carry right)",
-                extra=tree, gates="n", cost=COST["term_dropped"] + 0.15, also="wrong_value")
+                extra=tree, gates="n", cost=COST["term_dropped"] + 0.15, also="wrong_value,derivative_missing")
 
 
 def product_buffer_reused(ctx):

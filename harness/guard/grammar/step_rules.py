@@ -40,10 +40,11 @@ def sum_rules(ctx, i, stmt):
                 continue                                    # derivative_rules name that one
             rest = _rebuild_product([g for j, g in enumerate(factors) if j != k])
             forward = all(isinstance(g, ast.Name) and g.id in ctx.cached for g in factors)   # r * prev_h
-            yield _edit(ctx, i, "term_dropped", stmt, _replace(stmt, node, rest),
+            local = not any(n.id.startswith("d") for n in ast.walk(f) if isinstance(n, ast.Name))   # f in dc * f:
+            yield _edit(ctx, i, "term_dropped", stmt, _replace(stmt, node, rest),        # d c_t / d c_(t-1)
                         f"the factor {_src(f)} dropped from {name}" + (
                             f" ({_src(rest)} read where the forward's {_src(node)} belongs)" if forward else ""),
-                        also="wrong_value" if forward else "")
+                        also="wrong_value" if forward else "derivative_missing" if local else "")
             if isinstance(f, ast.Name) and not f.id.startswith("d"):
                 twice = _rebuild_product(factors[:k + 1] + [copy.deepcopy(f)] + factors[k + 1:])
                 yield _edit(ctx, i, "derivative_twice", stmt, _replace(stmt, node, twice),
