@@ -66,8 +66,10 @@ def _nothing_enters(correct, user):
         return []
     return [{**_finding("term_dropped", "every gradient you return is exactly zero: nothing of the upstream gradient "
                                         "dh enters your backward (left out, multiplied by 0 where it enters: a mask "
-                                        "read inverted, 1 - m for m; or a loop that runs no step, range(T - 1, -1))",
-                        also="wrong_value", cost=1.15),
+                                        "read inverted, 1 - m for m; or a loop that runs no step, range(T - 1, -1); "
+                                        "or a tape or graph walked in recording order, not reversed: each node's "
+                                        "backward runs before its gradient has arrived)",
+                        also="wrong_value,loop_direction", cost=1.15),
              "values": {**correct, **{q: np.zeros_like(correct[q]) for q in grads}}}]
 
 

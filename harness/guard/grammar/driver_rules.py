@@ -172,7 +172,15 @@ def _loop_rules(ctx, i, stmt):
                     f"the backward loop skips the last {k} steps: for t in reversed(range(T - {k}))", cost=1.05)
         yield _loop(ctx, i, stmt, f"reversed(range(max(0, T - {k}), T))", "loop_skips_step",
                     f"the backward loop covers only the last {k} steps (truncated by its range): "
-                    f"for t in reversed(range(max(0, T - {k}), T))", cost=1.05)
+                    f"for t in reversed(range(max(0, T - {k}), T))", cost=1.05, also="truncated_bptt")
+        zeroed = _grads_with(ctx, {s: f"(np.zeros_like({{0}}) if T > {k} else {{0}})"
+                                   for s in (("dh0", "dc0") if ctx.cell == "lstm" else ("dh0",))})
+        if zeroed:                      # a tape of the last k steps' ops only: nothing reaches the initial states
+                                        # (unless the sequence is that short)
+            edit = _loop(ctx, i, stmt, f"reversed(range(max(0, T - {k}), T))", "loop_skips_step",
+                         f"only the last {k} steps are walked back (a tape or window of their ops) and nothing "
+                         "reaches the initial states (their gradients zero)", cost=1.1, also="truncated_bptt")
+            yield dataclasses.replace(edit, tree={**edit.tree, **zeroed})
     states = ("dh0", "dc0") if ctx.cell == "lstm" else ("dh0",)
     for zero in [states] + ([("dh0",), ("dc0",)] if len(states) > 1 else []):
         zeroed = _grads_with(ctx, {k: "np.zeros_like({})" for k in zero})
@@ -199,10 +207,10 @@ def _loop_rules(ctx, i, stmt):
                 "the step before it instead of the step after it")
 
 
-def _loop(ctx, i, stmt, text, cause, says, cost=None):
+def _loop(ctx, i, stmt, text, cause, says, cost=None, also=""):
     new = copy.deepcopy(stmt)
     new.iter = _expr(text)
-    return _edit(ctx, i, cause, stmt, ast.fix_missing_locations(new), says, cost=cost)
+    return _edit(ctx, i, cause, stmt, ast.fix_missing_locations(new), says, cost=cost, also=also)
 
 
 CLIP_AT = (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.3, 0.5, 1.0)   # round thresholds a probe's gradients reach (5 they do not)

@@ -256,11 +256,12 @@ STEP_RULES = (derivative_rules, early_derivative_rules, sum_rules, name_rules, o
 
 def fused_derivatives(ctx, edits):
     """A derivative mistake made on every gate that shares the activation (user code that takes
-    sigmoid' once over the packed [i, f, o] or [r, z] gates): the edits of one kind planted in
-    each line that applies that derivative, together."""
+    sigmoid' once over the packed [i, f, o] or [r, z] gates), or on every line that applies it (an
+    activation's backward rule written once and used everywhere, as a framework's op): the edits
+    of one kind planted in each line that applies that derivative, together."""
     groups = {}
     for e in edits:
-        if e.family and e.gates and set(e.tree) == {e.index} and not e.family.startswith("block "):
+        if e.family and set(e.tree) == {e.index} and not e.family.startswith("block "):
             groups.setdefault((e.cause, e.family), {}).setdefault(e.index, e)   # block swaps: fused_block_swaps
             if e.family.endswith(AT_PRE_ACTIVATION):     # every gate's derivative at its pre-activation, whatever
                 groups.setdefault((e.cause, "the derivatives" + AT_PRE_ACTIVATION), {}).setdefault(e.index, e)
@@ -268,14 +269,16 @@ def fused_derivatives(ctx, edits):
         if len(by_line) < 2 or (kind.startswith("the derivatives") and len(by_line) == len(
                 groups.get((cause, next(iter(by_line.values())).family), ()))):
             continue                                    # one gate, or no more than its own activation's group
-        tree, gates = {}, ""
+        tree, gates, lines = {}, "", []
         for e in by_line.values():
             tree.update(e.tree)
             gates += e.gates
+            lines.append(e.gates or e.line)
         first = by_line[min(by_line)]
-        yield Edit(ctx.target, first.index, cause, first.before, first.after,
-                   f"{kind} in every gate that uses it ({', '.join(gates)})", first.line, "",
-                   first.cost + 0.1, gates, tree, also=first.also)
+        where = (f"every gate that uses it ({', '.join(gates)})" if len(gates) == len(lines) else
+                 f"every line that applies it ({', '.join(lines)}: one activation's backward rule, used everywhere)")
+        yield Edit(ctx.target, first.index, cause, first.before, first.after, f"{kind} in {where}", first.line, "",
+                   first.cost + 0.1, "" if len(gates) < len(lines) else gates, tree, also=first.also)
 
 
 def identity_dropped(ctx):
