@@ -1,0 +1,107 @@
+"""Mistakes of the driver's accumulations: a weight's or bias's gradient assigned (=) where it
+accumulates over the steps (+=), alone, in one gate's block, or several together where user
+code keeps them in one array; and every accumulation at once, as a framework's one accumulate
+method that writes over does it."""
+
+import ast
+import copy
+
+from .ast_tools import _expr, _replace, _src, _target_name
+from .context import _edit
+from .tables import COST, Edit
+
+
+def _overwrite_rules(ctx, i, stmt):
+    """``dW += step[...]`` written ``dW = step[...]``: only one step's contribution kept; for a
+    gate-packed gradient also in one gate's block only (one array or line per gate)."""
+    from .gate_rules import _gates
+    name = _target_name(stmt)
+    new = ast.fix_missing_locations(ast.Assign([copy.deepcopy(stmt.target)], copy.deepcopy(stmt.value)))
+    yield _edit(ctx, i, "carry_overwrites", stmt, new,
+                f"{name} assigned (=) where it accumulates (+=) over the steps: only one step's contribution is kept")
+    if name == "dW_hh":                                 # `if t > 0: dW_hh += ...`: "there is no h_(t-1) at t = 0"
+        yield _edit(ctx, i, "term_dropped", stmt, _replace(stmt, stmt.value, _expr(f"{_src(stmt.value)} * (t > 0)")),
+                    f"the h0 term of {name} left out (step 0's contribution, da_0^T h0, skipped: `if t > 0:`)")
+    gates = _gates(ctx.cell)
+    for k, gate in enumerate(gates):
+        pick = _expr(f"_blockpick({name} + {_src(stmt.value)}, {_src(stmt.value)}, {k}, 0, {len(gates)})")
+        yield _edit(ctx, i, "carry_overwrites", stmt, ast.fix_missing_locations(ast.Assign([copy.deepcopy(stmt.target)],
+                                                                                            pick)),
+                    f"{name} assigned (=) where it accumulates (+=), in the {gate} gate's block only",
+                    cost=COST["carry_overwrites"] + 0.1, gates=gate)
+    if len(gates) == 3:                                 # the GRU's r and z blocks in one array (U[:, :2H])
+        value = _src(stmt.value)
+        pick = _expr(f"_blockpick(_blockpick({name} + {value}, {value}, 0, 0, 3), {value}, 1, 0, 3)")
+        yield _edit(ctx, i, "carry_overwrites", stmt, ast.fix_missing_locations(ast.Assign([copy.deepcopy(stmt.target)],
+                                                                                            pick)),
+                    f"{name} assigned (=) where it accumulates (+=), in the r and z gates' blocks only (one array for "
+                    "both)", cost=COST["carry_overwrites"] + 0.15, gates="rz")
+
+
+def _fused_overwrites(ctx, edits):
+    """Overwrites of gradients that user code keeps in one array (TF's kernel: dW_ih and dW_hh; a
+    single bias: db_ih and db_hh; the course's dWf: both weights' f blocks), planted together."""
+    by_line = {}
+    for e in edits:
+        if e.cause == "carry_overwrites" and e.target == "backward" and e.line.startswith(("dW", "db")):
+            by_line.setdefault((e.line[:2], e.gates), []).append(e)
+    out = []
+    for (kind, gate), group in by_line.items():
+        if len(group) < 2:
+            continue
+        tree = {}
+        for e in group:
+            tree.update(e.tree)
+        lines = " and ".join(e.line for e in group)
+        out.append(Edit("backward", group[0].index, "carry_overwrites", group[0].before, group[0].after,
+                        f"{lines} assigned (=) where they accumulate (+=) over the steps"
+                        + (f", in the {gate} gate's block only" if gate else ""), group[0].line, "",
+                        max(e.cost for e in group) + 0.05, gate, tree))
+    every = [e for (kind, gate), group in by_line.items() if not gate for e in group]
+    for side in ("_ih", "_hh"):                         # one side's kernel holding its bias (a ones row)
+        pair = [e for e in every if e.line.endswith(side)]
+        if len({e.line[:2] for e in pair}) == 2:
+            tree = {k: v for e in pair for k, v in e.tree.items()}
+            out.append(Edit("backward", pair[0].index, "carry_overwrites", pair[0].before, pair[0].after,
+                            f"{' and '.join(e.line for e in pair)} assigned (=) where they accumulate (+=) over the "
+                            "steps (one array for the weight and its bias)", pair[0].line, "",
+                            max(e.cost for e in pair) + 0.1, "", tree))
+    gated = {}
+    for (kind, gate), group in by_line.items():
+        if gate:
+            gated.setdefault(gate, []).extend(group)
+    for gate, group in gated.items():                    # one array per gate over [x, h, 1]: its weights and bias
+        if len({e.line[:2] for e in group}) > 1:
+            tree = {k: v for e in group for k, v in e.tree.items()}
+            out.append(Edit("backward", group[0].index, "carry_overwrites", group[0].before, group[0].after,
+                            f"{' and '.join(e.line for e in group)} assigned (=) where they accumulate (+=) over the "
+                            f"steps, in the {gate} gate's block only (one array for the gate's weights and bias)",
+                            group[0].line, "", max(e.cost for e in group) + 0.1, gate, tree))
+    if len({e.line[:2] for e in every}) > 1:               # one kernel holding the bias too: [b; x; h]
+        tree = {}
+        for e in every:
+            tree.update(e.tree)
+        out.append(Edit("backward", every[0].index, "carry_overwrites", every[0].before, every[0].after,
+                        f"{' and '.join(e.line for e in every)} assigned (=) where they accumulate (+=) over the steps "
+                        "(one array for weights and bias)", every[0].line, "", max(e.cost for e in every) + 0.1, "",
+                        tree))
+    out.extend(_every_accumulation_overwrites(ctx, every))
+    return out
+
+
+def _every_accumulation_overwrites(ctx, every):
+    """Every gradient assigned where it accumulates, as a framework does whose one accumulate
+    method (``t.grad = g``) writes over: the weights' and biases' keep one step's contribution,
+    and the carry into h_t writes over its upstream gradient (seeded first; the last step, which
+    no carry reaches, keeps it)."""
+    up = next(((j, st) for j, st in enumerate(ctx.stmts) if isinstance(st, ast.Assign)
+               and _src(st.targets[0]) == "dh_total[:, t]" and _src(st.value) == "dh[:, t] + dnext_h"), None)
+    if up is None or len({e.line[:2] for e in every}) < 2:
+        return []
+    tree = {k: v for e in every for k, v in e.tree.items()}
+    tree[up[0]] = _replace(up[1], up[1].value, _expr("dnext_h if t < T - 1 else dh[:, t]"))
+    return [Edit("backward", every[0].index, "carry_overwrites", every[0].before, every[0].after,
+                 "every gradient assigned (=) where it accumulates (+=), as one accumulate method that writes over "
+                 "(`self.grad = g`): the weights and biases keep one step's contribution (t = 0) and the carry "
+                 "from step t+1 writes over the upstream gradient of h_t (the last step keeps its own)",
+                 every[0].line, "", max(e.cost for e in every) + 0.2, "", tree)]
