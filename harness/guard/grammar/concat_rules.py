@@ -110,6 +110,23 @@ def ones_column_rules(ctx, i, stmt):
                             "column dropped", cost=COST["wrong_value"] + 0.15, also="wrong_weight")
 
 
+def one_unit_kept(ctx, i, stmt):
+    """dx or dh_(t-1) = da W assigned (=) inside a loop over the units of da, where it accumulates
+    (C and Fortran loops: ``dh_prev[i] = dpre[j] * W[j, i]``): only the last unit's term kept,
+    da[:, -1:] W[-1:] (or the first's, for a loop that runs down)."""
+    value = _value(stmt)
+    if value is None or not _mutable(stmt) or _target_name(stmt) not in ("dx", "dprev_h"):
+        return
+    for node in [n for n in ast.walk(value) if isinstance(n, ast.BinOp) and isinstance(n.op, ast.MatMult)
+                 and isinstance(n.left, ast.Name) and isinstance(n.right, ast.Name) and n.right.id in ("W_ih", "W_hh")]:
+        for cut, which in (("-1:", "last"), (":1", "first")):
+            kept = f"{node.left.id}[:, {cut}] @ {node.right.id}[{cut}]"
+            yield _edit(ctx, i, "carry_overwrites", stmt, _replace(stmt, node, _expr(kept)),
+                        f"{_target_name(stmt)} assigned (=) inside a loop over the units of {node.left.id} where it "
+                        f"accumulates (+=): only the {which} unit's term of {_src(node)} kept",
+                        cost=COST["carry_overwrites"] + 0.15)
+
+
 def _candidate_kernel_total(step, handed, so_far, when):
     """The reset-before GRU's candidate kernel over [x, r h] (TF1's GRUCell, W_in with W_hn) as one
     array: its gradient (summed so far, over the later steps, or the step's own: ``so_far`` True,

@@ -11,7 +11,7 @@ from .gate_rules import (_gates, fused_block_swaps, fused_gate_terms, gate_term_
                          one_block_only, order_rules, pre_derivative_swaps, recomputed_without_forget_bias,
                          product_buffer_reused, reset_dropped_in_weights, reset_factor_rules, weight_block_rules,
                          weights_split_wrong)
-from .concat_rules import concat_slice_rules, ones_column_rules
+from .concat_rules import concat_slice_rules, one_unit_kept, ones_column_rules
 from .output_rules import averaged_in_step
 from .inplace_rules import (inplace_derivatives_fused, inplace_forward_products, inplace_gradient_rules,
                             inplace_line_rules, inplace_product_rules, recomputed_inplace_rules)
@@ -249,7 +249,7 @@ def early_derivative_rules(ctx, i, stmt):
 
 
 STEP_RULES = (derivative_rules, early_derivative_rules, sum_rules, name_rules, order_rules, inplace_product_rules,
-              inplace_gradient_rules, inplace_line_rules, consumer_rules, concat_slice_rules, ones_column_rules,
+              inplace_gradient_rules, inplace_line_rules, consumer_rules, concat_slice_rules, ones_column_rules, one_unit_kept,
               recomputed_inplace_rules,
               reset_factor_rules, averaged_in_step)
 
