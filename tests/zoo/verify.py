@@ -36,7 +36,7 @@ ZOOS = {"blind": blind_index.MODULES, "held2": held2_index.MODULES, "held3": hel
         "held30": held30_index.MODULES, "held31": held31_index.MODULES,
         "held32": held32_index.MODULES, "held33": held33_index.MODULES,
         "held34": held34_index.MODULES, "held35": held35_index.MODULES,
-        "held36": held36_index, held37_index.MODULES}
+        "held36": held36_index.MODULES, "held37": held37_index.MODULES}
 
 
 def verify(mod):
