@@ -34,8 +34,12 @@ def derivative_rules(ctx, i, stmt):
             factors = _product_factors(product)
             if call in factors and len(factors) > 1:
                 rest = _rebuild_product([f for f in factors if f is not call])
+                relu = d == "drelu"             # relu'(h) with relu'(0) = 1: h = relu(a) >= 0 makes it 1 everywhere
                 yield _edit(ctx, i, "derivative_missing", stmt, _replace(stmt, product, rest),
-                            f"the derivative {_src(call)} left out {here}", family=f"{DERIVATIVES[d]}' left out")
+                            f"the derivative {_src(call)} left out {here}" + (
+                                " (equally, relu' taken at h_t = relu(a_t) >= 0 with relu'(0) = 1: 1 everywhere)"
+                                if relu else ""), family=f"{DERIVATIVES[d]}' left out",
+                            also="derivative_wrong_point" if relu else "")
                 forms = {"dsigmoid": (f"{_src(rest)} * {yname} - {yname}", f"{_src(rest)} * {yname} - {yname} * {yname}",
                                       f"{yname} * (1 - {yname} * {_src(rest)})"),
                          "dtanh": (f"{_src(rest)} * 1 - {yname} * {yname}", f"1 - {yname} * {yname} * {_src(rest)}")
@@ -67,9 +71,12 @@ def derivative_rules(ctx, i, stmt):
         yield from _itself_rules(ctx, i, stmt, call, d, pre, here)
         for form, says in MISWRITTEN.get(d, ()):
             expr = _expr(form.replace("y", yname))
+            part = form == "y * y"              # a part of 1 - y**2 (or y - y**2) read where the whole belongs
             yield _edit(ctx, i, "derivative_miswritten", stmt, _replace(stmt, call, expr),
-                        f"{DERIVATIVES[d]}' written as {says.replace('y', yname)} {here}",
-                        family=f"{DERIVATIVES[d]}' written as {says}")
+                        f"{DERIVATIVES[d]}' written as {says.replace('y', yname)} {here}" + (
+                            " (equally, the intermediate y**2 read where the finished derivative belongs, as in code "
+                            "that names its parts)" if part else ""),
+                        family=f"{DERIVATIVES[d]}' written as {says}", also="wrong_value" if part else "")
         yield from _wrong_points(ctx, i, stmt, call, d, here)
         yield from _inplace(ctx, i, stmt, call, yname)
 
