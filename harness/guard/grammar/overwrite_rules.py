@@ -19,6 +19,16 @@ def _overwrite_rules(ctx, i, stmt):
     new = ast.fix_missing_locations(ast.Assign([copy.deepcopy(stmt.target)], copy.deepcopy(stmt.value)))
     yield _edit(ctx, i, "carry_overwrites", stmt, new,
                 f"{name} assigned (=) where it accumulates (+=) over the steps: only one step's contribution is kept")
+    last = _expr(f"{_src(stmt.value)} if t == T - 1 else {name}")     # the same in a weights loop run forward
+    yield _edit(ctx, i, "carry_overwrites", stmt, ast.fix_missing_locations(ast.Assign([copy.deepcopy(stmt.target)],
+                                                                                        last)),
+                f"{name} assigned (=) where it accumulates (+=) in a loop over the steps run forward (after the "
+                "backward's own): only the last step's contribution is kept", cost=COST["carry_overwrites"] + 0.05)
+    for skipped, which in (("t > 0", "step 0's"), ("t < T - 1", "the last step's")):    # a weights loop's range
+        yield _edit(ctx, i, "loop_skips_step", stmt, _replace(stmt, stmt.value, _expr(f"{_src(stmt.value)} * ({skipped})")),
+                    f"{which} contribution to {name} left out (the weight gradients summed in a loop of their own "
+                    "whose range misses that step; the carries right)", cost=COST["loop_skips_step"] + 0.1,
+                    also="term_dropped")
     if name == "dW_hh":                                 # `if t > 0: dW_hh += ...`: "there is no h_(t-1) at t = 0"
         yield _edit(ctx, i, "term_dropped", stmt, _replace(stmt, stmt.value, _expr(f"{_src(stmt.value)} * (t > 0)")),
                     f"the h0 term of {name} left out (step 0's contribution, da_0^T h0, skipped: `if t > 0:`)")
@@ -86,6 +96,15 @@ def _fused_overwrites(ctx, edits):
                         "(one array for weights and bias)", every[0].line, "", max(e.cost for e in every) + 0.1, "",
                         tree))
     out.extend(_every_accumulation_overwrites(ctx, every))
+    for which in ("step 0's", "the last step's"):           # the weights' own loop: every sum misses the step
+        group = [e for e in edits if e.cause == "loop_skips_step" and e.says.startswith(which)
+                 and "a loop of their own" in e.says]
+        if len(group) > 1:
+            tree = {k: v for e in group for k, v in e.tree.items()}
+            out.append(Edit("backward", group[0].index, "loop_skips_step", group[0].before, group[0].after,
+                            f"{which} contribution to every weight and bias gradient left out (they are summed in a "
+                            "loop of their own whose range misses that step; the carries right)", group[0].line, "",
+                            max(e.cost for e in group) + 0.05, "", tree, also="term_dropped"))
     return out
 
 
