@@ -296,7 +296,7 @@ def _best(found, keys):
     the same numbers are one mistake written in several places (a sign flipped in dz or in
     da_z): the first in the textbook's order is kept and the others counted in its detail. A
     candidate of another cause that gives the same numbers (``tanh_c`` applied twice in do, or
-    squared in place before do reads it) is named beside it, up to three readings in order of
+    squared in place before do reads it) is named beside it, up to four readings in order of
     simplicity: the numbers cannot tell them apart."""
     if not found:
         return []
@@ -318,7 +318,7 @@ def _best(found, keys):
                 continue
             f_head, _, f_equal = f["description"].partition(" (equally: ")     # and what it reads as equally
             for said in [f_head] + (f_equal[:-1].split("; or ") if f_equal else []):
-                if said and said != head and said not in equal and len(equal) < 3:
+                if said and said != head and said not in equal and len(equal) < 4:
                     equal.append(said)
         if equal:
             b["description"] = f"{head} (equally: {'; or '.join(equal)})"

@@ -129,7 +129,8 @@ def _initial_states(replay, run):
         out.append({**_finding("wrong_value", "dh0 and dc0 returned in each other's place"),
                     "values": {"dh0": correct["dc0"], "dc0": correct["dh0"]}})
         out.append({**_finding("wrong_value", "dc0 returned as the gradient arriving at c_0 (step 0's, through h_0 "
-                                              "and the carry) where what step 0 carries back belongs"),
+                                              "and the carry) where what step 0 carries back belongs: its factor f_0 "
+                                              "left out", also="derivative_missing"),
                     "values": {"dc0": grads["dc_total"][:, 0]}})
     return out
 

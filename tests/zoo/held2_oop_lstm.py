@@ -39,7 +39,8 @@ BUGS = {
     "forget_bias_left_out": "forget_bias",               # sigmoid(a_f): the 1.0 not added
     "forget_bias_not_declared": "forget_bias",           # the code adds 1.0, the check is told 0.0
     "forward_h_tanh_of_oc": "forward_mistake",           # h = tanh(o * c), backward consistent
-    "dc0_before_forget": "unknown",                      # returns dc (not dc * f) as dc0: the last step only
+    "dc0_before_forget": "wrong_value",                  # returns dc (not dc * f) as dc0: the last step only;
+                                                         # relabelled from "unknown": c_0's gradient read for c_(-1)'s
     "dz_split_as_x_first": "unknown",                    # dh_prev = dz[:, D:], dx = dz[:, :D]
 }
 

@@ -31,7 +31,9 @@ BUGS = {
     "error_sign_of_tutorial": "wrong_sign",               # y - layer_2 convention kept: every delta negated
     "derivative_again_in_carry": "derivative_twice",      # future_layer_1_delta = layer_1_delta * deriv(layer_1)
     "forward_always_first_layer_1": "forward_mistake",    # layer_1_values[0] for [-1]; backward consistent
-    "x_read_in_forward_order": "unknown",                 # X = x[position] in the backward (bits reversed)
+    "x_read_in_forward_order": "wrong_time",              # X = x[position] in the backward (bits reversed);
+                                                          # relabelled from "unknown": x in reverse time order, as
+                                                          # held34's writer labels it
 }
 
 TOUCHES = {                                               # computed: blind_index.touched_gates(module, bug)

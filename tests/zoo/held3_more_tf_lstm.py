@@ -20,7 +20,8 @@ BUGS = {
     "dc_carry_times_f_t": "wrong_time",                   # the carried dc times this step's sf, not the later step's
     "dgates_ifoj": "gate_order",                          # d = [di, df, do, dj] (cs231n's habit) for columns i, j, f, o
     "forward_without_o": "forward_mistake",               # h' = tanh(c'); backward consistent (do = 0)
-    "dc0_before_forget_gate": "unknown",                  # the returned dc0 is step 0's dc, not times its sf
+    "dc0_before_forget_gate": "wrong_value",              # the returned dc0 is step 0's dc, not times its sf;
+                                                          # relabelled from "unknown": c_0's gradient read for c_(-1)'s
 }
 
 TOUCHES = {                                               # computed: blind_index.touched_gates(module, bug)
