@@ -41,7 +41,7 @@ def compare_blocks(ref, value, tol, G, axis):
     ref, value = np.asarray(ref), np.asarray(value)
     block = list(ref.shape)
     block[axis] //= G
-    if ref.shape != value.shape or ref.size == 0:
+    if ref.shape != value.shape or ref.size == 0 or ref.dtype.kind not in "fiub" or value.dtype.kind not in "fiub":
         return [compare_arrays(r, v, tol) for r, v in zip(np.split(ref, G, axis), np.split(value, G, axis))]
     stats = _stats(_gate_major(ref[None], G, axis), _gate_major(value[None], G, axis), tol)
     return [_row(dict(atol=tol.atol, rtol=tol.rtol, shape=str(tuple(block)), note=""), stats, 0, j, tuple(block))

@@ -66,3 +66,21 @@ def test_dx_written_one_slot_early_is_named_in_an_lstm():
     dx lands in the last slot, Python's index -1."""
     causes = _causes(_planted(cs231n_lstm, "dx[:, t], dprev_h,", "dx[:, t - 1], dprev_h,"))
     assert "written into the slot before its own" in causes[0], causes
+
+
+def test_fused_overwrites_plant_only_plain_assignments():
+    """The driver's overwrites planted together (one kernel, weights with their bias, every
+    accumulation) combine the plain ``dW = step[...]`` edits only, never the variants of a weights
+    loop of its own (the last step kept), and name each gradient once."""
+    from harness.guard.grammar import driver_edits
+    from harness.guard.grammar.ast_tools import _src
+    from harness.guard.mutants import Textbook
+    for cell in ("rnn", "lstm", "gru"):
+        book = Textbook(cell)
+        for e in driver_edits(cell, book.trees["backward"]):
+            if e.cause != "carry_overwrites" or len(e.tree) < 2:
+                continue
+            planted = " ".join(_src(s) for s in e.tree.values())
+            assert "T - 1 else" not in planted.replace("dnext_h if t < T - 1 else dh[:, t]", ""), (cell, e.says)
+            names = [w for w in e.says.split(" assigned")[0].split(" and ")]
+            assert len(names) == len(set(names)), (cell, e.says)

@@ -11,12 +11,14 @@ from .diagnose import _finding
 
 
 def input_candidates(replay):
-    """Every candidate above whose values the probe can tell from the correct ones."""
+    """Every candidate above, its values the correct ones with what it changes (one that gives the
+    correct numbers on this probe never explains a wrong gradient: the diagnosis matches it only
+    against gradients that differ)."""
     whole = getattr(replay, "batch", replay)            # per-example code: the whole batch's run
     run = _per_step(whole)
     if run is None:
         return []
-    out = (_reversed(whole, run) + _flat_row_back(whole, run) + _reused_row(whole, run) + _initial_states(whole, run)
+    out = (_reversed(run) + _flat_row_back(whole, run) + _reused_row(run) + _initial_states(whole, run)
            + _dx_from_running(run))
     return [dict(c, values={**replay.correct, **{q: np.asarray(v, replay.correct[q].dtype)
                                                  for q, v in c["values"].items()}}) for c in out]
@@ -40,7 +42,7 @@ def _dW(da, inputs):
     return np.einsum("tng,tnk->gk", da, inputs)
 
 
-def _reversed(replay, run):
+def _reversed(run):
     da_ih, da_hh, x, prev_h, _ = run
     if len(x) < 2:
         return []
@@ -73,7 +75,7 @@ def _flat_row_back(replay, run):
              "values": {"dweight_hh": _dW(da_hh, flat_h)}}]
 
 
-def _reused_row(replay, run):
+def _reused_row(run):
     """x_t and h_(t-1) saved for the weight gradients without a copy from one buffer filled for
     each example and step: every one reads the last row written (the last example's at the last
     step)."""

@@ -30,25 +30,7 @@ def derivative_rules(ctx, i, stmt):
         yname = y.id if isinstance(y, ast.Name) else _src(y)
         d = ctx.deriv_of(call)
         here = f"in {_target_name(stmt)}"
-        for product in _products(value):
-            factors = _product_factors(product)
-            if call in factors and len(factors) > 1:
-                rest = _rebuild_product([f for f in factors if f is not call])
-                relu = d == "drelu"             # relu'(h) with relu'(0) = 1: h = relu(a) >= 0 makes it 1 everywhere
-                yield _edit(ctx, i, "derivative_missing", stmt, _replace(stmt, product, rest),
-                            f"the derivative {_src(call)} left out {here}" + (
-                                " (equally, relu' taken at h_t = relu(a_t) >= 0 with relu'(0) = 1: 1 everywhere)"
-                                if relu else ""), family=f"{DERIVATIVES[d]}' left out",
-                            also="derivative_wrong_point" if relu else "")
-                forms = {"dsigmoid": (f"{_src(rest)} * {yname} - {yname}", f"{_src(rest)} * {yname} - {yname} * {yname}",
-                                      f"{yname} * (1 - {yname} * {_src(rest)})"),
-                         "dtanh": (f"{_src(rest)} * 1 - {yname} * {yname}", f"1 - {yname} * {yname} * {_src(rest)}")
-                         }.get(d, ())
-                for unbracketed in forms if product is value else ():
-                    shape = unbracketed.replace(_src(rest), "d").replace(yname, "y")
-                    yield _edit(ctx, i, "derivative_miswritten", stmt, _replace(stmt, value, _expr(unbracketed)),
-                                f"{DERIVATIVES[d]}' written without its brackets in {_target_name(stmt)} "
-                                f"(`{unbracketed}`)", family=f"{DERIVATIVES[d]}' written without its brackets (`{shape}`)")
+        yield from _left_out(ctx, i, stmt, value, call, d, yname, here)
         yield _edit(ctx, i, "derivative_twice", stmt, _replace(stmt, call, ast.BinOp(call, ast.Mult(), copy.deepcopy(call))),
                     f"the derivative {_src(call)} applied twice {here}", family=f"{DERIVATIVES[d]}' applied twice")
         yield _edit(ctx, i, "wrong_sign", stmt, _replace(stmt, call, ast.UnaryOp(ast.USub(), call)),
@@ -71,14 +53,40 @@ def derivative_rules(ctx, i, stmt):
         yield from _itself_rules(ctx, i, stmt, call, d, pre, here)
         for form, says in MISWRITTEN.get(d, ()):
             expr = _expr(form.replace("y", yname))
-            part = form == "y * y"              # a part of 1 - y**2 (or y - y**2) read where the whole belongs
+            also, words = EQUAL_READINGS.get(("derivative_miswritten", form), ("", ""))
             yield _edit(ctx, i, "derivative_miswritten", stmt, _replace(stmt, call, expr),
-                        f"{DERIVATIVES[d]}' written as {says.replace('y', yname)} {here}" + (
-                            " (equally, the intermediate y**2 read where the finished derivative belongs, as in code "
-                            "that names its parts)" if part else ""),
-                        family=f"{DERIVATIVES[d]}' written as {says}", also="wrong_value" if part else "")
+                        f"{DERIVATIVES[d]}' written as {says.replace('y', yname)} {here}{words}",
+                        family=f"{DERIVATIVES[d]}' written as {says}", also=also)
         yield from _wrong_points(ctx, i, stmt, call, d, here)
         yield from _inplace(ctx, i, stmt, call, yname)
+
+
+# Readings the same edit gives equally, by (cause, derivative or form): (the other cause, words).
+EQUAL_READINGS = {("derivative_missing", "drelu"): ("derivative_wrong_point", " (equally, relu' taken at h_t = "
+                                                     "relu(a_t) >= 0 with relu'(0) = 1: 1 everywhere)"),
+                  ("derivative_miswritten", "y * y"): ("wrong_value", " (equally, the intermediate y**2 read where "
+                                                        "the finished derivative belongs, as in code that names its parts)")}
+
+
+def _left_out(ctx, i, stmt, value, call, d, yname, here):
+    """The derivative ``call`` left out of its product, or the product written without brackets."""
+    for product in _products(value):
+        factors = _product_factors(product)
+        if call in factors and len(factors) > 1:
+            rest = _rebuild_product([f for f in factors if f is not call])
+            also, words = EQUAL_READINGS.get(("derivative_missing", d), ("", ""))
+            yield _edit(ctx, i, "derivative_missing", stmt, _replace(stmt, product, rest),
+                        f"the derivative {_src(call)} left out {here}{words}", family=f"{DERIVATIVES[d]}' left out",
+                        also=also)
+            forms = {"dsigmoid": (f"{_src(rest)} * {yname} - {yname}", f"{_src(rest)} * {yname} - {yname} * {yname}",
+                                  f"{yname} * (1 - {yname} * {_src(rest)})"),
+                     "dtanh": (f"{_src(rest)} * 1 - {yname} * {yname}", f"1 - {yname} * {yname} * {_src(rest)}")
+                     }.get(d, ())
+            for unbracketed in forms if product is value else ():
+                shape = unbracketed.replace(_src(rest), "d").replace(yname, "y")
+                yield _edit(ctx, i, "derivative_miswritten", stmt, _replace(stmt, value, _expr(unbracketed)),
+                            f"{DERIVATIVES[d]}' written without its brackets in {_target_name(stmt)} "
+                            f"(`{unbracketed}`)", family=f"{DERIVATIVES[d]}' written without its brackets (`{shape}`)")
 
 
 def _itself_rules(ctx, i, stmt, call, d, pre, here):

@@ -274,11 +274,11 @@ def fused_derivatives(ctx, edits):
             tree.update(e.tree)
             gates += e.gates
             lines.append(e.gates or e.line)
-        first = by_line[min(by_line)]
-        where = (f"every gate that uses it ({', '.join(gates)})" if len(gates) == len(lines) else
+        first, every_gate = by_line[min(by_line)], all(e.gates for e in by_line.values())
+        where = (f"every gate that uses it ({', '.join(gates)})" if every_gate else
                  f"every line that applies it ({', '.join(lines)}: one activation's backward rule, used everywhere)")
         yield Edit(ctx.target, first.index, cause, first.before, first.after, f"{kind} in {where}", first.line, "",
-                   first.cost + 0.1, "" if len(gates) < len(lines) else gates, tree, also=first.also)
+                   first.cost + 0.1, gates if every_gate else "", tree, also=first.also)
 
 
 def identity_dropped(ctx):
