@@ -33,7 +33,8 @@ BUGS = {
     "clip_dc_norm": "gradient_clipped",              # dc_next rescaled to norm 1 each step
     "dWi_outer_swapped": "gradient_transposed",      # np.outer(concat, dzi)[:n_a]... on the h columns
     "dbi_from_dit": "derivative_missing",            # dbi += dit (before the sigmoid's derivative)
-    "dh_prev_rows_off_by_one": "unknown",            # dconcat[1:n_a + 1]: a slice off by one
+    "dh_prev_rows_off_by_one": "wrong_value",        # dconcat[1:n_a + 1]: a slice off by one; relabelled from
+                                                     # "unknown": d[h; x] sliced one row off, as other zoos label it
 }
 
 TOUCHES = {                                           # computed: blind_index.touched_gates(module, bug)
