@@ -17,7 +17,8 @@ from . import blind_index, held2_index, held3_index, held4_index, held5_index, h
     held9_index, held10_index, held11_index, held12_index, held13_index, held14_index, held15_index, \
     held16_index, held17_index, held18_index, held19_index, held20_index, held21_index, held22_index, \
     held23_index, held24_index, held25_index, held26_index, held27_index, held28_index, held29_index, \
-    held30_index, held31_index, held32_index, held33_index, held34_index, held35_index, held36_index, held37_index
+    held30_index, held31_index, held32_index, held33_index, held34_index, held35_index, held36_index, held37_index, \
+    held39_index
 from .blind_index import touched_gates
 
 ZOOS = {"blind": blind_index.MODULES, "held2": held2_index.MODULES, "held3": held3_index.MODULES,
@@ -36,7 +37,8 @@ ZOOS = {"blind": blind_index.MODULES, "held2": held2_index.MODULES, "held3": hel
         "held30": held30_index.MODULES, "held31": held31_index.MODULES,
         "held32": held32_index.MODULES, "held33": held33_index.MODULES,
         "held34": held34_index.MODULES, "held35": held35_index.MODULES,
-        "held36": held36_index.MODULES, "held37": held37_index.MODULES}
+        "held36": held36_index.MODULES, "held37": held37_index.MODULES,
+        "held39": held39_index.MODULES}
 
 
 def verify(mod):
