@@ -77,3 +77,19 @@ def test_every_candidate_differs_from_the_correct_gradients_and_keeps_their_dtyp
     for detail, values in found.items():
         assert any(not np.array_equal(values[q], replay.correct[q]) for q in values), detail
         assert all(values[q].dtype == replay.correct[q].dtype for q in values), detail
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_one_gate_block_from_another_gates_gradient(cell):
+    probe, replay, da, found = _case(cell)
+    G = {"lstm": 4, "gru": 3}[cell]
+    H = da.shape[2] // G
+    gates = {"lstm": "ifgo", "gru": "rzn"}[cell]
+    values = _one(found, f"the {gates[-1]} gate's block of dW_ih formed from the {gates[0]} gate's")
+    dW = np.array(replay.correct["dweight_ih"], copy=True)
+    dW[(G - 1) * H:] = 0
+    for n in range(probe.x.shape[0]):
+        for t in range(probe.x.shape[1]):
+            dW[(G - 1) * H:] += np.outer(da[n, t, :H], probe.x[n, t])     # the pasted line: gate 0's da
+    np.testing.assert_allclose(values["dweight_ih"], dW, rtol=1e-12, atol=1e-14)
+    assert any(f"block of dbias formed from" in d for d in found)

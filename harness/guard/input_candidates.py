@@ -8,6 +8,7 @@ the first output. The carries are right in all of them: only what is returned di
 import numpy as np
 
 from .diagnose import _finding
+from .layouts import CANONICAL_ORDER
 
 
 def input_candidates(replay):
@@ -19,7 +20,7 @@ def input_candidates(replay):
     if run is None:
         return []
     out = (_reversed(run) + _flat_row_back(whole, run) + _reused_row(run) + _initial_states(whole, run)
-           + _dx_from_running(run))
+           + _dx_from_running(run) + _block_from_another_gate(whole, run))
     return [dict(c, values={**replay.correct, **{q: np.asarray(v, replay.correct[q].dtype)
                                                  for q, v in c["values"].items()}}) for c in out]
 
@@ -116,6 +117,35 @@ def _dx_from_running(run):
             out.append({**_finding("gradient_for_weight", f"the running dW_ih ({'this example included' if included else 'before this example is added'}, "
                                                           f"{what}) where W_ih belongs in dx"),
                         "values": {"dx": dx.transpose(1, 0, 2)}})
+    return out
+
+
+def _block_from_another_gate(replay, run):
+    """One gate's block of dW_ih, dW_hh or the bias formed from another gate's pre-activation
+    gradient (a pasted per-gate line not fully edited: ``dW_o += x.T @ da_f``)."""
+    da_ih, da_hh, x, prev_h, _ = run
+    G = {"lstm": 4, "gru": 3}.get(replay.probe.cell, 1)
+    if G == 1:
+        return []
+    gates, H = CANONICAL_ORDER[replay.probe.cell], da_ih.shape[2] // G
+    correct, out = replay.correct, []
+    for k, j in ((k, j) for k in range(G) for j in range(G) if k != j):
+        rows = slice(k * H, (k + 1) * H)
+        other = slice(j * H, (j + 1) * H)
+        made = {"dweight_ih": _dW(da_ih[:, :, other], x), "dweight_hh": _dW(da_hh[:, :, other], prev_h),
+                "dbias": da_ih[:, :, other].sum((0, 1))}
+        for q, block in made.items():
+            keys = (q,) if q != "dbias" else ("dbias_ih",) if replay.probe.cell == "gru" else ("dbias_ih", "dbias_hh")
+            if not all(key in correct for key in keys):
+                continue
+            values = {}
+            for key in keys:
+                values[key] = np.array(correct[key], copy=True)
+                values[key][rows] = block
+            out.append({**_finding("wrong_value", f"the {gates[k]} gate's block of d{q[1:].replace('weight', 'W')} "
+                                                  f"formed from the {gates[j]} gate's pre-activation gradient (a "
+                                                  "pasted per-gate line not fully edited)", gates=gates[k]),
+                        "values": values})
     return out
 
 

@@ -59,6 +59,7 @@ def output_edits(cell, sizes, has_bias):
                  "of two parts, micro-batches or halves of the sequence, averaged where they add up)",
                  "every weight and bias gradient", "", COST["reduction_scaled"] + 0.2, "",
                  {"scale": (groups["every weight and bias gradient"], 2, None)})] if 2 not in divisors else []
+    out += _indented_too_deep(gates, blocks, N, T)
     return out + [Edit("output", 0, "term_dropped", "", "", f"{group} never computed: returned as zeros", group, "",
                        COST["term_dropped"] + 0.1, "", {"zero": keys}) for group, keys in _weight_groups(has_bias).items()
                   if group != "every weight and bias gradient"]
@@ -102,3 +103,21 @@ def _weight_groups(has_bias):
         groups.update({"dbias": ("dbias_ih", "dbias_hh"), "dbias_ih": ("dbias_ih",), "dbias_hh": ("dbias_hh",)})
     groups["every weight and bias gradient"] = tuple(dict.fromkeys(sum(groups.values(), ())))
     return groups
+
+
+def _indented_too_deep(gates, blocks, N, T):
+    """A whole-batch (or whole-sequence) weight or bias gradient accumulated inside a loop over the
+    examples (or the steps) it already sums over: added N (or T) times, whole or one gate's block."""
+    out = []
+    for n, what in ((N, f"N={N} times (a whole-batch sum added inside a loop over the examples)"),
+                    (T, f"T={T} times (a whole-sequence sum added inside a loop over the steps)")):
+        if n == 1 or (n == T and T == N and "steps" in what):
+            continue
+        for group, keys in blocks.items():
+            out.append(Edit("output", 0, "reduction_scaled", "", "", f"{group} added {what}", group, "",
+                            COST["reduction_scaled"] + 0.15, "", {"scale": (keys, 1 / n, None)}))
+            for k, gate in enumerate(gates if len(gates) > 1 else ()):
+                out.append(Edit("output", 0, "reduction_scaled", "", "", f"the {gate} gate's block of {group} added "
+                                f"{what}", group, "", COST["reduction_scaled"] + 0.2, gate,
+                                {"scale": (keys, 1 / n, (k, len(gates)))}))
+    return out
