@@ -15,6 +15,7 @@ from .assign_candidates import one_bias_overwritten, one_example_kept
 from .cache_candidates import _cache_candidates, _last_dc, _without_bias
 from .clip_candidates import _clipped, _clipped_per_example
 from .diagnose import ExampleReplay, _combine, _finding
+from .example_candidates import running_across_examples
 from .input_candidates import input_candidates
 from .recompute import recomputed_from_output
 
@@ -34,7 +35,8 @@ def run_candidates(replay, user, wrong, tol, short=None, cuts=(), names=None):
                                                               if isinstance(replay, ExampleReplay) else [])
     return (out + clipped + _cache_candidates(replay, short) + one_bias_overwritten(replay) + _without_bias(replay)
             + _dx_misplaced(replay) + one_example_kept(replay) + recomputed_from_output(replay)
-            + input_candidates(replay) + _nothing_enters(replay.correct, user))
+            + input_candidates(replay) + running_across_examples(replay, user, tol, cuts)
+            + _nothing_enters(replay.correct, user))
 
 
 def _dx_misplaced(replay):

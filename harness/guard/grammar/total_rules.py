@@ -24,7 +24,8 @@ def running_total_edits(cell, step_tree, driver_tree):
         return
     j, stmt = call
     arg = next(a for a in stmt.value.args if _src(a) == "caches[t]")
-    handed = {j: _replace(stmt, arg, _expr("dict(caches[t], sum_dW_ih=dW_ih, sum_dW_hh=dW_hh)"))}
+    handed = {j: _replace(stmt, arg, _expr("dict(caches[t], sum_dW_ih=dW_ih + caches[t].get('sum0_dW_ih', 0), "
+                                           "sum_dW_hh=dW_hh + caches[t].get('sum0_dW_hh', 0))"))}   # sum0: carried in
     gates = _gates(cell)
     for so_far, when in ((True, "summed so far (this step's included)"), (False, "summed over the later steps")):
         yield from _running_total_variants(step, gates, handed, so_far, when)
