@@ -224,7 +224,6 @@ KNOWN_UNNAMED = {
     ("held9_tensor3_lstm", "second_pass_pairs_reversed"),  # each step's da paired with the mirrored step's inputs
     # held10 (measured once, blind: 86.3% named; developed on since): what it still leaves unnamed
     ("held10_recursive_rnn", "s_doubled_in_place"),      # s *= 2 in the cache, read by later steps
-    ("held10_sepbf_lstm", "db_f_from_i_block"),          # the separate b_f's gradient from i's block
     ("held10_recursive_rnn", "chain_factor_two_lost"),   # 2 s (1 - s) for 4 s (1 - s): da halved, a constant
     ("held10_unitloop_gru", "dz_unit_off_by_one"),       # unit j reads unit j - 1's value in a loop over H
     # held13 (measured once, blind: 92.3% named; developed on since): what it still leaves unnamed
@@ -239,8 +238,6 @@ KNOWN_UNNAMED = {
     ("held18_blog_gru", "dx_slice_off_by_one"),              # dx sliced one column early from d[h, x] of 3 kernels
     ("held18_blog_gru", "dconcat_from_dW_z"),                # z's gradient on [h, x] where its kernel belongs
     ("held18_blog_gru", "dconcat_z_through_W_r"),            # z's gradient through r's kernel on [h, x]
-    # held22 (measured once, blind: 90.6% named; developed on since): what it still leaves unnamed
-    ("held22_rowwise_tf_lstm", "dxh_from_dkernel"),          # the running kernel gradient, summed over examples too
     # held23 (measured once, blind: 94.7% named; developed on since): what it still leaves unnamed
     ("held23_zerokara_gru", "dz_sigmoid_precedence"),        # z*1 - z in the u = 1 - z convention's own terms
     # held24 (measured once, blind: 95.6% named; developed on since): what it still leaves unnamed
@@ -251,7 +248,6 @@ KNOWN_UNNAMED = {
     # held27 (measured once, blind: 96.6% named; developed on since): what it still leaves unnamed
     ("held27_italiano_tm_gru", "memoria_del_passo_prima"),   # x, gates and a_hn of caches[t - 1], h_(t-1) right
     # held31 (measured once, blind: 93.1% named; developed on since): what it still leaves unnamed
-    ("held31_jacobian_lstm", "h_carry_from_dW"),             # the running weight gradient, one example at a time
     ("held31_triples_lstm", "dc_aliases_dh"),                # dc = dh_t aliased, then scaled in place before do reads it
     ("held31_tensordot_gru", "carry_tensordot_axes_transposed"),  # z and r blocks of a (H, 3, H) kernel transposed
     # held32 and held33 (measured once, blind: 91.2% and 89.8% named; developed on since): what they still leave unnamed
@@ -273,7 +269,6 @@ KNOWN_UNNAMED = {
     ("held33_windows_lstm", "window_steps_forward"),         # steps walked forward inside each window
     ("held33_unroll2_gru", "leftover_step_skipped"),         # the odd last step of a two-step unroll skipped
     ("held33_unroll2_gru", "drh_from_dUh"),                  # the running dUh inside an unrolled pair
-    ("held33_exmem_gru", "dx_through_dWxn"),                 # the running dWxn, example by example
     # held35 (measured once, blind: 83.1% named; developed on since): what it still leaves unnamed, mostly
     # a mini-framework's op rule written wrongly and so wrong at every use of the op
     ("held35_vjpreg_cols_sigmoid_rnn", "add_inplace"),       # add's a += b writes into the traced dot output
@@ -302,6 +297,14 @@ KNOWN_UNNAMED = {
     ("held37_jacblocks_tm_lstm", "Jhc_no_f"),                 # a Jacobian block written without its f
     ("held37_jacblocks_tm_lstm", "Jcc_f_prev_step"),          # F[t - 1] in the c carry's Jacobian
     ("held37_cse_gru", "x2_term_missing"),                    # a term of an expanded derivative lost
+    # held38 and held39 (measured once, blind: 89.4% and 99.2% named; developed on since): what they still leave unnamed
+    ("held38_homework_rnn", "range_T_minus_1"),               # the loop's range one short, its hand-kept counter not
+    ("held38_fourmats_lstm", "forget_bias_pasted_twice"),     # twice in the forward, once in the backward's recompute
+    ("held38_fourmats_lstm", "dbi_from_dit"),                 # the i bias from di before sigmoid', its weights after
+    ("held38_pasted_gru", "dh_prev_assigned_r"),              # the r path's carry line assigned over the others
+    ("held38_examples_tm_gru", "dh_prev_from_dU_z"),          # the running dU_z, example by example inside each step
+    ("held38_examples_tm_gru", "dz_pasted_from_dn"),          # dz = dh * (1 - z) pasted from the dn line
+    ("held39_blocks_gru", "recurrent_n_property_r_block"),    # a property returning the r block as W_hn
 }
 # Held-out mutants whose numbers are exactly another single mistake's: named as that one.
 SAME_NUMBERS = {
