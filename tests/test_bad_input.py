@@ -19,6 +19,8 @@ import harness
 from harness.cli import main
 
 torch = pytest.importorskip("torch")
+# One worker builds this module's module-scoped fixtures once (pytest-xdist, --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("bad_input")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HARNESS_DIR = os.path.join(ROOT, "harness")

@@ -290,7 +290,8 @@ def test_seed000_db_averaged_in_layer1():
     report = check_model(seed000_fn("db_mean"), against="torch", **SEED000)
     assert _failing(report) == {("dbias_ih", 1), ("dbias_hh", 1)}
     assert _finding(report, "likely cause") == [
-        "likely cause: a gradient averaged instead of summed: dbias_ih_l1, dbias_hh_l1 divided by the batch size N=3, "
+        "likely cause: a gradient averaged instead of summed (or summed too often): dbias_ih_l1, dbias_hh_l1 divided by the "
+        "batch size N=3, "
         "in layer 1 (your values reproduce this mistake within tolerance)"]
 
 

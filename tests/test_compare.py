@@ -139,3 +139,14 @@ def test_gate_blocks_in_one_pass_are_each_blocks_own_comparison(quantity, shape,
         row = next(g for g in gates if g["gate"] == gate)
         one = compare_arrays(r, o, tol)
         assert {k: row[k] for k in one} == pytest.approx(one, nan_ok=True) and row["worst_index"] == one["worst_index"]
+
+
+@pytest.mark.parametrize("dtype", [np.complex128, object, np.bool_, np.int32])
+def test_gate_blocks_of_other_dtypes_compare_as_each_block_alone(dtype):
+    ref = (np.arange(8.0) % 2).reshape(4, 2)
+    other = (ref + 1j) if dtype is np.complex128 else ref.astype(dtype)
+    rows = compare_traces(_trace("ref", {("dweight_ih", 0, None): ref}), _trace("you", {("dweight_ih", 0, None): other}),
+                          TOL, gates=("i", "f", "g", "o"))
+    want = [compare_arrays(r, o, TOL)["passed"] for r, o in zip(np.split(ref, 4), np.split(other, 4))]
+    assert [r["passed"] for r in rows] == want
+    assert all(r["passed"] is (dtype is not np.complex128) for r in rows)     # complex: never a pass

@@ -13,6 +13,9 @@ from examples.cs231n_rnn import rnn_backward, rnn_backward_seed003, rnn_forward
 from harness import plots
 from harness.gradnorms import from_traces, model_norms
 
+# One worker builds this module's module-scoped fixtures once (pytest-xdist, --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("figures")
+
 pytest.importorskip("torch")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

@@ -13,6 +13,9 @@ from harness.report import Report
 from harness.summary import pair
 from tests.zoo import cs231n_rnn
 
+# One worker builds this module's module-scoped fixtures once (pytest-xdist, --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("html")
+
 
 class Page(HTMLParser):
     """Ids, links, and the text of every element with a given class, in document order."""

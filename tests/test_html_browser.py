@@ -17,7 +17,7 @@ import harness
 from harness import plots_grid
 from harness.report import Report
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("html_browser")]   # one worker builds the matrix
 MAX_BYTES = 1_500_000
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 VERDICT_OK = (0x1A, 0x7F, 0x37)                  # .v-OK in harness.html

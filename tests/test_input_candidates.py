@@ -6,6 +6,7 @@ values."""
 import numpy as np
 import pytest
 
+from harness.compare import Tolerance
 from harness.guard.diagnose import Replay
 from harness.guard.input_candidates import input_candidates
 from harness.probe import make_probe
@@ -92,4 +93,34 @@ def test_one_gate_block_from_another_gates_gradient(cell):
         for t in range(probe.x.shape[1]):
             dW[(G - 1) * H:] += np.outer(da[n, t, :H], probe.x[n, t])     # the pasted line: gate 0's da
     np.testing.assert_allclose(values["dweight_ih"], dW, rtol=1e-12, atol=1e-14)
-    assert any(f"block of dbias formed from" in d for d in found)
+    db = _one(found, f"the {gates[1]} gate's block of dbias formed from the {gates[0]} gate's")["dbias_ih"]
+    np.testing.assert_allclose(db[H:2 * H], da[:, :, :H].sum((0, 1)), rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(np.delete(db, np.s_[H:2 * H]), np.delete(replay.correct["dbias_ih"], np.s_[H:2 * H]))
+
+
+def test_running_dW_hh_carried_from_one_example_into_the_next():
+    """User code walking one example at a time, its whole backward before the next, that reads the
+    running dW_hh (this step's included) where W_hh belongs in the carry: the candidate built from
+    the textbook with the grammar's running-total edit gives what that loop computes."""
+    from harness.guard.diagnose import _cut
+    from harness.guard.example_candidates import running_across_examples
+    probe = make_probe("rnn", batch=3, steps=4, input_size=4, hidden_size=5, seed=3)
+    replay = Replay._of(probe)
+    p, h = probe.layer_params(0), replay.states["h"]
+    prev = np.concatenate([probe.state0["h"][0][:, None], h[:, :-1]], axis=1)
+    N, T, _ = probe.x.shape
+    dW_ih, dW_hh, dx, dh0 = np.zeros_like(p["weight_ih"]), np.zeros_like(p["weight_hh"]), np.zeros_like(probe.x), []
+    for n in range(N):
+        carry = np.zeros(h.shape[2])
+        for t in reversed(range(T)):
+            da = (probe.dout[n, t] + carry) * (1 - h[n, t] ** 2)
+            dW_ih += np.outer(da, probe.x[n, t])
+            dW_hh += np.outer(da, prev[n, t])
+            dx[n, t] = da @ p["weight_ih"]
+            carry = da @ dW_hh                                  # the running total, where W_hh belongs
+        dh0.append(carry)
+    cuts = [(Replay._of(_cut(probe, k)), None) for k in (1, 2)]     # no user values: nothing screened
+    found = {c["detail"]: c["values"] for c in running_across_examples(replay, Tolerance(1e-7, 1e-5), cuts)}
+    values = _one(found, "dW_hh summed so far (this step's included) where the weight W_hh belongs in dprev_h")
+    for q, want in (("dx", dx), ("dh0", np.array(dh0)), ("dweight_ih", dW_ih), ("dweight_hh", dW_hh)):
+        np.testing.assert_allclose(values[q], want, rtol=1e-10, atol=1e-12, err_msg=q)

@@ -19,6 +19,9 @@ from harness.errors import HarnessError, LayoutError  # noqa: E402
 from harness.layouts import keras_layout  # noqa: E402
 from harness.probe import make_probe  # noqa: E402
 
+# One worker builds this module's module-scoped fixtures once (pytest-xdist, --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("keras_backend")
+
 T = 6
 CELLS = [("rnn", {}), ("lstm", {}), ("gru", {"reset_after": True}), ("gru", {"reset_after": False})]
 

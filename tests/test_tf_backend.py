@@ -22,6 +22,9 @@ from harness.errors import HarnessError, LayoutError  # noqa: E402
 from harness.layouts import tf_layout  # noqa: E402
 from harness.probe import make_probe  # noqa: E402
 
+# One worker builds this module's module-scoped fixtures once (pytest-xdist, --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("tf_backend")
+
 T = 6
 OPTIONS = {"rnn": {}, "lstm": {}, "gru": {"reset_after": False}}     # TF1 GRUCell is reset-before
 CASES = [

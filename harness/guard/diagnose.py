@@ -53,7 +53,7 @@ CAUSES = {
     "loop_direction": "the backward loop runs forward in time",
     "truncated_bptt": "backpropagation through time truncated",
     "gradient_clipped": "gradients clipped inside the backward",
-    "reduction_scaled": "a gradient averaged instead of summed",
+    "reduction_scaled": "a gradient averaged instead of summed (or summed too often)",
     "inplace_corruption": "an in-place write corrupts a cached value",
     "gate_order": "gate blocks in the wrong order",
     "forget_bias": "forget-gate offset (forget_bias) wrong",

@@ -5,25 +5,27 @@ one example into the next, so example n reads every earlier example's whole cont
 Each example's textbook backward runs with the grammar's running-total edit planted, its
 totals starting where the previous example's ended."""
 
-from .diagnose import ExampleReplay, _close, _combine, _dc_n
+from .diagnose import ExampleReplay, _close, _combine, _dc_n, _finding
+from .screen import _fits as fits
 
 
-def running_across_examples(replay, user, tol, cuts=()):
+def running_across_examples(replay, tol, cuts=()):
     """[finding with values] for each running-total edit that, carried across the examples,
     fits the user's values on every shorter cut probe of ``cuts`` [(replay, user values)], run
     first (the shortest first: most edits fail there)."""
     probe = replay.probe
     if probe.sizes["N"] < 2:
         return []
-    from .diagnose import _finding
     edits = [e for e in replay.book.edits(probe.sizes, probe.bias, probe.options.get("activation"))
              if e.cause == "gradient_for_weight" and "backward" in e.more]
-    T = probe.sizes["T"]          # (a longer probe than the diagnosis's own, where the running totals grow
-    shorter = sorted(((r, u) for r, u in cuts if u is not None and r.probe.sizes["T"] < T),   # fast: its
-                     key=lambda c: c[0].probe.sizes["T"])                                      # rounding, not run)
+    # Screened on the cut probes shorter than the diagnosis's own, shortest first (not on a longer
+    # one: there the running totals grow fast, and their rounding is what would be compared).
+    T = probe.sizes["T"]
+    shorter = sorted(((r, u) for r, u in cuts if u is not None and r.probe.sizes["T"] < T),
+                     key=lambda c: c[0].probe.sizes["T"])
     out = []
     for edit in edits:
-        if not all(_fits(_carried(r, edit), u, tol) for r, u in shorter):
+        if not all(fits(_carried(r, edit), u, list(u), tol, _close) for r, u in shorter):
             continue
         values = _carried(replay, edit)
         if values is not None:
@@ -48,6 +50,3 @@ def _carried(replay, edit):
                 "sum0_dW_hh": sums["sum0_dW_hh"] + values["dweight_hh"]}
     return _combine(parts)
 
-
-def _fits(values, user, tol):
-    return values is not None and all(_close(values[q], user[q], tol) for q in user if q in values)

@@ -2,8 +2,10 @@
 own run: the weight gradients sum_t da_t^T x_t and sum_t da_t^T h_(t-1) formed with the wrong
 inputs (in reverse time order; read one row back in a flat (N*T) buffer, where t = 0 meets the
 previous example's last row; the last row written to a buffer reused across examples and steps),
-and the initial states' gradients returned in each other's place or as the gradient arriving at
-the first output. The carries are right in all of them: only what is returned differs."""
+one gate's block of them formed from another gate's da (a pasted line), dx formed from the
+running dW_ih one example at a time, and the initial states' gradients returned in each other's
+place or as the gradient arriving at the first output. The carries are right in all of them:
+only what is returned differs."""
 
 import numpy as np
 

@@ -35,7 +35,7 @@ def run_candidates(replay, user, wrong, tol, short=None, cuts=(), names=None):
                                                               if isinstance(replay, ExampleReplay) else [])
     return (out + clipped + _cache_candidates(replay, short) + one_bias_overwritten(replay) + _without_bias(replay)
             + _dx_misplaced(replay) + one_example_kept(replay) + recomputed_from_output(replay)
-            + input_candidates(replay) + running_across_examples(replay, user, tol, cuts)
+            + input_candidates(replay) + running_across_examples(replay, tol, cuts)
             + _nothing_enters(replay.correct, user))
 
 

@@ -30,7 +30,8 @@ trees and plants every mistake of this grammar into every line where it can occu
     gradient_clipped           the carry, the incoming gradient, the pre-activation gradients (all,
                                or the GRU's input side) or the weights' gradients clipped inside
                                the loop (round thresholds)
-    reduction_scaled           a gradient divided by N, T or N*T (averaged instead of summed), whole
+    reduction_scaled           a gradient divided by N, T or N*T (averaged instead of summed), or added N
+                               or T times (a sum inside a loop over what it sums), whole
                                or in one or two gates' blocks
     gate_order                 gate blocks in another order: written into the pre-activation
                                gradient, in one returned gradient, or in the weights dx and the

@@ -14,8 +14,8 @@ from .tables import COST, NEGATED_Z, Edit
 
 
 def output_edits(cell, sizes, has_bias):
-    """Gradients scaled after the loop: averaged over N, T or N*T instead of summed, whole or
-    (gated cells) in one gate's block (a per-gate array: ``dWr / m``, ``db_z.mean(0)``) or two
+    """Gradients scaled after the loop: averaged over N, T or N*T instead of summed (or added N or
+    T times: ``_indented_too_deep``), whole or (gated cells) in one gate's block (a per-gate array: ``dWr / m``, ``db_z.mean(0)``) or two
     (two gates stacked in one array: ``dbg.mean(1)`` over [z; r]), or every bias but the GRU's
     b_hn; a weight or bias gradient negated as a whole; a gradient never computed (zeros)."""
     N, T = sizes["N"], sizes["T"]
@@ -108,10 +108,14 @@ def _weight_groups(has_bias):
 def _indented_too_deep(gates, blocks, N, T):
     """A whole-batch (or whole-sequence) weight or bias gradient accumulated inside a loop over the
     examples (or the steps) it already sums over: added N (or T) times, whole or one gate's block."""
-    out = []
+    times = {}
     for n, what in ((N, f"N={N} times (a whole-batch sum added inside a loop over the examples)"),
                     (T, f"T={T} times (a whole-sequence sum added inside a loop over the steps)")):
-        if n == 1 or (n == T and T == N and "steps" in what):
+        times.setdefault(n, []).append(what)            # N == T: one mutant, both readings
+    out = []
+    for n, whats in times.items():
+        what = " or ".join(whats)
+        if n == 1:
             continue
         for group, keys in blocks.items():
             out.append(Edit("output", 0, "reduction_scaled", "", "", f"{group} added {what}", group, "",

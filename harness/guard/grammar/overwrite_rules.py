@@ -40,8 +40,8 @@ def _overwrite_rules(ctx, i, stmt):
                     also="term_dropped", family=WEIGHTS_LOOP + f" ({skipped})")
     if name == "dW_hh":                                 # `if t > 0: dW_hh += ...`: "there is no h_(t-1) at t = 0"
         yield _edit(ctx, i, "term_dropped", stmt, _replace(stmt, stmt.value, _expr(f"{_src(stmt.value)} * (t > 0)")),
-                    f"the h0 term of {name} left out (step 0's contribution, da_0^T h0, skipped: `if t > 0:`)",
-                    family=WEIGHTS_LOOP + " (t > 0)")
+                    f"the h0 term of {name} left out (step 0's contribution, da_0^T h0, skipped: `if t > 0:`; or a "
+                    "weights loop of its own from t = 1)", family=WEIGHTS_LOOP + " (t > 0)", also="loop_skips_step")
     gates = _gates(ctx.cell)
     for k, gate in enumerate(gates):
         pick = _expr(f"_blockpick({name} + {_src(stmt.value)}, {_src(stmt.value)}, {k}, 0, {len(gates)})")

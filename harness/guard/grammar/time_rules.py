@@ -53,7 +53,8 @@ def whole_step_wrong_time(ctx):
             for kept, tail, extra_cost in variants:     # h0 aliased by the forward's in-place updates reads so too
                 inplace = alt == "h_prev_wrap" and not kept and " (equally, h0 itself updated in place by the " \
                     "forward, `h = h0` without a copy: at t = 0 every read sees the final state)"
-                inplace = inplace or (name, alt) in (("prev_h", "next_h"), ("prev_c", "next_c")) and (
+                overwritten = kept is not weights and (name, alt) in (("prev_h", "next_h"), ("prev_c", "next_c"))
+                inplace = inplace or overwritten and (
                     f" (equally, the cached {SAYS[name]} overwritten in place by {SAYS[alt]} before the step reads it: "
                     "a recompute or check written into a view of the state array)")
                 yield _every_read(ctx, cause, name, alt, {i: s for i, s in reads.items() if i not in kept},
