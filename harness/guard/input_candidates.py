@@ -28,8 +28,8 @@ def input_candidates(replay):
 
 
 def _per_step(replay):
-    """(da_ih, da_hh, x, h_prev, each (T, N, .), the textbook's gradients), or None where dW_hh does not meet h_(t-1) alone
-    (the reset-before GRU: W_hn meets r h_(t-1))."""
+    """(da_ih, da_hh, x, h_prev, each (T, N, .), the textbook's gradients), or None where dW_hh
+    does not meet h_(t-1) alone (the reset-before GRU: W_hn meets r h_(t-1))."""
     probe, caches = replay.probe, replay.caches
     if probe.cell == "gru" and not caches[0]["reset_after"]:
         return None
@@ -116,8 +116,8 @@ def _dx_from_running(run):
                 own = np.outer(da_ih[t, n], x[t, n])
                 dx[t, n] = da_ih[t, n] @ (total + own if included else total)
                 total += own
-            out.append({**_finding("gradient_for_weight", f"the running dW_ih ({'this example included' if included else 'before this example is added'}, "
-                                                          f"{what}) where W_ih belongs in dx"),
+            which = "this example included" if included else "before this example is added"
+            out.append({**_finding("gradient_for_weight", f"the running dW_ih ({which}, {what}) where W_ih belongs in dx"),
                         "values": {"dx": dx.transpose(1, 0, 2)}})
     return out
 
