@@ -272,7 +272,6 @@ KNOWN_UNNAMED = {
     # held35 (measured once, blind: 83.1% named; developed on since): what it still leaves unnamed, mostly
     # a mini-framework's op rule written wrongly and so wrong at every use of the op
     ("held35_vjpreg_cols_sigmoid_rnn", "add_inplace"),       # add's a += b writes into the traced dot output
-    ("held35_topo_lstm", "mul_bwd_own_value"),                # Mul.backward: each factor gets g times itself
     ("held35_vartape_tm_gru", "mul_grad_swapped"),            # the same in __mul__: self.grad += out.grad * self.data
     ("held35_stacks_tf_lstm", "tanh_pops_front"),             # Tanh's saved outputs popped first-in first-out
     ("held35_stacks_tf_lstm", "one_sigmoid_for_ifo"),         # one Sigmoid layer's stack for i, f, o, popped in push order
