@@ -220,8 +220,6 @@ KNOWN_UNNAMED = {
     # held8 (measured once, blind: 90.1% named; developed on since): what it still leaves unnamed
     ("held8_flat_theta_gru", "sech_of_input_part_only"),  # tanh' at x W_n + b_n, the recurrent part left out
     ("held8_flat_theta_gru", "a_h_built_in_xz"),         # the cached x W + b's n block turned into a_n in place
-    # held9 (measured once, blind: 90.2% named; developed on since): what it still leaves unnamed
-    ("held9_tensor3_lstm", "second_pass_pairs_reversed"),  # each step's da paired with the mirrored step's inputs
     # held10 (measured once, blind: 86.3% named; developed on since): what it still leaves unnamed
     ("held10_recursive_rnn", "s_doubled_in_place"),      # s *= 2 in the cache, read by later steps
     ("held10_recursive_rnn", "chain_factor_two_lost"),   # 2 s (1 - s) for 4 s (1 - s): da halved, a constant
@@ -275,7 +273,6 @@ KNOWN_UNNAMED = {
     ("held35_vartape_tm_gru", "mul_grad_swapped"),            # the same in __mul__: self.grad += out.grad * self.data
     ("held35_stacks_tf_lstm", "tanh_pops_front"),             # Tanh's saved outputs popped first-in first-out
     ("held35_stacks_tf_lstm", "one_sigmoid_for_ifo"),         # one Sigmoid layer's stack for i, f, o, popped in push order
-    ("held35_moduledict_gru", "ctxs_reversed"),               # the contexts list reversed, then indexed by t
     ("held35_moduledict_gru", "r_through_z_linear"),          # r's hidden gradient through z's Linear
     ("held35_moduledict_gru", "dh_prev_assigned"),            # the last of several dh_prev lines assigned
     ("held35_vartape_tm_gru", "matmul_uses_other_grad"),      # __matmul__: self.grad += out.grad @ other.grad.T

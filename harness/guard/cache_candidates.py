@@ -80,6 +80,10 @@ def _cache_specs(cell, activation="tanh"):
     specs.append(({"x": lambda cs, c, t: cs[-1]["x"], "prev_h": lambda cs, c, t: cs[-1]["prev_h"]}, "inplace_corruption",
                   "every step's cached [h_(t-1), x_t] is the last step's (one concatenation buffer filled in place "
                   "each step and cached without a copy)", ""))
+    mirrored = {k: (lambda cs, c, t, k=k: cs[len(cs) - 1 - t][k]) for k in ("x",) + READ[cell] + tuple(
+        k for k in ("a_hn",) if cell == "gru")}
+    specs.append((mirrored, "wrong_time", "every step reads the cache of the mirrored step T-1-t (the list of caches "
+                  "reversed before the loop indexes it by t)", ""))
     for skip0, whose in ((True, "h0 apart"), (False, "h0 too")) if cell == "rnn" else ():
         for form, how in IN_PLACE_DERIVATIVE.get(activation, ()):
             specs.append(({"prev_h": lambda cs, c, t, skip0=skip0, form=form: c["prev_h"] if skip0 and t == 0

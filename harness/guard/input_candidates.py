@@ -54,7 +54,15 @@ def _reversed(run):
              "values": {"dweight_ih": _dW(da_ih, x[::-1])}},
             {**_finding("wrong_time", "dW_hh formed with the states in reverse time order (each step's da paired "
                                       "with h_(T-2-t) (h0 at the last step), as zip(deltas, reversed(hs)) pairs them)"),
-             "values": {"dweight_hh": _dW(da_hh, prev_h[::-1])}}]
+             "values": {"dweight_hh": _dW(da_hh, prev_h[::-1])}},
+            {**_finding("wrong_time", "dW_ih and dW_hh formed with their inputs in reverse time order (each step's da "
+                                      "paired with the mirrored step's x and h_(t-1))"),
+             "values": {"dweight_ih": _dW(da_ih, x[::-1]), "dweight_hh": _dW(da_hh, prev_h[::-1])}},
+            {**_finding("wrong_time", "every gradient formed after the loop from the list of da in the order it was "
+                                      "appended (T-1 .. 0) as if it ran 0 .. T-1: dx in reverse time order, dW_ih and "
+                                      "dW_hh paired with the mirrored step's x and h_(t-1)"),
+             "values": {"dweight_ih": _dW(da_ih, x[::-1]), "dweight_hh": _dW(da_hh, prev_h[::-1]),
+                        "dx": run[4]["dx"][:, ::-1]}}]
 
 
 def _flat_row_back(replay, run):
