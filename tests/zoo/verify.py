@@ -4,7 +4,7 @@ torch in float64 and float32; every mutant is flagged against the reference; eve
 entry equals what the code computes; every forward mistake passes against finite
 differences of its own forward (its backward is consistent with it).
 
-    cd tests && PYTHONPATH=.. python -m zoo.verify blind|held2|...|held40   (PYTHONPATH: this checkout's harness)
+    cd tests && PYTHONPATH=.. python -m zoo.verify blind|held2|...|held41   (PYTHONPATH: this checkout's harness)
 """
 
 import collections
@@ -18,7 +18,7 @@ from . import blind_index, held2_index, held3_index, held4_index, held5_index, h
     held16_index, held17_index, held18_index, held19_index, held20_index, held21_index, held22_index, \
     held23_index, held24_index, held25_index, held26_index, held27_index, held28_index, held29_index, \
     held30_index, held31_index, held32_index, held33_index, held34_index, held35_index, held36_index, held37_index, \
-    held38_index, held39_index, held40_index
+    held38_index, held39_index, held40_index, held41_index
 from .blind_index import touched_gates
 
 ZOOS = {"blind": blind_index.MODULES, "held2": held2_index.MODULES, "held3": held3_index.MODULES,
@@ -39,7 +39,7 @@ ZOOS = {"blind": blind_index.MODULES, "held2": held2_index.MODULES, "held3": hel
         "held34": held34_index.MODULES, "held35": held35_index.MODULES,
         "held36": held36_index.MODULES, "held37": held37_index.MODULES,
         "held38": held38_index.MODULES, "held39": held39_index.MODULES,
-        "held40": held40_index.MODULES}
+        "held40": held40_index.MODULES, "held41": held41_index.MODULES}
 
 
 def verify(mod):
