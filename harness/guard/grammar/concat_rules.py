@@ -8,7 +8,7 @@ import ast
 
 from .ast_tools import _expr, _replace, _src, _target_name
 from .context import _edit, _mutable, _value
-from .tables import COST
+from .tables import COST, Edit
 
 
 def concat_split(ctx, i, stmt):
@@ -108,6 +108,25 @@ def ones_column_rules(ctx, i, stmt):
                             f"folded in as a ones column: that column's gradient read as {mine}'s "
                             f"{'first' if at == 'front' else 'last'}, {mine}'s {'last' if at == 'front' else 'first'} "
                             "column dropped", cost=COST["wrong_value"] + 0.15, also="wrong_weight")
+
+
+def split_both_wrong(ctx, edits):
+    """d[x, h] split as if it were d[h, x] (or the other way round) in both of its slices at once:
+    dx and dh_(t-1) each from the wrong end."""
+    other = {"[h, x]": "[x, h]", "[x, h]": "[h, x]"}
+    groups = {}
+    for e in edits:
+        for what in other:
+            if e.says.startswith(f"{e.line} sliced from the wrong end of the gradient of the concatenated {what}") \
+                    and set(e.tree) == {e.index}:
+                groups.setdefault(what, {}).setdefault(e.line, e)
+    for what, by_line in groups.items():
+        if len(by_line) == 2:
+            tree = {k: v for e in by_line.values() for k, v in e.tree.items()}
+            first = min(by_line.values(), key=lambda e: e.index)
+            yield Edit(ctx.target, first.index, "wrong_value", first.before, first.after,
+                       f"the gradient of the concatenated {what} split as if it were {other[what]}: dx and dh_(t-1) both "
+                       "sliced from the wrong end", first.line, "", first.cost + 0.1, "", tree, also="wrong_weight")
 
 
 def one_unit_kept(ctx, i, stmt):

@@ -11,7 +11,7 @@ from .gate_rules import (_gates, fused_block_swaps, fused_gate_terms, gate_term_
                          one_block_only, order_rules, pre_derivative_swaps, recomputed_without_forget_bias,
                          product_buffer_reused, reset_dropped_in_weights, reset_factor_rules, weight_block_rules,
                          weights_split_wrong)
-from .concat_rules import concat_slice_rules, one_unit_kept, ones_column_rules
+from .concat_rules import concat_slice_rules, one_unit_kept, ones_column_rules, split_both_wrong
 from .op_rules import every_product_own_value
 from .output_rules import averaged_in_step
 from .inplace_rules import (inplace_derivatives_fused, inplace_forward_products, inplace_gradient_rules,
@@ -314,4 +314,5 @@ def step_edits(cell, fn_tree, activation=None, line_gates=None):
             + list(inplace_forward_products(ctx)) + list(weights_split_wrong(ctx))
             + list(weight_inputs_of_another_step(ctx)) + list(inplace_derivatives_fused(ctx))
             + list(partners_swapped(ctx)) + list(reset_dropped_in_weights(ctx)) + list(product_buffer_reused(ctx))
-            + list(identity_dropped(ctx)) + list(unpacked_in_another_order(ctx)) + list(every_product_own_value(ctx)))
+            + list(identity_dropped(ctx)) + list(unpacked_in_another_order(ctx)) + list(every_product_own_value(ctx))
+            + list(split_both_wrong(ctx, out)))
