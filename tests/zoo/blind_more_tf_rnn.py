@@ -7,7 +7,8 @@ Held-out zoo: written without reading the diagnosis; ``bug`` plants one mistake 
 import numpy as np
 
 BUGS = {
-    "kernel_split_at_H": "unknown",                   # w_h = kernel[:H], w_x = kernel[H:] (split at the wrong row)
+    "kernel_split_at_H": "wrong_value",               # w_h = kernel[:H], w_x = kernel[H:] (split at the wrong row);
+                                                      # relabelled from "unknown": one split order, as held40 labels it
     "grad_left_out": "derivative_missing",            # dz = err
     "sigmoid_grad_for_tanh": "derivative_wrong_function",  # h * (1 - h)
     "carry_from_dkernel": "gradient_for_weight",      # err_next = dz @ dkernel[D:].T

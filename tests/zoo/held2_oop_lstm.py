@@ -41,7 +41,8 @@ BUGS = {
     "forward_h_tanh_of_oc": "forward_mistake",           # h = tanh(o * c), backward consistent
     "dc0_before_forget": "wrong_value",                  # returns dc (not dc * f) as dc0: the last step only;
                                                          # relabelled from "unknown": c_0's gradient read for c_(-1)'s
-    "dz_split_as_x_first": "unknown",                    # dh_prev = dz[:, D:], dx = dz[:, :D]
+    "dz_split_as_x_first": "wrong_value",                # dh_prev = dz[:, D:], dx = dz[:, :D]; relabelled from
+                                                         # "unknown": one split order, as held40 labels it
 }
 
 TOUCHES = {                                              # computed: blind_index.touched_gates(module, bug)

@@ -24,7 +24,8 @@ BUGS = {
     "kernel_grad_over_T": "reduction_scaled",      # dkernel = kernel.grad / T
     "clip_by_norm": "gradient_clipped",            # the tape rescales every op's gradient to norm <= 1
     "concat_buffer_reused": "inplace_corruption",  # Concat writes every [x, h] into one buffer
-    "concat_split_as_hx": "unknown",               # Concat.backward splits as if [h, x]: g[:, H:], g[:, :H]
+    "concat_split_as_hx": "wrong_value",           # Concat.backward splits as if [h, x]: g[:, H:], g[:, :H];
+                                                   # relabelled from "unknown": one split order, as held40 labels it
     "tape_window": "truncated_bptt",               # walks only the ops of the last 2 steps
     "leaky_forward": "forward_mistake",            # ReLU(0.01) leaky, backward consistent with it
 }

@@ -28,7 +28,8 @@ BUGS = {
     "carry_added_at_t": "carry_dropped",               # dh[:, t] += dprev (index t, already used) for t - 1
     "dprev_from_dW": "gradient_for_weight",            # dprev = da @ dW[:, :H]
     "leaky_forward": "forward_mistake",                # h = max(a, 0.01 a), backward consistent (slope 0.01)
-    "split_x_first": "unknown",                        # dx = dcomb[:, :D], dprev = dcomb[:, D:] ([x, h] split)
+    "split_x_first": "wrong_value",                    # dx = dcomb[:, :D], dprev = dcomb[:, D:] ([x, h] split);
+                                                       # relabelled from "unknown": one split order, as held40 labels it
 }
 
 TOUCHES = {b: "" for b in BUGS}                        # computed: blind_index.touched_gates (an RNN: always "")
