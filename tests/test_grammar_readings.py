@@ -84,3 +84,14 @@ def test_fused_overwrites_plant_only_plain_assignments():
             assert "T - 1 else" not in planted.replace("dnext_h if t < T - 1 else dh[:, t]", ""), (cell, e.says)
             names = [w for w in e.says.split(" assigned")[0].split(" and ")]
             assert len(names) == len(set(names)), (cell, e.says)
+
+
+def test_every_product_own_value_finds_each_product_rule_of_the_textbook():
+    """The Mul-op rule is a table of the textbook's product lines by their source: each must still
+    be found in the textbook's step (a line rewritten there would drop out of the rule silently)."""
+    from harness.guard.grammar.op_rules import OWN_VALUE
+    from harness.guard.mutants import Textbook
+    for cell, table in OWN_VALUE.items():
+        book = Textbook(cell)
+        edits = [e for e in book.edits({"N": 3, "T": 5, "D": 4, "H": 6}, True) if "its own value" in e.says]
+        assert len(edits) == 1 and len(edits[0].tree) == len(table), (cell, [len(e.tree) for e in edits])
