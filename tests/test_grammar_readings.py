@@ -6,7 +6,7 @@ import importlib.util
 import inspect
 
 from harness.guard.check import check_backward
-from zoo import cs231n_lstm, held15_nodes_gru, held16_tfforget_lstm, keras_gru
+from zoo import cs231n_lstm, cs231n_rnn, held15_nodes_gru, held16_tfforget_lstm, keras_gru
 
 
 def _planted(module, line, new):
@@ -95,3 +95,23 @@ def test_every_product_own_value_finds_each_product_rule_of_the_textbook():
         book = Textbook(cell)
         edits = [e for e in book.edits({"N": 3, "T": 5, "D": 4, "H": 6}, True) if "its own value" in e.says]
         assert len(edits) == 1 and len(edits[0].tree) == len(table), (cell, [len(e.tree) for e in edits])
+
+
+def test_a_gate_block_of_dW_hh_pasted_from_another_gate_is_named_in_the_users_gate_names():
+    """A case no zoo holds: the cs231n LSTM (gates i, f, o, g) with dWh's last block formed from
+    f's pre-activation gradient. The input-side rule came from held38; this is the recurrent side."""
+    m = _planted(cs231n_lstm, '    dWh = (next_h if bug == "pair_h_next" else prev_h).T @ da\n',
+                 '    dWh = (next_h if bug == "pair_h_next" else prev_h).T @ da\n    H4 = da.shape[1] // 4\n'
+                 '    dWh[:, 3 * H4:] = prev_h.T @ da[:, H4:2 * H4]\n')
+    causes = _causes(m)
+    assert len(causes) == 1 and "the g gate's block of dW_hh formed from the f gate's" in causes[0], causes
+
+
+def test_dx_sliced_into_a_leading_ones_column_is_named():
+    """A case no zoo holds: a cs231n RNN whose dx is the gradient of [1, x] with the slice one
+    column early (the ones column's gradient first, x's last column dropped)."""
+    m = _planted(cs231n_rnn, "    dx = da @ Wx.T                              # (N, D)\n",
+                 "    bcol = (a - x @ Wx - prev_h @ Wh)[0]\n"
+                 "    dx = np.concatenate([da @ bcol[:, None], (da @ Wx.T)[:, :-1]], axis=1)\n")
+    causes = _causes(m)
+    assert len(causes) == 1 and "ones column" in causes[0] and "x's last column dropped" in causes[0], causes

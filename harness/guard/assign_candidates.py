@@ -7,9 +7,9 @@ import numpy as np
 from .diagnose import _finding
 
 
-def _last_dc(replay):
-    from .cache_candidates import _last_dc as last_dc   # (run_candidates imports this module)
-    return last_dc(replay)
+def _textbook_run(replay):
+    from .cache_candidates import textbook_run          # (run_candidates imports this module)
+    return textbook_run(replay)
 
 
 def one_bias_overwritten(replay):
@@ -18,9 +18,7 @@ def one_bias_overwritten(replay):
     caches = getattr(replay, "caches", None)
     if caches is None or "dbias_ih" not in replay.correct or replay.probe.cell == "gru":
         return []
-    probe = replay.probe
-    args = (probe.dout, caches) + ((_last_dc(replay),) if probe.cell == "lstm" else ())
-    first = replay.book.module.backward(*args)["steps"][0]["db"]
+    first = _textbook_run(replay)["steps"][0]["db"]
     return [{**_finding("carry_overwrites", f"d{q[1:]} assigned (=) where it accumulates (+=) over the steps: only "
                                             "one step's contribution is kept"), "values": {**replay.correct, q: first}}
             for q in ("dbias_ih", "dbias_hh")]
@@ -34,8 +32,7 @@ def one_example_kept(replay):
     N = probe.sizes["N"]
     if N < 2 or (probe.cell == "gru" and not cache["reset_after"]):
         return []                                       # (reset-before: W_hn meets r h_(t-1), not h_(t-1))
-    args = (probe.dout, whole.caches) + ((_last_dc(whole),) if probe.cell == "lstm" else ())
-    step = whole.book.module.backward(*args)["steps"][0]
+    step = _textbook_run(whole)["steps"][0]
     da_ih, da_hh = (step["da_x"], step["da_h"]) if probe.cell == "gru" else (step["da"], step["da"])
     out = []
     for n, which in ((0, "the first"), (N - 1, "the last")):

@@ -19,6 +19,14 @@ def _last_dc(replay):
     return probe.dstate_n["c"][0] if probe.cell == "lstm" else None
 
 
+def textbook_run(replay):
+    """The textbook's whole backward on ``replay``'s caches: every gradient, dh_total, dc_total
+    and each step's own gradients (``steps``)."""
+    probe = replay.probe
+    args = (probe.dout, replay.caches) + ((_last_dc(replay),) if probe.cell == "lstm" else ())
+    return replay.book.module.backward(*args)
+
+
 # The forward's values the textbook's step_backward reads, per cell, and what the cache can be
 # made to hold instead by code that aliases or reuses arrays.
 # The RNN's cached h turned in place into (part of) its derivative: (form, words).
